@@ -1,0 +1,98 @@
+//! Counters the engine reports, behind a trait the glue implements with
+//! Envoy stats. Every counter is a variant here, so the set of metric names
+//! is fixed and small: no identity, template or address ever becomes part of
+//! a metric name.
+
+use std::cell::RefCell;
+
+use crate::fastmap::{fast_map, FastMap};
+use crate::verdict::Action;
+
+/// A counter. `name()` is the Envoy stat name (Envoy prefixes it with
+/// `wasmcustom.`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Counter {
+    /// Every request the filter saw on an LLM API path.
+    Requests,
+    /// Requests on paths that are not an LLM API: passed untouched.
+    Passthrough,
+    /// By the action applied.
+    Decision(Action),
+    /// By the action enforce mode would have applied, in shadow mode, when
+    /// it would have denied.
+    ShadowWouldDeny(Action),
+    /// By the API called (see `crate::api::Api::label`).
+    Api(&'static str),
+    /// Bodies that could not be parsed, by cause (see
+    /// `crate::api::ParseFailure::code`).
+    ParseFailure(&'static str),
+    /// Bodies larger than the inspection cap (inspected up to the cap).
+    BodyTruncated,
+    /// Requests whose identity came from no credential.
+    Anonymous,
+    /// Spoofed `x-distill-guard-*` headers removed.
+    SpoofedHeaderStripped,
+    /// A shared-data read-modify-write gave up after its retries.
+    CasGaveUp,
+    /// A shared-data call failed or held an undecodable value.
+    StoreError,
+}
+
+impl Counter {
+    pub fn name(&self) -> String {
+        match self {
+            Counter::Requests => "distill_guard.requests".into(),
+            Counter::Passthrough => "distill_guard.passthrough".into(),
+            Counter::Decision(a) => format!("distill_guard.decision.{}", a.as_str()),
+            Counter::ShadowWouldDeny(a) => format!("distill_guard.shadow_would.{}", a.as_str()),
+            Counter::Api(label) => format!("distill_guard.api.{label}"),
+            Counter::ParseFailure(code) => format!("distill_guard.parse_failure.{code}"),
+            Counter::BodyTruncated => "distill_guard.body_truncated".into(),
+            Counter::Anonymous => "distill_guard.anonymous".into(),
+            Counter::SpoofedHeaderStripped => "distill_guard.spoofed_header_stripped".into(),
+            Counter::CasGaveUp => "distill_guard.shared_data.cas_gave_up".into(),
+            Counter::StoreError => "distill_guard.shared_data.error".into(),
+        }
+    }
+}
+
+pub trait Metrics {
+    fn incr(&self, counter: Counter);
+}
+
+/// Discards everything.
+pub struct NoMetrics;
+
+impl Metrics for NoMetrics {
+    fn incr(&self, _: Counter) {}
+}
+
+/// Counts in memory (replay summary and tests).
+pub struct MemoryMetrics {
+    counts: RefCell<FastMap<Counter, u64>>,
+}
+
+impl Default for MemoryMetrics {
+    fn default() -> Self {
+        MemoryMetrics { counts: RefCell::new(fast_map()) }
+    }
+}
+
+impl MemoryMetrics {
+    pub fn get(&self, counter: Counter) -> u64 {
+        self.counts.borrow().get(&counter).copied().unwrap_or(0)
+    }
+
+    /// All non-zero counters by name, sorted.
+    pub fn snapshot(&self) -> Vec<(String, u64)> {
+        let mut v: Vec<(String, u64)> = self.counts.borrow().iter().map(|(c, n)| (c.name(), *n)).collect();
+        v.sort();
+        v
+    }
+}
+
+impl Metrics for MemoryMetrics {
+    fn incr(&self, counter: Counter) {
+        *self.counts.borrow_mut().entry(counter).or_insert(0) += 1;
+    }
+}
