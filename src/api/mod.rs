@@ -5,9 +5,15 @@
 //! whether the body is worth reading; `parse` turns the inspected body into a
 //! [`RequestView`]. Nothing here logs or keeps more text than the body cap.
 //!
-//! OWNER NOTE (being built): path classification, per-provider parsers,
-//! truncated-JSON handling and provider-shaped error bodies live in this
-//! module's files.
+//! Files: `classify` (method + path → [`Api`]), `parse` (body → view, with
+//! the failure checks), `truncated` (JSON structure scan: depth limit and
+//! repair of a body cut at the inspection cap), `openai`, `responses`,
+//! `anthropic`, `gemini` (one parser per wire format), `extract` (helpers
+//! they share, text budget) and `error_body` (provider-shaped error answers).
+
+mod classify;
+
+pub use classify::{classify, model_from_path, route, Route, MAX_PATH_MODEL};
 
 /// Who defined the wire format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
