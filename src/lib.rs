@@ -1,14 +1,18 @@
 //! distill-guard: detects and stops adversarial distillation of LLM APIs,
 //! as a proxy-wasm filter for Envoy and Istio.
 //!
-//! Everything except [`filter`] is the pure engine: it never touches the
+//! Everything except `filter` is the pure engine: it never touches the
 //! proxy-wasm ABI, compiles natively, drives the offline replay and is tested
 //! both natively and in a wasm runtime. See docs/ARCHITECTURE.md.
 
 pub mod api;
 pub mod clock;
+pub mod config;
+pub mod detect;
 pub mod fastmap;
 pub mod hash;
+pub mod host;
+pub mod identity;
 pub mod metrics;
 pub mod request;
 pub mod store;

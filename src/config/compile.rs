@@ -1,0 +1,305 @@
+//! Phase two: checks ranges and cross-references and builds [`Settings`].
+
+use std::net::IpAddr;
+
+use super::raw::{Mode, ParseErrorPolicy, RawConfig, RawRule, RawSource, RuleAction};
+use super::ConfigError;
+use crate::detect::config::DetectionSettings;
+use crate::hash::SipKey;
+use crate::verdict::Action;
+
+/// Used when no `identity.secret` is configured. Public, so identity keys
+/// are predictable from credentials: fine for trying the filter, and the
+/// filter logs a warning.
+pub const DEFAULT_SECRET: &[u8] = b"distill-guard default identity secret";
+
+/// Largest `body.max_inspect_bytes`: Envoy buffers what the filter inspects.
+pub const MAX_INSPECT_BYTES: u64 = 8 * 1024 * 1024;
+
+/// A credential the identity is taken from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IdentitySource {
+    /// `authorization: Bearer <token>`.
+    Bearer,
+    /// A header's whole value (`x-api-key`, `x-goog-api-key`, `api-key`, …).
+    Header(String),
+    /// Gemini's `?key=` query parameter.
+    QueryKey,
+    /// A claim of the JWT in this header (`authorization` → the Bearer token).
+    JwtClaim { header: String, claim: String },
+}
+
+/// An operator rule, phrases lower-cased.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rule {
+    pub phrases: Vec<String>,
+    pub action: Action,
+    pub reason: &'static str,
+}
+
+/// A CIDR block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cidr {
+    pub addr: IpAddr,
+    pub prefix: u8,
+}
+
+impl Cidr {
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The validated configuration the engine runs with.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub mode: Mode,
+    pub identity_sources: Vec<IdentitySource>,
+    pub identity_key: SipKey,
+    /// True when `identity.secret` was left empty.
+    pub default_secret: bool,
+    pub trusted_xff_hops: u32,
+    pub tls_fingerprint_header: Option<String>,
+    pub max_inspect_bytes: usize,
+    pub on_parse_error: ParseErrorPolicy,
+    pub throttle_status: u16,
+    pub block_status: u16,
+    pub retry_after_secs: u64,
+    pub tag_threshold: f64,
+    pub throttle_threshold: f64,
+    pub block_threshold: f64,
+    pub allow_identities: Vec<String>,
+    pub allow_cidrs: Vec<Cidr>,
+    pub rules: Vec<Rule>,
+    pub identity_requests_per_minute: u64,
+    pub namespace: String,
+    pub detection: DetectionSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        // The raw defaults always compile; fall back field by field is not
+        // needed, but never panic: an impossible error yields a shadow-mode
+        // configuration built by hand.
+        Settings::try_from(RawConfig::default()).unwrap_or_else(|_| Settings::fallback())
+    }
+}
+
+impl Settings {
+    fn fallback() -> Settings {
+        Settings {
+            mode: Mode::Shadow,
+            identity_sources: vec![IdentitySource::Bearer],
+            identity_key: SipKey::derive(DEFAULT_SECRET),
+            default_secret: true,
+            trusted_xff_hops: 0,
+            tls_fingerprint_header: None,
+            max_inspect_bytes: 256 * 1024,
+            on_parse_error: ParseErrorPolicy::Tag,
+            throttle_status: 429,
+            block_status: 403,
+            retry_after_secs: 60,
+            tag_threshold: 0.4,
+            throttle_threshold: 0.7,
+            block_threshold: 0.9,
+            allow_identities: Vec::new(),
+            allow_cidrs: Vec::new(),
+            rules: Vec::new(),
+            identity_requests_per_minute: 0,
+            namespace: "dg".to_owned(),
+            detection: DetectionSettings::default(),
+        }
+    }
+}
+
+impl TryFrom<RawConfig> for Settings {
+    type Error = ConfigError;
+
+    fn try_from(raw: RawConfig) -> Result<Settings, ConfigError> {
+        let identity_sources = raw
+            .identity
+            .sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| source(s, &format!("identity.sources[{i}]")))
+            .collect::<Result<Vec<_>, _>>()?;
+        if identity_sources.is_empty() {
+            return Err(ConfigError::new("identity.sources", "must name at least one credential"));
+        }
+        if let Some(h) = &raw.identity.tls_fingerprint_header {
+            header_name(h, "identity.tls_fingerprint_header")?;
+        }
+        if raw.identity.trusted_xff_hops > 16 {
+            return Err(ConfigError::new("identity.trusted_xff_hops", "must be at most 16"));
+        }
+        let default_secret = raw.identity.secret.is_empty();
+        let secret = if default_secret { DEFAULT_SECRET } else { raw.identity.secret.as_bytes() };
+
+        if !(1024..=MAX_INSPECT_BYTES).contains(&raw.body.max_inspect_bytes) {
+            return Err(ConfigError::new(
+                "body.max_inspect_bytes",
+                format!("must be between 1024 and {MAX_INSPECT_BYTES}"),
+            ));
+        }
+        let max_inspect_bytes = usize::try_from(raw.body.max_inspect_bytes)
+            .map_err(|_| ConfigError::new("body.max_inspect_bytes", "too large for this platform"))?;
+
+        for (path, status) in [
+            ("response.throttle_status", raw.response.throttle_status),
+            ("response.block_status", raw.response.block_status),
+        ] {
+            if !(400..=599).contains(&status) {
+                return Err(ConfigError::new(path, "must be an HTTP error status (400-599)"));
+            }
+        }
+        if !(1..=86_400).contains(&raw.response.retry_after_secs) {
+            return Err(ConfigError::new("response.retry_after_secs", "must be between 1 and 86400"));
+        }
+
+        let t = &raw.thresholds;
+        for (path, v) in [("thresholds.tag", t.tag), ("thresholds.throttle", t.throttle), ("thresholds.block", t.block)] {
+            if !(v > 0.0 && v <= 1.0) {
+                return Err(ConfigError::new(path, "must be in (0, 1]"));
+            }
+        }
+        if !(t.tag <= t.throttle && t.throttle <= t.block) {
+            return Err(ConfigError::new("thresholds", "must satisfy tag <= throttle <= block"));
+        }
+
+        let allow_identities = raw.allowlist.identities.clone();
+        for (i, id) in allow_identities.iter().enumerate() {
+            if id.is_empty() || id.len() > 64 || !id.contains(':') {
+                return Err(ConfigError::new(
+                    format!("allowlist.identities[{i}]"),
+                    "must be an identity key as the filter prints it (e.g. `k:0123456789abcdef`); never a raw credential",
+                ));
+            }
+        }
+        let allow_cidrs = raw
+            .allowlist
+            .client_cidrs
+            .iter()
+            .enumerate()
+            .map(|(i, c)| parse_cidr(c).map_err(|m| ConfigError::new(format!("allowlist.client_cidrs[{i}]"), m)))
+            .collect::<Result<Vec<_>, _>>()?;
+
+        let rules = raw
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| rule(r, &format!("rules[{i}]")))
+            .collect::<Result<Vec<_>, _>>()?;
+
+        let ns = &raw.shared_data.namespace;
+        if ns.is_empty() || ns.len() > 32 || !ns.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+            return Err(ConfigError::new("shared_data.namespace", "must be 1-32 characters of [A-Za-z0-9_-]"));
+        }
+
+        let detection = DetectionSettings::try_from(&raw.detection)?;
+
+        Ok(Settings {
+            mode: raw.mode,
+            identity_sources,
+            identity_key: SipKey::derive(secret),
+            default_secret,
+            trusted_xff_hops: raw.identity.trusted_xff_hops,
+            tls_fingerprint_header: raw.identity.tls_fingerprint_header.map(|h| h.to_ascii_lowercase()),
+            max_inspect_bytes,
+            on_parse_error: raw.body.on_parse_error,
+            throttle_status: raw.response.throttle_status,
+            block_status: raw.response.block_status,
+            retry_after_secs: raw.response.retry_after_secs,
+            tag_threshold: t.tag,
+            throttle_threshold: t.throttle,
+            block_threshold: t.block,
+            allow_identities,
+            allow_cidrs,
+            rules,
+            identity_requests_per_minute: raw.limits.identity_requests_per_minute,
+            namespace: ns.clone(),
+            detection,
+        })
+    }
+}
+
+fn header_name(h: &str, path: &str) -> Result<String, ConfigError> {
+    if h.is_empty() || !h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        return Err(ConfigError::new(path, format!("`{h}` is not a valid header name")));
+    }
+    Ok(h.to_ascii_lowercase())
+}
+
+fn source(s: &RawSource, path: &str) -> Result<IdentitySource, ConfigError> {
+    match s {
+        RawSource::Named(name) => match name.as_str() {
+            "authorization" => Ok(IdentitySource::Bearer),
+            "x-api-key" | "x-goog-api-key" | "api-key" => Ok(IdentitySource::Header(name.clone())),
+            "query_key" => Ok(IdentitySource::QueryKey),
+            other => Err(ConfigError::new(
+                path,
+                format!(
+                    "unknown credential `{other}`: expected authorization, x-api-key, x-goog-api-key, api-key, query_key, {{\"header\": …}} or {{\"jwt_claim\": …}}"
+                ),
+            )),
+        },
+        RawSource::Header { header } => Ok(IdentitySource::Header(header_name(header, &format!("{path}.header"))?)),
+        RawSource::JwtClaim { jwt_claim, header } => {
+            if jwt_claim.is_empty() {
+                return Err(ConfigError::new(format!("{path}.jwt_claim"), "must name a claim"));
+            }
+            let header = match header {
+                Some(h) => header_name(h, &format!("{path}.header"))?,
+                None => "authorization".to_owned(),
+            };
+            Ok(IdentitySource::JwtClaim { header, claim: jwt_claim.clone() })
+        }
+    }
+}
+
+fn rule(r: &RawRule, path: &str) -> Result<Rule, ConfigError> {
+    if r.phrases.is_empty() || r.phrases.iter().any(|p| p.trim().is_empty()) {
+        return Err(ConfigError::new(format!("{path}.phrases"), "must list non-empty phrases"));
+    }
+    let reason: &'static str = match &r.reason {
+        None => "operator_rule",
+        Some(code) => {
+            if code.is_empty() || code.len() > 48 || !code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+                return Err(ConfigError::new(format!("{path}.reason"), "must be 1-48 characters of [a-z0-9_]"));
+            }
+            // Leaked once per configuration load: reason codes are
+            // `&'static str` throughout, and configurations are few.
+            Box::leak(code.clone().into_boxed_str())
+        }
+    };
+    let action = match r.action {
+        RuleAction::Tag => Action::Tag,
+        RuleAction::Throttle => Action::Throttle,
+        RuleAction::Block => Action::Block,
+    };
+    Ok(Rule { phrases: r.phrases.iter().map(|p| p.to_lowercase()).collect(), action, reason })
+}
+
+/// `a.b.c.d/n` or `x::y/n`; a bare address is a /32 or /128.
+pub fn parse_cidr(s: &str) -> Result<Cidr, String> {
+    let (addr, prefix) = match s.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (s, None),
+    };
+    let addr: IpAddr = addr.trim().parse().map_err(|_| format!("`{s}` is not an address or CIDR block"))?;
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    let prefix = match prefix {
+        Some(p) => p.trim().parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(|| format!("`{s}`: prefix must be 0-{max}"))?,
+        None => max,
+    };
+    Ok(Cidr { addr, prefix })
+}

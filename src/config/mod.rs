@@ -1,0 +1,21 @@
+//! Plugin configuration, in two phases: `raw` deserialises the JSON document
+//! Envoy (or Istio's `pluginConfig`) passes, with a default for every field
+//! and unknown fields refused; `compile` checks ranges and cross-references
+//! and produces the [`Settings`] the engine runs with. Errors name the
+//! field's path. docs/configuration.md documents every field.
+
+pub mod compile;
+pub mod error;
+pub mod raw;
+
+pub use compile::{IdentitySource, Settings};
+pub use error::ConfigError;
+pub use raw::{Mode, ParseErrorPolicy};
+
+/// Parses and validates a configuration document. An empty document (or
+/// only whitespace) means "all defaults", as Envoy passes no bytes when the
+/// `configuration` field is absent.
+pub fn load(bytes: &[u8]) -> Result<Settings, ConfigError> {
+    let raw = raw::RawConfig::from_bytes(bytes)?;
+    Settings::try_from(raw)
+}

@@ -1,0 +1,214 @@
+//! Phase one: the configuration document as written, with serde defaults.
+//! Every field here has a `///` doc and a line in docs/configuration.md.
+
+use serde::Deserialize;
+
+use super::ConfigError;
+use crate::detect::config::RawDetection;
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawConfig {
+    /// `shadow` (observe, tag and count, never deny) or `enforce`.
+    pub mode: Mode,
+    pub identity: RawIdentity,
+    pub body: RawBody,
+    pub response: RawResponse,
+    pub thresholds: RawThresholds,
+    pub allowlist: RawAllowlist,
+    /// Operator rules: phrases that map straight to an action.
+    pub rules: Vec<RawRule>,
+    pub limits: RawLimits,
+    pub shared_data: RawSharedData,
+    pub detection: RawDetection,
+}
+
+impl RawConfig {
+    /// Parses JSON; empty input means all defaults.
+    pub fn from_bytes(bytes: &[u8]) -> Result<RawConfig, ConfigError> {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(RawConfig::default());
+        }
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let raw: RawConfig = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            ConfigError::new(path, e.into_inner().to_string())
+        })?;
+        de.end().map_err(|e| ConfigError::new(".", e.to_string()))?;
+        Ok(raw)
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Observe, tag and count; what would be denied is tagged instead.
+    #[default]
+    Shadow,
+    /// Apply throttle and block.
+    Enforce,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawIdentity {
+    /// Credentials that identify a caller, tried in order; the first present
+    /// wins. Names: `authorization` (a `Bearer` token), `x-api-key`,
+    /// `x-goog-api-key`, `api-key` (Azure), `query_key` (Gemini's `?key=`);
+    /// or `{"header": "x-user-id"}`; or `{"jwt_claim": "sub"}` (payload of
+    /// the `Bearer` JWT, optionally `"header": "x-jwt"`).
+    pub sources: Vec<RawSource>,
+    /// Secret for the keyed hash that turns credentials into identity keys.
+    /// Empty: a built-in key (a warning is logged; set your own in production).
+    pub secret: String,
+    /// How many `x-forwarded-for` hops, counted from the right, were added by
+    /// proxies you trust. 0 (default): the downstream peer address is the
+    /// client and the header is ignored.
+    pub trusted_xff_hops: u32,
+    /// Header carrying a TLS client fingerprint (JA3/JA4) that Envoy or a
+    /// front proxy sets, e.g. `x-ja4`. Unset: no TLS fingerprint.
+    pub tls_fingerprint_header: Option<String>,
+}
+
+impl Default for RawIdentity {
+    fn default() -> Self {
+        RawIdentity {
+            sources: ["authorization", "x-api-key", "x-goog-api-key", "api-key", "query_key"]
+                .iter()
+                .map(|s| RawSource::Named((*s).to_owned()))
+                .collect(),
+            secret: String::new(),
+            trusted_xff_hops: 0,
+            tls_fingerprint_header: None,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(untagged)]
+pub enum RawSource {
+    Named(String),
+    Header {
+        header: String,
+    },
+    JwtClaim {
+        jwt_claim: String,
+        #[serde(default)]
+        header: Option<String>,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawBody {
+    /// Bytes of a request body inspected; the rest is not read (it still
+    /// reaches the upstream). Keep it below Envoy's buffer limit
+    /// (`per_connection_buffer_limit_bytes`, 1 MiB by default).
+    pub max_inspect_bytes: u64,
+    /// What to do with a body that cannot be parsed: `allow`, `tag`, or
+    /// `block` (enforce mode only).
+    pub on_parse_error: ParseErrorPolicy,
+}
+
+impl Default for RawBody {
+    fn default() -> Self {
+        RawBody { max_inspect_bytes: 256 * 1024, on_parse_error: ParseErrorPolicy::Tag }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ParseErrorPolicy {
+    Allow,
+    Tag,
+    Block,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawResponse {
+    /// Status for `throttle` (4xx or 5xx).
+    pub throttle_status: u16,
+    /// Status for `block` (4xx or 5xx).
+    pub block_status: u16,
+    /// `Retry-After` seconds when throttling is not driven by a rate limit
+    /// that knows better.
+    pub retry_after_secs: u64,
+}
+
+impl Default for RawResponse {
+    fn default() -> Self {
+        RawResponse { throttle_status: 429, block_status: 403, retry_after_secs: 60 }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawThresholds {
+    /// Score at or above which a request is tagged.
+    pub tag: f64,
+    /// Score at or above which a request is throttled.
+    pub throttle: f64,
+    /// Score at or above which a request is blocked.
+    pub block: f64,
+}
+
+impl Default for RawThresholds {
+    fn default() -> Self {
+        RawThresholds { tag: 0.4, throttle: 0.7, block: 0.9 }
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawAllowlist {
+    /// Identity keys (as the filter prints them, `k:…`) that are never
+    /// denied: e.g. a partner's evaluation keys. `distill-guard identity`
+    /// computes the key of a credential.
+    pub identities: Vec<String>,
+    /// Client address blocks (CIDR) that are never denied.
+    pub client_cidrs: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRule {
+    /// Case-insensitive phrases; a rule matches when any appears in the
+    /// system text or a user turn.
+    pub phrases: Vec<String>,
+    /// `tag`, `throttle` or `block`.
+    pub action: RuleAction,
+    /// Reason code reported, `snake_case` (default `operator_rule`).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleAction {
+    Tag,
+    Throttle,
+    Block,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawLimits {
+    /// Requests per minute one identity may send before it is throttled,
+    /// whatever its score; 0 (default) turns the static limit off.
+    pub identity_requests_per_minute: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawSharedData {
+    /// Prefix of every shared-data key; change it to run two independent
+    /// filter configurations in one VM id.
+    pub namespace: String,
+}
+
+impl Default for RawSharedData {
+    fn default() -> Self {
+        RawSharedData { namespace: "dg".to_owned() }
+    }
+}
