@@ -65,15 +65,18 @@ pub fn route(method: &str, path: &str) -> Option<Route> {
     let segs = segments(&path);
     let api = |provider, endpoint| Api { provider, endpoint };
     let (api, model) = match segs.as_slice() {
-        [.., "openai", "deployments", d, "chat", "completions"] => {
-            (api(Provider::AzureOpenAi, Endpoint::ChatCompletions), Some(*d))
-        }
+        [.., "openai", "deployments", d, "chat", "completions"] => (
+            api(Provider::AzureOpenAi, Endpoint::ChatCompletions),
+            Some(*d),
+        ),
         [.., "openai", "deployments", d, "completions"] => {
             (api(Provider::AzureOpenAi, Endpoint::Completions), Some(*d))
         }
         [.., "openai", "responses"] => (api(Provider::AzureOpenAi, Endpoint::Responses), None),
         [.., "chat", "completions"] => (api(Provider::OpenAi, Endpoint::ChatCompletions), None),
-        ["responses"] | [.., "v1", "responses"] => (api(Provider::OpenAi, Endpoint::Responses), None),
+        ["responses"] | [.., "v1", "responses"] => {
+            (api(Provider::OpenAi, Endpoint::Responses), None)
+        }
         ["completions"] | [.., "v1", "completions"] => {
             (api(Provider::OpenAi, Endpoint::Completions), None)
         }
@@ -121,7 +124,9 @@ fn percent_decode_ascii(path: &str) -> Cow<'_, str> {
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         if b == b'%' {
-            let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok());
             if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                 if v.is_ascii_graphic() && v != b'/' {
                     out.push(char::from(v));
@@ -131,7 +136,10 @@ fn percent_decode_ascii(path: &str) -> Cow<'_, str> {
             }
         }
         // Copy one whole character (paths may hold raw UTF-8).
-        let ch = path.get(i..).and_then(|rest| rest.chars().next()).unwrap_or('\u{fffd}');
+        let ch = path
+            .get(i..)
+            .and_then(|rest| rest.chars().next())
+            .unwrap_or('\u{fffd}');
         out.push(ch);
         i += ch.len_utf8().max(1);
     }
@@ -180,7 +188,10 @@ mod tests {
         assert_eq!(label("/v1/chat/completions"), Some("openai_chat"));
         assert_eq!(label("/chat/completions"), Some("openai_chat"));
         assert_eq!(label("/openai/v1/chat/completions"), Some("openai_chat"));
-        assert_eq!(label("/v1beta/openai/chat/completions"), Some("openai_chat"));
+        assert_eq!(
+            label("/v1beta/openai/chat/completions"),
+            Some("openai_chat")
+        );
         assert_eq!(label("/v1/responses"), Some("openai_responses"));
         assert_eq!(label("/responses"), Some("openai_responses"));
         assert_eq!(label("/proxy/v1/responses?x=1"), Some("openai_responses"));
@@ -205,8 +216,14 @@ mod tests {
         let p = "/openai/deployments/davinci/completions?api-version=2024-10-21";
         assert_eq!(label(p), Some("azure_completions"));
         assert_eq!(model_from_path(p).as_deref(), Some("davinci"));
-        assert_eq!(label("/openai/responses?api-version=2025-03-01-preview"), Some("azure_responses"));
-        assert_eq!(label("/openai/deployments/d/embeddings?api-version=1"), None);
+        assert_eq!(
+            label("/openai/responses?api-version=2025-03-01-preview"),
+            Some("azure_responses")
+        );
+        assert_eq!(
+            label("/openai/deployments/d/embeddings?api-version=1"),
+            None
+        );
     }
 
     #[wasm_bindgen_test(unsupported = test)]
@@ -229,10 +246,16 @@ mod tests {
         let p = "/v1/projects/p1/locations/us-central1/publishers/google/models/gemini-2.5-pro:generateContent";
         assert_eq!(label(p), Some("gemini_generate"));
         assert_eq!(model_from_path(p).as_deref(), Some("gemini-2.5-pro"));
-        assert_eq!(label("/v1beta/tunedModels/my-tune:generateContent"), Some("gemini_generate"));
+        assert_eq!(
+            label("/v1beta/tunedModels/my-tune:generateContent"),
+            Some("gemini_generate")
+        );
         assert_eq!(label("/v1beta/models/gemini-pro:countTokens"), None);
         assert_eq!(label("/v1beta/models/gemini-pro:embedContent"), None);
-        assert_eq!(label("/v1beta/models/:generateContent"), Some("gemini_generate"));
+        assert_eq!(
+            label("/v1beta/models/:generateContent"),
+            Some("gemini_generate")
+        );
         assert_eq!(model_from_path("/v1beta/models/:generateContent"), None);
     }
 
@@ -274,7 +297,12 @@ mod tests {
 
     #[wasm_bindgen_test(unsupported = test)]
     fn labels_are_distinct() {
-        let providers = [Provider::OpenAi, Provider::AzureOpenAi, Provider::Anthropic, Provider::Gemini];
+        let providers = [
+            Provider::OpenAi,
+            Provider::AzureOpenAi,
+            Provider::Anthropic,
+            Provider::Gemini,
+        ];
         let endpoints = [
             Endpoint::ChatCompletions,
             Endpoint::Responses,
@@ -286,7 +314,11 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for p in providers {
             for e in endpoints {
-                let l = Api { provider: p, endpoint: e }.label();
+                let l = Api {
+                    provider: p,
+                    endpoint: e,
+                }
+                .label();
                 assert!(l == "other" || seen.insert(l), "duplicate label {l}");
             }
         }

@@ -11,9 +11,20 @@
 //! `anthropic`, `gemini` (one parser per wire format), `extract` (helpers
 //! they share, text budget) and `error_body` (provider-shaped error answers).
 
+mod anthropic;
 mod classify;
+mod extract;
+mod gemini;
+mod openai;
+mod parse;
+#[cfg(test)]
+mod parse_tests;
+mod responses;
+mod truncated;
 
 pub use classify::{classify, model_from_path, route, Route, MAX_PATH_MODEL};
+pub use extract::{MAX_TURNS, MAX_VIEW_TEXT};
+pub use parse::{parse, MAX_DEPTH};
 
 /// Who defined the wire format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -1,0 +1,244 @@
+//! OpenAI Chat Completions and legacy Completions bodies (also Azure's
+//! deployment paths, which take the same bodies).
+//!
+//! Chat: `messages[]` with `content` as a string or an array of parts
+//! (`text`, `image_url`; the Responses names `input_text`, `input_image` are
+//! accepted too since gateways mix them); `system` and `developer` messages
+//! form the system text. Legacy: `prompt` as a string, an array of strings
+//! (one user turn each) or token arrays (a turn without text).
+
+use serde_json::{Map, Value};
+
+use super::extract::{
+    boolean, bump, content_with, count, float, int, lower, required_array, role,
+    turns_latest_first, uint, view, Budget,
+};
+use super::{Api, ParseFailure, RequestView, Role, Turn};
+
+/// `POST …/chat/completions`.
+pub fn chat(
+    api: Api,
+    root: &Map<String, Value>,
+    budget: &mut Budget,
+) -> Result<RequestView, ParseFailure> {
+    let messages = required_array(root, "messages")?;
+    let mut v = view(api, root.get("model"));
+    for m in messages {
+        if role(m.get("role")) == Some(Role::System) {
+            let mut t = Turn::default();
+            content_into(&mut t, m.get("content"), budget);
+            budget.push(&mut v.system, &t.text);
+        }
+    }
+    v.turns = turns_latest_first(messages, budget, |m, budget| {
+        let r = role(m.get("role"));
+        if r == Some(Role::System) {
+            return None;
+        }
+        let mut t = Turn {
+            role: r,
+            ..Turn::default()
+        };
+        content_into(&mut t, m.get("content"), budget);
+        bump(&mut t.tool_parts, count(m.get("tool_calls")));
+        if m.get("function_call").is_some_and(Value::is_object) || r == Some(Role::Tool) {
+            bump(&mut t.tool_parts, 1);
+        }
+        Some(t)
+    });
+    let p = &mut v.params;
+    p.max_output_tokens = uint(root.get("max_completion_tokens")).or(uint(root.get("max_tokens")));
+    p.temperature = float(root.get("temperature"));
+    p.samples = uint(root.get("n"));
+    p.logprobs = boolean(root.get("logprobs"));
+    p.top_logprobs = uint(root.get("top_logprobs"));
+    p.seed = int(root.get("seed"));
+    p.stream = boolean(root.get("stream"));
+    p.tools = count(root.get("tools")).saturating_add(count(root.get("functions")));
+    p.reasoning_effort = lower(root.get("reasoning_effort"));
+    Ok(v)
+}
+
+/// `POST …/completions` (legacy).
+pub fn completions(
+    api: Api,
+    root: &Map<String, Value>,
+    budget: &mut Budget,
+) -> Result<RequestView, ParseFailure> {
+    let mut v = view(api, root.get("model"));
+    let one;
+    let prompts: &[Value] = match root.get("prompt") {
+        Some(s @ Value::String(_)) => std::slice::from_ref(s),
+        // A flat token array is one prompt; an array of strings or of token
+        // arrays is a batch of prompts.
+        Some(Value::Array(a)) if a.first().is_some_and(Value::is_number) => {
+            one = Value::Null;
+            std::slice::from_ref(&one)
+        }
+        Some(Value::Array(a)) => a,
+        _ => return Err(ParseFailure::WrongShape),
+    };
+    v.turns = turns_latest_first(prompts, budget, |p, budget| {
+        let mut t = Turn {
+            role: Some(Role::User),
+            ..Turn::default()
+        };
+        budget.push_value(&mut t.text, Some(p));
+        Some(t)
+    });
+    let p = &mut v.params;
+    p.max_output_tokens = uint(root.get("max_tokens"));
+    p.temperature = float(root.get("temperature"));
+    p.samples = uint(root.get("n"));
+    // Legacy `logprobs` is the number of top alternatives to return.
+    p.top_logprobs = uint(root.get("logprobs"));
+    p.logprobs = p.top_logprobs.is_some();
+    p.seed = int(root.get("seed"));
+    p.stream = boolean(root.get("stream"));
+    Ok(v)
+}
+
+/// Adds the text and part counts of an OpenAI `content` (string or parts).
+pub fn content_into(t: &mut Turn, content: Option<&Value>, budget: &mut Budget) {
+    content_with(t, content, budget, part_into);
+}
+
+fn part_into(t: &mut Turn, part: &Value, budget: &mut Budget) {
+    match part.get("type").and_then(Value::as_str) {
+        Some("text" | "input_text" | "output_text") => {
+            budget.push_value(&mut t.text, part.get("text"))
+        }
+        Some("image_url" | "input_image" | "image") => bump(&mut t.image_parts, 1),
+        _ if part.is_string() => budget.push_value(&mut t.text, Some(part)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::extract::MAX_VIEW_TEXT;
+    use crate::api::{Endpoint, Provider};
+    use serde_json::json;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    const CHAT: Api = Api {
+        provider: Provider::OpenAi,
+        endpoint: Endpoint::ChatCompletions,
+    };
+    const LEGACY: Api = Api {
+        provider: Provider::OpenAi,
+        endpoint: Endpoint::Completions,
+    };
+
+    type Parser = fn(Api, &Map<String, Value>, &mut Budget) -> Result<RequestView, ParseFailure>;
+
+    fn run(f: Parser, api: Api, v: Value) -> Result<RequestView, ParseFailure> {
+        f(api, v.as_object().unwrap(), &mut Budget::new(MAX_VIEW_TEXT))
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn chat_roles_parts_and_params() {
+        let v = run(chat, CHAT, json!({
+            "model": "gpt-4o",
+            "messages": [
+                {"role": "system", "content": "Be brief."},
+                {"role": "developer", "content": [{"type": "text", "text": "Use <thinking> tags."}]},
+                {"role": "user", "content": [
+                    {"type": "text", "text": "What is this?"},
+                    {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
+                    {"type": "text", "text": "Explain step by step."}
+                ]},
+                {"role": "assistant", "content": null, "tool_calls": [{"id": "c1"}, {"id": "c2"}]},
+                {"role": "tool", "tool_call_id": "c1", "content": "42"}
+            ],
+            "max_completion_tokens": 4096, "temperature": 1.0, "n": 8,
+            "logprobs": true, "top_logprobs": 5, "seed": -7, "stream": true,
+            "tools": [{}, {}, {}], "reasoning_effort": "HIGH"
+        })).unwrap();
+        assert_eq!(v.model.as_deref(), Some("gpt-4o"));
+        assert_eq!(v.system, "Be brief.\nUse <thinking> tags.");
+        assert_eq!(v.turns.len(), 3);
+        assert_eq!(v.last_user_text(), "What is this?\nExplain step by step.");
+        assert_eq!(v.turns[0].image_parts, 1);
+        assert_eq!(v.turns[1].tool_parts, 2);
+        assert_eq!(
+            (
+                v.turns[2].role,
+                v.turns[2].tool_parts,
+                v.turns[2].text.as_str()
+            ),
+            (Some(Role::Tool), 1, "42")
+        );
+        let p = &v.params;
+        assert_eq!(
+            (p.max_output_tokens, p.samples, p.top_logprobs, p.seed),
+            (Some(4096), Some(8), Some(5), Some(-7))
+        );
+        assert!(p.logprobs && p.stream);
+        assert_eq!((p.temperature, p.tools), (Some(1.0), 3));
+        assert_eq!(p.reasoning_effort.as_deref(), Some("high"));
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn chat_takes_legacy_max_tokens_and_functions() {
+        let v = run(
+            chat,
+            CHAT,
+            json!({"messages": [{"role": "user", "content": "hi"}],
+            "max_tokens": 100, "functions": [{}], "logprobs": false}),
+        )
+        .unwrap();
+        assert_eq!(v.params.max_output_tokens, Some(100));
+        assert_eq!(v.params.tools, 1);
+        assert!(!v.params.logprobs);
+        assert_eq!(v.model, None);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn chat_without_messages_is_the_wrong_shape() {
+        assert_eq!(
+            run(chat, CHAT, json!({"model": "m"})),
+            Err(ParseFailure::WrongShape)
+        );
+        assert_eq!(
+            run(chat, CHAT, json!({"messages": "hi"})),
+            Err(ParseFailure::WrongShape)
+        );
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn legacy_prompt_in_every_form() {
+        let v = run(
+            completions,
+            LEGACY,
+            json!({"model": "gpt-3.5-turbo-instruct", "prompt": "Say this is a test",
+            "max_tokens": 7, "logprobs": 3, "n": 2, "best_of": 4}),
+        )
+        .unwrap();
+        assert_eq!(v.last_user_text(), "Say this is a test");
+        assert_eq!(
+            (
+                v.params.max_output_tokens,
+                v.params.top_logprobs,
+                v.params.samples
+            ),
+            (Some(7), Some(3), Some(2))
+        );
+        assert!(v.params.logprobs);
+        let v = run(completions, LEGACY, json!({"prompt": ["one", "two"]})).unwrap();
+        assert_eq!(
+            v.turns.iter().map(|t| t.text.as_str()).collect::<Vec<_>>(),
+            ["one", "two"]
+        );
+        assert!(!v.params.logprobs);
+        let v = run(completions, LEGACY, json!({"prompt": [1, 2, 3]})).unwrap();
+        assert_eq!((v.turns.len(), v.last_user_text()), (1, ""));
+        let v = run(completions, LEGACY, json!({"prompt": [[1, 2], [3]]})).unwrap();
+        assert_eq!(v.turns.len(), 2);
+        assert_eq!(
+            run(completions, LEGACY, json!({"model": "m"})),
+            Err(ParseFailure::WrongShape)
+        );
+    }
+}

@@ -1,0 +1,266 @@
+//! A structural scan of JSON text: how deep it nests, and where a prefix of
+//! it can be cut so that closing what is open gives valid JSON.
+//!
+//! Two jobs share the scan. `check_depth` refuses nesting past a limit
+//! *before* serde_json sees the text, because serde_json recurses once per
+//! level and a wasm VM has a small stack. `repair` turns a body cut at the
+//! inspection cap into the JSON of everything that was complete: it drops a
+//! partial key, number or literal and any dangling `,` or `:`, keeps a value
+//! string cut in the middle (its prefix is the most useful part of a long
+//! prompt), and closes the open string, arrays and objects. The scan is
+//! lenient: it does not validate, so repaired text that is still not JSON is
+//! left for serde_json to refuse.
+
+/// Nesting went past the limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TooDeep;
+
+/// A place where the prefix before `at` can be closed into valid JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Cut {
+    at: usize,
+    /// `at` lies inside a value string, which needs a closing quote.
+    in_string: bool,
+}
+
+/// What a scan learned.
+struct Scan {
+    /// The closer of every container still open at the end, outermost first.
+    closers: Vec<u8>,
+    last_cut: Option<Cut>,
+}
+
+/// Errors when brackets outside strings nest deeper than `max_depth`.
+pub fn check_depth(text: &str, max_depth: usize) -> Result<(), TooDeep> {
+    scan(text.as_bytes(), max_depth).map(|_| ())
+}
+
+/// The longest complete-able prefix of `text`, closed into JSON text, or
+/// `None` when no value had started. Output is at most `max_depth + 1`
+/// bytes longer than the input.
+pub fn repair(text: &str, max_depth: usize) -> Result<Option<String>, TooDeep> {
+    let Some(cut) = scan(text.as_bytes(), max_depth)?.last_cut else {
+        return Ok(None);
+    };
+    // Cuts are only ever placed on character boundaries; `get` keeps that
+    // promise from becoming a panic if it were ever broken.
+    let Some(kept) = text.get(..cut.at) else {
+        return Ok(None);
+    };
+    let closers = scan(kept.as_bytes(), max_depth)?.closers;
+    let mut out = String::with_capacity(kept.len() + closers.len() + 1);
+    out.push_str(kept);
+    if cut.in_string {
+        out.push('"');
+    }
+    out.extend(closers.iter().rev().map(|&c| char::from(c)));
+    Ok(Some(out))
+}
+
+#[derive(Default)]
+struct StringState {
+    is_key: bool,
+    after_backslash: bool,
+    /// Hex digits still to read in a `\uXXXX` escape.
+    hex_left: u8,
+    hex: u32,
+    /// The last escape was a UTF-16 high surrogate: cutting now would leave
+    /// it lone, which serde_json refuses.
+    high_surrogate: bool,
+}
+
+impl StringState {
+    fn cuttable(&self) -> bool {
+        !self.is_key && !self.after_backslash && self.hex_left == 0 && !self.high_surrogate
+    }
+}
+
+fn scan(text: &[u8], max_depth: usize) -> Result<Scan, TooDeep> {
+    let mut stack: Vec<u8> = Vec::new();
+    // Inside an object, whether the next string is a key.
+    let mut expect_key = false;
+    let mut string: Option<StringState> = None;
+    // Inside a number or literal, which ends at the next delimiter.
+    let mut in_scalar = false;
+    let mut last_cut = None;
+    for (i, &b) in text.iter().enumerate() {
+        if let Some(s) = string.as_mut() {
+            if s.hex_left > 0 {
+                s.hex = s.hex * 16 + char::from(b).to_digit(16).unwrap_or(0);
+                s.hex_left -= 1;
+                s.high_surrogate = s.hex_left == 0 && (0xD800..0xDC00).contains(&s.hex);
+                continue;
+            }
+            if s.after_backslash {
+                s.after_backslash = false;
+                if b == b'u' {
+                    s.hex_left = 4;
+                    s.hex = 0;
+                }
+                continue;
+            }
+            // Before byte i, unless it continues a multi-byte character.
+            if s.cuttable() && b & 0xC0 != 0x80 {
+                last_cut = Some(Cut {
+                    at: i,
+                    in_string: true,
+                });
+            }
+            match b {
+                b'\\' => s.after_backslash = true,
+                b'"' => {
+                    if s.is_key {
+                        expect_key = false;
+                    } else {
+                        last_cut = Some(Cut {
+                            at: i + 1,
+                            in_string: false,
+                        });
+                    }
+                    string = None;
+                }
+                _ => {}
+            }
+            continue;
+        }
+        if in_scalar {
+            if !matches!(
+                b,
+                b',' | b'}' | b']' | b':' | b' ' | b'\t' | b'\n' | b'\r' | b'"' | b'{' | b'['
+            ) {
+                continue;
+            }
+            in_scalar = false;
+            last_cut = Some(Cut {
+                at: i,
+                in_string: false,
+            });
+        }
+        match b {
+            b'"' => {
+                let is_key = expect_key && stack.last() == Some(&b'}');
+                string = Some(StringState {
+                    is_key,
+                    ..StringState::default()
+                });
+            }
+            b'{' | b'[' => {
+                if stack.len() >= max_depth {
+                    return Err(TooDeep);
+                }
+                stack.push(if b == b'{' { b'}' } else { b']' });
+                expect_key = b == b'{';
+                last_cut = Some(Cut {
+                    at: i + 1,
+                    in_string: false,
+                });
+            }
+            b'}' | b']' => {
+                stack.pop();
+                expect_key = false;
+                last_cut = Some(Cut {
+                    at: i + 1,
+                    in_string: false,
+                });
+            }
+            b',' => expect_key = stack.last() == Some(&b'}'),
+            b':' => expect_key = false,
+            b' ' | b'\t' | b'\n' | b'\r' => {}
+            _ => in_scalar = true,
+        }
+    }
+    if string.as_ref().is_some_and(StringState::cuttable) {
+        last_cut = Some(Cut {
+            at: text.len(),
+            in_string: true,
+        });
+    }
+    Ok(Scan {
+        closers: stack,
+        last_cut,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    fn fix(s: &str) -> Option<Value> {
+        repair(s, 64)
+            .unwrap()
+            .map(|r| serde_json::from_str(&r).unwrap())
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn complete_json_is_kept_as_is() {
+        assert_eq!(
+            fix(r#"{"a":[1,2,{"b":null}]}"#),
+            Some(json!({"a":[1,2,{"b":null}]}))
+        );
+        assert_eq!(fix("[] "), Some(json!([])));
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn partial_keys_numbers_and_literals_are_dropped() {
+        assert_eq!(fix(r#"{"a":1,"b"#), Some(json!({"a":1})));
+        assert_eq!(fix(r#"{"a":1,"b":"#), Some(json!({"a":1})));
+        assert_eq!(fix(r#"{"a":1,"b":12"#), Some(json!({"a":1})));
+        assert_eq!(fix(r#"{"a":1,"b":tr"#), Some(json!({"a":1})));
+        assert_eq!(fix(r#"{"a":1,"b":true"#), Some(json!({"a":1})));
+        assert_eq!(fix(r#"{"a":1,"b":true}"#), Some(json!({"a":1,"b":true})));
+        assert_eq!(fix("[1,"), Some(json!([1])));
+        assert_eq!(fix(r#"{"a":{"#), Some(json!({"a":{}})));
+        assert_eq!(fix(r#"{"a":[[1],["#), Some(json!({"a":[[1],[]]})));
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn value_strings_keep_their_prefix() {
+        assert_eq!(fix(r#"{"t":"hello wor"#), Some(json!({"t":"hello wor"})));
+        assert_eq!(fix(r#"["a\"b"#), Some(json!(["a\"b"])));
+        // A cut inside an escape drops the escape.
+        assert_eq!(fix(r#"["ab\"#), Some(json!(["ab"])));
+        assert_eq!(fix(r#"["ab\u00"#), Some(json!(["ab"])));
+        assert_eq!(fix(r#"["ab\u00e9"#), Some(json!(["ab\u{e9}"])));
+        // A high surrogate is never left lone.
+        assert_eq!(fix(r#"["x\ud83d"#), Some(json!(["x"])));
+        assert_eq!(fix(r#"["x\ud83d\ude00"#), Some(json!(["x\u{1f600}"])));
+        assert_eq!(fix("[\"caf\u{e9}"), Some(json!(["caf\u{e9}"])));
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn nothing_started_means_nothing_to_repair() {
+        assert_eq!(fix(""), None);
+        assert_eq!(fix("   "), None);
+        assert_eq!(fix("12"), None);
+        assert_eq!(fix("\"abc"), Some(json!("abc")));
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn depth_is_limited_outside_strings_only() {
+        assert_eq!(check_depth(&"[".repeat(10_000), 64), Err(TooDeep));
+        assert_eq!(repair(&"[".repeat(10_000), 64), Err(TooDeep));
+        assert_eq!(check_depth(&"[".repeat(64), 64), Ok(()));
+        assert_eq!(check_depth(&"[".repeat(65), 64), Err(TooDeep));
+        let in_string = format!("[\"{}\"]", "[{".repeat(5_000));
+        assert_eq!(check_depth(&in_string, 64), Ok(()));
+        // Closing brackets free depth again.
+        assert_eq!(check_depth(&"[[]]".repeat(1_000), 2), Ok(()));
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn every_prefix_repairs_to_a_prefix_of_the_original() {
+        let full = r#"{"k":"v\n\u00e9\ud83d\ude00 ok","n":[1,-2.5e3,true,null,{"x":"y"}],"e":{}}"#;
+        for end in (0..=full.len()).filter(|&e| full.is_char_boundary(e)) {
+            let prefix = &full[..end];
+            if let Some(r) = repair(prefix, 64).unwrap() {
+                let v: Value = serde_json::from_str(&r)
+                    .unwrap_or_else(|e| panic!("prefix {prefix:?} repaired to {r:?}: {e}"));
+                assert!(v.is_object());
+            } else {
+                assert!(prefix.trim().is_empty(), "{prefix:?}");
+            }
+        }
+    }
+}
