@@ -13,6 +13,7 @@
 
 mod anthropic;
 mod classify;
+mod error_body;
 mod extract;
 mod gemini;
 mod openai;
@@ -23,6 +24,7 @@ mod responses;
 mod truncated;
 
 pub use classify::{classify, model_from_path, route, Route, MAX_PATH_MODEL};
+pub use error_body::error_body;
 pub use extract::{MAX_TURNS, MAX_VIEW_TEXT};
 pub use parse::{parse, MAX_DEPTH};
 

@@ -1,0 +1,150 @@
+//! Error answers in the shape of the API that was called, so that the
+//! caller's SDK raises its ordinary rate-limit or permission error with a
+//! readable message instead of failing to decode the body.
+//!
+//! - OpenAI and Azure OpenAI: `{"error":{"message","type","param":null,"code"}}`.
+//!   SDKs pick the exception class from the status and show `message`;
+//!   `code` is what scripts test (`rate_limit_exceeded` for 429, as OpenAI's
+//!   own limiter answers).
+//! - Anthropic: `{"type":"error","error":{"type","message"}}` with Anthropic's
+//!   documented error types (`rate_limit_error`, `permission_error`, …).
+//! - Gemini: `{"error":{"code","message","status"}}`, the Google API error
+//!   with the canonical gRPC status name (`RESOURCE_EXHAUSTED`, …).
+//!
+//! Bodies are built with serde_json, so any message is escaped properly.
+
+use serde_json::json;
+
+use super::Provider;
+
+/// `(content-type, body)` for an error with this HTTP status and message.
+pub fn error_body(provider: Provider, status: u16, message: &str) -> (String, String) {
+    let (content_type, body) = match provider {
+        Provider::OpenAi | Provider::AzureOpenAi => {
+            let (kind, code) = openai_kind(status);
+            let body =
+                json!({"error": {"message": message, "type": kind, "param": null, "code": code}});
+            ("application/json", body)
+        }
+        Provider::Anthropic => {
+            let body = json!({"type": "error", "error": {"type": anthropic_kind(status), "message": message}});
+            ("application/json", body)
+        }
+        Provider::Gemini => {
+            let body = json!({"error": {"code": status, "message": message, "status": google_status(status)}});
+            ("application/json; charset=UTF-8", body)
+        }
+    };
+    (content_type.to_string(), body.to_string())
+}
+
+/// OpenAI's `type` and `code` for a status.
+fn openai_kind(status: u16) -> (&'static str, Option<&'static str>) {
+    match status {
+        429 => ("requests", Some("rate_limit_exceeded")),
+        403 => ("invalid_request_error", Some("permission_denied")),
+        401 => ("invalid_request_error", Some("invalid_api_key")),
+        404 => ("invalid_request_error", Some("not_found")),
+        500..=599 => ("server_error", None),
+        _ => ("invalid_request_error", None),
+    }
+}
+
+/// Anthropic's error `type` for a status (their errors page).
+fn anthropic_kind(status: u16) -> &'static str {
+    match status {
+        401 => "authentication_error",
+        403 => "permission_error",
+        404 => "not_found_error",
+        413 => "request_too_large",
+        429 => "rate_limit_error",
+        529 => "overloaded_error",
+        500..=599 => "api_error",
+        _ => "invalid_request_error",
+    }
+}
+
+/// The canonical Google API status for an HTTP status.
+fn google_status(status: u16) -> &'static str {
+    match status {
+        400 => "INVALID_ARGUMENT",
+        401 => "UNAUTHENTICATED",
+        403 => "PERMISSION_DENIED",
+        404 => "NOT_FOUND",
+        409 => "ABORTED",
+        429 => "RESOURCE_EXHAUSTED",
+        499 => "CANCELLED",
+        501 => "UNIMPLEMENTED",
+        503 => "UNAVAILABLE",
+        504 => "DEADLINE_EXCEEDED",
+        500..=599 => "INTERNAL",
+        _ => "FAILED_PRECONDITION",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    fn body(provider: Provider, status: u16, message: &str) -> Value {
+        let (ct, b) = error_body(provider, status, message);
+        assert!(ct.starts_with("application/json"));
+        serde_json::from_str(&b).unwrap()
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn openai_and_azure_shape() {
+        for p in [Provider::OpenAi, Provider::AzureOpenAi] {
+            assert_eq!(
+                body(p, 429, "Slow down"),
+                json!({"error": {"message": "Slow down", "type": "requests", "param": null, "code": "rate_limit_exceeded"}})
+            );
+            let forbidden = body(p, 403, "No");
+            assert_eq!(forbidden["error"]["code"], "permission_denied");
+            assert_eq!(forbidden["error"]["type"], "invalid_request_error");
+        }
+        assert_eq!(
+            body(Provider::OpenAi, 503, "x")["error"]["code"],
+            Value::Null
+        );
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn anthropic_shape() {
+        assert_eq!(
+            body(Provider::Anthropic, 429, "Slow down"),
+            json!({"type": "error", "error": {"type": "rate_limit_error", "message": "Slow down"}})
+        );
+        assert_eq!(
+            body(Provider::Anthropic, 403, "No")["error"]["type"],
+            "permission_error"
+        );
+        assert_eq!(
+            body(Provider::Anthropic, 529, "x")["error"]["type"],
+            "overloaded_error"
+        );
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn gemini_shape() {
+        assert_eq!(
+            body(Provider::Gemini, 429, "Slow down"),
+            json!({"error": {"code": 429, "message": "Slow down", "status": "RESOURCE_EXHAUSTED"}})
+        );
+        assert_eq!(
+            body(Provider::Gemini, 403, "No")["error"]["status"],
+            "PERMISSION_DENIED"
+        );
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn messages_are_escaped() {
+        let nasty = "quote \" backslash \\ newline \n tab \t nul \u{0} \u{4e2d}";
+        for p in [Provider::OpenAi, Provider::Anthropic, Provider::Gemini] {
+            let v = body(p, 429, nasty);
+            assert_eq!(v["error"]["message"], nasty);
+        }
+    }
+}
