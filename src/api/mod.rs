@@ -114,8 +114,10 @@ pub struct RequestView {
     /// The conversation in order, system turns excluded.
     pub turns: Vec<Turn>,
     pub params: GenParams,
-    /// The body was longer than the inspection cap and this view was read
-    /// from its prefix.
+    /// The view is partial: the body was longer than the inspection cap and
+    /// this view was read from its prefix (the last string may be cut), or
+    /// the view's own caps ([`MAX_VIEW_TEXT`], [`MAX_TURNS`]) dropped text
+    /// or the oldest turns.
     pub truncated: bool,
 }
 
