@@ -1,0 +1,82 @@
+"""A minimal cleartext HTTP/2 (prior knowledge) client on the `h2` library,
+for requests whose body is followed by trailers."""
+
+from __future__ import annotations
+
+import json
+import socket
+from dataclasses import dataclass
+
+import h2.config
+import h2.connection
+import h2.events
+
+
+@dataclass
+class H2Response:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    reset: bool
+
+    def json(self):
+        return json.loads(self.body)
+
+    def upstream_saw(self, name: str) -> str | None:
+        return self.headers.get(f"x-upstream-saw-{name.lower()}")
+
+
+def post_with_trailers(
+    port: int,
+    path: str,
+    headers: dict[str, str],
+    body_pieces: list[bytes],
+    trailers: dict[str, str],
+    timeout: float = 15.0,
+) -> H2Response:
+    """HEADERS, one DATA frame per piece (none with END_STREAM), then a
+    trailing HEADERS frame that ends the stream: the body callbacks never
+    see end of stream, only the trailers callback does."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
+    try:
+        conn.initiate_connection()
+        sid = conn.get_next_available_stream_id()
+        req = [(":method", "POST"), (":path", path), (":scheme", "http"), (":authority", "localhost")]
+        conn.send_headers(sid, req + list(headers.items()))
+        for piece in body_pieces:
+            conn.send_data(sid, piece)
+            sock.sendall(conn.data_to_send())
+        conn.send_headers(sid, list(trailers.items()), end_stream=True)
+        sock.sendall(conn.data_to_send())
+
+        status, resp_headers, body, reset, done = 0, {}, bytearray(), False, False
+        while not done:
+            data = sock.recv(65536)
+            if not data:
+                break
+            for ev in conn.receive_data(data):
+                if isinstance(ev, h2.events.ResponseReceived) and ev.stream_id == sid:
+                    for k, v in ev.headers:
+                        if k == ":status":
+                            status = int(v)
+                        else:
+                            resp_headers[k] = v
+                elif isinstance(ev, h2.events.DataReceived) and ev.stream_id == sid:
+                    body.extend(ev.data)
+                    conn.acknowledge_received_data(ev.flow_controlled_length, sid)
+                elif isinstance(ev, h2.events.StreamEnded) and ev.stream_id == sid:
+                    done = True
+                elif isinstance(ev, h2.events.StreamReset) and ev.stream_id == sid:
+                    reset, done = True, True
+            pending = conn.data_to_send()
+            if pending:
+                sock.sendall(pending)
+        return H2Response(status, resp_headers, bytes(body), reset)
+    finally:
+        try:
+            conn.close_connection()
+            sock.sendall(conn.data_to_send())
+        except OSError:
+            pass
+        sock.close()

@@ -1,0 +1,228 @@
+"""Start and stop the real Envoy and the stub LLM upstream for end-to-end tests.
+
+Every process is started in its own session (process group), its PID is
+remembered, and teardown signals only that group: the tests never touch an
+Envoy they did not start (a developer's `make run` may be up beside them).
+Readiness is proven, not assumed: `/ready` on the admin port within a time
+bound, then a request through the listener that must reach the upstream.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from envoy_config import render_envoy_config
+
+REPO = Path(__file__).resolve().parents[2]
+ENVOY = Path(os.environ.get("DG_ENVOY", REPO / ".venv" / "bin" / "envoy"))
+WASM = Path(os.environ.get("DG_WASM", REPO / "target" / "wasm32-wasip1" / "release" / "distill_guard.wasm"))
+STUB = REPO / "envoy" / "stub_llm.py"
+
+# Bounds: Envoy with a V8-compiled module starts in ~1-3 s on 2 cores; allow
+# for a loaded CI machine without letting a hang eat the session.
+READY_TIMEOUT_S = 30.0
+STUB_TIMEOUT_S = 10.0
+
+
+def free_port() -> int:
+    """A loopback port that was free a moment ago (the kernel picked it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_get(port: int, path: str, timeout: float = 2.0) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """SIGTERM the process group we created, then SIGKILL if it lingers."""
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait(timeout=5)
+
+
+@dataclass
+class Stub:
+    """The stub LLM upstream (envoy/stub_llm.py) on a free loopback port."""
+
+    port: int
+    proc: subprocess.Popen
+    log_path: Path
+
+    @classmethod
+    def start(cls, workdir: Path) -> "Stub":
+        port = free_port()
+        log_path = workdir / "stub.log"
+        log = open(log_path, "wb")
+        proc = subprocess.Popen(
+            [sys.executable, str(STUB), "--host", "127.0.0.1", "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        stub = cls(port, proc, log_path)
+        deadline = time.monotonic() + STUB_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"stub upstream exited {proc.returncode}:\n{log_path.read_text(errors='replace')}")
+            try:
+                http_get(port, "/healthz", timeout=0.5)
+                return stub
+            except OSError:
+                time.sleep(0.1)
+        stub.stop()
+        raise RuntimeError(f"stub upstream not answering on {port} after {STUB_TIMEOUT_S}s")
+
+    def stop(self) -> None:
+        _kill_group(self.proc)
+
+
+@dataclass
+class Envoy:
+    """One Envoy instance with the filter, its ports, log and access log."""
+
+    plugin_config: dict | str
+    upstream_port: int
+    workdir: Path
+    concurrency: int = 2
+    port: int = 0
+    admin_port: int = 0
+    proc: subprocess.Popen | None = None
+    log_path: Path = field(default=Path("/dev/null"))
+    access_log_path: Path = field(default=Path("/dev/null"))
+
+    def start(self, wait_ready: bool = True) -> "Envoy":
+        self.port, self.admin_port = free_port(), free_port()
+        self.log_path = self.workdir / f"envoy-{self.port}.log"
+        self.access_log_path = self.workdir / f"access-{self.port}.log"
+        cfg = render_envoy_config(
+            plugin_config=self.plugin_config,
+            wasm_path=WASM,
+            listen_port=self.port,
+            admin_port=self.admin_port,
+            upstream_port=self.upstream_port,
+            access_log_path=self.access_log_path,
+        )
+        cfg_path = self.workdir / f"envoy-{self.port}.yaml"
+        cfg_path.write_text(cfg)
+        log = open(self.log_path, "wb")
+        # --use-dynamic-base-id: each instance gets its own shared-memory
+        # base id, so several Envoys (and a developer's `make run`) coexist.
+        # wasm:debug so the leak test also reads the plugin's debug logs.
+        self.proc = subprocess.Popen(
+            [
+                str(ENVOY),
+                "-c", str(cfg_path),
+                "--concurrency", str(self.concurrency),
+                "--use-dynamic-base-id",
+                "-l", "info",
+                "--component-log-level", "wasm:debug",
+                "--drain-time-s", "1",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        if wait_ready:
+            self.wait_ready()
+        return self
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def access_log(self) -> str:
+        try:
+            return self.access_log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def admin_ready(self) -> bool:
+        try:
+            status, _ = http_get(self.admin_port, "/ready", timeout=0.5)
+            return status == 200
+        except OSError:
+            return False
+
+    def wait_admin(self, timeout: float = READY_TIMEOUT_S) -> bool:
+        """True once `/ready` answers 200 within `timeout`; False if Envoy
+        exited or never became ready."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                return False
+            if self.admin_ready():
+                return True
+            time.sleep(0.1)
+        return False
+
+    def wait_ready(self) -> None:
+        if not self.wait_admin():
+            raise RuntimeError(f"Envoy not ready within {READY_TIMEOUT_S}s:\n{self.log()[-8000:]}")
+        # Functional probe: a pass-through request must reach the stub
+        # through the listener and the filter chain.
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        last = None
+        while time.monotonic() < deadline:
+            try:
+                status, body = http_get(self.port, "/healthz", timeout=2.0)
+                if status == 200:
+                    return
+                last = (status, body[:200])
+            except OSError as e:
+                last = e
+            time.sleep(0.1)
+        raise RuntimeError(f"Envoy ready but probe through listener failed ({last!r}):\n{self.log()[-8000:]}")
+
+    def stats(self) -> dict[str, int]:
+        """Every counter and gauge from the admin `/stats` (text format)."""
+        _, body = http_get(self.admin_port, "/stats", timeout=5.0)
+        out: dict[str, int] = {}
+        for line in body.decode(errors="replace").splitlines():
+            name, sep, value = line.rpartition(": ")
+            if sep and value.strip().lstrip("-").isdigit():
+                out[name.strip()] = int(value)
+        return out
+
+    def counter(self, name: str) -> int:
+        """`wasmcustom.distill_guard.<name>`; 0 if the filter never defined it."""
+        return self.stats().get(f"wasmcustom.distill_guard.{name}", 0)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            _kill_group(self.proc)
+
+
+def new_workdir(prefix: str) -> Path:
+    return Path(tempfile.mkdtemp(prefix=f"dg-e2e-{prefix}-"))

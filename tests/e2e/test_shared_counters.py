@@ -1,0 +1,73 @@
+"""Counters in shared data agree across Envoy's worker threads: one
+identity's requests spread over many connections (so both workers of
+`--concurrency 2` serve some) are limited to exactly the configured number
+per minute."""
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from client import away_from_minute_boundary, bearer, post
+
+LIMIT = 10
+TOTAL = 3 * LIMIT
+
+PLUGIN_CONFIG = {"mode": "enforce", "limits": {"identity_requests_per_minute": LIMIT}}
+
+
+def worker_connections(envoy) -> dict[str, int]:
+    """Per-worker accepted connections of the main listener."""
+    return {
+        k: v
+        for k, v in envoy.stats().items()
+        if k.startswith("listener.127.0.0.1_") and ".worker_" in k and k.endswith(".downstream_cx_total")
+    }
+
+
+def one(port: int, key: str, i: int) -> int:
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": f"distinct question {i} about topic {i * 7}"}]}
+    return post(port, "/v1/chat/completions", body, bearer(key)).status
+
+
+def burst(envoy, key: str) -> tuple[list[int], bool]:
+    """Sends TOTAL requests in parallel, one connection each. Returns the
+    statuses and whether the run stayed inside one clock minute."""
+    away_from_minute_boundary()
+    start = time.time()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(lambda i: one(envoy.port, key, i), range(TOTAL)))
+    return statuses, int(start // 60) == int(time.time() // 60)
+
+
+def test_identity_limit_is_exact_across_workers(envoy):
+    cx_before = worker_connections(envoy)
+    statuses, one_minute = burst(envoy, "sk-rate-a")
+    if not one_minute:
+        statuses, one_minute = burst(envoy, "sk-rate-b")
+    assert one_minute, "two bursts in a row crossed a minute boundary"
+    assert sorted(set(statuses)) == [200, 429], statuses
+    assert statuses.count(200) == LIMIT, statuses
+    assert statuses.count(429) == TOTAL - LIMIT
+    used = {k: v - cx_before.get(k, 0) for k, v in worker_connections(envoy).items()}
+    busy = [k for k, v in used.items() if v > 0]
+    assert len(busy) >= 2, f"only one worker served connections: {used}"
+
+
+def test_throttled_answer_has_retry_after_within_the_minute(envoy):
+    key = "sk-rate-c"
+    away_from_minute_boundary()
+    for i in range(LIMIT):
+        one(envoy.port, key, i)
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "one more"}]}
+    r = post(envoy.port, "/v1/chat/completions", body, bearer(key))
+    if r.status == 200:  # a minute boundary reset the window mid-loop
+        for i in range(LIMIT):
+            one(envoy.port, key, i)
+        r = post(envoy.port, "/v1/chat/completions", body, bearer(key))
+    assert r.status == 429
+    assert 1 <= int(r.header("retry-after")) <= 60
+    assert "identity_rate_limit" in (r.header("x-distill-guard-reasons") or "")
+
+
+def test_other_identities_are_not_limited(envoy):
+    statuses = [one(envoy.port, f"sk-rate-other-{i}", i) for i in range(5)]
+    assert statuses == [200] * 5
