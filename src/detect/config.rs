@@ -1,21 +1,251 @@
-//! The `detection` section of the configuration (raw and compiled).
-//! OWNER: detection. Placeholder until the detectors land.
+//! The `detection` section of the configuration: raw (serde, every field
+//! defaulted) and compiled ([`DetectionSettings`], ranges checked).
+//!
+//! Defaults ship tuned: `{"mode": "enforce"}` alone is a production setting.
 
 use serde::Deserialize;
 
 use crate::config::ConfigError;
 
-#[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields, default)]
-pub struct RawDetection {}
+/// Most extra phrases accepted (each is searched in every request).
+pub const MAX_EXTRA_PHRASES: usize = 256;
 
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct DetectionSettings {}
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawDetection {
+    /// Turn detection off (score always 0; operator rules and static limits
+    /// still apply).
+    pub enabled: bool,
+    /// Slots of the per-identity table (cadence, first seen, dynamic limit).
+    /// Fixes that table's shared-data keys; 1 to 1,048,576.
+    pub identity_slots: u64,
+    /// Slots of the template table (distinct accounts and texts per template
+    /// skeleton); 1 to 1,048,576.
+    pub template_slots: u64,
+    /// Slots of the address-block table (/24 IPv4, /48 IPv6) and of the
+    /// client-fingerprint table (TLS fingerprint + user agent); 1 to 1,048,576.
+    pub network_slots: u64,
+    /// Length in seconds of a correlation window: distinct-account counts
+    /// cover the current and the previous window. 600 to 604,800.
+    pub window_secs: u64,
+    /// Tokens in a template skeleton (the first and the last `k` normalised
+    /// words of a user turn). 3 to 64.
+    pub skeleton_tokens: u64,
+    /// Distinct accounts on one template below which sharing means nothing.
+    pub share_min_accounts: u64,
+    /// Distinct accounts on one template at which sharing counts fully.
+    pub share_full_accounts: u64,
+    /// Distinct accounts in one address block or client fingerprint at which
+    /// shared infrastructure counts fully (it starts at a quarter of this).
+    pub infra_full_accounts: u64,
+    /// `max_output_tokens` at or above which a request asks for a long
+    /// harvest.
+    pub long_output_tokens: u64,
+    /// Dynamic limits: length of their window in seconds (1 to 86,400).
+    pub limit_window_secs: u64,
+    /// Requests one identity may send per limit window once its score
+    /// reaches the tag threshold; shrinks as the score grows. 0 turns the
+    /// identity limit off.
+    pub identity_limit: u64,
+    /// Requests one template cluster (all accounts together) may send per
+    /// limit window once its score reaches the tag threshold; shrinks as the
+    /// score grows. 0 turns the cluster limit off.
+    pub cluster_limit: u64,
+    /// Score from which dynamic limits apply, in (0, 1].
+    pub limit_min_score: f64,
+    /// More reasoning-elicitation or dataset-generation phrases:
+    /// `{"phrase": "…", "weight": 0.5}` (case-insensitive, weight in (0, 1]).
+    pub extra_phrases: Vec<RawPhrase>,
+}
+
+impl Default for RawDetection {
+    fn default() -> Self {
+        RawDetection {
+            enabled: true,
+            identity_slots: 16_384,
+            template_slots: 8_192,
+            network_slots: 4_096,
+            window_secs: 86_400,
+            skeleton_tokens: 8,
+            share_min_accounts: 4,
+            share_full_accounts: 40,
+            infra_full_accounts: 40,
+            long_output_tokens: 8_192,
+            limit_window_secs: 600,
+            identity_limit: 60,
+            cluster_limit: 240,
+            limit_min_score: 0.4,
+            extra_phrases: Vec::new(),
+        }
+    }
+}
+
+/// One configured phrase.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPhrase {
+    /// Text to look for (case-insensitive, whitespace collapsed).
+    pub phrase: String,
+    /// How strongly it signals elicitation, in (0, 1].
+    pub weight: f64,
+}
+
+/// The compiled `detection` settings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DetectionSettings {
+    pub enabled: bool,
+    pub identity_slots: u64,
+    pub template_slots: u64,
+    pub network_slots: u64,
+    pub window_secs: u64,
+    pub skeleton_tokens: usize,
+    pub share_min_accounts: u64,
+    pub share_full_accounts: u64,
+    pub infra_full_accounts: u64,
+    pub long_output_tokens: u64,
+    pub limit_window_secs: u64,
+    pub identity_limit: u64,
+    pub cluster_limit: u64,
+    pub limit_min_score: f64,
+    /// Lower-cased, whitespace-collapsed phrases with their weights.
+    pub extra_phrases: Vec<(String, f64)>,
+    /// Shared-data key prefix (`shared_data.namespace`), filled by the
+    /// engine's configuration; `dg` by default.
+    pub namespace: String,
+}
+
+impl Default for DetectionSettings {
+    fn default() -> Self {
+        DetectionSettings::try_from(&RawDetection::default()).unwrap_or_else(|_| DetectionSettings::fallback())
+    }
+}
+
+impl DetectionSettings {
+    /// Never used unless the defaults above stop compiling; keeps `Default`
+    /// panic-free.
+    fn fallback() -> DetectionSettings {
+        DetectionSettings {
+            enabled: false,
+            identity_slots: 1,
+            template_slots: 1,
+            network_slots: 1,
+            window_secs: 86_400,
+            skeleton_tokens: 8,
+            share_min_accounts: 4,
+            share_full_accounts: 40,
+            infra_full_accounts: 40,
+            long_output_tokens: 8_192,
+            limit_window_secs: 600,
+            identity_limit: 0,
+            cluster_limit: 0,
+            limit_min_score: 1.0,
+            extra_phrases: Vec::new(),
+            namespace: "dg".to_owned(),
+        }
+    }
+}
+
+fn range(path: &str, v: u64, lo: u64, hi: u64) -> Result<u64, ConfigError> {
+    if (lo..=hi).contains(&v) {
+        Ok(v)
+    } else {
+        Err(ConfigError::new(format!("detection.{path}"), format!("must be between {lo} and {hi}")))
+    }
+}
 
 impl TryFrom<&RawDetection> for DetectionSettings {
     type Error = ConfigError;
 
-    fn try_from(_raw: &RawDetection) -> Result<DetectionSettings, ConfigError> {
-        Ok(DetectionSettings {})
+    fn try_from(raw: &RawDetection) -> Result<DetectionSettings, ConfigError> {
+        const MAX_SLOTS: u64 = 1 << 20;
+        let share_min_accounts = range("share_min_accounts", raw.share_min_accounts, 2, 10_000)?;
+        let share_full_accounts = range("share_full_accounts", raw.share_full_accounts, 2, 100_000)?;
+        if share_full_accounts <= share_min_accounts {
+            return Err(ConfigError::new(
+                "detection.share_full_accounts",
+                "must be greater than detection.share_min_accounts",
+            ));
+        }
+        if !(raw.limit_min_score > 0.0 && raw.limit_min_score <= 1.0) {
+            return Err(ConfigError::new("detection.limit_min_score", "must be in (0, 1]"));
+        }
+        if raw.extra_phrases.len() > MAX_EXTRA_PHRASES {
+            return Err(ConfigError::new("detection.extra_phrases", format!("at most {MAX_EXTRA_PHRASES} phrases")));
+        }
+        let mut extra_phrases = Vec::with_capacity(raw.extra_phrases.len());
+        for (i, p) in raw.extra_phrases.iter().enumerate() {
+            let text = super::normalize::lower_collapsed(&p.phrase, 1024);
+            if text.is_empty() || p.phrase.len() > 200 {
+                return Err(ConfigError::new(
+                    format!("detection.extra_phrases[{i}].phrase"),
+                    "must be 1 to 200 bytes of text",
+                ));
+            }
+            if !(p.weight > 0.0 && p.weight <= 1.0) {
+                return Err(ConfigError::new(format!("detection.extra_phrases[{i}].weight"), "must be in (0, 1]"));
+            }
+            extra_phrases.push((text, p.weight));
+        }
+        Ok(DetectionSettings {
+            enabled: raw.enabled,
+            identity_slots: range("identity_slots", raw.identity_slots, 1, MAX_SLOTS)?,
+            template_slots: range("template_slots", raw.template_slots, 1, MAX_SLOTS)?,
+            network_slots: range("network_slots", raw.network_slots, 1, MAX_SLOTS)?,
+            window_secs: range("window_secs", raw.window_secs, 600, 604_800)?,
+            skeleton_tokens: range("skeleton_tokens", raw.skeleton_tokens, 3, 64)? as usize,
+            share_min_accounts,
+            share_full_accounts,
+            infra_full_accounts: range("infra_full_accounts", raw.infra_full_accounts, 2, 1_000_000)?,
+            long_output_tokens: range("long_output_tokens", raw.long_output_tokens, 256, 10_000_000)?,
+            limit_window_secs: range("limit_window_secs", raw.limit_window_secs, 1, 86_400)?,
+            identity_limit: range("identity_limit", raw.identity_limit, 0, 1_000_000)?,
+            cluster_limit: range("cluster_limit", raw.cluster_limit, 0, 10_000_000)?,
+            limit_min_score: raw.limit_min_score,
+            extra_phrases,
+            namespace: "dg".to_owned(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    fn compile(json: &str) -> Result<DetectionSettings, ConfigError> {
+        let raw: RawDetection = serde_json::from_str(json).unwrap();
+        DetectionSettings::try_from(&raw)
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn defaults_compile() {
+        let s = compile("{}").unwrap();
+        assert_eq!(s, DetectionSettings::default());
+        assert!(s.enabled && s.identity_limit > 0 && s.template_slots == 8192);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn errors_name_the_field() {
+        for (json, path) in [
+            (r#"{"identity_slots": 0}"#, "detection.identity_slots"),
+            (r#"{"template_slots": 99999999}"#, "detection.template_slots"),
+            (r#"{"window_secs": 5}"#, "detection.window_secs"),
+            (r#"{"skeleton_tokens": 1}"#, "detection.skeleton_tokens"),
+            (r#"{"share_min_accounts": 50, "share_full_accounts": 40}"#, "detection.share_full_accounts"),
+            (r#"{"limit_min_score": 0}"#, "detection.limit_min_score"),
+            (r#"{"extra_phrases": [{"phrase": "  ", "weight": 0.5}]}"#, "detection.extra_phrases[0].phrase"),
+            (r#"{"extra_phrases": [{"phrase": "x", "weight": 1.5}]}"#, "detection.extra_phrases[0].weight"),
+        ] {
+            let err = compile(json).unwrap_err();
+            assert_eq!(err.path, path, "{json}: {err}");
+            assert!(!err.message.is_empty());
+        }
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn unknown_fields_are_refused_and_phrases_normalised() {
+        assert!(serde_json::from_str::<RawDetection>(r#"{"bogus": 1}"#).is_err());
+        let s = compile(r#"{"extra_phrases": [{"phrase": "Explain  Your\nREASONING", "weight": 0.4}]}"#).unwrap();
+        assert_eq!(s.extra_phrases, vec![("explain your reasoning".to_owned(), 0.4)]);
     }
 }

@@ -1,13 +1,39 @@
 //! Detection: turns one request, its identity and the shared counters into a
-//! suspicion score with reason codes. OWNER: detection.
+//! suspicion score with reason codes, and applies dynamic limits.
+//!
+//! Files: `normalize` (tokens), `template` (skeleton and SimHash
+//! fingerprints), `elicitation` (phrases), `params` (extraction-shaped
+//! parameters), `hll` (cardinality sketch), `cadence` (per-identity slot),
+//! `correlate` (cluster slots across accounts), `score` (combination and
+//! reason codes), `limits` (dynamic limits), `config`.
+//!
+//! Shared-data cost per request: one read-modify-write (a `get` and a `set`)
+//! for each of the template prefix slot, the template suffix slot, the
+//! address-block slot and the identity slot: at most 8 calls without cas
+//! contention, fewer when the body has no user text or the client address is
+//! unknown.
 
+pub mod cadence;
 pub mod config;
+pub mod correlate;
+pub mod elicitation;
+pub mod hll;
+pub mod limits;
+pub mod normalize;
+pub mod params;
+pub mod score;
+pub mod template;
 
 use crate::api::RequestView;
+use crate::hash::fingerprint;
 use crate::host::Host;
 use crate::identity::Identity;
+use crate::metrics::Counter;
 use crate::request::RequestMeta;
+use crate::store::counters::{cas_update, decode_words, encode_words, slot_key, UpdateError};
 use crate::verdict::ReasonCode;
+
+pub use score::ALL_REASONS;
 
 /// Everything detection may look at for one request.
 pub struct Observation<'a> {
@@ -32,16 +58,155 @@ pub struct Assessment {
 
 /// Stateless between requests: all state lives in the shared store.
 pub struct Detector {
-    #[allow(dead_code)]
     settings: config::DetectionSettings,
 }
 
+/// Table names in shared-data keys (`<ns>:v1:<kind>:<slot>`).
+const TEMPLATE_TABLE: &str = "tpl";
+const NETWORK_TABLE: &str = "net";
+const IDENTITY_TABLE: &str = "id";
+
 impl Detector {
+    /// Keys go under `settings.namespace` (the engine copies
+    /// `shared_data.namespace` there).
     pub fn new(settings: config::DetectionSettings) -> Detector {
         Detector { settings }
     }
 
-    pub fn assess(&self, _obs: &Observation<'_>, _host: &Host<'_>) -> Assessment {
-        Assessment::default()
+    /// The same, with the shared-data namespace given explicitly.
+    pub fn with_namespace(mut settings: config::DetectionSettings, namespace: &str) -> Detector {
+        settings.namespace = namespace.to_owned();
+        Detector { settings }
     }
+
+    pub fn settings(&self) -> &config::DetectionSettings {
+        &self.settings
+    }
+
+    pub fn assess(&self, obs: &Observation<'_>, host: &Host<'_>) -> Assessment {
+        let s = &self.settings;
+        if !s.enabled {
+            return Assessment::default();
+        }
+        let now = if obs.now.is_finite() && obs.now > 0.0 { obs.now as u64 } else { 0 };
+        let id = obs.identity.hash;
+
+        // Content: work proportional to the inspected body.
+        let (mut elicit, mut extract, mut template) = (0.0, 0.0, None);
+        if let Some(view) = obs.view {
+            let user = view.last_user_text();
+            elicit = elicitation::elicitation(&[&view.system, user], &s.extra_phrases);
+            extract = params::extraction(&view.params, s.long_output_tokens);
+            template = template::keys(&normalize::token_hashes(user), s.skeleton_tokens);
+        }
+
+        // Across accounts: the better-shared of the two skeletons.
+        let mut share = 0.0;
+        let mut cluster: Option<correlate::ClusterView> = None;
+        if let Some(t) = &template {
+            for owner in [t.prefix, t.suffix] {
+                let v = self.touch(host, TEMPLATE_TABLE, s.template_slots, owner, id, Some(t.text), now);
+                let sh = score::share(v.accounts, v.texts, s.share_min_accounts, s.share_full_accounts);
+                if v.tracked && (cluster.is_none() || sh > share) {
+                    share = sh;
+                    cluster = Some(v);
+                }
+            }
+        }
+        let infra = obs
+            .identity
+            .client_ip
+            .map(|ip| self.touch(host, NETWORK_TABLE, s.network_slots, correlate::address_block(ip), id, None, now))
+            .map_or(0.0, |v| score::infra(v.accounts, s.infra_full_accounts));
+
+        // The identity's slot: cadence, score memory and its own limit, in
+        // one read-modify-write.
+        let key = slot_key(&s.namespace, IDENTITY_TABLE, id % s.identity_slots.max(1));
+        let mut out = Assessment::default();
+        let mut limit_state = (0u64, now);
+        let result = cas_update(host.store, &key, |cur| {
+            let stored = match cur {
+                Some(bytes) => Some(cadence::Record::decode(&decode_words::<{ cadence::WORDS }>(&key, bytes)?)),
+                None => None,
+            };
+            let (base, keep) = match stored {
+                Some(r) if r.owner == id => (r, true),
+                Some(r) if !r.yields_to(id, now) => (cadence::Record::fresh(id, now), false),
+                _ => (cadence::Record::fresh(id, now), true),
+            };
+            let mut rec = base.observe(now);
+            let features = rec.features(now, base.memory);
+            let signals = score::Signals { share, elicitation: elicit, extraction: extract, cadence: features, infra };
+            let (raw, mut reasons) = score::combine(&signals);
+            let final_score = score::with_memory(raw, &mut reasons, base.memory);
+            rec.memory = score::remember(base.memory, raw);
+            let limit_start = now - now % s.limit_window_secs.max(1);
+            rec.limit_count = if rec.limit_start == limit_start { rec.limit_count.saturating_add(1) } else { 1 };
+            rec.limit_start = limit_start;
+            limit_state = (rec.limit_count, limit_start);
+            out = Assessment { score: final_score, reasons, rate_limited: None };
+            match (keep, stored) {
+                (true, _) | (false, None) => Ok(encode_words(&rec.encode())),
+                // The incumbent stays: write it back unchanged.
+                (false, Some(r)) => Ok(encode_words(&r.encode())),
+            }
+        });
+        if let Err(e) = result {
+            self.store_failed(host, &e);
+            // Score without history rather than not at all.
+            let features = cadence::Features { age_secs: 0, ..cadence::Features::default() };
+            let signals = score::Signals { share, elicitation: elicit, extraction: extract, cadence: features, infra };
+            let (raw, reasons) = score::combine(&signals);
+            out = Assessment { score: raw, reasons, rate_limited: None };
+        }
+
+        // Dynamic limits, for the identity and for its template cluster.
+        let w = s.limit_window_secs;
+        let by_identity = limits::check(limit_state.0, s.identity_limit, out.score, s.limit_min_score, limit_state.1, w, now);
+        let by_cluster = cluster.and_then(|c| {
+            let start = now - now % w.max(1);
+            limits::check(c.window_requests, s.cluster_limit, out.score, s.limit_min_score, start, w, now)
+        });
+        out.rate_limited = by_identity.max(by_cluster);
+        if out.rate_limited.is_some() {
+            out.reasons.push(score::DYNAMIC_LIMIT);
+        }
+        out
+    }
+
+    /// One read-modify-write of a cluster slot; an untracked view on error.
+    #[allow(clippy::too_many_arguments)]
+    fn touch(&self, host: &Host<'_>, table: &str, slots: u64, owner: u64, identity: u64, text: Option<u64>, now: u64) -> correlate::ClusterView {
+        let s = &self.settings;
+        let key = slot_key(&s.namespace, table, owner % slots.max(1));
+        let touch = correlate::Touch { owner, identity, text, now, window_secs: s.window_secs, limit_window_secs: s.limit_window_secs };
+        let mut view = correlate::ClusterView::default();
+        let result = cas_update(host.store, &key, |cur| {
+            let words = match cur {
+                Some(bytes) => Some(decode_words::<{ correlate::WORDS }>(&key, bytes)?),
+                None => None,
+            };
+            let (next, v) = correlate::apply(words.as_ref(), &touch);
+            view = v;
+            Ok(encode_words(&next))
+        });
+        if let Err(e) = result {
+            self.store_failed(host, &e);
+            return correlate::ClusterView::default();
+        }
+        view
+    }
+
+    fn store_failed(&self, host: &Host<'_>, e: &UpdateError) {
+        host.metrics.incr(match e {
+            UpdateError::GaveUp => Counter::CasGaveUp,
+            _ => Counter::StoreError,
+        });
+    }
+}
+
+/// Fingerprint of a request's system prompt: kept apart from the user-turn
+/// templates, since thousands of an app's users share one system prompt.
+pub fn system_fingerprint(view: &RequestView) -> Option<u64> {
+    (!view.system.is_empty()).then(|| fingerprint(normalize::lower_collapsed(&view.system, 64 * 1024).as_bytes()))
 }

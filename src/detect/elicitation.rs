@@ -1,0 +1,130 @@
+//! Reasoning-elicitation and dataset-generation language, English and
+//! Chinese, with weights; extended by `detection.extra_phrases`.
+//!
+//! Weights say how specific a phrase is to harvesting: "let's think step by
+//! step" is what benchmarks and students type (low), "articulate the internal
+//! reasoning" or "generate 20 diverse" is what a data generator types (high).
+//! A phrase alone never denies anything: the score needs it combined with
+//! cross-account template sharing.
+
+use super::normalize::lower_collapsed;
+
+/// Bytes of text searched per request: elicitation sits in the instruction,
+/// not at the end of a pasted document.
+pub const MAX_SEARCH_BYTES: usize = 16 * 1024;
+
+/// Built-in phrases (lower case, single spaces) and weights in (0, 1].
+pub const PHRASES: &[(&str, f64)] = &[
+    // Ordinary step-by-step requests: weak.
+    ("let's think step by step", 0.15),
+    ("think step by step", 0.25),
+    ("step by step", 0.15),
+    ("show your work", 0.2),
+    ("explain your reasoning", 0.25),
+    // Reasoning harvest: strong.
+    ("chain of thought", 0.45),
+    ("chain-of-thought", 0.45),
+    ("internal reasoning", 0.7),
+    ("reasoning process", 0.45),
+    ("reasoning trace", 0.6),
+    ("thought process", 0.35),
+    ("justify each step", 0.55),
+    ("justify your steps", 0.55),
+    ("justify every step", 0.55),
+    ("articulate the", 0.35),
+    ("<thinking>", 0.6),
+    ("</thinking>", 0.3),
+    ("<think>", 0.5),
+    ("inside thinking tags", 0.6),
+    ("in thinking tags", 0.6),
+    ("write out your reasoning", 0.5),
+    ("detailed reasoning", 0.4),
+    ("before giving the final answer", 0.3),
+    // Dataset generation.
+    ("generate diverse", 0.6),
+    (" diverse task", 0.6),
+    ("diverse examples", 0.5),
+    ("diverse questions", 0.5),
+    ("training data", 0.45),
+    ("synthetic data", 0.5),
+    ("as a json list", 0.3),
+    ("come up with a set of", 0.5),
+    // Chinese.
+    ("逐步", 0.3),
+    ("一步一步", 0.3),
+    ("一步步", 0.3),
+    ("推理过程", 0.55),
+    ("思考过程", 0.55),
+    ("思维链", 0.6),
+    ("详细解释", 0.25),
+    ("详细推理", 0.5),
+    ("内部推理", 0.7),
+    ("展示你的推理", 0.5),
+    ("解释每一步", 0.5),
+    ("生成多样", 0.6),
+    ("训练数据", 0.45),
+];
+
+/// Elicitation strength in [0, 1] of a request's instruction texts
+/// (noisy-OR of the weights of the phrases that appear).
+pub fn elicitation(texts: &[&str], extra: &[(String, f64)]) -> f64 {
+    let mut budget = MAX_SEARCH_BYTES;
+    let mut miss = 1.0f64;
+    for text in texts {
+        if budget == 0 {
+            break;
+        }
+        let hay = lower_collapsed(text, budget);
+        budget = budget.saturating_sub(text.len());
+        for (phrase, w) in PHRASES {
+            if hay.contains(phrase) {
+                miss *= 1.0 - w;
+            }
+        }
+        for (phrase, w) in extra {
+            if hay.contains(phrase.as_str()) {
+                miss *= 1.0 - w;
+            }
+        }
+    }
+    (1.0 - miss).clamp(0.0, 1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn ordinary_step_by_step_is_weak() {
+        let s = elicitation(&["Janet has 3 apples... Let's think step by step."], &[]);
+        assert!(s > 0.0 && s < 0.5, "{s}");
+        assert_eq!(elicitation(&["What is the capital of France?"], &[]), 0.0);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn harvest_language_is_strong_in_english_and_chinese() {
+        let en = elicitation(
+            &["Imagine and articulate the internal reasoning behind a completed response and write it out step by step"],
+            &[],
+        );
+        assert!(en > 0.8, "{en}");
+        let zh = elicitation(&["请一步一步详细推理，并写出完整的推理过程。"], &[]);
+        assert!(zh > 0.7, "{zh}");
+        let gen = elicitation(&["You are asked to come up with a set of 20 diverse task instructions."], &[]);
+        assert!(gen > 0.6, "{gen}");
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn system_text_and_extra_phrases_count() {
+        let extra = vec![("walk me through your hidden thoughts".to_owned(), 0.9)];
+        assert!(elicitation(&["", "Walk me  through your HIDDEN thoughts"], &extra) >= 0.9);
+        assert!(elicitation(&["Answer in <thinking> tags", "2+2"], &[]) > 0.5);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn search_is_bounded() {
+        let tail = format!("{} internal reasoning", "x".repeat(MAX_SEARCH_BYTES * 2));
+        assert_eq!(elicitation(&[&tail], &[]), 0.0);
+    }
+}

@@ -1,0 +1,194 @@
+//! Combines the signals into a score in [0, 1] with reason codes.
+//!
+//! The shape follows how a campaign must operate: to harvest at scale it
+//! spreads one template over many accounts (sharing), asks for the model's
+//! reasoning or for more output per request (content), and runs on machines
+//! and proxy pools (cadence, infrastructure). Each signal alone stays below
+//! the tag threshold; sharing with content reaches throttle; sharing with
+//! content and machine cadence or shared infrastructure reaches block.
+//! A popular app (shared system prompt, own user turns: no sharing), a batch
+//! job or a benchmark (one or two accounts: no sharing), an office NAT (no
+//! sharing of templates) and pasted personas (sharing without content) stay
+//! below throttle.
+
+use super::cadence::{ramp_up, Features};
+use crate::verdict::ReasonCode;
+
+pub const TEMPLATE_SHARED: &str = "template_shared_across_accounts";
+pub const ELICITATION: &str = "reasoning_elicitation";
+pub const EXTRACTION_PARAMS: &str = "extraction_params";
+pub const MACHINE_CADENCE: &str = "machine_cadence";
+pub const AROUND_THE_CLOCK: &str = "around_the_clock";
+pub const BURST: &str = "burst";
+pub const SHARED_INFRA: &str = "shared_infrastructure";
+pub const NEW_IDENTITY_CLUSTER: &str = "new_identity_cluster";
+pub const HISTORY: &str = "suspicious_history";
+pub const DYNAMIC_LIMIT: &str = "dynamic_rate_limit";
+
+/// Every reason code detection can report.
+pub const ALL_REASONS: &[ReasonCode] = &[
+    TEMPLATE_SHARED,
+    ELICITATION,
+    EXTRACTION_PARAMS,
+    MACHINE_CADENCE,
+    AROUND_THE_CLOCK,
+    BURST,
+    SHARED_INFRA,
+    NEW_IDENTITY_CLUSTER,
+    HISTORY,
+    DYNAMIC_LIMIT,
+];
+
+/// An identity younger than this counts as new.
+pub const NEW_IDENTITY_SECS: u64 = 2 * 86_400;
+
+/// Every signal of one request, each in [0, 1].
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Signals {
+    /// Template shared by many accounts with varying slots.
+    pub share: f64,
+    pub elicitation: f64,
+    pub extraction: f64,
+    pub cadence: Features,
+    /// Many accounts in the client's address block.
+    pub infra: f64,
+}
+
+/// Sharing strength from a template cluster's distinct accounts and texts:
+/// rises with the logarithm of the accounts between `min` and `full`, and
+/// counts only when the texts vary (a template with slots, not one text
+/// pasted by many people).
+pub fn share(accounts: f64, texts: f64, min: u64, full: u64) -> f64 {
+    let lo = (min.max(1) as f64).ln();
+    let hi = (full.max(2) as f64).ln();
+    let spread = ramp_up(accounts.max(1.0).ln(), lo, hi);
+    let variety = ramp_up(texts / accounts.max(1.0), 0.3, 0.9);
+    spread * variety
+}
+
+/// Infrastructure strength from the accounts seen in one address block.
+pub fn infra(accounts: f64, full: u64) -> f64 {
+    let hi = (full.max(4) as f64).ln();
+    ramp_up(accounts.max(1.0).ln(), hi - 4f64.ln(), hi)
+}
+
+/// The score before memory, and the reasons, most important first.
+pub fn combine(s: &Signals) -> (f64, Vec<ReasonCode>) {
+    let content = 1.0 - (1.0 - s.elicitation) * (1.0 - 0.8 * s.extraction);
+    let c = &s.cadence;
+    let machine = (0.8 * c.regularity).max(c.around_the_clock).max(0.6 * c.burst);
+    let new = if c.age_secs < NEW_IDENTITY_SECS { 1.0 } else { 0.0 };
+    let ops = machine.max(s.infra);
+    let joint = s.share * content;
+    let score = 0.22 * s.share
+        + 0.15 * content
+        + 0.10 * machine
+        + 0.08 * s.infra
+        + 0.45 * joint
+        + 0.25 * joint * ops
+        + 0.05 * s.share * new;
+    // Each reason's contribution, for ordering.
+    let mut parts: Vec<(f64, ReasonCode)> = vec![
+        (0.22 * s.share + 0.3 * joint, TEMPLATE_SHARED),
+        (0.15 * s.elicitation + 0.3 * s.share * s.elicitation, ELICITATION),
+        (0.12 * s.extraction + 0.3 * s.share * s.extraction, EXTRACTION_PARAMS),
+        (0.08 * c.regularity + 0.1 * joint * c.regularity, MACHINE_CADENCE),
+        (0.10 * c.around_the_clock + 0.1 * joint * c.around_the_clock, AROUND_THE_CLOCK),
+        (0.06 * c.burst, BURST),
+        (0.08 * s.infra + 0.1 * joint * s.infra, SHARED_INFRA),
+        (0.05 * s.share * new, NEW_IDENTITY_CLUSTER),
+    ];
+    parts.retain(|(w, _)| *w >= 0.03);
+    parts.sort_by(|a, b| b.0.total_cmp(&a.0));
+    (score.clamp(0.0, 1.0), parts.into_iter().map(|(_, r)| r).collect())
+}
+
+/// The final score: the request's own, or most of the identity's remembered
+/// score (so a flagged account that mixes in ordinary prompts stays flagged).
+pub fn with_memory(raw: f64, reasons: &mut Vec<ReasonCode>, memory: f64) -> f64 {
+    let remembered = 0.9 * memory;
+    if remembered > raw && remembered >= 0.3 {
+        reasons.insert(0, HISTORY);
+        remembered.clamp(0.0, 1.0)
+    } else {
+        raw
+    }
+}
+
+/// The identity's memory after this request.
+pub fn remember(memory: f64, raw: f64) -> f64 {
+    (0.7 * memory + 0.3 * raw).clamp(0.0, 1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    fn old() -> Features {
+        Features { age_secs: 30 * 86_400, ..Features::default() }
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn no_single_signal_reaches_tag() {
+        let one = [
+            Signals { share: 1.0, cadence: old(), ..Signals::default() },
+            Signals { elicitation: 1.0, extraction: 1.0, cadence: old(), ..Signals::default() },
+            Signals { cadence: Features { regularity: 1.0, around_the_clock: 1.0, burst: 1.0, ..old() }, ..Signals::default() },
+            Signals { infra: 1.0, cadence: old(), ..Signals::default() },
+        ];
+        for s in one {
+            let (score, _) = combine(&s);
+            assert!(score < 0.4, "{s:?} -> {score}");
+        }
+        // Even all non-sharing signals together stay below throttle.
+        let all = Signals {
+            elicitation: 1.0,
+            extraction: 1.0,
+            infra: 1.0,
+            cadence: Features { regularity: 1.0, around_the_clock: 1.0, burst: 1.0, ..old() },
+            ..Signals::default()
+        };
+        assert!(combine(&all).0 < 0.7);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn campaign_combinations_deny() {
+        let shared_content = Signals { share: 1.0, elicitation: 0.8, ..Signals::default() };
+        let (s, reasons) = combine(&shared_content);
+        assert!((0.7..0.9).contains(&s), "{s}");
+        assert_eq!(reasons.first(), Some(&TEMPLATE_SHARED));
+        let full = Signals { infra: 1.0, cadence: Features { around_the_clock: 1.0, ..Features::default() }, ..shared_content };
+        let (s, reasons) = combine(&full);
+        assert!(s >= 0.9, "{s}");
+        assert!(reasons.contains(&AROUND_THE_CLOCK) && reasons.contains(&SHARED_INFRA), "{reasons:?}");
+        // Pasted persona: shared, infra and new, but no content: allowed.
+        let persona = Signals { share: 1.0, infra: 1.0, ..Signals::default() };
+        assert!(combine(&persona).0 < 0.4);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn sharing_needs_accounts_and_varying_texts() {
+        assert_eq!(share(3.0, 30.0, 4, 40), 0.0);
+        assert!(share(300.0, 2000.0, 4, 40) > 0.99);
+        assert_eq!(share(300.0, 1.0, 4, 40), 0.0);
+        let mid = share(12.0, 12.0, 4, 40);
+        assert!(mid > 0.3 && mid < 0.7, "{mid}");
+        assert_eq!(infra(5.0, 40), 0.0);
+        assert!(infra(40.0, 40) > 0.99);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn memory_carries_suspicion_and_reasons_are_known() {
+        let mut reasons = vec![];
+        assert!((with_memory(0.1, &mut reasons, 0.9) - 0.81).abs() < 1e-9);
+        assert_eq!(reasons, vec![HISTORY]);
+        let mut none = vec![];
+        assert_eq!(with_memory(0.1, &mut none, 0.2), 0.1);
+        assert!(none.is_empty());
+        let m = (0..20).fold(0.0, |m, _| remember(m, 0.9));
+        assert!(m > 0.85);
+        let (_, reasons) = combine(&Signals { share: 1.0, elicitation: 1.0, extraction: 1.0, infra: 1.0, ..Signals::default() });
+        assert!(reasons.iter().all(|r| ALL_REASONS.contains(r)));
+    }
+}
