@@ -9,6 +9,13 @@ from dataclasses import dataclass
 from typing import Iterable
 
 
+# Plugin configuration fragment for tests of the pipes (parsing, actions,
+# headers, counters): detection off, so only operator rules, static limits
+# and the parse-error policy decide, and every expected outcome is exact.
+# test_no_leaks.py keeps detection on, so it also runs inside Envoy.
+PIPES_ONLY = {"detection": {"enabled": False}}
+
+
 @dataclass
 class Response:
     status: int

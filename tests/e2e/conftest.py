@@ -9,6 +9,8 @@ When a test fails, the log of every Envoy it used is attached to the report.
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from procs import ENVOY, STUB, WASM, Envoy, Stub, new_workdir
@@ -26,8 +28,13 @@ def pytest_sessionstart(session):
 
 
 @pytest.fixture(scope="session")
-def workdir():
-    return new_workdir("session")
+def workdir(request):
+    path = new_workdir("run")
+    yield path
+    if request.session.testsfailed == 0:
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        print(f"\nend-to-end logs kept in {path}")
 
 
 @pytest.fixture(scope="session")

@@ -225,4 +225,8 @@ class Envoy:
 
 
 def new_workdir(prefix: str) -> Path:
-    return Path(tempfile.mkdtemp(prefix=f"dg-e2e-{prefix}-"))
+    """A fresh directory for configs and logs under target/e2e/ (ignored by
+    git; kept when the run fails so the logs can be read)."""
+    base = REPO / "target" / "e2e"
+    base.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f"{prefix}-", dir=base))

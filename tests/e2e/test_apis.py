@@ -7,11 +7,12 @@ import time
 
 import pytest
 
-from client import bearer, post, request
+from client import PIPES_ONLY, bearer, post, request
 
 PHRASE = "zebra-protocol-e2e"
 
 PLUGIN_CONFIG = {
+    **PIPES_ONLY,
     "mode": "shadow",
     "rules": [{"phrases": [PHRASE], "action": "tag"}],
 }

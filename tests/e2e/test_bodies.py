@@ -8,11 +8,11 @@ import json
 
 import pytest
 
-from client import bearer, post
+from client import PIPES_ONLY, bearer, post
 
-PLUGIN_CONFIG = {"mode": "shadow"}  # body.on_parse_error defaults to `tag`
+PLUGIN_CONFIG = {**PIPES_ONLY, "mode": "shadow"}  # body.on_parse_error defaults to `tag`
 
-ENFORCE_BLOCK = {"mode": "enforce", "body": {"on_parse_error": "block"}}
+ENFORCE_BLOCK = {**PIPES_ONLY, "mode": "enforce", "body": {"on_parse_error": "block"}}
 
 VALID = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "hello"}]}).encode()
 

@@ -4,12 +4,13 @@ upstream never sees the request."""
 
 import pytest
 
-from client import bearer, post
+from client import PIPES_ONLY, bearer, post
 
 BLOCK = "block-me-e2e"
 THROTTLE = "slow-me-e2e"
 
 PLUGIN_CONFIG = {
+    **PIPES_ONLY,
     "mode": "enforce",
     "rules": [
         {"phrases": [BLOCK], "action": "block"},

@@ -5,11 +5,11 @@ first kilobyte still triggers."""
 
 import json
 
-from client import bearer, post, post_chunked
+from client import PIPES_ONLY, bearer, post, post_chunked
 
 PHRASE = "needle-at-the-start-e2e"
 
-PLUGIN_CONFIG = {"mode": "shadow", "rules": [{"phrases": [PHRASE], "action": "block"}]}
+PLUGIN_CONFIG = {**PIPES_ONLY, "mode": "shadow", "rules": [{"phrases": [PHRASE], "action": "block"}]}
 
 FOUR_MIB = 4 * 1024 * 1024
 

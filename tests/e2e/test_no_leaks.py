@@ -37,7 +37,9 @@ def test_credentials_and_prompts_are_not_logged(envoy):
     auth = {"authorization": f"Bearer {SECRET_KEY}"}
     away_from_minute_boundary()
     statuses = [post(envoy.port, "/v1/chat/completions", chat(f"{PROMPT} #{i}"), auth).status for i in range(5)]
-    assert statuses[:3] == [200, 200, 200] and 429 in statuses[3:], statuses  # tagged, allowed and throttled
+    # Past the limit every request is denied (detection, on here, may only
+    # raise a verdict, so earlier ones may be tagged or denied too).
+    assert all(s in (429, 403) for s in statuses[3:]), statuses
     assert post(envoy.port, "/v1/chat/completions", chat(f"{PROMPT} {BLOCK}"), {"x-api-key": SECRET_KEY}).status == 403
     gemini = {"contents": [{"parts": [{"text": PROMPT}]}]}
     assert post(envoy.port, "/v1beta/models/g:generateContent", gemini, {"x-goog-api-key": GOOG_KEY}).status == 200

@@ -1,13 +1,14 @@
 """Shadow mode never denies: what enforce mode would block or throttle is
 forwarded, tagged with the intended action, and counted."""
 
-from client import away_from_minute_boundary, bearer, post
+from client import PIPES_ONLY, away_from_minute_boundary, bearer, post
 
 BLOCK = "shadow-block-e2e"
 THROTTLE = "shadow-throttle-e2e"
 LIMIT = 2
 
 PLUGIN_CONFIG = {
+    **PIPES_ONLY,
     "mode": "shadow",
     "rules": [
         {"phrases": [BLOCK], "action": "block"},

@@ -6,12 +6,12 @@ per minute."""
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from client import away_from_minute_boundary, bearer, post
+from client import PIPES_ONLY, away_from_minute_boundary, bearer, post
 
 LIMIT = 10
 TOTAL = 3 * LIMIT
 
-PLUGIN_CONFIG = {"mode": "enforce", "limits": {"identity_requests_per_minute": LIMIT}}
+PLUGIN_CONFIG = {**PIPES_ONLY, "mode": "enforce", "limits": {"identity_requests_per_minute": LIMIT}}
 
 
 def worker_connections(envoy) -> dict[str, int]:

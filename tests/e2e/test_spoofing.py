@@ -4,11 +4,11 @@ on LLM paths and on paths the filter otherwise passes untouched."""
 
 import pytest
 
-from client import bearer, post, request
+from client import PIPES_ONLY, bearer, post, request
 
 PHRASE = "spoof-check-e2e"
 
-PLUGIN_CONFIG = {"mode": "shadow", "rules": [{"phrases": [PHRASE], "action": "tag"}]}
+PLUGIN_CONFIG = {**PIPES_ONLY, "mode": "shadow", "rules": [{"phrases": [PHRASE], "action": "tag"}]}
 
 SPOOFED = {
     "x-distill-guard-action": "allow",

@@ -4,13 +4,14 @@ comes on the trailers, never on a body callback)."""
 
 import json
 
-from client import bearer, post_chunked
+from client import PIPES_ONLY, bearer, post_chunked
 from h2client import post_with_trailers
 
 TAG = "split-phrase-tag-e2e"
 BLOCK = "split-phrase-block-e2e"
 
 PLUGIN_CONFIG = {
+    **PIPES_ONLY,
     "mode": "enforce",
     "rules": [{"phrases": [TAG], "action": "tag"}, {"phrases": [BLOCK], "action": "block"}],
 }
