@@ -15,5 +15,7 @@ pub mod host;
 pub mod identity;
 pub mod metrics;
 pub mod request;
+#[cfg(not(target_family = "wasm"))]
+pub mod sim;
 pub mod store;
 pub mod verdict;

@@ -1,0 +1,72 @@
+//! The traffic simulator: seeded, reproducible multi-day traces in the
+//! replay's trace format, with a `label` on every line
+//! (`{"class": "benign"|"campaign", "group", "account"}`).
+//!
+//! One concept a file: [`rng`] (the PRNG), [`corpus`] (real prompts from
+//! `../shared/data`), [`params`] (every population and campaign parameter),
+//! [`population`] (accounts), [`schedule`] (when they send), [`content`] and
+//! [`campaign`] (what they send), [`client`] (wire formats and SDKs) and
+//! [`writer`] (trace lines).
+//!
+//! Memory stays proportional to one day of compact events: each day is
+//! scheduled, sorted and written before the next (sessions that run past
+//! midnight carry over).
+
+pub mod actor;
+pub mod campaign;
+pub mod client;
+pub mod content;
+pub mod corpus;
+pub mod csv;
+pub mod params;
+pub mod population;
+pub mod rng;
+pub mod schedule;
+pub mod writer;
+
+use std::io::{self, Write};
+
+use actor::Event;
+use corpus::Corpus;
+
+/// What to simulate.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub seed: u64,
+    pub days: u32,
+    /// Multiplies account counts (1.0: a few thousand benign accounts).
+    pub scale: f64,
+}
+
+/// Counts of what was written.
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    pub accounts: usize,
+    pub requests: u64,
+}
+
+/// Writes the whole trace to `out`.
+pub fn generate(opts: &Options, corpus: &Corpus, out: &mut dyn Write) -> io::Result<Stats> {
+    let actors = population::build(opts.seed, opts.scale);
+    let mut stats = Stats { accounts: actors.len(), requests: 0 };
+    let mut carry: Vec<Event> = Vec::new();
+    for day in 0..opts.days {
+        let mut events = std::mem::take(&mut carry);
+        for (i, a) in actors.iter().enumerate() {
+            events.extend(schedule::day_events(a, i as u32, day, opts.seed));
+        }
+        events.sort_unstable();
+        let day_end_ms = (params::START_TS + u64::from(day + 1) * 86_400) * 1000;
+        let last_day = day + 1 == opts.days;
+        for e in &events {
+            if e.ts_ms >= day_end_ms && !last_day {
+                carry.push(*e);
+                continue;
+            }
+            writer::write_event(out, &actors, e, corpus, opts.seed)?;
+            stats.requests += 1;
+        }
+    }
+    out.flush()?;
+    Ok(stats)
+}
