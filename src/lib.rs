@@ -9,7 +9,10 @@ pub mod api;
 pub mod clock;
 pub mod config;
 pub mod detect;
+pub mod engine;
 pub mod fastmap;
+#[cfg(target_os = "wasi")]
+pub mod filter;
 pub mod hash;
 pub mod host;
 pub mod identity;

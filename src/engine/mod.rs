@@ -1,0 +1,161 @@
+//! The engine: one request in, one decision out. The glue calls
+//! [`Engine::begin`] at request headers and [`Engine::decide`] once the body
+//! (or its inspected prefix) is in; the replay calls [`Engine::evaluate`].
+
+pub mod decide;
+pub mod headers;
+pub mod limit;
+pub mod reply;
+pub mod rules;
+
+use crate::api::{self, Api, RequestView};
+use crate::config::{ConfigError, Settings};
+use crate::detect::{Detector, Observation};
+use crate::identity::{self, Identity, IdentityKind};
+use crate::metrics::{Counter, Metrics};
+use crate::request::RequestMeta;
+use crate::verdict::{Action, Verdict};
+
+pub use crate::host::Host;
+pub use decide::{Findings, Policy};
+pub use reply::LocalReply;
+
+/// A request on an LLM API path, between headers and body.
+#[derive(Clone, Debug)]
+pub struct Exchange {
+    pub api: Api,
+    pub identity: Identity,
+    pub meta: RequestMeta,
+}
+
+/// What to do with a request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decision {
+    pub verdict: Verdict,
+    /// The identity key (never a raw credential).
+    pub identity: String,
+    /// Set when `verdict.action` denies: the answer to send instead of
+    /// forwarding.
+    pub reply: Option<LocalReply>,
+    /// Request headers to add when forwarding (after removing every
+    /// client-sent `x-distill-guard-*` header).
+    pub tag_headers: Vec<(&'static str, String)>,
+}
+
+pub struct Engine {
+    settings: Settings,
+    detector: Detector,
+}
+
+impl Engine {
+    pub fn new(settings: Settings) -> Engine {
+        let detector = Detector::new(settings.detection.clone());
+        Engine { settings, detector }
+    }
+
+    /// Parses and validates a configuration document and builds the engine.
+    pub fn from_config(bytes: &[u8]) -> Result<Engine, ConfigError> {
+        Ok(Engine::new(crate::config::load(bytes)?))
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Bytes of body to inspect; the glue stops buffering here.
+    pub fn body_cap(&self) -> usize {
+        self.settings.max_inspect_bytes
+    }
+
+    /// Headers phase. `None`: not an LLM API call, pass it through untouched
+    /// (spoofed tag headers are still removed by the glue).
+    pub fn begin(&self, meta: RequestMeta, metrics: &dyn Metrics) -> Option<Exchange> {
+        let Some(api) = api::classify(&meta.method, &meta.path) else {
+            metrics.incr(Counter::Passthrough);
+            return None;
+        };
+        let identity = identity::resolve(&self.settings, &meta);
+        Some(Exchange { api, identity, meta })
+    }
+
+    /// Body phase. `body` is what was buffered; `complete` is false when the
+    /// body went on past the inspection cap (then at most `body_cap()` bytes
+    /// are read).
+    pub fn decide(&self, ex: &Exchange, body: &[u8], complete: bool, host: &Host<'_>) -> Decision {
+        let m = host.metrics;
+        m.incr(Counter::Requests);
+        m.incr(Counter::Api(ex.api.label()));
+        if ex.identity.kind == IdentityKind::Anonymous {
+            m.incr(Counter::Anonymous);
+        }
+        let cap = self.body_cap();
+        let truncated = !complete || body.len() > cap;
+        if truncated {
+            m.incr(Counter::BodyTruncated);
+        }
+        let inspected = body.get(..cap).unwrap_or(body);
+        let parsed = api::parse(ex.api, &ex.meta.path, ex.meta.header("content-encoding"), inspected, truncated);
+        let view: Option<RequestView> = match parsed {
+            Ok(view) => Some(view),
+            Err(failure) => {
+                m.incr(Counter::ParseFailure(failure.code()));
+                None
+            }
+        };
+        let now = host.clock.now_secs();
+        let obs = Observation { identity: &ex.identity, view: view.as_ref(), meta: &ex.meta, now };
+        let assessment = self.detector.assess(&obs, host);
+        let static_limit = limit::check_identity(&self.settings, &ex.identity, now, host);
+        let findings = Findings {
+            score: assessment.score,
+            reasons: assessment.reasons,
+            rate_limited: assessment.rate_limited.or(static_limit),
+            rule: view.as_ref().and_then(|v| rules::strongest_match(&self.settings.rules, v)),
+            parse_failed: view.is_none(),
+            allowlisted: self.is_allowlisted(&ex.identity),
+        };
+        let verdict = decide::decide(&findings, &self.policy());
+        self.finish(verdict, &ex.identity, Some(ex.api), host.metrics)
+    }
+
+    /// Headers and whole body at once (the offline replay).
+    pub fn evaluate(&self, meta: RequestMeta, body: &[u8], host: &Host<'_>) -> Decision {
+        match self.begin(meta.clone(), host.metrics) {
+            Some(ex) => self.decide(&ex, body, true, host),
+            None => {
+                let identity = identity::resolve(&self.settings, &meta);
+                Decision { verdict: Verdict::allow(), identity: identity.key, reply: None, tag_headers: Vec::new() }
+            }
+        }
+    }
+
+    fn policy(&self) -> Policy {
+        let s = &self.settings;
+        Policy {
+            mode: s.mode,
+            tag: s.tag_threshold,
+            throttle: s.throttle_threshold,
+            block: s.block_threshold,
+            on_parse_error: s.on_parse_error,
+            retry_after_secs: s.retry_after_secs,
+        }
+    }
+
+    fn is_allowlisted(&self, id: &Identity) -> bool {
+        self.settings.allow_identities.iter().any(|k| *k == id.key)
+            || id.client_ip.is_some_and(|ip| self.settings.allow_cidrs.iter().any(|c| c.contains(ip)))
+    }
+
+    fn finish(&self, verdict: Verdict, id: &Identity, api: Option<Api>, metrics: &dyn Metrics) -> Decision {
+        metrics.incr(Counter::Decision(verdict.action));
+        if verdict.intended.denies() && !verdict.action.denies() {
+            metrics.incr(Counter::ShadowWouldDeny(verdict.intended));
+        }
+        let reply = match (verdict.action, api) {
+            (Action::Throttle | Action::Block, Some(api)) => Some(reply::local_reply(&self.settings, &verdict, api.provider)),
+            _ => None,
+        };
+        let tag_headers = if verdict.action == Action::Tag { headers::tag_headers(&verdict, self.settings.mode) } else { Vec::new() };
+        Decision { verdict, identity: id.key.clone(), reply, tag_headers }
+    }
+}

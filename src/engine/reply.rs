@@ -1,0 +1,31 @@
+//! The answer sent instead of forwarding a denied request: the status, a
+//! `Retry-After` for throttling, and a body in the error format of the API
+//! that was called, so SDKs surface a readable error.
+
+use crate::api::error_body;
+use crate::api::Provider;
+use crate::config::Settings;
+use crate::verdict::{Action, Verdict};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LocalReply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+pub fn local_reply(settings: &Settings, verdict: &Verdict, provider: Provider) -> LocalReply {
+    let (status, message) = if verdict.action == Action::Throttle {
+        (settings.throttle_status, "Request rate limited by distill-guard; retry later.")
+    } else {
+        (settings.block_status, "Request blocked by distill-guard: this traffic pattern is not permitted.")
+    };
+    let (content_type, body) = error_body(provider, status, message);
+    let mut headers = vec![("content-type".to_owned(), content_type)];
+    if verdict.action == Action::Throttle {
+        headers.push(("retry-after".to_owned(), verdict.retry_after_secs.max(1).to_string()));
+    }
+    headers.push(("x-distill-guard-action".to_owned(), verdict.action.as_str().to_owned()));
+    headers.push(("x-distill-guard-reasons".to_owned(), verdict.reasons_header()));
+    LocalReply { status, headers, body }
+}
