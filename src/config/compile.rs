@@ -205,7 +205,8 @@ impl TryFrom<RawConfig> for Settings {
             return Err(ConfigError::new("shared_data.namespace", "must be 1-32 characters of [A-Za-z0-9_-]"));
         }
 
-        let detection = DetectionSettings::try_from(&raw.detection)?;
+        let mut detection = DetectionSettings::try_from(&raw.detection)?;
+        detection.namespace = ns.clone();
 
         Ok(Settings {
             mode: raw.mode,

@@ -19,3 +19,6 @@ pub fn load(bytes: &[u8]) -> Result<Settings, ConfigError> {
     let raw = raw::RawConfig::from_bytes(bytes)?;
     Settings::try_from(raw)
 }
+
+#[cfg(test)]
+mod tests;

@@ -29,6 +29,11 @@ impl RawConfig {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(RawConfig::default());
         }
+        // serde would accept a struct written as an array; say plainly what
+        // is expected instead.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(ConfigError::new(".", "the configuration must be a JSON object"));
+        }
         let mut de = serde_json::Deserializer::from_slice(bytes);
         let raw: RawConfig = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let path = e.path().to_string();

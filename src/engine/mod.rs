@@ -142,7 +142,7 @@ impl Engine {
     }
 
     fn is_allowlisted(&self, id: &Identity) -> bool {
-        self.settings.allow_identities.iter().any(|k| *k == id.key)
+        self.settings.allow_identities.contains(&id.key)
             || id.client_ip.is_some_and(|ip| self.settings.allow_cidrs.iter().any(|c| c.contains(ip)))
     }
 

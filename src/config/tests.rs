@@ -1,0 +1,80 @@
+//! Every configuration error names its field and says what is wrong.
+
+use super::*;
+use wasm_bindgen_test::wasm_bindgen_test;
+
+fn err(doc: &str) -> ConfigError {
+    match load(doc.as_bytes()) {
+        Ok(_) => panic!("accepted: {doc}"),
+        Err(e) => e,
+    }
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn empty_and_minimal_documents_take_defaults() {
+    for doc in ["", "  \n", "{}"] {
+        let s = load(doc.as_bytes()).unwrap();
+        assert_eq!(s.mode, Mode::Shadow);
+        assert_eq!(s.max_inspect_bytes, 256 * 1024);
+        assert!(s.default_secret);
+        assert_eq!(s.identity_sources.len(), 5);
+        assert_eq!(s.namespace, "dg");
+        assert_eq!(s.detection.namespace, "dg");
+    }
+    let s = load(br#"{"mode": "enforce", "shared_data": {"namespace": "t1"}}"#).unwrap();
+    assert_eq!(s.mode, Mode::Enforce);
+    assert_eq!(s.detection.namespace, "t1");
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn error_table() {
+    let cases: &[(&str, &str, &str)] = &[
+        (r#"{"mode": "enforcing"}"#, "mode", "unknown variant `enforcing`"),
+        (r#"{"mod": "shadow"}"#, "mod", "unknown field `mod`"),
+        (r#"{"identity": {"secrets": "x"}}"#, "identity.secrets", "unknown field `secrets`"),
+        (r#"{"identity": {"sources": []}}"#, "identity.sources", "at least one"),
+        (r#"{"identity": {"sources": ["authorization", "cookie"]}}"#, "identity.sources[1]", "unknown credential `cookie`"),
+        (r#"{"identity": {"sources": [{"header": "x y"}]}}"#, "identity.sources[0].header", "not a valid header name"),
+        (r#"{"identity": {"sources": [{"jwt_claim": ""}]}}"#, "identity.sources[0].jwt_claim", "must name a claim"),
+        (r#"{"identity": {"trusted_xff_hops": 99}}"#, "identity.trusted_xff_hops", "at most 16"),
+        (r#"{"identity": {"tls_fingerprint_header": "x:ja4"}}"#, "identity.tls_fingerprint_header", "not a valid header name"),
+        (r#"{"body": {"max_inspect_bytes": 10}}"#, "body.max_inspect_bytes", "between 1024"),
+        (r#"{"body": {"max_inspect_bytes": -1}}"#, "body.max_inspect_bytes", "invalid value"),
+        (r#"{"body": {"on_parse_error": "drop"}}"#, "body.on_parse_error", "unknown variant `drop`"),
+        (r#"{"response": {"throttle_status": 200}}"#, "response.throttle_status", "400-599"),
+        (r#"{"response": {"block_status": 700}}"#, "response.block_status", "400-599"),
+        (r#"{"response": {"retry_after_secs": 0}}"#, "response.retry_after_secs", "between 1 and 86400"),
+        (r#"{"thresholds": {"tag": 0}}"#, "thresholds.tag", "(0, 1]"),
+        (r#"{"thresholds": {"block": 1.5}}"#, "thresholds.block", "(0, 1]"),
+        (r#"{"thresholds": {"tag": 0.8, "throttle": 0.5}}"#, "thresholds", "tag <= throttle <= block"),
+        (r#"{"allowlist": {"identities": ["sk-raw-key"]}}"#, "allowlist.identities[0]", "never a raw credential"),
+        (r#"{"allowlist": {"client_cidrs": ["10.0.0.0/8", "10.0.0.0/33"]}}"#, "allowlist.client_cidrs[1]", "prefix must be 0-32"),
+        (r#"{"allowlist": {"client_cidrs": ["nonsense"]}}"#, "allowlist.client_cidrs[0]", "not an address"),
+        (r#"{"rules": [{"phrases": [], "action": "block"}]}"#, "rules[0].phrases", "non-empty"),
+        (r#"{"rules": [{"phrases": ["x"], "action": "kill"}]}"#, "rules[0].action", "unknown variant `kill`"),
+        (r#"{"rules": [{"phrases": ["x"], "action": "tag", "reason": "Bad Code"}]}"#, "rules[0].reason", "[a-z0-9_]"),
+        (r#"{"shared_data": {"namespace": "a:b"}}"#, "shared_data.namespace", "[A-Za-z0-9_-]"),
+        (r#"{"limits": {"identity_requests_per_minute": "ten"}}"#, "limits.identity_requests_per_minute", "invalid type"),
+        (r#"{"mode": "shadow"} trailing"#, ".", "trailing characters"),
+        ("[1, 2]", ".", "must be a JSON object"),
+        ("\"enforce\"", ".", "must be a JSON object"),
+    ];
+    for (doc, path, needle) in cases {
+        let e = err(doc);
+        assert_eq!(e.path, *path, "{doc}: {e}");
+        assert!(e.message.contains(needle), "{doc}: `{}` lacks `{needle}`", e.message);
+        assert!(e.to_string().starts_with(&format!("invalid configuration at `{path}`")), "{e}");
+    }
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn cidrs_match_their_blocks() {
+    let s = load(br#"{"allowlist": {"client_cidrs": ["192.0.2.0/24", "2001:db8::/32", "198.51.100.7"]}}"#).unwrap();
+    let hit = |ip: &str| s.allow_cidrs.iter().any(|c| c.contains(ip.parse().unwrap()));
+    assert!(hit("192.0.2.255"));
+    assert!(!hit("192.0.3.1"));
+    assert!(hit("2001:db8:ffff::1"));
+    assert!(!hit("2001:db9::1"));
+    assert!(hit("198.51.100.7"));
+    assert!(!hit("198.51.100.8"));
+}
