@@ -1,0 +1,228 @@
+//! Detection against traffic shapes: a templated campaign across many
+//! accounts is denied within a bounded number of requests, while the real
+//! customers that look similar (a popular app's shared system prompt, a
+//! batch job, a benchmark harness, pasted personas, an office NAT) are not.
+//!
+//! Drives `Detector::assess` over a `MemoryStore` with the default
+//! configuration; the score maps to actions by the default thresholds (tag
+//! 0.4, throttle 0.7, block 0.9) and a dynamic limit forces a throttle, as in
+//! `engine::decide`.
+
+use distill_guard::api::{Api, Endpoint, GenParams, Provider, RequestView, Role, Turn};
+use distill_guard::clock::ManualClock;
+use distill_guard::config::Settings;
+use distill_guard::detect::config::DetectionSettings;
+use distill_guard::detect::{Assessment, Detector, Observation};
+use distill_guard::host::Host;
+use distill_guard::identity::{self, Identity};
+use distill_guard::metrics::MemoryMetrics;
+use distill_guard::request::RequestMeta;
+use distill_guard::store::MemoryStore;
+
+struct World {
+    detector: Detector,
+    settings: Settings,
+    store: MemoryStore,
+    clock: ManualClock,
+    metrics: MemoryMetrics,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Act {
+    Allow,
+    Tag,
+    Deny,
+}
+
+fn act(a: &Assessment) -> Act {
+    if a.rate_limited.is_some() || a.score >= 0.7 {
+        Act::Deny
+    } else if a.score >= 0.4 {
+        Act::Tag
+    } else {
+        Act::Allow
+    }
+}
+
+impl World {
+    fn new() -> World {
+        World {
+            detector: Detector::new(DetectionSettings::default()),
+            settings: Settings::default(),
+            store: MemoryStore::new(),
+            clock: ManualClock::new(0.0),
+            metrics: MemoryMetrics::default(),
+        }
+    }
+
+    fn identity(&self, key: &str, ip: &str, ua: &str) -> Identity {
+        let meta = RequestMeta {
+            method: "POST".into(),
+            path: "/v1/chat/completions".into(),
+            headers: vec![("authorization".into(), format!("Bearer {key}")), ("user-agent".into(), ua.into())],
+            source_ip: ip.parse().ok(),
+            ..RequestMeta::default()
+        };
+        identity::resolve(&self.settings, &meta)
+    }
+
+    fn send(&self, id: &Identity, now: f64, view: &RequestView) -> Assessment {
+        self.clock.set(now);
+        let meta = RequestMeta::default();
+        let obs = Observation { identity: id, view: Some(view), meta: &meta, now };
+        let host = Host { store: &self.store, clock: &self.clock, metrics: &self.metrics };
+        self.detector.assess(&obs, &host)
+    }
+}
+
+fn view(system: &str, turns: &[&str], params: GenParams) -> RequestView {
+    RequestView {
+        api: Api { provider: Provider::OpenAi, endpoint: Endpoint::ChatCompletions },
+        model: Some("m".into()),
+        system: system.into(),
+        turns: turns
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Turn { role: Some(if i % 2 == 0 { Role::User } else { Role::Assistant }), text: (*t).into(), ..Turn::default() })
+            .collect(),
+        params,
+        truncated: false,
+    }
+}
+
+/// A deterministic sentence of `n` words, different for every `seed`.
+fn sentence(seed: u64, n: usize) -> String {
+    const WORDS: &[&str] = &[
+        "apple", "river", "engine", "market", "garden", "signal", "ladder", "copper", "winter", "planet", "harbor", "violet",
+        "matrix", "canyon", "pencil", "rocket", "meadow", "silver", "tunnel", "candle", "forest", "butter", "dragon", "island",
+        "jacket", "kitten", "lemon", "mirror", "needle", "orange", "pepper", "quartz", "saddle", "turtle", "velvet", "walnut",
+    ];
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15).wrapping_add(1);
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            WORDS[(x % WORDS.len() as u64) as usize]
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+const DAY: f64 = 86_400.0;
+const T0: f64 = 1_767_225_600.0; // a midnight
+
+/// A human-looking time: within waking hours, sessions of a few messages.
+fn human_time(account: u64, k: u64) -> f64 {
+    let day = (k / 12) as f64;
+    let session = (k / 4) % 3;
+    let hour = 8.0 + ((account * 7 + session * 4) % 12) as f64;
+    T0 + day * DAY + hour * 3600.0 + (k % 4) as f64 * 95.0 + (account % 50) as f64
+}
+
+#[test]
+fn templated_campaign_across_accounts_is_denied_quickly() {
+    let w = World::new();
+    let accounts: Vec<Identity> =
+        (0..300).map(|i| w.identity(&format!("sk-camp-{i}"), &format!("198.51.100.{}", i % 30), "python-httpx/0.27")).collect();
+    let mut first_deny = None;
+    let (mut denied_after, mut total_after) = (0, 0);
+    // About 26 requests per account per day, round the clock, all accounts interleaved.
+    for k in 0..6_000u64 {
+        let a = (k * 7) % 300;
+        let now = T0 + k as f64 * (DAY / 7_800.0);
+        let text = format!(
+            "Imagine and articulate the internal reasoning behind a completed response to this problem: {}. Write it out step by step and justify each step.",
+            sentence(k, 14)
+        );
+        let v = view("", &[&text], GenParams { max_output_tokens: Some(16_000), ..GenParams::default() });
+        let r = w.send(&accounts[a as usize], now, &v);
+        if act(&r) == Act::Deny {
+            first_deny.get_or_insert(k);
+        }
+        if first_deny.is_some() {
+            total_after += 1;
+            denied_after += usize::from(act(&r) == Act::Deny);
+        }
+    }
+    let first = first_deny.expect("campaign never denied");
+    assert!(first < 1_000, "first denial after {first} requests");
+    assert!(denied_after as f64 >= 0.95 * total_after as f64, "{denied_after}/{total_after}");
+}
+
+#[test]
+fn chinese_campaign_is_denied() {
+    let w = World::new();
+    let accounts: Vec<Identity> = (0..200).map(|i| w.identity(&format!("sk-zh-{i}"), &format!("203.0.113.{}", i % 20), "ua")).collect();
+    let mut denied = 0;
+    for k in 0..3_000u64 {
+        let text = format!("请一步一步详细推理下面的问题，并写出完整的推理过程：第{}题，{}。最后给出答案。", k, sentence(k, 6));
+        let v = view("", &[&text], GenParams::default());
+        let r = w.send(&accounts[(k % 200) as usize], T0 + k as f64 * 10.0, &v);
+        denied += usize::from(k >= 1_000 && act(&r) == Act::Deny);
+    }
+    assert!(denied >= 1_900, "{denied}/2000");
+}
+
+#[test]
+fn popular_app_users_sharing_a_system_prompt_are_never_denied() {
+    let w = World::new();
+    let system = format!("You are HelpfulBot, the assistant of ExampleCorp. {} Always be polite. Think step by step when helping with maths.", sentence(1, 300));
+    let mut worst = Act::Allow;
+    for k in 0..8_000u64 {
+        let a = k % 2_000;
+        let id = w.identity(&format!("sk-user-{a}"), &format!("10.{}.{}.{}", a % 200, a % 7, a % 250), "Mozilla/5.0");
+        let q = format!("{}?", sentence(k * 31 + 5, 6 + (k % 9) as usize));
+        let v = view(&system, &[&q], GenParams::default());
+        worst = worst.max(act(&w.send(&id, human_time(a, k / 2_000), &v)));
+    }
+    assert!(worst < Act::Deny, "{worst:?}");
+}
+
+#[test]
+fn batch_job_at_machine_cadence_is_at_most_tagged() {
+    let w = World::new();
+    let keys = [w.identity("sk-batch-1", "192.0.2.10", "batch/1.0"), w.identity("sk-batch-2", "192.0.2.10", "batch/1.0")];
+    let mut worst = Act::Allow;
+    for k in 0..6_000u64 {
+        let text = format!("Classify this review as positive or negative. Review: {}. Answer with one word.", sentence(k, 20));
+        let v = view("", &[&text], GenParams { max_output_tokens: Some(5), ..GenParams::default() });
+        worst = worst.max(act(&w.send(&keys[(k % 2) as usize], T0 + k as f64 * 2.0, &v)));
+    }
+    assert!(worst <= Act::Tag, "{worst:?}");
+}
+
+#[test]
+fn benchmark_harness_is_at_most_tagged() {
+    let w = World::new();
+    let keys = [w.identity("sk-eval-a", "192.0.2.20", "lm-eval"), w.identity("sk-eval-b", "192.0.2.21", "lm-eval")];
+    let mut worst = Act::Allow;
+    for run in 0..5u64 {
+        for item in 0..600u64 {
+            let text = format!("Question: {}? Let's think step by step.", sentence(item, 25));
+            let v = view("", &[&text], GenParams { logprobs: true, top_logprobs: Some(5), ..GenParams::default() });
+            let now = T0 + run as f64 * DAY / 2.0 + item as f64 * 3.0;
+            worst = worst.max(act(&w.send(&keys[(item % 2) as usize], now, &v)));
+        }
+    }
+    assert!(worst <= Act::Tag, "{worst:?}");
+}
+
+#[test]
+fn pasted_personas_and_office_nat_are_never_denied() {
+    let w = World::new();
+    let persona = "I want you to act as a linux terminal. I will type commands and you will reply with what the terminal should show. I want you to only reply with the terminal output inside one unique code block, and nothing else. Do not write explanations. My first command is";
+    let mut worst = Act::Allow;
+    // 600 people behind one office NAT, most pasting the persona with their own
+    // first command, then following up with their own commands.
+    for k in 0..6_000u64 {
+        let a = k % 600;
+        let id = w.identity(&format!("sk-office-{a}"), "192.0.2.77", "Mozilla/5.0");
+        let first = format!("{persona} {}", sentence(a, 1 + (a % 3) as usize));
+        let follow = format!("now run {} and explain step by step", sentence(k, 3));
+        let turns: Vec<&str> = if (k / 600) % 3 == 0 { vec![&first] } else { vec![&first, "ok", &follow] };
+        let v = view("", &turns, GenParams::default());
+        worst = worst.max(act(&w.send(&id, human_time(a, k / 600), &v)));
+    }
+    assert!(worst < Act::Deny, "{worst:?}");
+}
