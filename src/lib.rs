@@ -17,6 +17,8 @@ pub mod hash;
 pub mod host;
 pub mod identity;
 pub mod metrics;
+#[cfg(not(target_family = "wasm"))]
+pub mod replay;
 pub mod request;
 #[cfg(not(target_family = "wasm"))]
 pub mod sim;

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // test helpers: a panic is a failed test
 //! The simulator's trace: reproducible from its seed, every line in the
 //! trace format, every population labelled.
 

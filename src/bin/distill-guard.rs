@@ -1,1 +1,151 @@
-fn main() {}
+//! The native command-line tool: `replay` a trace through the engine,
+//! `simulate` labelled traffic, `evaluate` decisions against labels,
+//! `identity` for allowlists, `check-config`. Run without arguments for
+//! usage.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use distill_guard::config;
+use distill_guard::engine::Engine;
+use distill_guard::identity::key_for_credential;
+use distill_guard::replay::{self, evaluate, input};
+use distill_guard::sim::{self, corpus::Corpus};
+
+const USAGE: &str = "usage:
+  distill-guard replay --config CONFIG --trace TRACE [--out DECISIONS]
+  distill-guard simulate --seed N --days D --out TRACE [--scale S] [--data DIR]
+  distill-guard evaluate --trace TRACE --decisions DECISIONS [--json]
+  distill-guard identity --config CONFIG --credential X
+  distill-guard check-config CONFIG
+TRACE `-` is standard input; names ending in .gz are gzip.";
+
+/// `--name value` options and bare flags after the subcommand.
+struct Args {
+    pairs: Vec<(String, Option<String>)>,
+    positional: Vec<String>,
+}
+
+impl Args {
+    fn parse(raw: &[String], flags: &[&str]) -> Result<Args, String> {
+        let mut pairs = Vec::new();
+        let mut positional = Vec::new();
+        let mut it = raw.iter();
+        while let Some(a) = it.next() {
+            if let Some(name) = a.strip_prefix("--") {
+                if flags.contains(&name) {
+                    pairs.push((name.to_owned(), None));
+                } else {
+                    let v = it.next().ok_or(format!("--{name} needs a value"))?;
+                    pairs.push((name.to_owned(), Some(v.clone())));
+                }
+            } else {
+                positional.push(a.clone());
+            }
+        }
+        Ok(Args { pairs, positional })
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.pairs.iter().rev().find(|(n, _)| n == name).and_then(|(_, v)| v.as_deref())
+    }
+
+    fn need(&self, name: &str) -> Result<&str, String> {
+        self.get(name).ok_or(format!("missing --{name}"))
+    }
+
+    fn flag(&self, name: &str) -> bool {
+        self.pairs.iter().any(|(n, _)| n == name)
+    }
+
+    fn number<T: std::str::FromStr>(&self, name: &str, default: Option<T>) -> Result<T, String> {
+        match self.get(name) {
+            Some(v) => v.parse().map_err(|_| format!("--{name}: not a number: {v}")),
+            None => default.ok_or(format!("missing --{name}")),
+        }
+    }
+}
+
+fn load_engine(path: &str) -> Result<Engine, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+    Engine::from_config(&bytes).map_err(|e| format!("{path}: {e}"))
+}
+
+fn cmd_replay(a: &Args) -> Result<(), String> {
+    let engine = load_engine(a.need("config")?)?;
+    let mut trace = input::open_read(a.need("trace")?).map_err(|e| e.to_string())?;
+    let mut out = input::open_write(a.get("out")).map_err(|e| e.to_string())?;
+    let summary = replay::run(&engine, &mut trace, &mut out).map_err(|e| e.to_string())?;
+    drop(out);
+    eprint!("{}", summary.render());
+    Ok(())
+}
+
+fn cmd_simulate(a: &Args) -> Result<(), String> {
+    let opts = sim::Options { seed: a.number("seed", None)?, days: a.number("days", Some(3))?, scale: a.number("scale", Some(1.0))? };
+    if !(opts.scale > 0.0 && opts.scale <= 100.0) || opts.days == 0 {
+        return Err("--scale must be in (0, 100] and --days at least 1".to_owned());
+    }
+    let data = PathBuf::from(a.get("data").unwrap_or("../shared/data"));
+    let corpus = Corpus::load(&data).map_err(|e| format!("loading corpora from {}: {e} (set --data)", data.display()))?;
+    let mut out = input::open_write(Some(a.need("out")?)).map_err(|e| e.to_string())?;
+    let started = std::time::Instant::now();
+    let stats = sim::generate(&opts, &corpus, &mut out).map_err(|e| e.to_string())?;
+    drop(out);
+    eprintln!("simulated {} requests from {} accounts over {} days in {:.2} s", stats.requests, stats.accounts, opts.days, started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn cmd_evaluate(a: &Args) -> Result<(), String> {
+    let mut trace = input::open_read(a.need("trace")?).map_err(|e| e.to_string())?;
+    let mut decisions = input::open_read(a.need("decisions")?).map_err(|e| e.to_string())?;
+    let report = evaluate::evaluate(&mut trace, &mut decisions).map_err(|e| e.to_string())?;
+    if a.flag("json") {
+        println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
+    } else {
+        print!("{}", evaluate::render(&report));
+    }
+    Ok(())
+}
+
+fn cmd_identity(a: &Args) -> Result<(), String> {
+    let path = a.need("config")?;
+    let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+    let settings = config::load(&bytes).map_err(|e| format!("{path}: {e}"))?;
+    println!("{}", key_for_credential(&settings, a.need("credential")?));
+    Ok(())
+}
+
+fn cmd_check_config(a: &Args) -> Result<(), String> {
+    let path = a.positional.first().map(String::as_str).or(a.get("config")).ok_or("missing CONFIG")?;
+    load_engine(path)?;
+    println!("OK");
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let Some((cmd, rest)) = argv.split_first() else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let result = Args::parse(rest, &["json", "help"]).and_then(|a| match cmd.as_str() {
+        "replay" => cmd_replay(&a),
+        "simulate" => cmd_simulate(&a),
+        "evaluate" => cmd_evaluate(&a),
+        "identity" => cmd_identity(&a),
+        "check-config" => cmd_check_config(&a),
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => Err(format!("unknown command {other:?}\n{USAGE}")),
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("distill-guard: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,38 @@
+//! Opening traces and output files: `-` is standard input/output, a name
+//! ending in `.gz` is gzip.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::path::Path;
+
+use flate2::read::MultiGzDecoder;
+use flate2::write::GzEncoder;
+use flate2::Compression;
+
+/// A buffered reader over the trace.
+pub fn open_read(path: &str) -> io::Result<Box<dyn BufRead>> {
+    if path == "-" {
+        return Ok(Box::new(BufReader::new(io::stdin())));
+    }
+    let file = File::open(Path::new(path)).map_err(|e| io::Error::new(e.kind(), format!("{path}: {e}")))?;
+    if path.ends_with(".gz") {
+        Ok(Box::new(BufReader::with_capacity(1 << 16, MultiGzDecoder::new(file))))
+    } else {
+        Ok(Box::new(BufReader::with_capacity(1 << 16, file)))
+    }
+}
+
+/// A buffered writer: standard output for `None` or `-`, gzip for `.gz`.
+pub fn open_write(path: Option<&str>) -> io::Result<Box<dyn Write>> {
+    match path {
+        None | Some("-") => Ok(Box::new(BufWriter::new(io::stdout()))),
+        Some(p) => {
+            let file = File::create(p).map_err(|e| io::Error::new(e.kind(), format!("{p}: {e}")))?;
+            if p.ends_with(".gz") {
+                Ok(Box::new(BufWriter::new(GzEncoder::new(file, Compression::fast()))))
+            } else {
+                Ok(Box::new(BufWriter::with_capacity(1 << 16, file)))
+            }
+        }
+    }
+}

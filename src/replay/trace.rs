@@ -1,0 +1,83 @@
+//! One trace line (trace-format.md) parsed into what the engine needs.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use base64::Engine as _;
+use serde::Deserialize;
+
+use crate::request::RequestMeta;
+
+/// The trace line as written; unknown fields (`label`, …) are ignored.
+#[derive(Deserialize)]
+struct Raw {
+    ts: Option<f64>,
+    method: Option<String>,
+    path: Option<String>,
+    authority: Option<String>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    source_ip: Option<String>,
+    body: Option<String>,
+    body_base64: Option<String>,
+}
+
+/// A request ready for the engine.
+#[derive(Debug)]
+pub struct TraceRequest {
+    pub ts: f64,
+    pub meta: RequestMeta,
+    pub body: Vec<u8>,
+}
+
+/// Parses one line; the error says what is wrong (the caller adds the line
+/// number).
+pub fn parse_line(line: &str) -> Result<TraceRequest, String> {
+    let raw: Raw = serde_json::from_str(line).map_err(|e| format!("invalid JSON: {e}"))?;
+    let ts = raw.ts.ok_or("missing required field `ts`")?;
+    if !ts.is_finite() || ts < 0.0 {
+        return Err(format!("`ts` must be a non-negative number, got {ts}"));
+    }
+    let path = raw.path.ok_or("missing required field `path`")?;
+    let body = match (raw.body, raw.body_base64) {
+        (Some(_), Some(_)) => return Err("both `body` and `body_base64` are set; at most one is allowed".to_owned()),
+        (Some(b), None) => b.into_bytes(),
+        (None, Some(b)) => base64::engine::general_purpose::STANDARD
+            .decode(b.as_bytes())
+            .map_err(|e| format!("`body_base64` is not valid base64: {e}"))?,
+        (None, None) => Vec::new(),
+    };
+    let source_ip = match raw.source_ip {
+        Some(s) => Some(s.parse::<IpAddr>().map_err(|_| format!("`source_ip` is not an IP address: {s:?}"))?),
+        None => None,
+    };
+    // The format says names are lower case; normalise anyway so a sloppy
+    // exporter still matches the filter's lookups.
+    let headers = raw.headers.into_iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
+    let meta = RequestMeta { method: raw.method.unwrap_or_else(|| "POST".to_owned()), path, authority: raw.authority, headers, source_ip };
+    Ok(TraceRequest { ts, meta, body })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_fields() {
+        let r = parse_line(r#"{"ts": 1.5, "path": "/v1/messages", "headers": {"X-Api-Key": "k"}, "source_ip": "::1", "body": "{}", "label": {"class": "benign"}}"#).unwrap();
+        assert_eq!(r.meta.method, "POST");
+        assert_eq!(r.meta.header("x-api-key"), Some("k"));
+        assert_eq!(r.body, b"{}");
+        assert!(r.meta.source_ip.is_some());
+    }
+
+    #[test]
+    fn errors_say_what_is_wrong() {
+        assert!(parse_line("{").unwrap_err().contains("invalid JSON"));
+        assert!(parse_line(r#"{"path": "/"}"#).unwrap_err().contains("`ts`"));
+        assert!(parse_line(r#"{"ts": 1, "path": "/", "body": "a", "body_base64": "YQ=="}"#).unwrap_err().contains("both"));
+        assert!(parse_line(r#"{"ts": 1, "path": "/", "body_base64": "!!"}"#).unwrap_err().contains("base64"));
+        assert!(parse_line(r#"{"ts": 1, "path": "/", "source_ip": "nope"}"#).unwrap_err().contains("source_ip"));
+        assert_eq!(parse_line(r#"{"ts": 1, "path": "/", "body_base64": "YQ=="}"#).unwrap().body, b"a");
+    }
+}
