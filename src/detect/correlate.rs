@@ -17,13 +17,15 @@ use super::hll::{Hll, WORDS as HW};
 use crate::hash::fingerprint;
 
 /// Words in a stored cluster record.
-pub const WORDS: usize = 4 + 4 * HW;
+pub const WORDS: usize = 6 + 4 * HW;
 
 const OWNER: usize = 0;
 const WINDOW: usize = 1;
 const LIMIT_START: usize = 2;
 const LIMIT_COUNT: usize = 3;
-const IDS_CUR: usize = 4;
+const REQ_CUR: usize = 4;
+const REQ_PREV: usize = 5;
+const IDS_CUR: usize = 6;
 const IDS_PREV: usize = IDS_CUR + HW;
 const TEXTS_CUR: usize = IDS_PREV + HW;
 const TEXTS_PREV: usize = TEXTS_CUR + HW;
@@ -35,6 +37,8 @@ pub struct ClusterView {
     pub accounts: f64,
     /// Distinct texts in the current and previous window.
     pub texts: f64,
+    /// Requests in the current and previous window (this one included).
+    pub requests: f64,
     /// Requests in the current limit window (this one included).
     pub window_requests: u64,
     /// False when the slot belongs to another key (nothing was counted).
@@ -100,6 +104,8 @@ pub fn apply(current: Option<&[u64; WORDS]>, t: &Touch) -> ([u64; WORDS], Cluste
         r.put_hll(IDS_PREV, &ids);
         r.put_hll(TEXTS_PREV, &texts);
         r.put_hll(IDS_CUR, &Hll::default());
+        r.set(REQ_PREV, r.get(REQ_CUR));
+        r.set(REQ_CUR, 0);
         r.put_hll(TEXTS_CUR, &Hll::default());
     } else if stored != window {
         r = Record { words: [0; WORDS] };
@@ -125,6 +131,7 @@ pub fn apply(current: Option<&[u64; WORDS]>, t: &Touch) -> ([u64; WORDS], Cluste
         texts.insert(text);
         r.put_hll(TEXTS_CUR, &texts);
     }
+    r.set(REQ_CUR, r.get(REQ_CUR).saturating_add(1));
     let limit_start = t.now - t.now % t.limit_window_secs.max(1);
     let count = if r.get(LIMIT_START) == limit_start { r.get(LIMIT_COUNT).saturating_add(1) } else { 1 };
     r.set(LIMIT_START, limit_start);
@@ -132,6 +139,7 @@ pub fn apply(current: Option<&[u64; WORDS]>, t: &Touch) -> ([u64; WORDS], Cluste
     let view = ClusterView {
         accounts: r.accounts(),
         texts: r.hll(TEXTS_CUR).merge(&r.hll(TEXTS_PREV)).estimate(),
+        requests: r.get(REQ_CUR).saturating_add(r.get(REQ_PREV)) as f64,
         window_requests: count,
         tracked: true,
     };
@@ -184,6 +192,7 @@ mod tests {
         let (_, v) = feed(None, (0..50).map(|i| touch(2, i, 7, 1_000 + i)));
         assert!(v.accounts > 35.0 && v.texts < 1.5, "{v:?}");
         assert_eq!(v.window_requests, 50);
+        assert_eq!(v.requests, 50.0);
     }
 
     #[wasm_bindgen_test(unsupported = test)]

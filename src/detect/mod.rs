@@ -106,7 +106,7 @@ impl Detector {
         if let Some(t) = &template {
             for owner in [t.prefix, t.suffix] {
                 let v = self.touch(host, TEMPLATE_TABLE, s.template_slots, owner, id, Some(t.text), now);
-                let sh = score::share(v.accounts, v.texts, s.share_min_accounts, s.share_full_accounts);
+                let sh = score::share(v.accounts, v.texts, v.requests, s.share_min_accounts, s.share_full_accounts);
                 if v.tracked && (cluster.is_none() || sh > share) {
                     share = sh;
                     cluster = Some(v);

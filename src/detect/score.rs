@@ -56,9 +56,9 @@ pub struct Signals {
 
 /// Sharing strength from a template cluster's distinct accounts and texts:
 /// rises with the logarithm of the accounts between `min` and `full`, and
-/// counts fully only when the texts vary (a template with slots, not one
-/// text pasted by many people).
-pub fn share(accounts: f64, texts: f64, min: u64, full: u64) -> f64 {
+/// counts fully only when the texts vary or repeat per account (a template
+/// with slots or a harvest loop, not one text pasted once by many people).
+pub fn share(accounts: f64, texts: f64, requests: f64, min: u64, full: u64) -> f64 {
     let lo = (min.max(1) as f64).ln();
     let hi = (full.max(2) as f64).ln();
     let spread = ramp_up(accounts.max(1.0).ln(), lo, hi);
@@ -67,7 +67,11 @@ pub fn share(accounts: f64, texts: f64, min: u64, full: u64) -> f64 {
     // persona or a verbatim dataset-generation prompt, told apart by content.
     let per_account = ramp_up(texts / accounts.max(1.0), 0.3, 0.9);
     let absolute = ramp_up(texts.max(1.0).ln(), lo, hi);
-    spread * (0.5 + 0.5 * per_account.max(absolute))
+    // One text sent again and again by each of many accounts is a harvest
+    // loop (sampling a verbatim generator prompt); a pasted persona is sent
+    // about once per account.
+    let repeated = ramp_up(requests / accounts.max(1.0), 2.0, 6.0);
+    spread * (0.5 + 0.5 * per_account.max(absolute).max(repeated))
 }
 
 /// Infrastructure strength from the accounts seen in one address block.
@@ -173,11 +177,12 @@ mod tests {
 
     #[wasm_bindgen_test(unsupported = test)]
     fn sharing_needs_accounts_and_varying_texts() {
-        assert_eq!(share(3.0, 30.0, 4, 40), 0.0);
-        assert!(share(300.0, 2000.0, 4, 40) > 0.99);
-        assert!((share(300.0, 1.0, 4, 40) - 0.5).abs() < 1e-9);
-        assert!(share(300.0, 150.0, 4, 40) > 0.99);
-        let mid = share(12.0, 12.0, 4, 40);
+        assert_eq!(share(3.0, 30.0, 30.0, 4, 40), 0.0);
+        assert!(share(300.0, 2000.0, 2000.0, 4, 40) > 0.99);
+        assert!((share(300.0, 1.0, 300.0, 4, 40) - 0.5).abs() < 1e-9);
+        assert!(share(300.0, 150.0, 300.0, 4, 40) > 0.99);
+        assert!(share(300.0, 1.0, 3000.0, 4, 40) > 0.99);
+        let mid = share(12.0, 12.0, 12.0, 4, 40);
         assert!(mid > 0.3 && mid < 0.7, "{mid}");
         assert_eq!(infra(5.0, 40), 0.0);
         assert!(infra(40.0, 40) > 0.99);
