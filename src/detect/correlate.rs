@@ -1,5 +1,6 @@
-//! Across accounts: how many distinct identities (and distinct texts) share
-//! a template skeleton, an address block or a client fingerprint, in fixed
+//! Across accounts: how many distinct identities (and, for a template, how
+//! many distinct texts and address blocks) share a template skeleton or an
+//! address block, in fixed
 //! slot tables of HyperLogLog sketches, time-bucketed (current and previous
 //! window; older windows are dropped).
 //!
@@ -17,7 +18,7 @@ use super::hll::{Hll, WORDS as HW};
 use crate::hash::fingerprint;
 
 /// Words in a stored cluster record.
-pub const WORDS: usize = 6 + 4 * HW;
+pub const WORDS: usize = 6 + 6 * HW;
 
 const OWNER: usize = 0;
 const WINDOW: usize = 1;
@@ -29,6 +30,8 @@ const IDS_CUR: usize = 6;
 const IDS_PREV: usize = IDS_CUR + HW;
 const TEXTS_CUR: usize = IDS_PREV + HW;
 const TEXTS_PREV: usize = TEXTS_CUR + HW;
+const BLOCKS_CUR: usize = TEXTS_PREV + HW;
+const BLOCKS_PREV: usize = BLOCKS_CUR + HW;
 
 /// What one request learns about its cluster.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -37,6 +40,8 @@ pub struct ClusterView {
     pub accounts: f64,
     /// Distinct texts in the current and previous window.
     pub texts: f64,
+    /// Distinct address blocks of those identities (0 when not tracked).
+    pub blocks: f64,
     /// Requests in the current and previous window (this one included).
     pub requests: f64,
     /// Requests in the current limit window (this one included).
@@ -53,6 +58,8 @@ pub struct Touch {
     pub identity: u64,
     /// Hash of the whole normalised text, when the cluster is a template.
     pub text: Option<u64>,
+    /// The client's address block, when the cluster is a template.
+    pub block: Option<u64>,
     pub now: u64,
     pub window_secs: u64,
     pub limit_window_secs: u64,
@@ -126,10 +133,12 @@ pub fn apply(current: Option<&[u64; WORDS]>, t: &Touch) -> ([u64; WORDS], Cluste
     let mut ids = r.hll(IDS_CUR);
     ids.insert(t.identity);
     r.put_hll(IDS_CUR, &ids);
-    if let Some(text) = t.text {
-        let mut texts = r.hll(TEXTS_CUR);
-        texts.insert(text);
-        r.put_hll(TEXTS_CUR, &texts);
+    for (at, item) in [(TEXTS_CUR, t.text), (BLOCKS_CUR, t.block)] {
+        if let Some(item) = item {
+            let mut h = r.hll(at);
+            h.insert(item);
+            r.put_hll(at, &h);
+        }
     }
     r.set(REQ_CUR, r.get(REQ_CUR).saturating_add(1));
     let limit_start = t.now - t.now % t.limit_window_secs.max(1);
@@ -139,6 +148,7 @@ pub fn apply(current: Option<&[u64; WORDS]>, t: &Touch) -> ([u64; WORDS], Cluste
     let view = ClusterView {
         accounts: r.accounts(),
         texts: r.hll(TEXTS_CUR).merge(&r.hll(TEXTS_PREV)).estimate(),
+        blocks: r.hll(BLOCKS_CUR).merge(&r.hll(BLOCKS_PREV)).estimate(),
         requests: r.get(REQ_CUR).saturating_add(r.get(REQ_PREV)) as f64,
         window_requests: count,
         tracked: true,
@@ -170,7 +180,7 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test;
 
     fn touch(owner: u64, identity: u64, text: u64, now: u64) -> Touch {
-        Touch { owner, identity: fingerprint(&identity.to_le_bytes()), text: Some(fingerprint(&text.to_le_bytes())), now, window_secs: 86_400, limit_window_secs: 600 }
+        Touch { owner, identity: fingerprint(&identity.to_le_bytes()), text: Some(fingerprint(&text.to_le_bytes())), block: Some(fingerprint(&(identity % 10).to_le_bytes())), now, window_secs: 86_400, limit_window_secs: 600 }
     }
 
     fn feed(mut slot: Option<[u64; WORDS]>, touches: impl Iterator<Item = Touch>) -> (Option<[u64; WORDS]>, ClusterView) {
@@ -193,6 +203,8 @@ mod tests {
         assert!(v.accounts > 35.0 && v.texts < 1.5, "{v:?}");
         assert_eq!(v.window_requests, 50);
         assert_eq!(v.requests, 50.0);
+        // 50 accounts from 10 blocks.
+        assert!((8.0..12.0).contains(&v.blocks), "{v:?}");
     }
 
     #[wasm_bindgen_test(unsupported = test)]

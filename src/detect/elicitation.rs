@@ -40,12 +40,22 @@ pub const PHRASES: &[(&str, f64)] = &[
     ("write out your reasoning", 0.5),
     ("detailed reasoning", 0.4),
     ("before giving the final answer", 0.3),
+    // Paraphrased requests for the reasoning itself (adaptive harvesters
+    // avoid the fixed phrases; people use these too, so weights stay low).
+    ("walk me through", 0.15),
+    ("talk through", 0.2),
+    ("how you'd reason", 0.3),
+    ("how you would reason", 0.3),
+    ("reason about this", 0.2),
+    ("spell out your", 0.2),
+    ("lay out your", 0.2),
+    ("thinking behind", 0.3),
     // Dataset generation.
     ("generate diverse", 0.6),
     (" diverse task", 0.6),
     ("diverse examples", 0.5),
     ("diverse questions", 0.5),
-    ("training data", 0.45),
+    ("training data", 0.2),
     ("synthetic data", 0.5),
     ("as a json list", 0.3),
     ("come up with a set of", 0.5),
@@ -74,7 +84,7 @@ pub const PHRASES: &[(&str, f64)] = &[
     ("展示你的推理", 0.5),
     ("解释每一步", 0.5),
     ("生成多样", 0.6),
-    ("训练数据", 0.45),
+    ("训练数据", 0.2),
 ];
 
 /// Elicitation strength in [0, 1] of a request's instruction texts

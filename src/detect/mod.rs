@@ -100,12 +100,13 @@ impl Detector {
             template = template::keys(&normalize::token_hashes(user), s.skeleton_tokens);
         }
 
+        let block = obs.identity.client_ip.map(correlate::address_block);
         // Across accounts: the better-shared of the two skeletons.
         let mut share = 0.0;
         let mut cluster: Option<correlate::ClusterView> = None;
         if let Some(t) = &template {
             for owner in [t.prefix, t.suffix] {
-                let v = self.touch(host, TEMPLATE_TABLE, s.template_slots, owner, id, Some(t.text), now);
+                let v = self.touch(host, TEMPLATE_TABLE, s.template_slots, owner, id, (Some(t.text), block), now);
                 let sh = score::share(v.accounts, v.texts, v.requests, s.share_min_accounts, s.share_full_accounts);
                 if v.tracked && (cluster.is_none() || sh > share) {
                     share = sh;
@@ -113,10 +114,9 @@ impl Detector {
                 }
             }
         }
-        let infra = obs
-            .identity
-            .client_ip
-            .map(|ip| self.touch(host, NETWORK_TABLE, s.network_slots, correlate::address_block(ip), id, None, now))
+        let concentration = cluster.map_or(0.0, |c| score::concentration(c.accounts, c.blocks, s.share_min_accounts));
+        let infra = block
+            .map(|b| self.touch(host, NETWORK_TABLE, s.network_slots, b, id, (None, None), now))
             .map_or(0.0, |v| score::infra(v.accounts, s.infra_full_accounts));
 
         // The identity's slot: cadence, score memory and its own limit, in
@@ -136,7 +136,7 @@ impl Detector {
             };
             let mut rec = base.observe(now);
             let features = rec.features(now, base.memory);
-            let signals = score::Signals { share, elicitation: elicit, extraction: extract, cadence: features, infra };
+            let signals = score::Signals { share, elicitation: elicit, extraction: extract, cadence: features, infra, concentration };
             let (raw, mut reasons) = score::combine(&signals);
             let final_score = score::with_memory(raw, &mut reasons, base.memory);
             rec.memory = score::remember(base.memory, raw);
@@ -155,7 +155,7 @@ impl Detector {
             self.store_failed(host, &e);
             // Score without history rather than not at all.
             let features = cadence::Features { age_secs: 0, ..cadence::Features::default() };
-            let signals = score::Signals { share, elicitation: elicit, extraction: extract, cadence: features, infra };
+            let signals = score::Signals { share, elicitation: elicit, extraction: extract, cadence: features, infra, concentration };
             let (raw, reasons) = score::combine(&signals);
             out = Assessment { score: raw, reasons, rate_limited: None };
         }
@@ -176,10 +176,19 @@ impl Detector {
 
     /// One read-modify-write of a cluster slot; an untracked view on error.
     #[allow(clippy::too_many_arguments)]
-    fn touch(&self, host: &Host<'_>, table: &str, slots: u64, owner: u64, identity: u64, text: Option<u64>, now: u64) -> correlate::ClusterView {
+    fn touch(
+        &self,
+        host: &Host<'_>,
+        table: &str,
+        slots: u64,
+        owner: u64,
+        identity: u64,
+        (text, block): (Option<u64>, Option<u64>),
+        now: u64,
+    ) -> correlate::ClusterView {
         let s = &self.settings;
         let key = slot_key(&s.namespace, table, owner % slots.max(1));
-        let touch = correlate::Touch { owner, identity, text, now, window_secs: s.window_secs, limit_window_secs: s.limit_window_secs };
+        let touch = correlate::Touch { owner, identity, text, block, now, window_secs: s.window_secs, limit_window_secs: s.limit_window_secs };
         let mut view = correlate::ClusterView::default();
         let result = cas_update(host.store, &key, |cur| {
             let words = match cur {

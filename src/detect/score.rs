@@ -4,8 +4,8 @@
 //! spreads one template over many accounts (sharing), asks for the model's
 //! reasoning or for more output per request (content), and runs on machines
 //! and proxy pools (cadence, infrastructure). Each signal alone stays below
-//! the tag threshold; sharing with content reaches throttle; sharing with
-//! content and machine cadence or shared infrastructure reaches block.
+//! the tag threshold; denial needs sharing with content *and* machine
+//! cadence or shared infrastructure.
 //! A popular app (shared system prompt, own user turns: no sharing), a batch
 //! job or a benchmark (one or two accounts: no sharing), an office NAT (no
 //! sharing of templates) and pasted personas (sharing without content) stay
@@ -52,6 +52,8 @@ pub struct Signals {
     pub cadence: Features,
     /// Many accounts in the client's address block.
     pub infra: f64,
+    /// The template's accounts crowd into few address blocks (a proxy pool).
+    pub concentration: f64,
 }
 
 /// Sharing strength from a template cluster's distinct accounts and texts:
@@ -74,6 +76,17 @@ pub fn share(accounts: f64, texts: f64, requests: f64, min: u64, full: u64) -> f
     spread * (0.5 + 0.5 * per_account.max(absolute).max(repeated))
 }
 
+/// How crowded a template's accounts are in address blocks: a campaign on a
+/// proxy pool puts many accounts behind each exit block; people who share a
+/// common phrase come from about as many blocks as there are of them (an
+/// office NAT contributes only its own few).
+pub fn concentration(accounts: f64, blocks: f64, min: u64) -> f64 {
+    if accounts < min as f64 || blocks < 1.0 {
+        return 0.0;
+    }
+    ramp_up(accounts / blocks, 1.5, 4.0)
+}
+
 /// Infrastructure strength from the accounts seen in one address block.
 pub fn infra(accounts: f64, full: u64) -> f64 {
     let hi = (full.max(4) as f64).ln();
@@ -86,25 +99,28 @@ pub fn combine(s: &Signals) -> (f64, Vec<ReasonCode>) {
     let c = &s.cadence;
     let machine = (0.8 * c.regularity).max(c.around_the_clock).max(0.6 * c.burst);
     let new = if c.age_secs < NEW_IDENTITY_SECS { 1.0 } else { 0.0 };
-    let ops = machine.max(s.infra);
+    // The block's own crowd (an office NAT has one too) only adds a little;
+    // what denies is a template's accounts crowding into few blocks, or
+    // machine cadence.
+    let ops = machine.max(s.concentration);
     let joint = s.share * content;
     let score = 0.22 * s.share
         + 0.15 * content
         + 0.10 * machine
         + 0.08 * s.infra
-        + 0.45 * joint
-        + 0.25 * joint * ops
-        + 0.05 * s.share * new;
+        + 0.30 * joint
+        + 0.40 * joint * ops
+        + 0.03 * s.share * new;
     // Each reason's contribution, for ordering.
     let mut parts: Vec<(f64, ReasonCode)> = vec![
         (0.22 * s.share + 0.3 * joint, TEMPLATE_SHARED),
         (0.15 * s.elicitation + 0.3 * s.share * s.elicitation, ELICITATION),
         (0.12 * s.extraction + 0.3 * s.share * s.extraction, EXTRACTION_PARAMS),
-        (0.08 * c.regularity + 0.1 * joint * c.regularity, MACHINE_CADENCE),
-        (0.10 * c.around_the_clock + 0.1 * joint * c.around_the_clock, AROUND_THE_CLOCK),
-        (0.06 * c.burst, BURST),
-        (0.08 * s.infra + 0.1 * joint * s.infra, SHARED_INFRA),
-        (0.05 * s.share * new, NEW_IDENTITY_CLUSTER),
+        (0.08 * c.regularity + 0.3 * joint * c.regularity, MACHINE_CADENCE),
+        (0.10 * c.around_the_clock + 0.3 * joint * c.around_the_clock, AROUND_THE_CLOCK),
+        (0.06 * c.burst + 0.2 * joint * c.burst, BURST),
+        (0.08 * s.infra + 0.3 * joint * s.concentration, SHARED_INFRA),
+        (0.03 * s.share * new, NEW_IDENTITY_CLUSTER),
     ];
     parts.retain(|(w, _)| *w >= 0.03);
     parts.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -164,12 +180,18 @@ mod tests {
     fn campaign_combinations_deny() {
         let shared_content = Signals { share: 1.0, elicitation: 0.8, ..Signals::default() };
         let (s, reasons) = combine(&shared_content);
-        assert!((0.7..0.9).contains(&s), "{s}");
+        assert!((0.4..0.7).contains(&s), "sharing and content alone only tag: {s}");
         assert_eq!(reasons.first(), Some(&TEMPLATE_SHARED));
-        let full = Signals { infra: 1.0, cadence: Features { around_the_clock: 1.0, ..Features::default() }, ..shared_content };
+        let machine = Signals { cadence: Features { regularity: 1.0, ..Features::default() }, ..shared_content };
+        assert!(combine(&machine).0 >= 0.7);
+        let full = Signals { infra: 1.0, concentration: 1.0, cadence: Features { around_the_clock: 1.0, ..Features::default() }, ..shared_content };
         let (s, reasons) = combine(&full);
         assert!(s >= 0.9, "{s}");
         assert!(reasons.contains(&AROUND_THE_CLOCK) && reasons.contains(&SHARED_INFRA), "{reasons:?}");
+        // Shared phrase with content from an office NAT, people spread over
+        // many blocks: tagged at most.
+        let office = Signals { infra: 1.0, ..shared_content };
+        assert!(combine(&office).0 < 0.7);
         // Pasted persona: shared, infra and new, but no content: allowed.
         let persona = Signals { share: 1.0, infra: 1.0, ..Signals::default() };
         assert!(combine(&persona).0 < 0.4);
@@ -185,6 +207,9 @@ mod tests {
         let mid = share(12.0, 12.0, 12.0, 4, 40);
         assert!(mid > 0.3 && mid < 0.7, "{mid}");
         assert_eq!(infra(5.0, 40), 0.0);
+        assert_eq!(concentration(300.0, 250.0, 4), 0.0);
+        assert!(concentration(300.0, 20.0, 4) > 0.99);
+        assert_eq!(concentration(3.0, 1.0, 4), 0.0);
         assert!(infra(40.0, 40) > 0.99);
     }
 
