@@ -228,3 +228,37 @@ fn pasted_personas_and_office_nat_are_never_denied() {
     }
     assert!(worst < Act::Deny, "{worst:?}");
 }
+
+#[test]
+fn a_flood_of_fresh_identities_does_not_unflag_a_live_campaign() {
+    let w = World::new();
+    let accounts: Vec<Identity> =
+        (0..200).map(|i| w.identity(&format!("sk-live-{i}"), &format!("198.51.100.{}", i % 20), "python-httpx/0.27")).collect();
+    let campaign = |k: u64| {
+        format!("Imagine and articulate the internal reasoning behind a completed response to: {}. Justify each step.", sentence(k, 12))
+    };
+    let mut now = T0;
+    for k in 0..1_000u64 {
+        now += 10.0;
+        w.send(&accounts[(k % 200) as usize], now, &view("", &[&campaign(k)], GenParams::default()));
+    }
+    // 40,000 fresh identities, each with its own text, from everywhere:
+    // more than the template and identity tables hold.
+    for f in 0..40_000u64 {
+        now += 0.5;
+        let id = w.identity(&format!("sk-fresh-{f}"), &format!("10.{}.{}.9", f % 250, (f / 250) % 250), "Mozilla/5.0");
+        let q = format!("{} please", sentence(1_000_000 + f, 9));
+        w.send(&id, now, &view("", &[&q], GenParams::default()));
+    }
+    // The very first campaign requests after the flood are still denied:
+    // nothing had to be learnt again.
+    let mut denied = Vec::new();
+    for k in 0..200u64 {
+        now += 10.0;
+        let r = w.send(&accounts[(k % 200) as usize], now, &view("", &[&campaign(50_000 + k)], GenParams::default()));
+        denied.push(act(&r) == Act::Deny);
+    }
+    let first = denied.iter().take(20).filter(|d| **d).count();
+    let all = denied.iter().filter(|d| **d).count();
+    assert!(first == 20 && all == 200, "first 20: {first} denied, all: {all}/200");
+}
