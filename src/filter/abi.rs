@@ -1,0 +1,330 @@
+//! The few proxy-wasm host calls whose SDK wrappers panic on a status they
+//! do not expect (`proxy_wasm::hostcalls::{get_shared_data, set_shared_data,
+//! get_property, set_property, log, get_current_time}` all end in
+//! `status => panic!(…)`), and the header-map reader unwraps
+//! `String::from_utf8` on every value, so one client header carrying a
+//! non-UTF-8 byte would take the VM down). A panic aborts the VM and every request on the
+//! worker with it, so these are declared here again with a raw `u32` status
+//! and every status is returned to the caller as a value.
+//!
+//! Memory the host hands back was allocated through the SDK's exported
+//! `proxy_on_memory_allocate` (a boxed `[u8]` of exactly `size` bytes), so it
+//! is reclaimed as a `Vec` of that length and capacity, as the SDK does.
+#![allow(unsafe_code)]
+
+use std::ptr::null_mut;
+
+/// `proxy_wasm::types::Status` values this module distinguishes.
+pub const OK: u32 = 0;
+pub const NOT_FOUND: u32 = 1;
+pub const CAS_MISMATCH: u32 = 8;
+
+/// `proxy_wasm::types::LogLevel` values.
+#[derive(Clone, Copy)]
+#[repr(u32)]
+pub enum Level {
+    Info = 2,
+    Warn = 3,
+    Error = 4,
+    Critical = 5,
+}
+
+#[link(wasm_import_module = "env")]
+extern "C" {
+    fn proxy_log(level: u32, message_data: *const u8, message_size: usize) -> u32;
+    fn proxy_get_current_time_nanoseconds(return_time: *mut u64) -> u32;
+    fn proxy_get_property(
+        path_data: *const u8,
+        path_size: usize,
+        return_data: *mut *mut u8,
+        return_size: *mut usize,
+    ) -> u32;
+    fn proxy_set_property(
+        path_data: *const u8,
+        path_size: usize,
+        value_data: *const u8,
+        value_size: usize,
+    ) -> u32;
+    fn proxy_get_shared_data(
+        key_data: *const u8,
+        key_size: usize,
+        return_data: *mut *mut u8,
+        return_size: *mut usize,
+        return_cas: *mut u32,
+    ) -> u32;
+    fn proxy_set_shared_data(
+        key_data: *const u8,
+        key_size: usize,
+        value_data: *const u8,
+        value_size: usize,
+        cas: u32,
+    ) -> u32;
+    fn proxy_get_header_map_pairs(
+        map_type: u32,
+        return_data: *mut *mut u8,
+        return_size: *mut usize,
+    ) -> u32;
+    fn proxy_replace_header_map_value(
+        map_type: u32,
+        key_data: *const u8,
+        key_size: usize,
+        value_data: *const u8,
+        value_size: usize,
+    ) -> u32;
+    fn proxy_remove_header_map_value(map_type: u32, key_data: *const u8, key_size: usize) -> u32;
+    fn proxy_get_buffer_bytes(
+        buffer_type: u32,
+        start: usize,
+        max_size: usize,
+        return_data: *mut *mut u8,
+        return_size: *mut usize,
+    ) -> u32;
+    fn proxy_send_local_response(
+        status_code: u32,
+        details_data: *const u8,
+        details_size: usize,
+        body_data: *const u8,
+        body_size: usize,
+        headers_data: *const u8,
+        headers_size: usize,
+        grpc_status: i32,
+    ) -> u32;
+    fn proxy_define_metric(
+        metric_type: u32,
+        name_data: *const u8,
+        name_size: usize,
+        return_id: *mut u32,
+    ) -> u32;
+    fn proxy_increment_metric(metric_id: u32, offset: i64) -> u32;
+}
+
+/// Logs a line; a failing log call is ignored (there is nowhere to report it).
+pub fn log(level: Level, message: &str) {
+    // SAFETY: pointer and length come from a live `&str`.
+    let _ = unsafe { proxy_log(level as u32, message.as_ptr(), message.len()) };
+}
+
+/// Nanoseconds since the Unix epoch, or the status on failure.
+pub fn now_nanos() -> Result<u64, u32> {
+    let mut t: u64 = 0;
+    // SAFETY: `t` outlives the call.
+    match unsafe { proxy_get_current_time_nanoseconds(&mut t) } {
+        OK => Ok(t),
+        status => Err(status),
+    }
+}
+
+/// Takes ownership of a host-allocated buffer.
+fn reclaim(data: *mut u8, size: usize) -> Option<Vec<u8>> {
+    if data.is_null() {
+        return None;
+    }
+    // SAFETY: the host filled `data` through `proxy_on_memory_allocate(size)`,
+    // which leaks a boxed slice of exactly `size` bytes; nobody else owns it.
+    Some(unsafe { Vec::from_raw_parts(data, size, size) })
+}
+
+/// A property path as the ABI wants it: the parts joined by NUL.
+fn property_path(path: &[&str]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (i, part) in path.iter().enumerate() {
+        if i > 0 {
+            out.push(0);
+        }
+        out.extend_from_slice(part.as_bytes());
+    }
+    out
+}
+
+/// A property's bytes; `Ok(None)` when the host has no such property.
+pub fn get_property(path: &[&str]) -> Result<Option<Vec<u8>>, u32> {
+    let p = property_path(path);
+    let mut data: *mut u8 = null_mut();
+    let mut size: usize = 0;
+    // SAFETY: `p`, `data` and `size` outlive the call.
+    match unsafe { proxy_get_property(p.as_ptr(), p.len(), &mut data, &mut size) } {
+        OK => Ok(reclaim(data, size)),
+        NOT_FOUND => Ok(None),
+        status => Err(status),
+    }
+}
+
+/// Sets a property. Envoy stores it as filter state under `wasm.<path>`.
+pub fn set_property(path: &[&str], value: &[u8]) -> Result<(), u32> {
+    let p = property_path(path);
+    // SAFETY: `p` and `value` outlive the call.
+    match unsafe { proxy_set_property(p.as_ptr(), p.len(), value.as_ptr(), value.len()) } {
+        OK => Ok(()),
+        status => Err(status),
+    }
+}
+
+/// A shared-data value and its cas; `Ok(None)` when the key is missing.
+pub fn get_shared_data(key: &str) -> Result<Option<(Vec<u8>, u32)>, u32> {
+    let mut data: *mut u8 = null_mut();
+    let mut size: usize = 0;
+    let mut cas: u32 = 0;
+    // SAFETY: `key`, `data`, `size` and `cas` outlive the call.
+    match unsafe { proxy_get_shared_data(key.as_ptr(), key.len(), &mut data, &mut size, &mut cas) }
+    {
+        OK => Ok(Some((reclaim(data, size).unwrap_or_default(), cas))),
+        NOT_FOUND => Ok(None),
+        status => Err(status),
+    }
+}
+
+/// Writes a shared-data value (cas 0: unconditionally).
+pub fn set_shared_data(key: &str, value: &[u8], cas: u32) -> Result<(), u32> {
+    // SAFETY: `key` and `value` outlive the call.
+    match unsafe {
+        proxy_set_shared_data(key.as_ptr(), key.len(), value.as_ptr(), value.len(), cas)
+    } {
+        OK => Ok(()),
+        status => Err(status),
+    }
+}
+
+/// Defines a counter (Envoy names it `wasmcustom.<name>`) and returns its id.
+pub fn define_counter(name: &str) -> Result<u32, u32> {
+    let mut id: u32 = 0;
+    // SAFETY: `name` and `id` outlive the call. Metric type 0 is a counter.
+    match unsafe { proxy_define_metric(0, name.as_ptr(), name.len(), &mut id) } {
+        OK => Ok(id),
+        status => Err(status),
+    }
+}
+
+pub fn increment(id: u32, by: i64) -> Result<(), u32> {
+    // SAFETY: plain values.
+    match unsafe { proxy_increment_metric(id, by) } {
+        OK => Ok(()),
+        status => Err(status),
+    }
+}
+
+/// `proxy_wasm::types::MapType::HttpRequestHeaders`.
+const REQUEST_HEADERS: u32 = 0;
+/// `proxy_wasm::types::BufferType::HttpRequestBody`.
+pub const REQUEST_BODY: u32 = 0;
+/// `proxy_wasm::types::BufferType::PluginConfiguration`.
+pub const PLUGIN_CONFIGURATION: u32 = 7;
+
+/// Up to `max` bytes of a host buffer from `start`; `Ok(None)` when absent.
+pub fn get_buffer(buffer_type: u32, start: usize, max: usize) -> Result<Option<Vec<u8>>, u32> {
+    let mut data: *mut u8 = null_mut();
+    let mut size: usize = 0;
+    // SAFETY: `data` and `size` outlive the call.
+    match unsafe { proxy_get_buffer_bytes(buffer_type, start, max, &mut data, &mut size) } {
+        OK => Ok(reclaim(data, size)),
+        NOT_FOUND => Ok(None),
+        status => Err(status),
+    }
+}
+
+/// The request headers (pseudo-headers included), in order. Names and
+/// values that are not UTF-8 are converted lossily rather than trusted.
+pub fn request_headers() -> Result<Vec<(String, String)>, u32> {
+    let mut data: *mut u8 = null_mut();
+    let mut size: usize = 0;
+    // SAFETY: `data` and `size` outlive the call.
+    match unsafe { proxy_get_header_map_pairs(REQUEST_HEADERS, &mut data, &mut size) } {
+        OK => Ok(reclaim(data, size)
+            .map(|b| decode_pairs(&b))
+            .unwrap_or_default()),
+        status => Err(status),
+    }
+}
+
+pub fn set_request_header(name: &str, value: &str) -> Result<(), u32> {
+    // SAFETY: `name` and `value` outlive the call.
+    match unsafe {
+        proxy_replace_header_map_value(
+            REQUEST_HEADERS,
+            name.as_ptr(),
+            name.len(),
+            value.as_ptr(),
+            value.len(),
+        )
+    } {
+        OK => Ok(()),
+        status => Err(status),
+    }
+}
+
+pub fn remove_request_header(name: &str) -> Result<(), u32> {
+    // SAFETY: `name` outlives the call.
+    match unsafe { proxy_remove_header_map_value(REQUEST_HEADERS, name.as_ptr(), name.len()) } {
+        OK => Ok(()),
+        status => Err(status),
+    }
+}
+
+/// Answers the request locally instead of forwarding it.
+pub fn send_response(status: u16, headers: &[(String, String)], body: &[u8]) -> Result<(), u32> {
+    let h = encode_pairs(headers);
+    let details = "distill_guard";
+    // SAFETY: every buffer outlives the call. -1: not a gRPC status.
+    match unsafe {
+        proxy_send_local_response(
+            u32::from(status),
+            details.as_ptr(),
+            details.len(),
+            body.as_ptr(),
+            body.len(),
+            h.as_ptr(),
+            h.len(),
+            -1,
+        )
+    } {
+        OK => Ok(()),
+        status => Err(status),
+    }
+}
+
+fn u32_at(b: &[u8], at: usize) -> Option<usize> {
+    let w: [u8; 4] = b.get(at..at.checked_add(4)?)?.try_into().ok()?;
+    usize::try_from(u32::from_le_bytes(w)).ok()
+}
+
+/// The ABI's pair encoding: count, then (name length, value length) per
+/// pair, then each name and value followed by a NUL. A malformed buffer
+/// yields the pairs read so far.
+fn decode_pairs(b: &[u8]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let Some(n) = u32_at(b, 0) else { return out };
+    let mut p = n.saturating_mul(8).saturating_add(4);
+    for i in 0..n {
+        let s = i.saturating_mul(8).saturating_add(4);
+        let (Some(kl), Some(vl)) = (u32_at(b, s), u32_at(b, s.saturating_add(4))) else {
+            break;
+        };
+        let key = b.get(p..p.saturating_add(kl));
+        p = p.saturating_add(kl).saturating_add(1);
+        let value = b.get(p..p.saturating_add(vl));
+        p = p.saturating_add(vl).saturating_add(1);
+        let (Some(k), Some(v)) = (key, value) else {
+            break;
+        };
+        out.push((
+            String::from_utf8_lossy(k).into_owned(),
+            String::from_utf8_lossy(v).into_owned(),
+        ));
+    }
+    out
+}
+
+fn encode_pairs(pairs: &[(String, String)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&(pairs.len() as u32).to_le_bytes());
+    for (k, v) in pairs {
+        out.extend_from_slice(&(k.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(v.len() as u32).to_le_bytes());
+    }
+    for (k, v) in pairs {
+        out.extend_from_slice(k.as_bytes());
+        out.push(0);
+        out.extend_from_slice(v.as_bytes());
+        out.push(0);
+    }
+    out
+}

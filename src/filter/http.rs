@@ -1,0 +1,227 @@
+//! One HTTP request: moves headers and the inspected body prefix into the
+//! engine and applies its decision. No detection logic lives here.
+//!
+//! Flow. Headers: strip client-sent `x-distill-guard-*`, ask the engine
+//! whether this is an LLM API call; if so hold the headers (StopIteration)
+//! so tag headers can still be added. Body: buffer until the inspection cap
+//! or the end of the stream, then decide and let everything flow. A body
+//! larger than the cap is decided on its prefix and then streamed, so Envoy
+//! never buffers past its limit (a 4 MiB prompt still reaches the upstream
+//! as long as the cap is below `per_connection_buffer_limit_bytes`).
+//! HTTP/2 requests with trailers never set end_of_stream on the body, so the
+//! trailers callback decides if the body phase did not.
+//!
+//! Filter state. `set_property(["distill_guard.action"], …)` is stored by
+//! Envoy as filter state `wasm.distill_guard.action` (Envoy prefixes every
+//! Wasm property key with `wasm.`), so an access log prints it with
+//! `%FILTER_STATE(wasm.distill_guard.action:PLAIN)%` (`:PLAIN` prints the
+//! string; without it Envoy prints a base64 protobuf `BytesValue`). Keys:
+//! `action`, `score`, `reasons`, `identity` (see `engine::headers`).
+
+use std::net::{IpAddr, SocketAddr};
+use std::rc::Rc;
+
+use proxy_wasm::traits::{Context, HttpContext};
+use proxy_wasm::types::Action;
+
+use super::abi::{self, Level};
+use super::host_clock::HostClock;
+use super::host_metrics::HostMetrics;
+use super::host_store::HostStore;
+use crate::engine::headers::{
+    is_reserved, STATE_ACTION, STATE_IDENTITY, STATE_REASONS, STATE_SCORE,
+};
+use crate::engine::{Decision, Engine, Exchange, Host};
+use crate::metrics::{Counter, Metrics};
+use crate::request::RequestMeta;
+
+pub struct Request {
+    engine: Option<Rc<Engine>>,
+    metrics: Rc<HostMetrics>,
+    /// Set between an LLM API request's headers and its decision.
+    exchange: Option<Exchange>,
+}
+
+impl Request {
+    pub fn new(engine: Option<Rc<Engine>>, metrics: Rc<HostMetrics>) -> Request {
+        Request {
+            engine,
+            metrics,
+            exchange: None,
+        }
+    }
+
+    /// Runs the engine on `body` and applies the decision. Takes the
+    /// exchange, so a request is decided at most once.
+    fn decide(&mut self, body: &[u8], complete: bool) -> Action {
+        let (Some(engine), Some(ex)) = (self.engine.as_ref(), self.exchange.take()) else {
+            return Action::Continue;
+        };
+        let host = Host {
+            store: &HostStore,
+            clock: &HostClock,
+            metrics: &*self.metrics,
+        };
+        let decision = engine.decide(&ex, body, complete, &host);
+        log_decision(&ex, &decision);
+        record_state(&decision);
+        if let Some(reply) = &decision.reply {
+            if abi::send_response(reply.status, &reply.headers, reply.body.as_bytes()).is_ok() {
+                return Action::Pause;
+            }
+            // The local reply failed: forwarding is the safe fallback.
+            abi::log(
+                Level::Error,
+                "distill-guard: could not send the local reply; forwarding",
+            );
+        }
+        for (name, value) in &decision.tag_headers {
+            let _ = abi::set_request_header(name, value);
+        }
+        Action::Continue
+    }
+}
+
+impl Context for Request {}
+
+impl HttpContext for Request {
+    fn on_http_request_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
+        let headers = abi::request_headers().unwrap_or_default();
+        strip_reserved(&headers, &*self.metrics);
+        let Some(engine) = self.engine.clone() else {
+            return Action::Continue;
+        };
+        let meta = request_meta(headers, source_ip());
+        let Some(ex) = engine.begin(meta, &*self.metrics) else {
+            return Action::Continue;
+        };
+        self.exchange = Some(ex);
+        if end_of_stream {
+            return self.decide(&[], true);
+        }
+        // Hold the headers until the body is decided: tag headers must be
+        // added before they go upstream.
+        Action::Pause
+    }
+
+    fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        if self.exchange.is_none() {
+            return Action::Continue;
+        }
+        let cap = self.engine.as_ref().map_or(0, |e| e.body_cap());
+        if body_size < cap && !end_of_stream {
+            // Pause in the body phase = StopIterationAndBuffer.
+            return Action::Pause;
+        }
+        let body = read_body(body_size.min(cap));
+        self.decide(&body, end_of_stream && body_size <= cap)
+    }
+
+    fn on_http_request_trailers(&mut self, _num_trailers: usize) -> Action {
+        if self.exchange.is_none() {
+            return Action::Continue;
+        }
+        // The body phase never saw end_of_stream: what is buffered is the
+        // whole body (the body phase would have decided at the cap).
+        let cap = self.engine.as_ref().map_or(0, |e| e.body_cap());
+        let body = read_body(cap.saturating_add(1));
+        let complete = body.len() <= cap;
+        self.decide(&body, complete)
+    }
+}
+
+/// Up to `max` bytes of the buffered request body (empty on a host error:
+/// the engine then sees an unparsable body and counts it).
+fn read_body(max: usize) -> Vec<u8> {
+    abi::get_buffer(abi::REQUEST_BODY, 0, max)
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+/// Removes every client-sent `x-distill-guard-*` header: upstreams trust
+/// them, so only this filter may set them.
+fn strip_reserved(headers: &[(String, String)], metrics: &dyn Metrics) {
+    let mut removed: Vec<&str> = Vec::new();
+    for (name, _) in headers {
+        if is_reserved(name) && !removed.contains(&name.as_str()) {
+            let _ = abi::remove_request_header(name);
+            removed.push(name);
+            metrics.incr(Counter::SpoofedHeaderStripped);
+        }
+    }
+}
+
+/// The engine's view of the request line and headers: names lower-cased,
+/// repeated headers joined by `", "`, pseudo-headers and reserved headers
+/// left out of `headers`.
+fn request_meta(pairs: Vec<(String, String)>, source_ip: Option<IpAddr>) -> RequestMeta {
+    let mut meta = RequestMeta {
+        source_ip,
+        ..RequestMeta::default()
+    };
+    for (name, value) in pairs {
+        let name = name.to_ascii_lowercase();
+        match name.as_str() {
+            ":method" => meta.method = value,
+            ":path" => meta.path = value,
+            ":authority" => meta.authority = Some(value),
+            n if n.starts_with(':') || is_reserved(n) => {}
+            _ => match meta.headers.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, v)) => {
+                    v.push_str(", ");
+                    v.push_str(&value);
+                }
+                None => meta.headers.push((name, value)),
+            },
+        }
+    }
+    meta
+}
+
+/// The downstream peer (`source.address`, e.g. `10.0.0.1:5555` or
+/// `[::1]:5555`) without its port.
+fn source_ip() -> Option<IpAddr> {
+    let raw = abi::get_property(&["source", "address"]).ok().flatten()?;
+    let text = std::str::from_utf8(&raw).ok()?;
+    text.parse::<SocketAddr>()
+        .map(|s| s.ip())
+        .or_else(|_| text.parse::<IpAddr>())
+        .ok()
+}
+
+/// Filter state for access logs; a failure only loses the log fields.
+fn record_state(d: &Decision) {
+    let strip = |key: &'static str| key.strip_prefix("wasm.").unwrap_or(key);
+    let fields = [
+        (STATE_ACTION, d.verdict.intended.as_str().to_owned()),
+        (STATE_SCORE, d.verdict.score_header()),
+        (STATE_REASONS, d.verdict.reasons_header()),
+        (STATE_IDENTITY, d.identity.clone()),
+    ];
+    for (key, value) in fields {
+        let _ = abi::set_property(&[strip(key)], value.as_bytes());
+    }
+}
+
+/// One line per decision: identity key, API, action, score, reasons. Never
+/// prompt text or a credential.
+fn log_decision(ex: &Exchange, d: &Decision) {
+    let v = &d.verdict;
+    abi::log(
+        Level::Info,
+        &format!(
+            "distill-guard: identity={} api={} action={} intended={} score={:.3} reasons={}",
+            d.identity,
+            ex.api.label(),
+            v.action.as_str(),
+            v.intended.as_str(),
+            v.score,
+            if v.reasons.is_empty() {
+                "-".to_owned()
+            } else {
+                v.reasons_header()
+            },
+        ),
+    );
+}

@@ -1,0 +1,33 @@
+//! The proxy-wasm glue (compiled for `wasm32-wasip1` only): the only module
+//! that talks to the host. It moves bytes between Envoy and the engine and
+//! applies the engine's decisions; it holds no detection logic.
+//!
+//! - `root`: configuration → `Engine`, shared with every request of the VM.
+//! - `http`: one request: headers, body prefix, trailers, decision applied.
+//! - `host_store`, `host_clock`, `host_metrics`: the engine's host traits
+//!   over Envoy's shared data, clock and stats.
+//! - `abi`: the raw host calls, so no host status can panic the VM.
+
+mod abi;
+mod host_clock;
+mod host_metrics;
+mod host_store;
+mod http;
+mod root;
+
+/// The module's entry point. `proxy_wasm::main!` expands to an exported
+/// `#[no_mangle] _initialize` with an `unsafe` call to the WASI constructors,
+/// hence the allowance on this small module alone.
+#[allow(unsafe_code)]
+mod entry {
+    use super::abi::{self, Level};
+    use super::root::Root;
+
+    proxy_wasm::main! {{
+        // A panic aborts the VM (panic = "abort"): say why before it goes.
+        std::panic::set_hook(Box::new(|info| {
+            abi::log(Level::Critical, &format!("distill-guard: panic: {info}"));
+        }));
+        proxy_wasm::set_root_context(|_| Box::new(Root::new()));
+    }}
+}

@@ -1,0 +1,118 @@
+//! The root context: one per plugin configuration per worker VM. It parses
+//! the configuration into an [`Engine`] and hands it to each request.
+
+use std::rc::Rc;
+
+use proxy_wasm::traits::{Context, HttpContext, RootContext};
+use proxy_wasm::types::ContextType;
+
+use super::abi::{self, Level};
+use super::host_metrics::HostMetrics;
+use super::http::Request;
+use crate::config::Mode;
+use crate::engine::Engine;
+use crate::hash::fingerprint;
+
+/// True for the first VM of this Envoy process (and module version) that
+/// asks about `what`: a shared-data marker, one key per event and version,
+/// so the key space stays fixed. Two VMs racing may both see true; that only
+/// repeats a log line.
+fn first_in_process(what: &str) -> bool {
+    let key = format!("distill_guard:v1:once:{what}:{}", version());
+    match abi::get_shared_data(&key) {
+        Ok(None) => abi::set_shared_data(&key, b"1", 0).is_ok(),
+        _ => false,
+    }
+}
+
+/// `distill-guard 0.1.0 (abc1234)`: what is running, for bug reports.
+pub fn version() -> String {
+    let git = option_env!("DISTILL_GUARD_GIT").unwrap_or("unknown");
+    format!("distill-guard {} ({git})", env!("CARGO_PKG_VERSION"))
+}
+
+pub struct Root {
+    engine: Option<Rc<Engine>>,
+    metrics: Rc<HostMetrics>,
+}
+
+impl Root {
+    pub fn new() -> Root {
+        Root {
+            engine: None,
+            metrics: Rc::new(HostMetrics::new()),
+        }
+    }
+}
+
+impl Context for Root {}
+
+impl RootContext for Root {
+    fn on_vm_start(&mut self, _vm_configuration_size: usize) -> bool {
+        // Envoy starts one VM per worker thread (and more on the main
+        // thread); say it once per process, through shared data.
+        if first_in_process("started") {
+            abi::log(Level::Info, &format!("{} starting", version()));
+        }
+        true
+    }
+
+    fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
+        // Envoy passes no buffer at all when `configuration` is absent: that
+        // is "all defaults", like an empty document.
+        let bytes = match abi::get_buffer(abi::PLUGIN_CONFIGURATION, 0, usize::MAX) {
+            Ok(b) => b.unwrap_or_default(),
+            Err(status) => {
+                abi::log(
+                    Level::Error,
+                    &format!(
+                        "distill-guard: cannot read the plugin configuration (status {status})"
+                    ),
+                );
+                return false;
+            }
+        };
+        match Engine::from_config(&bytes) {
+            Ok(engine) => {
+                let s = engine.settings();
+                // Once per process and configuration: an xDS update logs again.
+                let config_id = format!("{:016x}", fingerprint(&bytes));
+                if s.default_secret && first_in_process(&format!("default_secret:{config_id}")) {
+                    abi::log(
+                        Level::Warn,
+                        "distill-guard: identity.secret is not set; identity keys use the public built-in key (set a secret in production)",
+                    );
+                }
+                if first_in_process(&format!("configured:{config_id}")) {
+                    let mode = if s.mode == Mode::Enforce {
+                        "enforce"
+                    } else {
+                        "shadow"
+                    };
+                    abi::log(Level::Info, &format!("distill-guard: configured: mode {mode}, inspecting up to {} body bytes", engine.body_cap()));
+                }
+                self.engine = Some(Rc::new(engine));
+                true
+            }
+            Err(e) => {
+                // Returning false makes Envoy reject the filter (at startup:
+                // Envoy does not start; on an xDS update: the update is refused).
+                abi::log(Level::Error, &format!("distill-guard: {e}"));
+                false
+            }
+        }
+    }
+
+    fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
+        // Never None: the SDK panics on None. Without an engine (cannot
+        // happen once on_configure succeeded) the request passes through.
+        Some(Box::new(Request::new(
+            self.engine.clone(),
+            Rc::clone(&self.metrics),
+        )))
+    }
+
+    fn get_type(&self) -> Option<ContextType> {
+        Some(ContextType::HttpContext)
+    }
+}
