@@ -61,7 +61,9 @@ trap stop EXIT
 trap 'exit 130' INT TERM
 
 # Envoy's own log and the access log go to this terminal.
-.venv/bin/envoy -c "$envoy_config" --concurrency "$CONCURRENCY" --log-level warn \
+# --disable-hot-restart: no shared-memory base id, so this Envoy and the
+# test suite's can run side by side.
+.venv/bin/envoy -c "$envoy_config" --concurrency "$CONCURRENCY" --disable-hot-restart --log-level warn \
   --component-log-level wasm:info &
 echo $! >.run/envoy.pid
 
