@@ -89,6 +89,9 @@ extern "C" {
         headers_size: usize,
         grpc_status: i32,
     ) -> u32;
+    fn proxy_set_tick_period_milliseconds(period: u32) -> u32;
+    fn proxy_set_effective_context(context_id: u32) -> u32;
+    fn proxy_continue_stream(stream_type: u32) -> u32;
     fn proxy_define_metric(
         metric_type: u32,
         name_data: *const u8,
@@ -327,4 +330,26 @@ fn encode_pairs(pairs: &[(String, String)]) -> Vec<u8> {
         out.push(0);
     }
     out
+}
+
+/// Calls the root context's `on_tick` every `millis` milliseconds.
+pub fn set_tick_period(millis: u32) -> Result<(), u32> {
+    // SAFETY: plain value.
+    match unsafe { proxy_set_tick_period_milliseconds(millis) } {
+        OK => Ok(()),
+        status => Err(status),
+    }
+}
+
+/// Resumes the paused request of another context (from the root's tick).
+pub fn resume_request_of(context_id: u32) -> Result<(), u32> {
+    // SAFETY: plain values. Stream type 0 is the HTTP request.
+    match unsafe { proxy_set_effective_context(context_id) } {
+        OK => {}
+        status => return Err(status),
+    }
+    match unsafe { proxy_continue_stream(0) } {
+        OK => Ok(()),
+        status => Err(status),
+    }
 }

@@ -28,6 +28,8 @@ use super::abi::{self, Level};
 use super::host_clock::HostClock;
 use super::host_metrics::HostMetrics;
 use super::host_store::HostStore;
+use super::watchdog::Watchdog;
+use crate::clock::Clock;
 use crate::engine::headers::{
     is_reserved, STATE_ACTION, STATE_IDENTITY, STATE_REASONS, STATE_SCORE,
 };
@@ -36,17 +38,26 @@ use crate::metrics::{Counter, Metrics};
 use crate::request::RequestMeta;
 
 pub struct Request {
+    context_id: u32,
     engine: Option<Rc<Engine>>,
     metrics: Rc<HostMetrics>,
+    watchdog: Rc<Watchdog>,
     /// Set between an LLM API request's headers and its decision.
     exchange: Option<Exchange>,
 }
 
 impl Request {
-    pub fn new(engine: Option<Rc<Engine>>, metrics: Rc<HostMetrics>) -> Request {
+    pub fn new(
+        context_id: u32,
+        engine: Option<Rc<Engine>>,
+        metrics: Rc<HostMetrics>,
+        watchdog: Rc<Watchdog>,
+    ) -> Request {
         Request {
+            context_id,
             engine,
             metrics,
+            watchdog,
             exchange: None,
         }
     }
@@ -82,7 +93,12 @@ impl Request {
     }
 }
 
-impl Context for Request {}
+impl Context for Request {
+    fn on_done(&mut self) -> bool {
+        self.watchdog.release(self.context_id);
+        true
+    }
+}
 
 impl HttpContext for Request {
     fn on_http_request_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
@@ -100,11 +116,17 @@ impl HttpContext for Request {
             return self.decide(&[], true);
         }
         // Hold the headers until the body is decided: tag headers must be
-        // added before they go upstream.
-        Action::Pause
+        // added before they go upstream (unless the watchdog saw that this
+        // Envoy cannot: then decide on the body with the headers gone on).
+        if self.watchdog.hold(self.context_id, HostClock.now_secs()) {
+            Action::Pause
+        } else {
+            Action::Continue
+        }
     }
 
     fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        self.watchdog.release(self.context_id);
         if self.exchange.is_none() {
             return Action::Continue;
         }
@@ -118,6 +140,7 @@ impl HttpContext for Request {
     }
 
     fn on_http_request_trailers(&mut self, _num_trailers: usize) -> Action {
+        self.watchdog.release(self.context_id);
         if self.exchange.is_none() {
             return Action::Continue;
         }

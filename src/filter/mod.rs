@@ -6,6 +6,8 @@
 //! - `http`: one request: headers, body prefix, trailers, decision applied.
 //! - `host_store`, `host_clock`, `host_metrics`: the engine's host traits
 //!   over Envoy's shared data, clock and stats.
+//! - `watchdog`: resumes requests an Envoy without
+//!   `allow_on_headers_stop_iteration` would leave hanging.
 //! - `abi`: the raw host calls, so no host status can panic the VM.
 
 mod abi;
@@ -14,6 +16,7 @@ mod host_metrics;
 mod host_store;
 mod http;
 mod root;
+mod watchdog;
 
 /// The module's entry point. `proxy_wasm::main!` expands to an exported
 /// `#[no_mangle] _initialize` with an `unsafe` call to the WASI constructors,

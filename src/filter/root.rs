@@ -7,8 +7,11 @@ use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::ContextType;
 
 use super::abi::{self, Level};
+use super::host_clock::HostClock;
 use super::host_metrics::HostMetrics;
 use super::http::Request;
+use super::watchdog::{Watchdog, TICK_MILLIS};
+use crate::clock::Clock;
 use crate::config::Mode;
 use crate::engine::Engine;
 use crate::hash::fingerprint;
@@ -34,6 +37,7 @@ pub fn version() -> String {
 pub struct Root {
     engine: Option<Rc<Engine>>,
     metrics: Rc<HostMetrics>,
+    watchdog: Rc<Watchdog>,
 }
 
 impl Root {
@@ -41,6 +45,7 @@ impl Root {
         Root {
             engine: None,
             metrics: Rc::new(HostMetrics::new()),
+            watchdog: Rc::new(Watchdog::default()),
         }
     }
 }
@@ -92,6 +97,12 @@ impl RootContext for Root {
                     abi::log(Level::Info, &format!("distill-guard: configured: mode {mode}, inspecting up to {} body bytes", engine.body_cap()));
                 }
                 self.engine = Some(Rc::new(engine));
+                if abi::set_tick_period(TICK_MILLIS).is_err() {
+                    abi::log(
+                        Level::Warn,
+                        "distill-guard: no tick timer: stalled requests cannot be resumed",
+                    );
+                }
                 true
             }
             Err(e) => {
@@ -103,12 +114,17 @@ impl RootContext for Root {
         }
     }
 
-    fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
+    fn on_tick(&mut self) {
+        self.watchdog.tick(HostClock.now_secs());
+    }
+
+    fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {
         // Never None: the SDK panics on None. Without an engine (cannot
         // happen once on_configure succeeded) the request passes through.
+        let engine = self.engine.clone();
+        let (metrics, watchdog) = (Rc::clone(&self.metrics), Rc::clone(&self.watchdog));
         Some(Box::new(Request::new(
-            self.engine.clone(),
-            Rc::clone(&self.metrics),
+            context_id, engine, metrics, watchdog,
         )))
     }
 
