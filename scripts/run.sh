@@ -27,7 +27,7 @@ case "${1:-}" in
   *) echo "usage: $0 [--enforce | --config-file FILE]" >&2; exit 2 ;;
 esac
 
-bash scripts/setup.sh
+bash scripts/setup.sh --run
 bash scripts/build.sh
 
 mkdir -p .run

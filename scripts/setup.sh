@@ -2,8 +2,11 @@
 # Installs what building, running and testing distill-guard needs, into the
 # repository (.venv, .tools) so nothing leaks into the machine beyond rustup
 # targets. Idempotent and quiet when everything is already there: `make run`
-# and `make test` call it every time.
+# and `make test` call it every time. `--run`: only what `make run` needs
+# (skips the wasm-bindgen test runner, which takes minutes to compile).
 set -euo pipefail
+for_run=false
+if [ "${1:-}" = "--run" ]; then for_run=true; fi
 cd "$(dirname "$0")/.."
 
 say() { echo "setup: $*" >&2; }
@@ -40,7 +43,7 @@ fi
 #    Cargo.lock (the runner refuses a mismatched version). No --locked: the
 #    registry mirror lacks one of the CLI's locked dependencies.
 want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
-if [ -n "$want" ]; then
+if [ -n "$want" ] && ! $for_run; then
   have=$(.tools/bin/wasm-bindgen-test-runner --version 2>/dev/null | awk '{print $2}' || true)
   if [ "$have" != "$want" ]; then
     say "installing wasm-bindgen-cli $want into .tools (a few minutes, once)"
