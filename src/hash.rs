@@ -26,13 +26,22 @@ impl SipKey {
     }
 }
 
-const DERIVE_A: SipKey = SipKey { k0: 0x6469_7374_696c_6c2d, k1: 0x6775_6172_642d_6b30 };
-const DERIVE_B: SipKey = SipKey { k0: 0x6469_7374_696c_6c2d, k1: 0x6775_6172_642d_6b31 };
+const DERIVE_A: SipKey = SipKey {
+    k0: 0x6469_7374_696c_6c2d,
+    k1: 0x6775_6172_642d_6b30,
+};
+const DERIVE_B: SipKey = SipKey {
+    k0: 0x6469_7374_696c_6c2d,
+    k1: 0x6775_6172_642d_6b31,
+};
 
 /// The public key used for fingerprints (templates, user agents, address
 /// blocks): they must agree across workers and between the filter and the
 /// offline replay, and carry no secret.
-pub const FINGERPRINT_KEY: SipKey = SipKey { k0: 0x0706_0504_0302_0100, k1: 0x0f0e_0d0c_0b0a_0908 };
+pub const FINGERPRINT_KEY: SipKey = SipKey {
+    k0: 0x0706_0504_0302_0100,
+    k1: 0x0f0e_0d0c_0b0a_0908,
+};
 
 /// SipHash-2-4 of `data` under `key`.
 pub fn siphash24(key: SipKey, data: &[u8]) -> u64 {

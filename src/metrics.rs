@@ -74,7 +74,9 @@ pub struct MemoryMetrics {
 
 impl Default for MemoryMetrics {
     fn default() -> Self {
-        MemoryMetrics { counts: RefCell::new(fast_map()) }
+        MemoryMetrics {
+            counts: RefCell::new(fast_map()),
+        }
     }
 }
 

@@ -54,7 +54,13 @@ pub struct Verdict {
 
 impl Verdict {
     pub fn allow() -> Verdict {
-        Verdict { action: Action::Allow, intended: Action::Allow, score: 0.0, reasons: Vec::new(), retry_after_secs: 0 }
+        Verdict {
+            action: Action::Allow,
+            intended: Action::Allow,
+            score: 0.0,
+            reasons: Vec::new(),
+            retry_after_secs: 0,
+        }
     }
 
     /// The reasons joined by commas, for the `x-distill-guard-reasons` header.

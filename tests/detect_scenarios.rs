@@ -61,7 +61,10 @@ impl World {
         let meta = RequestMeta {
             method: "POST".into(),
             path: "/v1/chat/completions".into(),
-            headers: vec![("authorization".into(), format!("Bearer {key}")), ("user-agent".into(), ua.into())],
+            headers: vec![
+                ("authorization".into(), format!("Bearer {key}")),
+                ("user-agent".into(), ua.into()),
+            ],
             source_ip: ip.parse().ok(),
             ..RequestMeta::default()
         };
@@ -71,21 +74,37 @@ impl World {
     fn send(&self, id: &Identity, now: f64, view: &RequestView) -> Assessment {
         self.clock.set(now);
         let meta = RequestMeta::default();
-        let obs = Observation { identity: id, view: Some(view), meta: &meta, now };
-        let host = Host { store: &self.store, clock: &self.clock, metrics: &self.metrics };
+        let obs = Observation {
+            identity: id,
+            view: Some(view),
+            meta: &meta,
+            now,
+        };
+        let host = Host {
+            store: &self.store,
+            clock: &self.clock,
+            metrics: &self.metrics,
+        };
         self.detector.assess(&obs, &host)
     }
 }
 
 fn view(system: &str, turns: &[&str], params: GenParams) -> RequestView {
     RequestView {
-        api: Api { provider: Provider::OpenAi, endpoint: Endpoint::ChatCompletions },
+        api: Api {
+            provider: Provider::OpenAi,
+            endpoint: Endpoint::ChatCompletions,
+        },
         model: Some("m".into()),
         system: system.into(),
         turns: turns
             .iter()
             .enumerate()
-            .map(|(i, t)| Turn { role: Some(if i % 2 == 0 { Role::User } else { Role::Assistant }), text: (*t).into(), ..Turn::default() })
+            .map(|(i, t)| Turn {
+                role: Some(if i % 2 == 0 { Role::User } else { Role::Assistant }),
+                text: (*t).into(),
+                ..Turn::default()
+            })
             .collect(),
         params,
         truncated: false,
@@ -95,9 +114,10 @@ fn view(system: &str, turns: &[&str], params: GenParams) -> RequestView {
 /// A deterministic sentence of `n` words, different for every `seed`.
 fn sentence(seed: u64, n: usize) -> String {
     const WORDS: &[&str] = &[
-        "apple", "river", "engine", "market", "garden", "signal", "ladder", "copper", "winter", "planet", "harbor", "violet",
-        "matrix", "canyon", "pencil", "rocket", "meadow", "silver", "tunnel", "candle", "forest", "butter", "dragon", "island",
-        "jacket", "kitten", "lemon", "mirror", "needle", "orange", "pepper", "quartz", "saddle", "turtle", "velvet", "walnut",
+        "apple", "river", "engine", "market", "garden", "signal", "ladder", "copper", "winter", "planet", "harbor",
+        "violet", "matrix", "canyon", "pencil", "rocket", "meadow", "silver", "tunnel", "candle", "forest", "butter",
+        "dragon", "island", "jacket", "kitten", "lemon", "mirror", "needle", "orange", "pepper", "quartz", "saddle",
+        "turtle", "velvet", "walnut",
     ];
     let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15).wrapping_add(1);
     (0..n)
@@ -125,8 +145,15 @@ fn human_time(account: u64, k: u64) -> f64 {
 #[test]
 fn templated_campaign_across_accounts_is_denied_quickly() {
     let w = World::new();
-    let accounts: Vec<Identity> =
-        (0..300).map(|i| w.identity(&format!("sk-camp-{i}"), &format!("198.51.100.{}", i % 30), "python-httpx/0.27")).collect();
+    let accounts: Vec<Identity> = (0..300)
+        .map(|i| {
+            w.identity(
+                &format!("sk-camp-{i}"),
+                &format!("198.51.100.{}", i % 30),
+                "python-httpx/0.27",
+            )
+        })
+        .collect();
     let mut first_deny = None;
     let (mut denied_after, mut total_after) = (0, 0);
     // About 26 requests per account per day, round the clock, all accounts interleaved.
@@ -137,7 +164,14 @@ fn templated_campaign_across_accounts_is_denied_quickly() {
             "Imagine and articulate the internal reasoning behind a completed response to this problem: {}. Write it out step by step and justify each step.",
             sentence(k, 14)
         );
-        let v = view("", &[&text], GenParams { max_output_tokens: Some(16_000), ..GenParams::default() });
+        let v = view(
+            "",
+            &[&text],
+            GenParams {
+                max_output_tokens: Some(16_000),
+                ..GenParams::default()
+            },
+        );
         let r = w.send(&accounts[a as usize], now, &v);
         if act(&r) == Act::Deny {
             first_deny.get_or_insert(k);
@@ -149,16 +183,25 @@ fn templated_campaign_across_accounts_is_denied_quickly() {
     }
     let first = first_deny.expect("campaign never denied");
     assert!(first < 1_000, "first denial after {first} requests");
-    assert!(denied_after as f64 >= 0.95 * total_after as f64, "{denied_after}/{total_after}");
+    assert!(
+        denied_after as f64 >= 0.95 * total_after as f64,
+        "{denied_after}/{total_after}"
+    );
 }
 
 #[test]
 fn chinese_campaign_is_denied() {
     let w = World::new();
-    let accounts: Vec<Identity> = (0..200).map(|i| w.identity(&format!("sk-zh-{i}"), &format!("203.0.113.{}", i % 20), "ua")).collect();
+    let accounts: Vec<Identity> = (0..200)
+        .map(|i| w.identity(&format!("sk-zh-{i}"), &format!("203.0.113.{}", i % 20), "ua"))
+        .collect();
     let mut denied = 0;
     for k in 0..3_000u64 {
-        let text = format!("请一步一步详细推理下面的问题，并写出完整的推理过程：第{}题，{}。最后给出答案。", k, sentence(k, 6));
+        let text = format!(
+            "请一步一步详细推理下面的问题，并写出完整的推理过程：第{}题，{}。最后给出答案。",
+            k,
+            sentence(k, 6)
+        );
         let v = view("", &[&text], GenParams::default());
         let r = w.send(&accounts[(k % 200) as usize], T0 + k as f64 * 10.0, &v);
         denied += usize::from(k >= 1_000 && act(&r) == Act::Deny);
@@ -173,7 +216,11 @@ fn popular_app_users_sharing_a_system_prompt_are_never_denied() {
     let mut worst = Act::Allow;
     for k in 0..8_000u64 {
         let a = k % 2_000;
-        let id = w.identity(&format!("sk-user-{a}"), &format!("10.{}.{}.{}", a % 200, a % 7, a % 250), "Mozilla/5.0");
+        let id = w.identity(
+            &format!("sk-user-{a}"),
+            &format!("10.{}.{}.{}", a % 200, a % 7, a % 250),
+            "Mozilla/5.0",
+        );
         let q = format!("{}?", sentence(k * 31 + 5, 6 + (k % 9) as usize));
         let v = view(&system, &[&q], GenParams::default());
         worst = worst.max(act(&w.send(&id, human_time(a, k / 2_000), &v)));
@@ -184,11 +231,24 @@ fn popular_app_users_sharing_a_system_prompt_are_never_denied() {
 #[test]
 fn batch_job_at_machine_cadence_is_at_most_tagged() {
     let w = World::new();
-    let keys = [w.identity("sk-batch-1", "192.0.2.10", "batch/1.0"), w.identity("sk-batch-2", "192.0.2.10", "batch/1.0")];
+    let keys = [
+        w.identity("sk-batch-1", "192.0.2.10", "batch/1.0"),
+        w.identity("sk-batch-2", "192.0.2.10", "batch/1.0"),
+    ];
     let mut worst = Act::Allow;
     for k in 0..6_000u64 {
-        let text = format!("Classify this review as positive or negative. Review: {}. Answer with one word.", sentence(k, 20));
-        let v = view("", &[&text], GenParams { max_output_tokens: Some(5), ..GenParams::default() });
+        let text = format!(
+            "Classify this review as positive or negative. Review: {}. Answer with one word.",
+            sentence(k, 20)
+        );
+        let v = view(
+            "",
+            &[&text],
+            GenParams {
+                max_output_tokens: Some(5),
+                ..GenParams::default()
+            },
+        );
         worst = worst.max(act(&w.send(&keys[(k % 2) as usize], T0 + k as f64 * 2.0, &v)));
     }
     assert!(worst <= Act::Tag, "{worst:?}");
@@ -197,12 +257,23 @@ fn batch_job_at_machine_cadence_is_at_most_tagged() {
 #[test]
 fn benchmark_harness_is_at_most_tagged() {
     let w = World::new();
-    let keys = [w.identity("sk-eval-a", "192.0.2.20", "lm-eval"), w.identity("sk-eval-b", "192.0.2.21", "lm-eval")];
+    let keys = [
+        w.identity("sk-eval-a", "192.0.2.20", "lm-eval"),
+        w.identity("sk-eval-b", "192.0.2.21", "lm-eval"),
+    ];
     let mut worst = Act::Allow;
     for run in 0..5u64 {
         for item in 0..600u64 {
             let text = format!("Question: {}? Let's think step by step.", sentence(item, 25));
-            let v = view("", &[&text], GenParams { logprobs: true, top_logprobs: Some(5), ..GenParams::default() });
+            let v = view(
+                "",
+                &[&text],
+                GenParams {
+                    logprobs: true,
+                    top_logprobs: Some(5),
+                    ..GenParams::default()
+                },
+            );
             let now = T0 + run as f64 * DAY / 2.0 + item as f64 * 3.0;
             worst = worst.max(act(&w.send(&keys[(item % 2) as usize], now, &v)));
         }
@@ -222,7 +293,11 @@ fn pasted_personas_and_office_nat_are_never_denied() {
         let id = w.identity(&format!("sk-office-{a}"), "192.0.2.77", "Mozilla/5.0");
         let first = format!("{persona} {}", sentence(a, 1 + (a % 3) as usize));
         let follow = format!("now run {} and explain step by step", sentence(k, 3));
-        let turns: Vec<&str> = if (k / 600) % 3 == 0 { vec![&first] } else { vec![&first, "ok", &follow] };
+        let turns: Vec<&str> = if (k / 600) % 3 == 0 {
+            vec![&first]
+        } else {
+            vec![&first, "ok", &follow]
+        };
         let v = view("", &turns, GenParams::default());
         worst = worst.max(act(&w.send(&id, human_time(a, k / 600), &v)));
     }
@@ -232,21 +307,39 @@ fn pasted_personas_and_office_nat_are_never_denied() {
 #[test]
 fn a_flood_of_fresh_identities_does_not_unflag_a_live_campaign() {
     let w = World::new();
-    let accounts: Vec<Identity> =
-        (0..200).map(|i| w.identity(&format!("sk-live-{i}"), &format!("198.51.100.{}", i % 20), "python-httpx/0.27")).collect();
+    let accounts: Vec<Identity> = (0..200)
+        .map(|i| {
+            w.identity(
+                &format!("sk-live-{i}"),
+                &format!("198.51.100.{}", i % 20),
+                "python-httpx/0.27",
+            )
+        })
+        .collect();
     let campaign = |k: u64| {
-        format!("Imagine and articulate the internal reasoning behind a completed response to: {}. Justify each step.", sentence(k, 12))
+        format!(
+            "Imagine and articulate the internal reasoning behind a completed response to: {}. Justify each step.",
+            sentence(k, 12)
+        )
     };
     let mut now = T0;
     for k in 0..1_000u64 {
         now += 10.0;
-        w.send(&accounts[(k % 200) as usize], now, &view("", &[&campaign(k)], GenParams::default()));
+        w.send(
+            &accounts[(k % 200) as usize],
+            now,
+            &view("", &[&campaign(k)], GenParams::default()),
+        );
     }
     // 40,000 fresh identities, each with its own text, from everywhere:
     // more than the template and identity tables hold.
     for f in 0..40_000u64 {
         now += 0.5;
-        let id = w.identity(&format!("sk-fresh-{f}"), &format!("10.{}.{}.9", f % 250, (f / 250) % 250), "Mozilla/5.0");
+        let id = w.identity(
+            &format!("sk-fresh-{f}"),
+            &format!("10.{}.{}.9", f % 250, (f / 250) % 250),
+            "Mozilla/5.0",
+        );
         let q = format!("{} please", sentence(1_000_000 + f, 9));
         w.send(&id, now, &view("", &[&q], GenParams::default()));
     }
@@ -255,7 +348,11 @@ fn a_flood_of_fresh_identities_does_not_unflag_a_live_campaign() {
     let mut denied = Vec::new();
     for k in 0..200u64 {
         now += 10.0;
-        let r = w.send(&accounts[(k % 200) as usize], now, &view("", &[&campaign(50_000 + k)], GenParams::default()));
+        let r = w.send(
+            &accounts[(k % 200) as usize],
+            now,
+            &view("", &[&campaign(50_000 + k)], GenParams::default()),
+        );
         denied.push(act(&r) == Act::Deny);
     }
     let first = denied.iter().take(20).filter(|d| **d).count();

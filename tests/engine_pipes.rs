@@ -1,6 +1,7 @@
 //! The engine end to end against the in-memory host: every API is parsed,
 //! every action is produced and shaped, bad bodies are handled as
 //! configured. Detection is switched off where exact outcomes are asserted.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use distill_guard::clock::ManualClock;
 use distill_guard::engine::{Decision, Engine, Host};
@@ -35,10 +36,17 @@ impl World {
             method: "POST".into(),
             path: path.into(),
             authority: Some("llm.example".into()),
-            headers: headers.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
             source_ip: Some("198.51.100.20".parse().unwrap()),
         };
-        let host = Host { store: &self.store, clock: &self.clock, metrics: &self.metrics };
+        let host = Host {
+            store: &self.store,
+            clock: &self.clock,
+            metrics: &self.metrics,
+        };
         self.engine.evaluate(meta, body, &host)
     }
 }
@@ -78,7 +86,15 @@ fn every_api_is_parsed_and_tagged() {
         assert_eq!(d.verdict.action, Action::Tag, "{label}");
         assert_eq!(d.verdict.reasons, vec!["operator_rule"], "{label}");
         let names: Vec<&str> = d.tag_headers.iter().map(|(n, _)| *n).collect();
-        assert_eq!(names, ["x-distill-guard-action", "x-distill-guard-score", "x-distill-guard-reasons", "x-distill-guard-mode"]);
+        assert_eq!(
+            names,
+            [
+                "x-distill-guard-action",
+                "x-distill-guard-score",
+                "x-distill-guard-reasons",
+                "x-distill-guard-mode"
+            ]
+        );
         assert_eq!(w.metrics.get(Counter::Api(label)), 1, "{label}");
     }
     assert_eq!(w.metrics.get(Counter::Requests), 7);
@@ -97,7 +113,9 @@ fn other_paths_pass_untouched() {
 
 #[test]
 fn denials_answer_in_the_called_apis_error_shape() {
-    let w = World::new(r#"{"mode":"enforce","rules":[{"phrases":["pineapple"],"action":"block","reason":"known_campaign"}],"detection":{"enabled":false}}"#);
+    let w = World::new(
+        r#"{"mode":"enforce","rules":[{"phrases":["pineapple"],"action":"block","reason":"known_campaign"}],"detection":{"enabled":false}}"#,
+    );
     for (label, path, body) in apis() {
         let d = w.send(path, &[("x-api-key", "k")], &body);
         assert_eq!(d.verdict.action, Action::Block, "{label}");
@@ -111,15 +129,22 @@ fn denials_answer_in_the_called_apis_error_shape() {
             assert_eq!(json["error"]["code"], 403, "{label}");
             assert_eq!(json["error"]["status"], "PERMISSION_DENIED", "{label}");
         } else {
-            assert!(json["error"]["message"].as_str().unwrap().contains("blocked"), "{label}");
+            assert!(
+                json["error"]["message"].as_str().unwrap().contains("blocked"),
+                "{label}"
+            );
         }
-        assert!(reply.headers.iter().any(|(n, v)| n == "x-distill-guard-reasons" && v == "known_campaign"));
+        assert!(reply
+            .headers
+            .iter()
+            .any(|(n, v)| n == "x-distill-guard-reasons" && v == "known_campaign"));
     }
 }
 
 #[test]
 fn static_identity_limit_throttles_with_retry_after() {
-    let w = World::new(r#"{"mode":"enforce","limits":{"identity_requests_per_minute":3},"detection":{"enabled":false}}"#);
+    let w =
+        World::new(r#"{"mode":"enforce","limits":{"identity_requests_per_minute":3},"detection":{"enabled":false}}"#);
     let (_, path, body) = &apis()[0];
     let mut actions = Vec::new();
     for _ in 0..5 {
@@ -130,13 +155,26 @@ fn static_identity_limit_throttles_with_retry_after() {
     assert_eq!(throttled.verdict.action, Action::Throttle);
     let reply = throttled.reply.as_ref().unwrap();
     assert_eq!(reply.status, 429);
-    let retry: u64 = reply.headers.iter().find(|(n, _)| n == "retry-after").unwrap().1.parse().unwrap();
+    let retry: u64 = reply
+        .headers
+        .iter()
+        .find(|(n, _)| n == "retry-after")
+        .unwrap()
+        .1
+        .parse()
+        .unwrap();
     assert!((1..=60).contains(&retry));
     // Another identity has its own budget.
-    assert_eq!(w.send(path, &[("authorization", "Bearer two")], body).verdict.action, Action::Allow);
+    assert_eq!(
+        w.send(path, &[("authorization", "Bearer two")], body).verdict.action,
+        Action::Allow
+    );
     // The next minute starts afresh.
     w.clock.set(w.clock_now() + 60.0);
-    assert_eq!(w.send(path, &[("authorization", "Bearer one")], body).verdict.action, Action::Allow);
+    assert_eq!(
+        w.send(path, &[("authorization", "Bearer one")], body).verdict.action,
+        Action::Allow
+    );
 }
 
 trait Now {
@@ -164,7 +202,9 @@ fn shadow_mode_tags_what_it_would_deny() {
 #[test]
 fn allowlisted_identity_is_never_denied() {
     let probe = World::new("{}");
-    let key = probe.send("/v1/models", &[("authorization", "Bearer partner")], "").identity;
+    let key = probe
+        .send("/v1/models", &[("authorization", "Bearer partner")], "")
+        .identity;
     let w = World::new(&format!(
         r#"{{"mode":"enforce","allowlist":{{"identities":["{key}"]}},"rules":[{{"phrases":["pineapple"],"action":"block"}}],"detection":{{"enabled":false}}}}"#
     ));
@@ -172,21 +212,33 @@ fn allowlisted_identity_is_never_denied() {
     let d = w.send(path, &[("authorization", "Bearer partner")], body);
     assert_eq!(d.verdict.action, Action::Tag);
     assert_eq!(d.verdict.reasons.first(), Some(&"allowlisted"));
-    assert_eq!(w.send(path, &[("authorization", "Bearer stranger")], body).verdict.action, Action::Block);
+    assert_eq!(
+        w.send(path, &[("authorization", "Bearer stranger")], body)
+            .verdict
+            .action,
+        Action::Block
+    );
 }
 
 #[test]
 fn bad_bodies_are_counted_and_handled_as_configured() {
     let path = "/v1/chat/completions";
-    let cases: Vec<(&str, Vec<u8>, Vec<(&str, &str)>)> = vec![
+    type Case<'a> = (&'a str, Vec<u8>, Vec<(&'a str, &'a str)>);
+    let cases: Vec<Case> = vec![
         ("malformed", b"{\"messages\": [".to_vec(), vec![]),
         ("not_utf8", vec![b'{', b'"', 0xff, 0xfe, b'"', b'}'], vec![]),
-        ("compressed", vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0], vec![("content-encoding", "gzip")]),
+        (
+            "compressed",
+            vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0],
+            vec![("content-encoding", "gzip")],
+        ),
         ("too_deep", "[".repeat(100_000).into_bytes(), vec![]),
         ("empty", Vec::new(), vec![]),
     ];
     for policy in ["allow", "tag", "block"] {
-        let w = World::new(&format!(r#"{{"mode":"enforce","body":{{"on_parse_error":"{policy}"}},"detection":{{"enabled":false}}}}"#));
+        let w = World::new(&format!(
+            r#"{{"mode":"enforce","body":{{"on_parse_error":"{policy}"}},"detection":{{"enabled":false}}}}"#
+        ));
         for (code, body, headers) in &cases {
             let d = w.send_bytes(path, headers, body);
             assert_eq!(d.verdict.action.as_str(), policy, "{code} under {policy}");
@@ -200,14 +252,20 @@ fn bad_bodies_are_counted_and_handled_as_configured() {
 
 #[test]
 fn oversized_body_is_inspected_up_to_the_cap() {
-    let w = World::new(r#"{"body":{"max_inspect_bytes":4096},"rules":[{"phrases":["pineapple"],"action":"tag"}],"detection":{"enabled":false}}"#);
+    let w = World::new(
+        r#"{"body":{"max_inspect_bytes":4096},"rules":[{"phrases":["pineapple"],"action":"tag"}],"detection":{"enabled":false}}"#,
+    );
     let filler = "x".repeat(4 * 1024 * 1024);
     let early = format!(r#"{{"model":"m","messages":[{{"role":"user","content":"pineapple {filler}"}}]}}"#);
     let d = w.send("/v1/chat/completions", &[], &early);
     assert_eq!(d.verdict.action, Action::Tag, "a phrase inside the cap is seen");
     assert_eq!(w.metrics.get(Counter::BodyTruncated), 1);
     let late = format!(r#"{{"model":"m","messages":[{{"role":"user","content":"{filler} pineapple"}}]}}"#);
-    assert_eq!(w.send("/v1/chat/completions", &[], &late).verdict.action, Action::Allow, "what lies past the cap is not read");
+    assert_eq!(
+        w.send("/v1/chat/completions", &[], &late).verdict.action,
+        Action::Allow,
+        "what lies past the cap is not read"
+    );
 }
 
 #[test]

@@ -12,7 +12,9 @@ use serde_json::Value;
 const BIN: &str = env!("CARGO_BIN_EXE_distill-guard");
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/traces").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/traces")
+        .join(name)
 }
 
 fn tmp(name: &str) -> PathBuf {
@@ -22,7 +24,10 @@ fn tmp(name: &str) -> PathBuf {
 }
 
 fn config(doc: &str) -> PathBuf {
-    let p = tmp(&format!("config-{:x}.json", distill_guard::hash::fingerprint(doc.as_bytes())));
+    let p = tmp(&format!(
+        "config-{:x}.json",
+        distill_guard::hash::fingerprint(doc.as_bytes())
+    ));
     std::fs::write(&p, doc).unwrap();
     p
 }
@@ -45,7 +50,11 @@ fn replay(trace: &str, stdin: Option<&[u8]>) -> Output {
 }
 
 fn decisions(out: &Output) -> Vec<Value> {
-    String::from_utf8(out.stdout.clone()).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 fn assert_valid(ds: &[Value], n: usize) {
@@ -74,7 +83,10 @@ fn good_trace_gives_one_decision_per_line_in_order() {
     assert_eq!(ds[0]["identity"], ds[4]["identity"]);
     assert_ne!(ds[0]["identity"], ds[1]["identity"]);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("requests: 5") && err.contains("identities seen: 4") && err.contains("requests/s"), "{err}");
+    assert!(
+        err.contains("requests: 5") && err.contains("identities seen: 4") && err.contains("requests/s"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -97,7 +109,15 @@ fn out_file_receives_the_decisions() {
     let cfg = config("{}");
     let dest = tmp("decisions.jsonl");
     let out = Command::new(BIN)
-        .args(["replay", "--config", cfg.to_str().unwrap(), "--trace", fixture("good.jsonl").to_str().unwrap(), "--out", dest.to_str().unwrap()])
+        .args([
+            "replay",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--trace",
+            fixture("good.jsonl").to_str().unwrap(),
+            "--out",
+            dest.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -117,23 +137,41 @@ fn malformed_lines_fail_naming_the_line() {
         let out = replay(fixture(file).to_str().unwrap(), None);
         assert!(!out.status.success(), "{file} succeeded");
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains(&format!("line {line}:")) && err.contains(what), "{file}: {err}");
+        assert!(
+            err.contains(&format!("line {line}:")) && err.contains(what),
+            "{file}: {err}"
+        );
     }
 }
 
 #[test]
 fn identity_and_check_config() {
     let cfg = config(r#"{"mode": "enforce"}"#);
-    let out = Command::new(BIN).args(["identity", "--config", cfg.to_str().unwrap(), "--credential", "sk-test-alice"]).output().unwrap();
+    let out = Command::new(BIN)
+        .args([
+            "identity",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--credential",
+            "sk-test-alice",
+        ])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let key = String::from_utf8(out.stdout).unwrap();
     let replayed = decisions(&replay(fixture("good.jsonl").to_str().unwrap(), None));
     assert_eq!(key.trim(), replayed[0]["identity"].as_str().unwrap());
 
-    let ok = Command::new(BIN).args(["check-config", cfg.to_str().unwrap()]).output().unwrap();
+    let ok = Command::new(BIN)
+        .args(["check-config", cfg.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert!(ok.status.success() && String::from_utf8_lossy(&ok.stdout).trim() == "OK");
     let bad = config(r#"{"mode": "sometimes"}"#);
-    let out = Command::new(BIN).args(["check-config", bad.to_str().unwrap()]).output().unwrap();
+    let out = Command::new(BIN)
+        .args(["check-config", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("mode"));
 }

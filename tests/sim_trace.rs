@@ -49,7 +49,9 @@ fn every_line_is_a_valid_labelled_trace_line() {
         let headers = v["headers"].as_object().unwrap();
         assert!(headers.keys().all(|k| *k == k.to_ascii_lowercase()));
         assert!(headers.contains_key("user-agent") && headers.contains_key("x-ja4"));
-        assert!(["authorization", "x-api-key", "x-goog-api-key"].iter().any(|h| headers.contains_key(*h)));
+        assert!(["authorization", "x-api-key", "x-goog-api-key"]
+            .iter()
+            .any(|h| headers.contains_key(*h)));
         v["source_ip"].as_str().unwrap().parse::<IpAddr>().unwrap();
         let body: Value = serde_json::from_str(v["body"].as_str().unwrap()).unwrap();
         assert!(body.get("messages").or(body.get("contents")).is_some());
@@ -63,7 +65,15 @@ fn every_line_is_a_valid_labelled_trace_line() {
     }
     assert!(lines > 1000);
     let expected = [
-        "adaptive", "batch_job", "benchmark_harness", "chinese", "high_volume", "hydra_lowslow", "individual", "office_nat", "persona_prompts",
+        "adaptive",
+        "batch_job",
+        "benchmark_harness",
+        "chinese",
+        "high_volume",
+        "hydra_lowslow",
+        "individual",
+        "office_nat",
+        "persona_prompts",
         "popular_app",
     ];
     assert_eq!(groups, expected.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>());
@@ -90,6 +100,9 @@ fn campaigns_are_shaped_like_the_reports() {
             _ => {}
         }
     }
-    assert!(chinese > 100 && chinese_cjk * 10 >= chinese * 9, "{chinese_cjk}/{chinese}");
+    assert!(
+        chinese > 100 && chinese_cjk * 10 >= chinese * 9,
+        "{chinese_cjk}/{chinese}"
+    );
     assert!(hydra > 100 && hydra_elicit * 10 >= hydra * 9, "{hydra_elicit}/{hydra}");
 }

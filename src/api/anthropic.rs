@@ -10,16 +10,11 @@
 use serde_json::{Map, Value};
 
 use super::extract::{
-    boolean, bump, content_with, count, float, required_array, role, turns_latest_first, uint,
-    view, Budget,
+    boolean, bump, content_with, count, float, required_array, role, turns_latest_first, uint, view, Budget,
 };
 use super::{Api, ParseFailure, RequestView, Turn};
 
-pub fn messages(
-    api: Api,
-    root: &Map<String, Value>,
-    budget: &mut Budget,
-) -> Result<RequestView, ParseFailure> {
+pub fn messages(api: Api, root: &Map<String, Value>, budget: &mut Budget) -> Result<RequestView, ParseFailure> {
     let messages = required_array(root, "messages")?;
     let mut v = view(api, root.get("model"));
     let mut system = Turn::default();
@@ -95,33 +90,27 @@ mod tests {
     #[wasm_bindgen_test(unsupported = test)]
     fn blocks_tools_and_thinking() {
         let v = run(json!({
-            "model": "claude-sonnet-4-5", "max_tokens": 16000, "stream": true,
-            "system": [{"type": "text", "text": "You are a tutor."}, {"type": "text", "text": "Be kind."}],
-            "thinking": {"type": "enabled", "budget_tokens": 10000},
-            "tools": [{"name": "calc"}],
-            "messages": [
-                {"role": "user", "content": [
-                    {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AAAA"}},
-                    {"type": "text", "text": "Solve this."}]},
-                {"role": "assistant", "content": [
-                    {"type": "thinking", "thinking": "secret", "signature": "s"},
-                    {"type": "tool_use", "id": "t1", "name": "calc", "input": {}}]},
-                {"role": "user", "content": [
-                    {"type": "tool_result", "tool_use_id": "t1", "content": [{"type": "text", "text": "4"}]},
-                    {"type": "text", "text": "Now explain."}]}
-            ]})).unwrap();
+        "model": "claude-sonnet-4-5", "max_tokens": 16000, "stream": true,
+        "system": [{"type": "text", "text": "You are a tutor."}, {"type": "text", "text": "Be kind."}],
+        "thinking": {"type": "enabled", "budget_tokens": 10000},
+        "tools": [{"name": "calc"}],
+        "messages": [
+            {"role": "user", "content": [
+                {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AAAA"}},
+                {"type": "text", "text": "Solve this."}]},
+            {"role": "assistant", "content": [
+                {"type": "thinking", "thinking": "secret", "signature": "s"},
+                {"type": "tool_use", "id": "t1", "name": "calc", "input": {}}]},
+            {"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": "t1", "content": [{"type": "text", "text": "4"}]},
+                {"type": "text", "text": "Now explain."}]}
+        ]}))
+        .unwrap();
         assert_eq!(v.system, "You are a tutor.\nBe kind.");
         assert_eq!(v.turns.len(), 3);
+        assert_eq!((v.turns[0].image_parts, v.turns[0].text.as_str()), (1, "Solve this."));
         assert_eq!(
-            (v.turns[0].image_parts, v.turns[0].text.as_str()),
-            (1, "Solve this.")
-        );
-        assert_eq!(
-            (
-                v.turns[1].role,
-                v.turns[1].tool_parts,
-                v.turns[1].text.as_str()
-            ),
+            (v.turns[1].role, v.turns[1].tool_parts, v.turns[1].text.as_str()),
             (Some(Role::Assistant), 1, "")
         );
         assert_eq!(v.last_user_text(), "4\nNow explain.");
@@ -136,11 +125,9 @@ mod tests {
 
     #[wasm_bindgen_test(unsupported = test)]
     fn string_system_and_content() {
-        let v = run(
-            json!({"model": "claude-3-haiku", "system": "Terse.", "max_tokens": 5,
+        let v = run(json!({"model": "claude-3-haiku", "system": "Terse.", "max_tokens": 5,
             "thinking": {"type": "disabled", "budget_tokens": 2048},
-            "messages": [{"role": "user", "content": "Hello"}]}),
-        )
+            "messages": [{"role": "user", "content": "Hello"}]}))
         .unwrap();
         assert_eq!((v.system.as_str(), v.last_user_text()), ("Terse.", "Hello"));
         assert_eq!(v.params.thinking_budget, None);
@@ -148,9 +135,6 @@ mod tests {
 
     #[wasm_bindgen_test(unsupported = test)]
     fn missing_messages_is_the_wrong_shape() {
-        assert_eq!(
-            run(json!({"model": "m", "prompt": "x"})),
-            Err(ParseFailure::WrongShape)
-        );
+        assert_eq!(run(json!({"model": "m", "prompt": "x"})), Err(ParseFailure::WrongShape));
     }
 }

@@ -65,21 +65,16 @@ pub fn route(method: &str, path: &str) -> Option<Route> {
     let segs = segments(&path);
     let api = |provider, endpoint| Api { provider, endpoint };
     let (api, model) = match segs.as_slice() {
-        [.., "openai", "deployments", d, "chat", "completions"] => (
-            api(Provider::AzureOpenAi, Endpoint::ChatCompletions),
-            Some(*d),
-        ),
+        [.., "openai", "deployments", d, "chat", "completions"] => {
+            (api(Provider::AzureOpenAi, Endpoint::ChatCompletions), Some(*d))
+        }
         [.., "openai", "deployments", d, "completions"] => {
             (api(Provider::AzureOpenAi, Endpoint::Completions), Some(*d))
         }
         [.., "openai", "responses"] => (api(Provider::AzureOpenAi, Endpoint::Responses), None),
         [.., "chat", "completions"] => (api(Provider::OpenAi, Endpoint::ChatCompletions), None),
-        ["responses"] | [.., "v1", "responses"] => {
-            (api(Provider::OpenAi, Endpoint::Responses), None)
-        }
-        ["completions"] | [.., "v1", "completions"] => {
-            (api(Provider::OpenAi, Endpoint::Completions), None)
-        }
+        ["responses"] | [.., "v1", "responses"] => (api(Provider::OpenAi, Endpoint::Responses), None),
+        ["completions"] | [.., "v1", "completions"] => (api(Provider::OpenAi, Endpoint::Completions), None),
         [.., "v1", "messages"] => (api(Provider::Anthropic, Endpoint::Messages), None),
         [.., "models" | "tunedModels", last] => {
             let (model, method) = last.rsplit_once(':')?;
@@ -124,9 +119,7 @@ fn percent_decode_ascii(path: &str) -> Cow<'_, str> {
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         if b == b'%' {
-            let hex = bytes
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok());
+            let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
             if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                 if v.is_ascii_graphic() && v != b'/' {
                     out.push(char::from(v));
@@ -136,10 +129,7 @@ fn percent_decode_ascii(path: &str) -> Cow<'_, str> {
             }
         }
         // Copy one whole character (paths may hold raw UTF-8).
-        let ch = path
-            .get(i..)
-            .and_then(|rest| rest.chars().next())
-            .unwrap_or('\u{fffd}');
+        let ch = path.get(i..).and_then(|rest| rest.chars().next()).unwrap_or('\u{fffd}');
         out.push(ch);
         i += ch.len_utf8().max(1);
     }
@@ -188,10 +178,7 @@ mod tests {
         assert_eq!(label("/v1/chat/completions"), Some("openai_chat"));
         assert_eq!(label("/chat/completions"), Some("openai_chat"));
         assert_eq!(label("/openai/v1/chat/completions"), Some("openai_chat"));
-        assert_eq!(
-            label("/v1beta/openai/chat/completions"),
-            Some("openai_chat")
-        );
+        assert_eq!(label("/v1beta/openai/chat/completions"), Some("openai_chat"));
         assert_eq!(label("/v1/responses"), Some("openai_responses"));
         assert_eq!(label("/responses"), Some("openai_responses"));
         assert_eq!(label("/proxy/v1/responses?x=1"), Some("openai_responses"));
@@ -220,10 +207,7 @@ mod tests {
             label("/openai/responses?api-version=2025-03-01-preview"),
             Some("azure_responses")
         );
-        assert_eq!(
-            label("/openai/deployments/d/embeddings?api-version=1"),
-            None
-        );
+        assert_eq!(label("/openai/deployments/d/embeddings?api-version=1"), None);
     }
 
     #[wasm_bindgen_test(unsupported = test)]
@@ -252,10 +236,7 @@ mod tests {
         );
         assert_eq!(label("/v1beta/models/gemini-pro:countTokens"), None);
         assert_eq!(label("/v1beta/models/gemini-pro:embedContent"), None);
-        assert_eq!(
-            label("/v1beta/models/:generateContent"),
-            Some("gemini_generate")
-        );
+        assert_eq!(label("/v1beta/models/:generateContent"), Some("gemini_generate"));
         assert_eq!(model_from_path("/v1beta/models/:generateContent"), None);
     }
 

@@ -22,8 +22,7 @@ pub fn error_body(provider: Provider, status: u16, message: &str) -> (String, St
     let (content_type, body) = match provider {
         Provider::OpenAi | Provider::AzureOpenAi => {
             let (kind, code) = openai_kind(status);
-            let body =
-                json!({"error": {"message": message, "type": kind, "param": null, "code": code}});
+            let body = json!({"error": {"message": message, "type": kind, "param": null, "code": code}});
             ("application/json", body)
         }
         Provider::Anthropic => {
@@ -105,10 +104,7 @@ mod tests {
             assert_eq!(forbidden["error"]["code"], "permission_denied");
             assert_eq!(forbidden["error"]["type"], "invalid_request_error");
         }
-        assert_eq!(
-            body(Provider::OpenAi, 503, "x")["error"]["code"],
-            Value::Null
-        );
+        assert_eq!(body(Provider::OpenAi, 503, "x")["error"]["code"], Value::Null);
     }
 
     #[wasm_bindgen_test(unsupported = test)]
@@ -121,10 +117,7 @@ mod tests {
             body(Provider::Anthropic, 403, "No")["error"]["type"],
             "permission_error"
         );
-        assert_eq!(
-            body(Provider::Anthropic, 529, "x")["error"]["type"],
-            "overloaded_error"
-        );
+        assert_eq!(body(Provider::Anthropic, 529, "x")["error"]["type"], "overloaded_error");
     }
 
     #[wasm_bindgen_test(unsupported = test)]

@@ -76,11 +76,7 @@ fn floor_boundary(s: &str, i: usize) -> usize {
 /// A string cut to a bounded length.
 pub fn short(v: Option<&Value>) -> Option<String> {
     let s = v?.as_str()?;
-    Some(
-        s.get(..floor_boundary(s, MAX_SHORT))
-            .unwrap_or("")
-            .to_string(),
-    )
+    Some(s.get(..floor_boundary(s, MAX_SHORT)).unwrap_or("").to_string())
 }
 
 /// A short string in lower case (reasoning effort levels).
@@ -140,10 +136,7 @@ pub fn either<'a>(obj: &'a Map<String, Value>, camel: &str, snake: &str) -> Opti
 
 /// The conversation array under `key`; without it the body is not this
 /// API's request.
-pub fn required_array<'a>(
-    root: &'a Map<String, Value>,
-    key: &str,
-) -> Result<&'a [Value], super::ParseFailure> {
+pub fn required_array<'a>(root: &'a Map<String, Value>, key: &str) -> Result<&'a [Value], super::ParseFailure> {
     root.get(key)
         .and_then(Value::as_array)
         .map(Vec::as_slice)

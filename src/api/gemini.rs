@@ -11,16 +11,11 @@
 use serde_json::{Map, Value};
 
 use super::extract::{
-    boolean, bump, either, float, int, lower, required_array, turns_latest_first, uint, view,
-    Budget,
+    boolean, bump, either, float, int, lower, required_array, turns_latest_first, uint, view, Budget,
 };
 use super::{Api, Endpoint, ParseFailure, RequestView, Role, Turn};
 
-pub fn generate(
-    api: Api,
-    root: &Map<String, Value>,
-    budget: &mut Budget,
-) -> Result<RequestView, ParseFailure> {
+pub fn generate(api: Api, root: &Map<String, Value>, budget: &mut Budget) -> Result<RequestView, ParseFailure> {
     let contents = required_array(root, "contents")?;
     let mut v = view(api, None);
     let mut system = Turn::default();
@@ -51,9 +46,7 @@ pub fn generate(
         .get("tools")
         .and_then(Value::as_array)
         .map_or(0, |tools| tools_count(tools));
-    if let Some(g) =
-        either(root, "generationConfig", "generation_config").and_then(Value::as_object)
-    {
+    if let Some(g) = either(root, "generationConfig", "generation_config").and_then(Value::as_object) {
         p.max_output_tokens = uint(either(g, "maxOutputTokens", "max_output_tokens"));
         p.temperature = float(g.get("temperature"));
         p.samples = uint(either(g, "candidateCount", "candidate_count"));
@@ -74,8 +67,7 @@ pub fn generate(
 fn tools_count(tools: &[Value]) -> u32 {
     let mut n = 0u32;
     for tool in tools.iter().filter_map(Value::as_object) {
-        let decls =
-            either(tool, "functionDeclarations", "function_declarations").and_then(Value::as_array);
+        let decls = either(tool, "functionDeclarations", "function_declarations").and_then(Value::as_array);
         let k = decls.map_or(1, |d| u32::try_from(d.len()).unwrap_or(u32::MAX));
         bump(&mut n, k);
     }
@@ -91,8 +83,8 @@ fn parts_into(t: &mut Turn, content: &Map<String, Value>, budget: &mut Budget) {
             if !boolean(part.get("thought")) {
                 budget.push_value(&mut t.text, Some(text));
             }
-        } else if let Some(data) = either(part, "inlineData", "inline_data")
-            .or_else(|| either(part, "fileData", "file_data"))
+        } else if let Some(data) =
+            either(part, "inlineData", "inline_data").or_else(|| either(part, "fileData", "file_data"))
         {
             let mime = data
                 .as_object()
@@ -101,14 +93,9 @@ fn parts_into(t: &mut Turn, content: &Map<String, Value>, budget: &mut Budget) {
             if mime.is_none_or(|m| m.starts_with("image/")) {
                 bump(&mut t.image_parts, 1);
             }
-        } else if [
-            "functionCall",
-            "function_call",
-            "functionResponse",
-            "function_response",
-        ]
-        .iter()
-        .any(|k| part.contains_key(*k))
+        } else if ["functionCall", "function_call", "functionResponse", "function_response"]
+            .iter()
+            .any(|k| part.contains_key(*k))
         {
             bump(&mut t.tool_parts, 1);
         }
@@ -153,44 +140,35 @@ mod tests {
         assert_eq!(v.last_user_text(), "What is in\nthis picture?");
         assert_eq!(v.turns[0].image_parts, 1);
         assert_eq!(
-            (
-                v.turns[1].role,
-                v.turns[1].text.as_str(),
-                v.turns[1].tool_parts
-            ),
+            (v.turns[1].role, v.turns[1].text.as_str(), v.turns[1].tool_parts),
             (Some(Role::Assistant), "", 1)
         );
-        assert_eq!(
-            (v.turns[2].role, v.turns[2].tool_parts),
-            (Some(Role::Tool), 1)
-        );
+        assert_eq!((v.turns[2].role, v.turns[2].tool_parts), (Some(Role::Tool), 1));
         let p = &v.params;
         assert!(p.stream && p.logprobs);
         assert_eq!(
             (p.max_output_tokens, p.samples, p.top_logprobs, p.seed),
             (Some(8192), Some(4), Some(5), Some(11))
         );
-        assert_eq!(
-            (p.tools, p.thinking_budget, p.temperature),
-            (3, Some(24576), Some(0.9))
-        );
+        assert_eq!((p.tools, p.thinking_budget, p.temperature), (3, Some(24576), Some(0.9)));
     }
 
     #[wasm_bindgen_test(unsupported = test)]
     fn snake_case_and_roleless_contents() {
-        let v = run(Endpoint::GenerateContent, json!({
-            "system_instruction": {"parts": [{"text": "S"}]},
-            "contents": [{"parts": [{"text": "Hi"}, {"inline_data": {"mime_type": "image/png", "data": ""}}]}],
-            "generation_config": {"max_output_tokens": 64, "response_logprobs": false,
-                "thinking_config": {"thinking_budget": -1, "thinking_level": "LOW"}}
-        })).unwrap();
+        let v = run(
+            Endpoint::GenerateContent,
+            json!({
+                "system_instruction": {"parts": [{"text": "S"}]},
+                "contents": [{"parts": [{"text": "Hi"}, {"inline_data": {"mime_type": "image/png", "data": ""}}]}],
+                "generation_config": {"max_output_tokens": 64, "response_logprobs": false,
+                    "thinking_config": {"thinking_budget": -1, "thinking_level": "LOW"}}
+            }),
+        )
+        .unwrap();
         assert_eq!((v.system.as_str(), v.last_user_text()), ("S", "Hi"));
         assert_eq!(v.turns[0].image_parts, 1);
         assert!(!v.params.stream && !v.params.logprobs);
-        assert_eq!(
-            (v.params.max_output_tokens, v.params.thinking_budget),
-            (Some(64), None)
-        );
+        assert_eq!((v.params.max_output_tokens, v.params.thinking_budget), (Some(64), None));
         assert_eq!(v.params.reasoning_effort.as_deref(), Some("low"));
     }
 

@@ -10,17 +10,12 @@
 use serde_json::{Map, Value};
 
 use super::extract::{
-    boolean, bump, content_with, count, float, int, lower, required_array, role,
-    turns_latest_first, uint, view, Budget,
+    boolean, bump, content_with, count, float, int, lower, required_array, role, turns_latest_first, uint, view, Budget,
 };
 use super::{Api, ParseFailure, RequestView, Role, Turn};
 
 /// `POST …/chat/completions`.
-pub fn chat(
-    api: Api,
-    root: &Map<String, Value>,
-    budget: &mut Budget,
-) -> Result<RequestView, ParseFailure> {
+pub fn chat(api: Api, root: &Map<String, Value>, budget: &mut Budget) -> Result<RequestView, ParseFailure> {
     let messages = required_array(root, "messages")?;
     let mut v = view(api, root.get("model"));
     for m in messages {
@@ -60,11 +55,7 @@ pub fn chat(
 }
 
 /// `POST …/completions` (legacy).
-pub fn completions(
-    api: Api,
-    root: &Map<String, Value>,
-    budget: &mut Budget,
-) -> Result<RequestView, ParseFailure> {
+pub fn completions(api: Api, root: &Map<String, Value>, budget: &mut Budget) -> Result<RequestView, ParseFailure> {
     let mut v = view(api, root.get("model"));
     let one;
     let prompts: &[Value] = match root.get("prompt") {
@@ -105,9 +96,7 @@ pub fn content_into(t: &mut Turn, content: Option<&Value>, budget: &mut Budget) 
 
 fn part_into(t: &mut Turn, part: &Value, budget: &mut Budget) {
     match part.get("type").and_then(Value::as_str) {
-        Some("text" | "input_text" | "output_text") => {
-            budget.push_value(&mut t.text, part.get("text"))
-        }
+        Some("text" | "input_text" | "output_text") => budget.push_value(&mut t.text, part.get("text")),
         Some("image_url" | "input_image" | "image") => bump(&mut t.image_parts, 1),
         _ if part.is_string() => budget.push_value(&mut t.text, Some(part)),
         _ => {}
@@ -139,23 +128,28 @@ mod tests {
 
     #[wasm_bindgen_test(unsupported = test)]
     fn chat_roles_parts_and_params() {
-        let v = run(chat, CHAT, json!({
-            "model": "gpt-4o",
-            "messages": [
-                {"role": "system", "content": "Be brief."},
-                {"role": "developer", "content": [{"type": "text", "text": "Use <thinking> tags."}]},
-                {"role": "user", "content": [
-                    {"type": "text", "text": "What is this?"},
-                    {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
-                    {"type": "text", "text": "Explain step by step."}
-                ]},
-                {"role": "assistant", "content": null, "tool_calls": [{"id": "c1"}, {"id": "c2"}]},
-                {"role": "tool", "tool_call_id": "c1", "content": "42"}
-            ],
-            "max_completion_tokens": 4096, "temperature": 1.0, "n": 8,
-            "logprobs": true, "top_logprobs": 5, "seed": -7, "stream": true,
-            "tools": [{}, {}, {}], "reasoning_effort": "HIGH"
-        })).unwrap();
+        let v = run(
+            chat,
+            CHAT,
+            json!({
+                "model": "gpt-4o",
+                "messages": [
+                    {"role": "system", "content": "Be brief."},
+                    {"role": "developer", "content": [{"type": "text", "text": "Use <thinking> tags."}]},
+                    {"role": "user", "content": [
+                        {"type": "text", "text": "What is this?"},
+                        {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
+                        {"type": "text", "text": "Explain step by step."}
+                    ]},
+                    {"role": "assistant", "content": null, "tool_calls": [{"id": "c1"}, {"id": "c2"}]},
+                    {"role": "tool", "tool_call_id": "c1", "content": "42"}
+                ],
+                "max_completion_tokens": 4096, "temperature": 1.0, "n": 8,
+                "logprobs": true, "top_logprobs": 5, "seed": -7, "stream": true,
+                "tools": [{}, {}, {}], "reasoning_effort": "HIGH"
+            }),
+        )
+        .unwrap();
         assert_eq!(v.model.as_deref(), Some("gpt-4o"));
         assert_eq!(v.system, "Be brief.\nUse <thinking> tags.");
         assert_eq!(v.turns.len(), 3);
@@ -163,11 +157,7 @@ mod tests {
         assert_eq!(v.turns[0].image_parts, 1);
         assert_eq!(v.turns[1].tool_parts, 2);
         assert_eq!(
-            (
-                v.turns[2].role,
-                v.turns[2].tool_parts,
-                v.turns[2].text.as_str()
-            ),
+            (v.turns[2].role, v.turns[2].tool_parts, v.turns[2].text.as_str()),
             (Some(Role::Tool), 1, "42")
         );
         let p = &v.params;
@@ -197,10 +187,7 @@ mod tests {
 
     #[wasm_bindgen_test(unsupported = test)]
     fn chat_without_messages_is_the_wrong_shape() {
-        assert_eq!(
-            run(chat, CHAT, json!({"model": "m"})),
-            Err(ParseFailure::WrongShape)
-        );
+        assert_eq!(run(chat, CHAT, json!({"model": "m"})), Err(ParseFailure::WrongShape));
         assert_eq!(
             run(chat, CHAT, json!({"messages": "hi"})),
             Err(ParseFailure::WrongShape)
@@ -218,11 +205,7 @@ mod tests {
         .unwrap();
         assert_eq!(v.last_user_text(), "Say this is a test");
         assert_eq!(
-            (
-                v.params.max_output_tokens,
-                v.params.top_logprobs,
-                v.params.samples
-            ),
+            (v.params.max_output_tokens, v.params.top_logprobs, v.params.samples),
             (Some(7), Some(3), Some(2))
         );
         assert!(v.params.logprobs);

@@ -36,11 +36,7 @@ pub fn parse(
     if encoded || has_compression_magic(body) {
         return Err(ParseFailure::Compressed);
     }
-    let bytes = if truncated {
-        trim_partial_char(body)
-    } else {
-        body
-    };
+    let bytes = if truncated { trim_partial_char(body) } else { body };
     let text = std::str::from_utf8(bytes).map_err(|_| ParseFailure::NotUtf8)?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let repaired;
@@ -55,15 +51,11 @@ pub fn parse(
     let root = root.as_object().ok_or(ParseFailure::WrongShape)?;
     let mut budget = Budget::new(MAX_VIEW_TEXT);
     let mut view = match (api.provider, api.endpoint) {
-        (Provider::OpenAi | Provider::AzureOpenAi, Endpoint::ChatCompletions) => {
-            openai::chat(api, root, &mut budget)
-        }
+        (Provider::OpenAi | Provider::AzureOpenAi, Endpoint::ChatCompletions) => openai::chat(api, root, &mut budget),
         (Provider::OpenAi | Provider::AzureOpenAi, Endpoint::Completions) => {
             openai::completions(api, root, &mut budget)
         }
-        (Provider::OpenAi | Provider::AzureOpenAi, Endpoint::Responses) => {
-            responses::responses(api, root, &mut budget)
-        }
+        (Provider::OpenAi | Provider::AzureOpenAi, Endpoint::Responses) => responses::responses(api, root, &mut budget),
         (Provider::Anthropic, Endpoint::Messages) => anthropic::messages(api, root, &mut budget),
         (Provider::Gemini, Endpoint::GenerateContent | Endpoint::StreamGenerateContent) => {
             gemini::generate(api, root, &mut budget)

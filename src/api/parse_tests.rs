@@ -50,10 +50,7 @@ fn fixture_contents_are_read() {
     assert!(chat.system.contains("<thinking>"));
     assert!(chat.last_user_text().starts_with("Janet\u{2019}s ducks"));
     assert!(chat.last_user_text().ends_with("\u{601d}\u{8003}\u{3002}"));
-    assert_eq!(
-        (chat.params.samples, chat.params.top_logprobs),
-        (Some(4), Some(5))
-    );
+    assert_eq!((chat.params.samples, chat.params.top_logprobs), (Some(4), Some(5)));
     let resp = parse_at(FIXTURES[1].0, FIXTURES[1].1.as_bytes(), false).unwrap();
     assert_eq!((resp.turns[0].image_parts, resp.params.tools), (1, 1));
     let legacy = parse_at(FIXTURES[2].0, FIXTURES[2].1.as_bytes(), false).unwrap();
@@ -87,18 +84,10 @@ fn every_byte_offset_of_every_fixture() {
             };
             ok += 1;
             assert!(v.truncated);
-            assert!(
-                full.system.starts_with(&v.system),
-                "{path}@{end}: {:?}",
-                v.system
-            );
+            assert!(full.system.starts_with(&v.system), "{path}@{end}: {:?}", v.system);
             assert!(v.turns.len() <= full.turns.len(), "{path}@{end}");
             for (cut, whole) in v.turns.iter().zip(&full.turns) {
-                assert!(
-                    whole.text.starts_with(&cut.text),
-                    "{path}@{end}: {:?}",
-                    cut.text
-                );
+                assert!(whole.text.starts_with(&cut.text), "{path}@{end}: {:?}", cut.text);
             }
             if let (Some(m), Some(fm)) = (&v.model, &full.model) {
                 assert!(fm.starts_with(m.as_str()), "{path}@{end}");
@@ -137,10 +126,7 @@ fn failures_are_classified() {
     let p = "/v1/chat/completions";
     assert_eq!(parse_at(p, b"", false), Err(ParseFailure::Empty));
     assert_eq!(parse_at(p, b" \r\n", true), Err(ParseFailure::Empty));
-    assert_eq!(
-        parse_at(p, b"{\"messages\": [", false),
-        Err(ParseFailure::Malformed)
-    );
+    assert_eq!(parse_at(p, b"{\"messages\": [", false), Err(ParseFailure::Malformed));
     assert_eq!(
         parse_at(p, b"{\"messages\": []} x", false),
         Err(ParseFailure::Malformed)
@@ -192,28 +178,14 @@ fn compressed_bodies_are_refused_before_decoding() {
 fn deep_nesting_is_refused_before_serde() {
     let p = "/v1/chat/completions";
     let deep = "[".repeat(10_000);
-    assert_eq!(
-        parse_at(p, deep.as_bytes(), false),
-        Err(ParseFailure::TooDeep)
-    );
-    assert_eq!(
-        parse_at(p, deep.as_bytes(), true),
-        Err(ParseFailure::TooDeep)
-    );
+    assert_eq!(parse_at(p, deep.as_bytes(), false), Err(ParseFailure::TooDeep));
+    assert_eq!(parse_at(p, deep.as_bytes(), true), Err(ParseFailure::TooDeep));
     let closed = format!("{{\"messages\":{}{}}}", "[".repeat(100), "]".repeat(100));
-    assert_eq!(
-        parse_at(p, closed.as_bytes(), false),
-        Err(ParseFailure::TooDeep)
-    );
+    assert_eq!(parse_at(p, closed.as_bytes(), false), Err(ParseFailure::TooDeep));
     // Brackets inside strings do not count.
     let text = "[".repeat(10_000);
     let body = format!("{{\"messages\":[{{\"role\":\"user\",\"content\":\"{text}\"}}]}}");
-    assert_eq!(
-        parse_at(p, body.as_bytes(), false)
-            .unwrap()
-            .last_user_text(),
-        text
-    );
+    assert_eq!(parse_at(p, body.as_bytes(), false).unwrap().last_user_text(), text);
 }
 
 #[wasm_bindgen_test(unsupported = test)]
@@ -233,8 +205,7 @@ fn huge_strings_are_capped() {
 #[wasm_bindgen_test(unsupported = test)]
 fn path_models_win_and_bom_is_skipped() {
     let p = "/openai/deployments/prod-4o/chat/completions?api-version=2024-10-21";
-    let body =
-        "\u{feff}{\"model\":\"ignored\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    let body = "\u{feff}{\"model\":\"ignored\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
     let v = parse_at(p, body.as_bytes(), false).unwrap();
     assert_eq!(v.model.as_deref(), Some("prod-4o"));
     assert_eq!(v.api.label(), "azure_chat");

@@ -11,17 +11,11 @@
 
 use serde_json::{Map, Value};
 
-use super::extract::{
-    boolean, bump, count, float, lower, role, turns_latest_first, uint, view, Budget,
-};
+use super::extract::{boolean, bump, count, float, lower, role, turns_latest_first, uint, view, Budget};
 use super::openai::content_into;
 use super::{Api, ParseFailure, RequestView, Role, Turn};
 
-pub fn responses(
-    api: Api,
-    root: &Map<String, Value>,
-    budget: &mut Budget,
-) -> Result<RequestView, ParseFailure> {
+pub fn responses(api: Api, root: &Map<String, Value>, budget: &mut Budget) -> Result<RequestView, ParseFailure> {
     let mut v = view(api, root.get("model"));
     budget.push_value(&mut v.system, root.get("instructions"));
     let input = root.get("input");
@@ -56,10 +50,8 @@ pub fn responses(
     p.top_logprobs = uint(root.get("top_logprobs"));
     // Token log-probabilities come back only when `include` asks for them.
     let includes = root.get("include").and_then(Value::as_array);
-    p.logprobs = includes.is_some_and(|a| {
-        a.iter()
-            .any(|i| i.as_str().is_some_and(|s| s.contains("logprobs")))
-    }) || p.top_logprobs.is_some_and(|n| n > 0);
+    p.logprobs = includes.is_some_and(|a| a.iter().any(|i| i.as_str().is_some_and(|s| s.contains("logprobs"))))
+        || p.top_logprobs.is_some_and(|n| n > 0);
     p.stream = boolean(root.get("stream"));
     p.tools = count(root.get("tools"));
     p.reasoning_effort = lower(root.get("reasoning").and_then(|r| r.get("effort")));
@@ -130,8 +122,11 @@ mod tests {
 
     #[wasm_bindgen_test(unsupported = test)]
     fn string_input_and_instructions() {
-        let v = run(json!({"model": "o4-mini", "instructions": "Talk like a pirate.", "input": "Are semicolons optional?",
-            "max_output_tokens": 2048, "reasoning": {"effort": "High"}, "stream": true})).unwrap();
+        let v = run(
+            json!({"model": "o4-mini", "instructions": "Talk like a pirate.", "input": "Are semicolons optional?",
+            "max_output_tokens": 2048, "reasoning": {"effort": "High"}, "stream": true}),
+        )
+        .unwrap();
         assert_eq!(v.system, "Talk like a pirate.");
         assert_eq!(v.last_user_text(), "Are semicolons optional?");
         assert_eq!(v.params.max_output_tokens, Some(2048));
@@ -150,7 +145,8 @@ mod tests {
             {"type": "function_call", "call_id": "c", "name": "f", "arguments": "{}"},
             {"type": "function_call_output", "call_id": "c", "output": "sunny"},
             {"role": "assistant", "content": [{"type": "output_text", "text": "It is sunny."}]}
-        ], "include": ["message.output_text.logprobs"], "top_logprobs": 3, "tools": [{"type": "web_search"}]})).unwrap();
+        ], "include": ["message.output_text.logprobs"], "top_logprobs": 3, "tools": [{"type": "web_search"}]}))
+        .unwrap();
         assert_eq!(v.system, "Only JSON.");
         let roles: Vec<_> = v.turns.iter().map(|t| t.role).collect();
         assert_eq!(

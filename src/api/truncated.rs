@@ -101,10 +101,7 @@ fn scan(text: &[u8], max_depth: usize) -> Result<Scan, TooDeep> {
             }
             // Before byte i, unless it continues a multi-byte character.
             if s.cuttable() && b & 0xC0 != 0x80 {
-                last_cut = Some(Cut {
-                    at: i,
-                    in_string: true,
-                });
+                last_cut = Some(Cut { at: i, in_string: true });
             }
             match b {
                 b'\\' => s.after_backslash = true,
@@ -188,17 +185,12 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test;
 
     fn fix(s: &str) -> Option<Value> {
-        repair(s, 64)
-            .unwrap()
-            .map(|r| serde_json::from_str(&r).unwrap())
+        repair(s, 64).unwrap().map(|r| serde_json::from_str(&r).unwrap())
     }
 
     #[wasm_bindgen_test(unsupported = test)]
     fn complete_json_is_kept_as_is() {
-        assert_eq!(
-            fix(r#"{"a":[1,2,{"b":null}]}"#),
-            Some(json!({"a":[1,2,{"b":null}]}))
-        );
+        assert_eq!(fix(r#"{"a":[1,2,{"b":null}]}"#), Some(json!({"a":[1,2,{"b":null}]})));
         assert_eq!(fix("[] "), Some(json!([])));
     }
 
@@ -255,8 +247,8 @@ mod tests {
         for end in (0..=full.len()).filter(|&e| full.is_char_boundary(e)) {
             let prefix = &full[..end];
             if let Some(r) = repair(prefix, 64).unwrap() {
-                let v: Value = serde_json::from_str(&r)
-                    .unwrap_or_else(|e| panic!("prefix {prefix:?} repaired to {r:?}: {e}"));
+                let v: Value =
+                    serde_json::from_str(&r).unwrap_or_else(|e| panic!("prefix {prefix:?} repaired to {r:?}: {e}"));
                 assert!(v.is_object());
             } else {
                 assert!(prefix.trim().is_empty(), "{prefix:?}");

@@ -47,7 +47,11 @@ impl Args {
     }
 
     fn get(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().rev().find(|(n, _)| n == name).and_then(|(_, v)| v.as_deref())
+        self.pairs
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| v.as_deref())
     }
 
     fn need(&self, name: &str) -> Result<&str, String> {
@@ -82,17 +86,28 @@ fn cmd_replay(a: &Args) -> Result<(), String> {
 }
 
 fn cmd_simulate(a: &Args) -> Result<(), String> {
-    let opts = sim::Options { seed: a.number("seed", None)?, days: a.number("days", Some(3))?, scale: a.number("scale", Some(1.0))? };
+    let opts = sim::Options {
+        seed: a.number("seed", None)?,
+        days: a.number("days", Some(3))?,
+        scale: a.number("scale", Some(1.0))?,
+    };
     if !(opts.scale > 0.0 && opts.scale <= 100.0) || opts.days == 0 {
         return Err("--scale must be in (0, 100] and --days at least 1".to_owned());
     }
     let data = PathBuf::from(a.get("data").unwrap_or("../shared/data"));
-    let corpus = Corpus::load(&data).map_err(|e| format!("loading corpora from {}: {e} (set --data)", data.display()))?;
+    let corpus =
+        Corpus::load(&data).map_err(|e| format!("loading corpora from {}: {e} (set --data)", data.display()))?;
     let mut out = input::open_write(Some(a.need("out")?)).map_err(|e| e.to_string())?;
     let started = std::time::Instant::now();
     let stats = sim::generate(&opts, &corpus, &mut out).map_err(|e| e.to_string())?;
     drop(out);
-    eprintln!("simulated {} requests from {} accounts over {} days in {:.2} s", stats.requests, stats.accounts, opts.days, started.elapsed().as_secs_f64());
+    eprintln!(
+        "simulated {} requests from {} accounts over {} days in {:.2} s",
+        stats.requests,
+        stats.accounts,
+        opts.days,
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
@@ -117,7 +132,12 @@ fn cmd_identity(a: &Args) -> Result<(), String> {
 }
 
 fn cmd_check_config(a: &Args) -> Result<(), String> {
-    let path = a.positional.first().map(String::as_str).or(a.get("config")).ok_or("missing CONFIG")?;
+    let path = a
+        .positional
+        .first()
+        .map(String::as_str)
+        .or(a.get("config"))
+        .ok_or("missing CONFIG")?;
     load_engine(path)?;
     println!("OK");
     Ok(())

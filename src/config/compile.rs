@@ -134,7 +134,10 @@ impl TryFrom<RawConfig> for Settings {
             .map(|(i, s)| source(s, &format!("identity.sources[{i}]")))
             .collect::<Result<Vec<_>, _>>()?;
         if identity_sources.is_empty() {
-            return Err(ConfigError::new("identity.sources", "must name at least one credential"));
+            return Err(ConfigError::new(
+                "identity.sources",
+                "must name at least one credential",
+            ));
         }
         if let Some(h) = &raw.identity.tls_fingerprint_header {
             header_name(h, "identity.tls_fingerprint_header")?;
@@ -143,7 +146,11 @@ impl TryFrom<RawConfig> for Settings {
             return Err(ConfigError::new("identity.trusted_xff_hops", "must be at most 16"));
         }
         let default_secret = raw.identity.secret.is_empty();
-        let secret = if default_secret { DEFAULT_SECRET } else { raw.identity.secret.as_bytes() };
+        let secret = if default_secret {
+            DEFAULT_SECRET
+        } else {
+            raw.identity.secret.as_bytes()
+        };
 
         if !(1024..=MAX_INSPECT_BYTES).contains(&raw.body.max_inspect_bytes) {
             return Err(ConfigError::new(
@@ -163,11 +170,18 @@ impl TryFrom<RawConfig> for Settings {
             }
         }
         if !(1..=86_400).contains(&raw.response.retry_after_secs) {
-            return Err(ConfigError::new("response.retry_after_secs", "must be between 1 and 86400"));
+            return Err(ConfigError::new(
+                "response.retry_after_secs",
+                "must be between 1 and 86400",
+            ));
         }
 
         let t = &raw.thresholds;
-        for (path, v) in [("thresholds.tag", t.tag), ("thresholds.throttle", t.throttle), ("thresholds.block", t.block)] {
+        for (path, v) in [
+            ("thresholds.tag", t.tag),
+            ("thresholds.throttle", t.throttle),
+            ("thresholds.block", t.block),
+        ] {
             if !(v > 0.0 && v <= 1.0) {
                 return Err(ConfigError::new(path, "must be in (0, 1]"));
             }
@@ -202,7 +216,10 @@ impl TryFrom<RawConfig> for Settings {
 
         let ns = &raw.shared_data.namespace;
         if ns.is_empty() || ns.len() > 32 || !ns.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-            return Err(ConfigError::new("shared_data.namespace", "must be 1-32 characters of [A-Za-z0-9_-]"));
+            return Err(ConfigError::new(
+                "shared_data.namespace",
+                "must be 1-32 characters of [A-Za-z0-9_-]",
+            ));
         }
 
         let mut detection = DetectionSettings::try_from(&raw.detection)?;
@@ -269,13 +286,24 @@ fn source(s: &RawSource, path: &str) -> Result<IdentitySource, ConfigError> {
 
 fn rule(r: &RawRule, path: &str) -> Result<Rule, ConfigError> {
     if r.phrases.is_empty() || r.phrases.iter().any(|p| p.trim().is_empty()) {
-        return Err(ConfigError::new(format!("{path}.phrases"), "must list non-empty phrases"));
+        return Err(ConfigError::new(
+            format!("{path}.phrases"),
+            "must list non-empty phrases",
+        ));
     }
     let reason: &'static str = match &r.reason {
         None => "operator_rule",
         Some(code) => {
-            if code.is_empty() || code.len() > 48 || !code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
-                return Err(ConfigError::new(format!("{path}.reason"), "must be 1-48 characters of [a-z0-9_]"));
+            if code.is_empty()
+                || code.len() > 48
+                || !code
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            {
+                return Err(ConfigError::new(
+                    format!("{path}.reason"),
+                    "must be 1-48 characters of [a-z0-9_]",
+                ));
             }
             // Leaked once per configuration load: reason codes are
             // `&'static str` throughout, and configurations are few.
@@ -287,7 +315,11 @@ fn rule(r: &RawRule, path: &str) -> Result<Rule, ConfigError> {
         RuleAction::Throttle => Action::Throttle,
         RuleAction::Block => Action::Block,
     };
-    Ok(Rule { phrases: r.phrases.iter().map(|p| p.to_lowercase()).collect(), action, reason })
+    Ok(Rule {
+        phrases: r.phrases.iter().map(|p| p.to_lowercase()).collect(),
+        action,
+        reason,
+    })
 }
 
 /// `a.b.c.d/n` or `x::y/n`; a bare address is a /32 or /128.
@@ -296,10 +328,18 @@ pub fn parse_cidr(s: &str) -> Result<Cidr, String> {
         Some((a, p)) => (a, Some(p)),
         None => (s, None),
     };
-    let addr: IpAddr = addr.trim().parse().map_err(|_| format!("`{s}` is not an address or CIDR block"))?;
+    let addr: IpAddr = addr
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not an address or CIDR block"))?;
     let max = if addr.is_ipv4() { 32 } else { 128 };
     let prefix = match prefix {
-        Some(p) => p.trim().parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(|| format!("`{s}`: prefix must be 0-{max}"))?,
+        Some(p) => p
+            .trim()
+            .parse::<u8>()
+            .ok()
+            .filter(|p| *p <= max)
+            .ok_or_else(|| format!("`{s}`: prefix must be 0-{max}"))?,
         None => max,
     };
     Ok(Cidr { addr, prefix })

@@ -117,7 +117,10 @@ pub struct RawBody {
 
 impl Default for RawBody {
     fn default() -> Self {
-        RawBody { max_inspect_bytes: 256 * 1024, on_parse_error: ParseErrorPolicy::Tag }
+        RawBody {
+            max_inspect_bytes: 256 * 1024,
+            on_parse_error: ParseErrorPolicy::Tag,
+        }
     }
 }
 
@@ -143,7 +146,11 @@ pub struct RawResponse {
 
 impl Default for RawResponse {
     fn default() -> Self {
-        RawResponse { throttle_status: 429, block_status: 403, retry_after_secs: 60 }
+        RawResponse {
+            throttle_status: 429,
+            block_status: 403,
+            retry_after_secs: 60,
+        }
     }
 }
 
@@ -160,7 +167,11 @@ pub struct RawThresholds {
 
 impl Default for RawThresholds {
     fn default() -> Self {
-        RawThresholds { tag: 0.4, throttle: 0.7, block: 0.9 }
+        RawThresholds {
+            tag: 0.4,
+            throttle: 0.7,
+            block: 0.9,
+        }
     }
 }
 
@@ -214,6 +225,8 @@ pub struct RawSharedData {
 
 impl Default for RawSharedData {
     fn default() -> Self {
-        RawSharedData { namespace: "dg".to_owned() }
+        RawSharedData {
+            namespace: "dg".to_owned(),
+        }
     }
 }

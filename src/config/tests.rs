@@ -31,30 +31,114 @@ fn error_table() {
     let cases: &[(&str, &str, &str)] = &[
         (r#"{"mode": "enforcing"}"#, "mode", "unknown variant `enforcing`"),
         (r#"{"mod": "shadow"}"#, "mod", "unknown field `mod`"),
-        (r#"{"identity": {"secrets": "x"}}"#, "identity.secrets", "unknown field `secrets`"),
+        (
+            r#"{"identity": {"secrets": "x"}}"#,
+            "identity.secrets",
+            "unknown field `secrets`",
+        ),
         (r#"{"identity": {"sources": []}}"#, "identity.sources", "at least one"),
-        (r#"{"identity": {"sources": ["authorization", "cookie"]}}"#, "identity.sources[1]", "unknown credential `cookie`"),
-        (r#"{"identity": {"sources": [{"header": "x y"}]}}"#, "identity.sources[0].header", "not a valid header name"),
-        (r#"{"identity": {"sources": [{"jwt_claim": ""}]}}"#, "identity.sources[0].jwt_claim", "must name a claim"),
-        (r#"{"identity": {"trusted_xff_hops": 99}}"#, "identity.trusted_xff_hops", "at most 16"),
-        (r#"{"identity": {"tls_fingerprint_header": "x:ja4"}}"#, "identity.tls_fingerprint_header", "not a valid header name"),
-        (r#"{"body": {"max_inspect_bytes": 10}}"#, "body.max_inspect_bytes", "between 1024"),
-        (r#"{"body": {"max_inspect_bytes": -1}}"#, "body.max_inspect_bytes", "invalid value"),
-        (r#"{"body": {"on_parse_error": "drop"}}"#, "body.on_parse_error", "unknown variant `drop`"),
-        (r#"{"response": {"throttle_status": 200}}"#, "response.throttle_status", "400-599"),
-        (r#"{"response": {"block_status": 700}}"#, "response.block_status", "400-599"),
-        (r#"{"response": {"retry_after_secs": 0}}"#, "response.retry_after_secs", "between 1 and 86400"),
+        (
+            r#"{"identity": {"sources": ["authorization", "cookie"]}}"#,
+            "identity.sources[1]",
+            "unknown credential `cookie`",
+        ),
+        (
+            r#"{"identity": {"sources": [{"header": "x y"}]}}"#,
+            "identity.sources[0].header",
+            "not a valid header name",
+        ),
+        (
+            r#"{"identity": {"sources": [{"jwt_claim": ""}]}}"#,
+            "identity.sources[0].jwt_claim",
+            "must name a claim",
+        ),
+        (
+            r#"{"identity": {"trusted_xff_hops": 99}}"#,
+            "identity.trusted_xff_hops",
+            "at most 16",
+        ),
+        (
+            r#"{"identity": {"tls_fingerprint_header": "x:ja4"}}"#,
+            "identity.tls_fingerprint_header",
+            "not a valid header name",
+        ),
+        (
+            r#"{"body": {"max_inspect_bytes": 10}}"#,
+            "body.max_inspect_bytes",
+            "between 1024",
+        ),
+        (
+            r#"{"body": {"max_inspect_bytes": -1}}"#,
+            "body.max_inspect_bytes",
+            "invalid value",
+        ),
+        (
+            r#"{"body": {"on_parse_error": "drop"}}"#,
+            "body.on_parse_error",
+            "unknown variant `drop`",
+        ),
+        (
+            r#"{"response": {"throttle_status": 200}}"#,
+            "response.throttle_status",
+            "400-599",
+        ),
+        (
+            r#"{"response": {"block_status": 700}}"#,
+            "response.block_status",
+            "400-599",
+        ),
+        (
+            r#"{"response": {"retry_after_secs": 0}}"#,
+            "response.retry_after_secs",
+            "between 1 and 86400",
+        ),
         (r#"{"thresholds": {"tag": 0}}"#, "thresholds.tag", "(0, 1]"),
         (r#"{"thresholds": {"block": 1.5}}"#, "thresholds.block", "(0, 1]"),
-        (r#"{"thresholds": {"tag": 0.8, "throttle": 0.5}}"#, "thresholds", "tag <= throttle <= block"),
-        (r#"{"allowlist": {"identities": ["sk-raw-key"]}}"#, "allowlist.identities[0]", "never a raw credential"),
-        (r#"{"allowlist": {"client_cidrs": ["10.0.0.0/8", "10.0.0.0/33"]}}"#, "allowlist.client_cidrs[1]", "prefix must be 0-32"),
-        (r#"{"allowlist": {"client_cidrs": ["nonsense"]}}"#, "allowlist.client_cidrs[0]", "not an address"),
-        (r#"{"rules": [{"phrases": [], "action": "block"}]}"#, "rules[0].phrases", "non-empty"),
-        (r#"{"rules": [{"phrases": ["x"], "action": "kill"}]}"#, "rules[0].action", "unknown variant `kill`"),
-        (r#"{"rules": [{"phrases": ["x"], "action": "tag", "reason": "Bad Code"}]}"#, "rules[0].reason", "[a-z0-9_]"),
-        (r#"{"shared_data": {"namespace": "a:b"}}"#, "shared_data.namespace", "[A-Za-z0-9_-]"),
-        (r#"{"limits": {"identity_requests_per_minute": "ten"}}"#, "limits.identity_requests_per_minute", "invalid type"),
+        (
+            r#"{"thresholds": {"tag": 0.8, "throttle": 0.5}}"#,
+            "thresholds",
+            "tag <= throttle <= block",
+        ),
+        (
+            r#"{"allowlist": {"identities": ["sk-raw-key"]}}"#,
+            "allowlist.identities[0]",
+            "never a raw credential",
+        ),
+        (
+            r#"{"allowlist": {"client_cidrs": ["10.0.0.0/8", "10.0.0.0/33"]}}"#,
+            "allowlist.client_cidrs[1]",
+            "prefix must be 0-32",
+        ),
+        (
+            r#"{"allowlist": {"client_cidrs": ["nonsense"]}}"#,
+            "allowlist.client_cidrs[0]",
+            "not an address",
+        ),
+        (
+            r#"{"rules": [{"phrases": [], "action": "block"}]}"#,
+            "rules[0].phrases",
+            "non-empty",
+        ),
+        (
+            r#"{"rules": [{"phrases": ["x"], "action": "kill"}]}"#,
+            "rules[0].action",
+            "unknown variant `kill`",
+        ),
+        (
+            r#"{"rules": [{"phrases": ["x"], "action": "tag", "reason": "Bad Code"}]}"#,
+            "rules[0].reason",
+            "[a-z0-9_]",
+        ),
+        (
+            r#"{"shared_data": {"namespace": "a:b"}}"#,
+            "shared_data.namespace",
+            "[A-Za-z0-9_-]",
+        ),
+        (
+            r#"{"limits": {"identity_requests_per_minute": "ten"}}"#,
+            "limits.identity_requests_per_minute",
+            "invalid type",
+        ),
         (r#"{"mode": "shadow"} trailing"#, ".", "trailing characters"),
         ("[1, 2]", ".", "must be a JSON object"),
         ("\"enforce\"", ".", "must be a JSON object"),
@@ -63,7 +147,10 @@ fn error_table() {
         let e = err(doc);
         assert_eq!(e.path, *path, "{doc}: {e}");
         assert!(e.message.contains(needle), "{doc}: `{}` lacks `{needle}`", e.message);
-        assert!(e.to_string().starts_with(&format!("invalid configuration at `{path}`")), "{e}");
+        assert!(
+            e.to_string().starts_with(&format!("invalid configuration at `{path}`")),
+            "{e}"
+        );
     }
 }
 

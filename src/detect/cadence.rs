@@ -61,7 +61,12 @@ pub struct Features {
 
 impl Record {
     pub fn fresh(owner: u64, now: u64) -> Record {
-        Record { owner, first_seen: now, last_seen: now, ..Record::default() }
+        Record {
+            owner,
+            first_seen: now,
+            last_seen: now,
+            ..Record::default()
+        }
     }
 
     pub fn decode(w: &[u64; WORDS]) -> Record {
@@ -137,7 +142,11 @@ impl Record {
         today |= 1 << hour;
         self.hours = (day & 0xffff) << 48 | yesterday << 24 | today;
         let minute = now / 60;
-        let in_minute = if self.minute >> 32 == minute & 0xffff_ffff { (self.minute & 0xffff_ffff) + 1 } else { 1 };
+        let in_minute = if self.minute >> 32 == minute & 0xffff_ffff {
+            (self.minute & 0xffff_ffff) + 1
+        } else {
+            1
+        };
         self.minute = (minute & 0xffff_ffff) << 32 | in_minute.min(0xffff_ffff);
         self.count = self.count.saturating_add(1);
         self.last_seen = now;
@@ -145,12 +154,30 @@ impl Record {
     }
 
     pub fn features(&self, now: u64, prior_memory: f64) -> Features {
-        let cv = if self.gap_mean > 0.0 { self.gap_var.sqrt() / self.gap_mean } else { f64::INFINITY };
-        let regularity = if self.count >= MIN_REQUESTS { ramp_down(cv, 0.35, 1.0) } else { 0.0 };
+        let cv = if self.gap_mean > 0.0 {
+            self.gap_var.sqrt() / self.gap_mean
+        } else {
+            f64::INFINITY
+        };
+        let regularity = if self.count >= MIN_REQUESTS {
+            ramp_down(cv, 0.35, 1.0)
+        } else {
+            0.0
+        };
         let hours = ((self.hours & 0xff_ffff) | ((self.hours >> 24) & 0xff_ffff)).count_ones();
-        let around_the_clock = if self.count >= 20 { ramp_up(f64::from(hours), 15.0, 20.0) } else { 0.0 };
+        let around_the_clock = if self.count >= 20 {
+            ramp_up(f64::from(hours), 15.0, 20.0)
+        } else {
+            0.0
+        };
         let burst = ramp_up((self.minute & 0xffff_ffff) as f64, 12.0, 40.0);
-        Features { regularity, around_the_clock, burst, age_secs: now.saturating_sub(self.first_seen), memory: prior_memory }
+        Features {
+            regularity,
+            around_the_clock,
+            burst,
+            age_secs: now.saturating_sub(self.first_seen),
+            memory: prior_memory,
+        }
     }
 }
 
@@ -218,7 +245,9 @@ mod tests {
         let r = run(&bot);
         assert!(r.features(r.last_seen, 0.0).around_the_clock > 0.9);
         // Office hours 9-18 for two days.
-        let office: Vec<u64> = (0..2).flat_map(|d| (0..30).map(move |i| day0 + d * 86_400 + 9 * 3600 + i * 1_100)).collect();
+        let office: Vec<u64> = (0..2)
+            .flat_map(|d| (0..30).map(move |i| day0 + d * 86_400 + 9 * 3600 + i * 1_100))
+            .collect();
         let r = run(&office);
         assert_eq!(r.features(r.last_seen, 0.0).around_the_clock, 0.0);
     }
@@ -251,7 +280,19 @@ mod tests {
     fn round_trips_and_survives_garbage() {
         let r = run(&[10, 20, 45, 100]);
         assert_eq!(Record::decode(&r.encode()), r);
-        let junk = Record::decode(&[1, 2, 3, 4, f64::NAN.to_bits(), u64::MAX, 0, 0, 0, f64::INFINITY.to_bits(), 0]);
+        let junk = Record::decode(&[
+            1,
+            2,
+            3,
+            4,
+            f64::NAN.to_bits(),
+            u64::MAX,
+            0,
+            0,
+            0,
+            f64::INFINITY.to_bits(),
+            0,
+        ]);
         assert!(junk.gap_mean == 0.0 && junk.memory == 0.0);
     }
 }

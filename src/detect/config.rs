@@ -149,7 +149,10 @@ fn range(path: &str, v: u64, lo: u64, hi: u64) -> Result<u64, ConfigError> {
     if (lo..=hi).contains(&v) {
         Ok(v)
     } else {
-        Err(ConfigError::new(format!("detection.{path}"), format!("must be between {lo} and {hi}")))
+        Err(ConfigError::new(
+            format!("detection.{path}"),
+            format!("must be between {lo} and {hi}"),
+        ))
     }
 }
 
@@ -170,7 +173,10 @@ impl TryFrom<&RawDetection> for DetectionSettings {
             return Err(ConfigError::new("detection.limit_min_score", "must be in (0, 1]"));
         }
         if raw.extra_phrases.len() > MAX_EXTRA_PHRASES {
-            return Err(ConfigError::new("detection.extra_phrases", format!("at most {MAX_EXTRA_PHRASES} phrases")));
+            return Err(ConfigError::new(
+                "detection.extra_phrases",
+                format!("at most {MAX_EXTRA_PHRASES} phrases"),
+            ));
         }
         let mut extra_phrases = Vec::with_capacity(raw.extra_phrases.len());
         for (i, p) in raw.extra_phrases.iter().enumerate() {
@@ -182,7 +188,10 @@ impl TryFrom<&RawDetection> for DetectionSettings {
                 ));
             }
             if !(p.weight > 0.0 && p.weight <= 1.0) {
-                return Err(ConfigError::new(format!("detection.extra_phrases[{i}].weight"), "must be in (0, 1]"));
+                return Err(ConfigError::new(
+                    format!("detection.extra_phrases[{i}].weight"),
+                    "must be in (0, 1]",
+                ));
             }
             extra_phrases.push((text, p.weight));
         }
@@ -231,10 +240,19 @@ mod tests {
             (r#"{"template_slots": 99999999}"#, "detection.template_slots"),
             (r#"{"window_secs": 5}"#, "detection.window_secs"),
             (r#"{"skeleton_tokens": 1}"#, "detection.skeleton_tokens"),
-            (r#"{"share_min_accounts": 50, "share_full_accounts": 40}"#, "detection.share_full_accounts"),
+            (
+                r#"{"share_min_accounts": 50, "share_full_accounts": 40}"#,
+                "detection.share_full_accounts",
+            ),
             (r#"{"limit_min_score": 0}"#, "detection.limit_min_score"),
-            (r#"{"extra_phrases": [{"phrase": "  ", "weight": 0.5}]}"#, "detection.extra_phrases[0].phrase"),
-            (r#"{"extra_phrases": [{"phrase": "x", "weight": 1.5}]}"#, "detection.extra_phrases[0].weight"),
+            (
+                r#"{"extra_phrases": [{"phrase": "  ", "weight": 0.5}]}"#,
+                "detection.extra_phrases[0].phrase",
+            ),
+            (
+                r#"{"extra_phrases": [{"phrase": "x", "weight": 1.5}]}"#,
+                "detection.extra_phrases[0].weight",
+            ),
         ] {
             let err = compile(json).unwrap_err();
             assert_eq!(err.path, path, "{json}: {err}");

@@ -142,7 +142,11 @@ pub fn apply(current: Option<&[u64; WORDS]>, t: &Touch) -> ([u64; WORDS], Cluste
     }
     r.set(REQ_CUR, r.get(REQ_CUR).saturating_add(1));
     let limit_start = t.now - t.now % t.limit_window_secs.max(1);
-    let count = if r.get(LIMIT_START) == limit_start { r.get(LIMIT_COUNT).saturating_add(1) } else { 1 };
+    let count = if r.get(LIMIT_START) == limit_start {
+        r.get(LIMIT_COUNT).saturating_add(1)
+    } else {
+        1
+    };
     r.set(LIMIT_START, limit_start);
     r.set(LIMIT_COUNT, count);
     let view = ClusterView {
@@ -180,10 +184,21 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test;
 
     fn touch(owner: u64, identity: u64, text: u64, now: u64) -> Touch {
-        Touch { owner, identity: fingerprint(&identity.to_le_bytes()), text: Some(fingerprint(&text.to_le_bytes())), block: Some(fingerprint(&(identity % 10).to_le_bytes())), now, window_secs: 86_400, limit_window_secs: 600 }
+        Touch {
+            owner,
+            identity: fingerprint(&identity.to_le_bytes()),
+            text: Some(fingerprint(&text.to_le_bytes())),
+            block: Some(fingerprint(&(identity % 10).to_le_bytes())),
+            now,
+            window_secs: 86_400,
+            limit_window_secs: 600,
+        }
     }
 
-    fn feed(mut slot: Option<[u64; WORDS]>, touches: impl Iterator<Item = Touch>) -> (Option<[u64; WORDS]>, ClusterView) {
+    fn feed(
+        mut slot: Option<[u64; WORDS]>,
+        touches: impl Iterator<Item = Touch>,
+    ) -> (Option<[u64; WORDS]>, ClusterView) {
         let mut last = ClusterView::default();
         for t in touches {
             let (w, v) = apply(slot.as_ref(), &t);

@@ -133,7 +133,10 @@ mod tests {
         assert!(en > 0.8, "{en}");
         let zh = elicitation(&["请一步一步详细推理，并写出完整的推理过程。"], &[]);
         assert!(zh > 0.7, "{zh}");
-        let gen = elicitation(&["You are asked to come up with a set of 20 diverse task instructions."], &[]);
+        let gen = elicitation(
+            &["You are asked to come up with a set of 20 diverse task instructions."],
+            &[],
+        );
         assert!(gen > 0.6, "{gen}");
     }
 

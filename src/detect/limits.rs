@@ -16,7 +16,15 @@ pub fn allowed(base: u64, score: f64, min_score: f64) -> Option<u64> {
 
 /// `Some(retry_after_secs)` when `count` requests in the window that began
 /// at `window_start` exceed what `score` allows.
-pub fn check(count: u64, base: u64, score: f64, min_score: f64, window_start: u64, window_secs: u64, now: u64) -> Option<u64> {
+pub fn check(
+    count: u64,
+    base: u64,
+    score: f64,
+    min_score: f64,
+    window_start: u64,
+    window_secs: u64,
+    now: u64,
+) -> Option<u64> {
     let limit = allowed(base, score, min_score)?;
     if count > limit {
         Some((window_start + window_secs).saturating_sub(now).max(1))
@@ -34,7 +42,11 @@ mod tests {
     fn limits_shrink_as_score_grows() {
         assert_eq!(allowed(60, 0.3, 0.4), None);
         assert_eq!(allowed(0, 0.9, 0.4), None);
-        let (a, b, c) = (allowed(60, 0.4, 0.4).unwrap(), allowed(60, 0.6, 0.4).unwrap(), allowed(60, 0.95, 0.4).unwrap());
+        let (a, b, c) = (
+            allowed(60, 0.4, 0.4).unwrap(),
+            allowed(60, 0.6, 0.4).unwrap(),
+            allowed(60, 0.95, 0.4).unwrap(),
+        );
         assert_eq!(a, 60);
         assert!(a > b && b > c && c >= 1, "{a} {b} {c}");
     }

@@ -88,7 +88,11 @@ impl Detector {
         if !s.enabled {
             return Assessment::default();
         }
-        let now = if obs.now.is_finite() && obs.now > 0.0 { obs.now as u64 } else { 0 };
+        let now = if obs.now.is_finite() && obs.now > 0.0 {
+            obs.now as u64
+        } else {
+            0
+        };
         let id = obs.identity.hash;
 
         // Content: work proportional to the inspected body.
@@ -106,15 +110,31 @@ impl Detector {
         let mut cluster: Option<correlate::ClusterView> = None;
         if let Some(t) = &template {
             for owner in [t.prefix, t.suffix] {
-                let v = self.touch(host, TEMPLATE_TABLE, s.template_slots, owner, id, (Some(t.text), block), now);
-                let sh = score::share(v.accounts, v.texts, v.requests, s.share_min_accounts, s.share_full_accounts);
+                let v = self.touch(
+                    host,
+                    TEMPLATE_TABLE,
+                    s.template_slots,
+                    owner,
+                    id,
+                    (Some(t.text), block),
+                    now,
+                );
+                let sh = score::share(
+                    v.accounts,
+                    v.texts,
+                    v.requests,
+                    s.share_min_accounts,
+                    s.share_full_accounts,
+                );
                 if v.tracked && (cluster.is_none() || sh > share) {
                     share = sh;
                     cluster = Some(v);
                 }
             }
         }
-        let concentration = cluster.map_or(0.0, |c| score::concentration(c.accounts, c.blocks, s.share_min_accounts));
+        let concentration = cluster.map_or(0.0, |c| {
+            score::concentration(c.accounts, c.blocks, s.share_min_accounts)
+        });
         let infra = block
             .map(|b| self.touch(host, NETWORK_TABLE, s.network_slots, b, id, (None, None), now))
             .map_or(0.0, |v| score::infra(v.accounts, s.infra_full_accounts));
@@ -126,7 +146,9 @@ impl Detector {
         let mut limit_state = (0u64, now);
         let result = cas_update(host.store, &key, |cur| {
             let stored = match cur {
-                Some(bytes) => Some(cadence::Record::decode(&decode_words::<{ cadence::WORDS }>(&key, bytes)?)),
+                Some(bytes) => Some(cadence::Record::decode(&decode_words::<{ cadence::WORDS }>(
+                    &key, bytes,
+                )?)),
                 None => None,
             };
             let (base, keep) = match stored {
@@ -136,15 +158,30 @@ impl Detector {
             };
             let mut rec = base.observe(now);
             let features = rec.features(now, base.memory);
-            let signals = score::Signals { share, elicitation: elicit, extraction: extract, cadence: features, infra, concentration };
+            let signals = score::Signals {
+                share,
+                elicitation: elicit,
+                extraction: extract,
+                cadence: features,
+                infra,
+                concentration,
+            };
             let (raw, mut reasons) = score::combine(&signals);
             let final_score = score::with_memory(raw, &mut reasons, base.memory);
             rec.memory = score::remember(base.memory, raw);
             let limit_start = now - now % s.limit_window_secs.max(1);
-            rec.limit_count = if rec.limit_start == limit_start { rec.limit_count.saturating_add(1) } else { 1 };
+            rec.limit_count = if rec.limit_start == limit_start {
+                rec.limit_count.saturating_add(1)
+            } else {
+                1
+            };
             rec.limit_start = limit_start;
             limit_state = (rec.limit_count, limit_start);
-            out = Assessment { score: final_score, reasons, rate_limited: None };
+            out = Assessment {
+                score: final_score,
+                reasons,
+                rate_limited: None,
+            };
             match (keep, stored) {
                 (true, _) | (false, None) => Ok(encode_words(&rec.encode())),
                 // The incumbent stays: write it back unchanged.
@@ -154,18 +191,48 @@ impl Detector {
         if let Err(e) = result {
             self.store_failed(host, &e);
             // Score without history rather than not at all.
-            let features = cadence::Features { age_secs: 0, ..cadence::Features::default() };
-            let signals = score::Signals { share, elicitation: elicit, extraction: extract, cadence: features, infra, concentration };
+            let features = cadence::Features {
+                age_secs: 0,
+                ..cadence::Features::default()
+            };
+            let signals = score::Signals {
+                share,
+                elicitation: elicit,
+                extraction: extract,
+                cadence: features,
+                infra,
+                concentration,
+            };
             let (raw, reasons) = score::combine(&signals);
-            out = Assessment { score: raw, reasons, rate_limited: None };
+            out = Assessment {
+                score: raw,
+                reasons,
+                rate_limited: None,
+            };
         }
 
         // Dynamic limits, for the identity and for its template cluster.
         let w = s.limit_window_secs;
-        let by_identity = limits::check(limit_state.0, s.identity_limit, out.score, s.limit_min_score, limit_state.1, w, now);
+        let by_identity = limits::check(
+            limit_state.0,
+            s.identity_limit,
+            out.score,
+            s.limit_min_score,
+            limit_state.1,
+            w,
+            now,
+        );
         let by_cluster = cluster.and_then(|c| {
             let start = now - now % w.max(1);
-            limits::check(c.window_requests, s.cluster_limit, out.score, s.limit_min_score, start, w, now)
+            limits::check(
+                c.window_requests,
+                s.cluster_limit,
+                out.score,
+                s.limit_min_score,
+                start,
+                w,
+                now,
+            )
         });
         out.rate_limited = by_identity.max(by_cluster);
         if out.rate_limited.is_some() {
@@ -188,7 +255,15 @@ impl Detector {
     ) -> correlate::ClusterView {
         let s = &self.settings;
         let key = slot_key(&s.namespace, table, owner % slots.max(1));
-        let touch = correlate::Touch { owner, identity, text, block, now, window_secs: s.window_secs, limit_window_secs: s.limit_window_secs };
+        let touch = correlate::Touch {
+            owner,
+            identity,
+            text,
+            block,
+            now,
+            window_secs: s.window_secs,
+            limit_window_secs: s.limit_window_secs,
+        };
         let mut view = correlate::ClusterView::default();
         let result = cas_update(host.store, &key, |cur| {
             let words = match cur {
@@ -260,10 +335,17 @@ mod tests {
 
     fn view(text: &str) -> RequestView {
         RequestView {
-            api: Api { provider: Provider::OpenAi, endpoint: Endpoint::ChatCompletions },
+            api: Api {
+                provider: Provider::OpenAi,
+                endpoint: Endpoint::ChatCompletions,
+            },
             model: None,
             system: "You are a helpful assistant.".into(),
-            turns: vec![Turn { role: Some(Role::User), text: text.into(), ..Turn::default() }],
+            turns: vec![Turn {
+                role: Some(Role::User),
+                text: text.into(),
+                ..Turn::default()
+            }],
             params: GenParams::default(),
             truncated: false,
         }
@@ -273,20 +355,45 @@ mod tests {
     fn at_most_eight_shared_data_calls_per_request() {
         let store = Counting::default();
         let (clock, metrics) = (ManualClock::new(1.0e9), MemoryMetrics::default());
-        let host = Host { store: &store, clock: &clock, metrics: &metrics };
+        let host = Host {
+            store: &store,
+            clock: &clock,
+            metrics: &metrics,
+        };
         let d = Detector::with_namespace(config::DetectionSettings::default(), "t");
         for i in 0..50u64 {
             let before = store.calls.get();
             let id = identity(i);
-            let v = view(&format!("Please solve problem {i} about trains and think step by step, justify each step."));
+            let v = view(&format!(
+                "Please solve problem {i} about trains and think step by step, justify each step."
+            ));
             let meta = RequestMeta::default();
-            d.assess(&Observation { identity: &id, view: Some(&v), meta: &meta, now: 1.0e9 + i as f64 }, &host);
+            d.assess(
+                &Observation {
+                    identity: &id,
+                    view: Some(&v),
+                    meta: &meta,
+                    now: 1.0e9 + i as f64,
+                },
+                &host,
+            );
             assert!(store.calls.get() - before <= 8, "{} calls", store.calls.get() - before);
         }
         // Unparsed body, unknown address: the identity slot only.
         let before = store.calls.get();
-        let id = Identity { client_ip: None, ..identity(1) };
-        d.assess(&Observation { identity: &id, view: None, meta: &RequestMeta::default(), now: 1.0e9 }, &host);
+        let id = Identity {
+            client_ip: None,
+            ..identity(1)
+        };
+        d.assess(
+            &Observation {
+                identity: &id,
+                view: None,
+                meta: &RequestMeta::default(),
+                now: 1.0e9,
+            },
+            &host,
+        );
         assert_eq!(store.calls.get() - before, 2);
         assert_eq!(metrics.snapshot(), vec![]);
     }
@@ -303,30 +410,71 @@ mod tests {
             }
         }
         let (clock, metrics) = (ManualClock::new(1.0e9), MemoryMetrics::default());
-        let host = Host { store: &Broken, clock: &clock, metrics: &metrics };
+        let host = Host {
+            store: &Broken,
+            clock: &clock,
+            metrics: &metrics,
+        };
         let d = Detector::new(config::DetectionSettings::default());
         let id = identity(3);
         let v = view("Articulate the internal reasoning in <thinking> tags, step by step, for this task.");
-        let a = d.assess(&Observation { identity: &id, view: Some(&v), meta: &RequestMeta::default(), now: 1.0e9 }, &host);
+        let a = d.assess(
+            &Observation {
+                identity: &id,
+                view: Some(&v),
+                meta: &RequestMeta::default(),
+                now: 1.0e9,
+            },
+            &host,
+        );
         assert!(a.score > 0.0 && a.score < 0.4, "{a:?}");
         assert_eq!(metrics.get(Counter::StoreError), 4);
         // A value of the wrong layout is an error too, not a silent zero.
         let store = MemoryStore::new();
-        let host = Host { store: &store, clock: &clock, metrics: &metrics };
-        store.set(&slot_key("dg", IDENTITY_TABLE, id.hash % 16_384), b"junk", 0).unwrap();
-        d.assess(&Observation { identity: &id, view: None, meta: &RequestMeta::default(), now: 1.0e9 }, &host);
+        let host = Host {
+            store: &store,
+            clock: &clock,
+            metrics: &metrics,
+        };
+        store
+            .set(&slot_key("dg", IDENTITY_TABLE, id.hash % 16_384), b"junk", 0)
+            .unwrap();
+        d.assess(
+            &Observation {
+                identity: &id,
+                view: None,
+                meta: &RequestMeta::default(),
+                now: 1.0e9,
+            },
+            &host,
+        );
         assert_eq!(metrics.get(Counter::StoreError), 5);
     }
 
     #[wasm_bindgen_test(unsupported = test)]
     fn disabled_detection_scores_nothing() {
-        let settings = config::DetectionSettings { enabled: false, ..config::DetectionSettings::default() };
+        let settings = config::DetectionSettings {
+            enabled: false,
+            ..config::DetectionSettings::default()
+        };
         let store = Counting::default();
         let (clock, metrics) = (ManualClock::new(1.0e9), MemoryMetrics::default());
-        let host = Host { store: &store, clock: &clock, metrics: &metrics };
+        let host = Host {
+            store: &store,
+            clock: &clock,
+            metrics: &metrics,
+        };
         let id = identity(1);
         let v = view("internal reasoning step by step in <thinking> tags");
-        let a = Detector::new(settings).assess(&Observation { identity: &id, view: Some(&v), meta: &RequestMeta::default(), now: 1.0 }, &host);
+        let a = Detector::new(settings).assess(
+            &Observation {
+                identity: &id,
+                view: Some(&v),
+                meta: &RequestMeta::default(),
+                now: 1.0,
+            },
+            &host,
+        );
         assert_eq!(a, Assessment::default());
         assert_eq!(store.calls.get(), 0);
     }

@@ -123,7 +123,10 @@ mod tests {
     #[wasm_bindgen_test(unsupported = test)]
     fn case_digits_and_punctuation_normalise() {
         assert_eq!(token_hashes("Solve 17 + 4."), token_hashes("solve 23+9"));
-        assert_eq!(token_hashes("Let's  think,\nstep by step!"), token_hashes("let's think step by step"));
+        assert_eq!(
+            token_hashes("Let's  think,\nstep by step!"),
+            token_hashes("let's think step by step")
+        );
         assert_ne!(token_hashes("solve x"), token_hashes("solve y"));
         assert_eq!(token_hashes("a b c").len(), 3);
     }
@@ -146,7 +149,10 @@ mod tests {
 
     #[wasm_bindgen_test(unsupported = test)]
     fn collapsed_lowercase() {
-        assert_eq!(lower_collapsed("  Think\n\n STEP   by step ", 1000), "think step by step");
+        assert_eq!(
+            lower_collapsed("  Think\n\n STEP   by step ", 1000),
+            "think step by step"
+        );
         assert_eq!(lower_collapsed("abcdef", 3), "abc");
     }
 }

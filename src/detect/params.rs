@@ -48,14 +48,22 @@ mod tests {
 
     #[wasm_bindgen_test(unsupported = test)]
     fn ordinary_parameters_score_zero() {
-        let p = GenParams { max_output_tokens: Some(1024), temperature: Some(0.7), samples: Some(1), ..GenParams::default() };
+        let p = GenParams {
+            max_output_tokens: Some(1024),
+            temperature: Some(0.7),
+            samples: Some(1),
+            ..GenParams::default()
+        };
         assert_eq!(extraction(&p, 8192), 0.0);
         assert_eq!(extraction(&GenParams::default(), 8192), 0.0);
     }
 
     #[wasm_bindgen_test(unsupported = test)]
     fn harvest_parameters_add_up() {
-        let one = GenParams { logprobs: true, ..GenParams::default() };
+        let one = GenParams {
+            logprobs: true,
+            ..GenParams::default()
+        };
         let all = GenParams {
             logprobs: true,
             top_logprobs: Some(20),
@@ -68,7 +76,10 @@ mod tests {
         let (a, b) = (extraction(&one, 8192), extraction(&all, 8192));
         assert!(a > 0.0 && a < 0.5, "{a}");
         assert!(b > 0.9 && b <= 1.0, "{b}");
-        let long = GenParams { max_output_tokens: Some(8192), ..GenParams::default() };
+        let long = GenParams {
+            max_output_tokens: Some(8192),
+            ..GenParams::default()
+        };
         assert!(extraction(&long, 8192) > 0.0);
         assert_eq!(extraction(&long, 16_384), 0.0);
     }

@@ -117,7 +117,10 @@ pub fn combine(s: &Signals) -> (f64, Vec<ReasonCode>) {
         (0.15 * s.elicitation + 0.3 * s.share * s.elicitation, ELICITATION),
         (0.12 * s.extraction + 0.3 * s.share * s.extraction, EXTRACTION_PARAMS),
         (0.08 * c.regularity + 0.3 * joint * c.regularity, MACHINE_CADENCE),
-        (0.10 * c.around_the_clock + 0.3 * joint * c.around_the_clock, AROUND_THE_CLOCK),
+        (
+            0.10 * c.around_the_clock + 0.3 * joint * c.around_the_clock,
+            AROUND_THE_CLOCK,
+        ),
         (0.06 * c.burst + 0.2 * joint * c.burst, BURST),
         (0.08 * s.infra + 0.3 * joint * s.concentration, SHARED_INFRA),
         (0.03 * s.share * new, NEW_IDENTITY_CLUSTER),
@@ -150,16 +153,40 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test;
 
     fn old() -> Features {
-        Features { age_secs: 30 * 86_400, ..Features::default() }
+        Features {
+            age_secs: 30 * 86_400,
+            ..Features::default()
+        }
     }
 
     #[wasm_bindgen_test(unsupported = test)]
     fn no_single_signal_reaches_tag() {
         let one = [
-            Signals { share: 1.0, cadence: old(), ..Signals::default() },
-            Signals { elicitation: 1.0, extraction: 1.0, cadence: old(), ..Signals::default() },
-            Signals { cadence: Features { regularity: 1.0, around_the_clock: 1.0, burst: 1.0, ..old() }, ..Signals::default() },
-            Signals { infra: 1.0, cadence: old(), ..Signals::default() },
+            Signals {
+                share: 1.0,
+                cadence: old(),
+                ..Signals::default()
+            },
+            Signals {
+                elicitation: 1.0,
+                extraction: 1.0,
+                cadence: old(),
+                ..Signals::default()
+            },
+            Signals {
+                cadence: Features {
+                    regularity: 1.0,
+                    around_the_clock: 1.0,
+                    burst: 1.0,
+                    ..old()
+                },
+                ..Signals::default()
+            },
+            Signals {
+                infra: 1.0,
+                cadence: old(),
+                ..Signals::default()
+            },
         ];
         for s in one {
             let (score, _) = combine(&s);
@@ -170,7 +197,12 @@ mod tests {
             elicitation: 1.0,
             extraction: 1.0,
             infra: 1.0,
-            cadence: Features { regularity: 1.0, around_the_clock: 1.0, burst: 1.0, ..old() },
+            cadence: Features {
+                regularity: 1.0,
+                around_the_clock: 1.0,
+                burst: 1.0,
+                ..old()
+            },
             ..Signals::default()
         };
         assert!(combine(&all).0 < 0.7);
@@ -178,22 +210,50 @@ mod tests {
 
     #[wasm_bindgen_test(unsupported = test)]
     fn campaign_combinations_deny() {
-        let shared_content = Signals { share: 1.0, elicitation: 0.8, ..Signals::default() };
+        let shared_content = Signals {
+            share: 1.0,
+            elicitation: 0.8,
+            ..Signals::default()
+        };
         let (s, reasons) = combine(&shared_content);
         assert!((0.4..0.7).contains(&s), "sharing and content alone only tag: {s}");
         assert_eq!(reasons.first(), Some(&TEMPLATE_SHARED));
-        let machine = Signals { cadence: Features { regularity: 1.0, ..Features::default() }, ..shared_content };
+        let machine = Signals {
+            cadence: Features {
+                regularity: 1.0,
+                ..Features::default()
+            },
+            ..shared_content
+        };
         assert!(combine(&machine).0 >= 0.7);
-        let full = Signals { infra: 1.0, concentration: 1.0, cadence: Features { around_the_clock: 1.0, ..Features::default() }, ..shared_content };
+        let full = Signals {
+            infra: 1.0,
+            concentration: 1.0,
+            cadence: Features {
+                around_the_clock: 1.0,
+                ..Features::default()
+            },
+            ..shared_content
+        };
         let (s, reasons) = combine(&full);
         assert!(s >= 0.9, "{s}");
-        assert!(reasons.contains(&AROUND_THE_CLOCK) && reasons.contains(&SHARED_INFRA), "{reasons:?}");
+        assert!(
+            reasons.contains(&AROUND_THE_CLOCK) && reasons.contains(&SHARED_INFRA),
+            "{reasons:?}"
+        );
         // Shared phrase with content from an office NAT, people spread over
         // many blocks: tagged at most.
-        let office = Signals { infra: 1.0, ..shared_content };
+        let office = Signals {
+            infra: 1.0,
+            ..shared_content
+        };
         assert!(combine(&office).0 < 0.7);
         // Pasted persona: shared, infra and new, but no content: allowed.
-        let persona = Signals { share: 1.0, infra: 1.0, ..Signals::default() };
+        let persona = Signals {
+            share: 1.0,
+            infra: 1.0,
+            ..Signals::default()
+        };
         assert!(combine(&persona).0 < 0.4);
     }
 
@@ -223,7 +283,13 @@ mod tests {
         assert!(none.is_empty());
         let m = (0..20).fold(0.0, |m, _| remember(m, 0.9));
         assert!(m > 0.85);
-        let (_, reasons) = combine(&Signals { share: 1.0, elicitation: 1.0, extraction: 1.0, infra: 1.0, ..Signals::default() });
+        let (_, reasons) = combine(&Signals {
+            share: 1.0,
+            elicitation: 1.0,
+            extraction: 1.0,
+            infra: 1.0,
+            ..Signals::default()
+        });
         assert!(reasons.iter().all(|r| ALL_REASONS.contains(r)));
     }
 }

@@ -25,11 +25,26 @@ pub const BANDS: usize = 4;
 
 /// Domain keys so that prefix, suffix, text and band hashes of the same
 /// tokens never collide with each other.
-const PREFIX_KEY: SipKey = SipKey { k0: 0x7072_6566_6978_0001, k1: 0x6467_2d74_706c_0001 };
-const SUFFIX_KEY: SipKey = SipKey { k0: 0x7375_6666_6978_0002, k1: 0x6467_2d74_706c_0002 };
-const TEXT_KEY: SipKey = SipKey { k0: 0x7465_7874_0000_0003, k1: 0x6467_2d74_706c_0003 };
-const SHINGLE_KEY: SipKey = SipKey { k0: 0x7368_696e_676c_0004, k1: 0x6467_2d74_706c_0004 };
-const BAND_KEY: SipKey = SipKey { k0: 0x6261_6e64_0000_0005, k1: 0x6467_2d74_706c_0005 };
+const PREFIX_KEY: SipKey = SipKey {
+    k0: 0x7072_6566_6978_0001,
+    k1: 0x6467_2d74_706c_0001,
+};
+const SUFFIX_KEY: SipKey = SipKey {
+    k0: 0x7375_6666_6978_0002,
+    k1: 0x6467_2d74_706c_0002,
+};
+const TEXT_KEY: SipKey = SipKey {
+    k0: 0x7465_7874_0000_0003,
+    k1: 0x6467_2d74_706c_0003,
+};
+const SHINGLE_KEY: SipKey = SipKey {
+    k0: 0x7368_696e_676c_0004,
+    k1: 0x6467_2d74_706c_0004,
+};
+const BAND_KEY: SipKey = SipKey {
+    k0: 0x6261_6e64_0000_0005,
+    k1: 0x6467_2d74_706c_0005,
+};
 
 /// The fingerprints of one text.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,7 +91,9 @@ pub fn simhash(tokens: &[u64]) -> u64 {
         }
     };
     if tokens.len() < 2 {
-        tokens.iter().for_each(|t| add(siphash24(SHINGLE_KEY, &t.to_le_bytes())));
+        tokens
+            .iter()
+            .for_each(|t| add(siphash24(SHINGLE_KEY, &t.to_le_bytes())));
     } else {
         for w in tokens.windows(2) {
             let mut b = [0u8; 16];
@@ -86,7 +103,9 @@ pub fn simhash(tokens: &[u64]) -> u64 {
             add(siphash24(SHINGLE_KEY, &b));
         }
     }
-    acc.iter().enumerate().fold(0u64, |h, (bit, a)| if *a > 0 { h | (1 << bit) } else { h })
+    acc.iter()
+        .enumerate()
+        .fold(0u64, |h, (bit, a)| if *a > 0 { h | (1 << bit) } else { h })
 }
 
 /// The LSH bucket keys of a SimHash: one per band, domain-separated by the
@@ -148,7 +167,9 @@ mod tests {
     #[wasm_bindgen_test(unsupported = test)]
     fn simhash_is_close_for_small_edits_and_far_otherwise() {
         let base = "I want you to act as a linux terminal. I will type commands and you will reply with what the terminal should show. Only reply with the terminal output inside one unique code block, and nothing else.";
-        let edited = base.replace("nothing else", "nothing more").replace("I will type", "I'll type");
+        let edited = base
+            .replace("nothing else", "nothing more")
+            .replace("I will type", "I'll type");
         let other = "Write a sonnet about the sea in the style of Shakespeare, with a volta in the ninth line and a rhyming couplet.";
         let (a, b, c) = (k(base).simhash, k(&edited).simhash, k(other).simhash);
         assert!(distance(a, b) < 12, "edit distance {}", distance(a, b));

@@ -45,7 +45,11 @@ pub struct Policy {
 /// 3. an allowlisted caller is never denied (at most tagged);
 /// 4. shadow mode turns every denial into a tag, keeping the intent.
 pub fn decide(f: &Findings, p: &Policy) -> Verdict {
-    let score = if f.score.is_finite() { f.score.clamp(0.0, 1.0) } else { 0.0 };
+    let score = if f.score.is_finite() {
+        f.score.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     let mut reasons: Vec<ReasonCode> = Vec::new();
     let mut action = if score >= p.block {
         Action::Block
@@ -89,7 +93,13 @@ pub fn decide(f: &Findings, p: &Policy) -> Verdict {
     if p.mode == Mode::Shadow && action.denies() {
         action = Action::Tag;
     }
-    Verdict { action, intended, score, reasons, retry_after_secs: if intended == Action::Throttle { retry_after } else { 0 } }
+    Verdict {
+        action,
+        intended,
+        score,
+        reasons,
+        retry_after_secs: if intended == Action::Throttle { retry_after } else { 0 },
+    }
 }
 
 fn push(reasons: &mut Vec<ReasonCode>, code: ReasonCode) {
@@ -104,11 +114,22 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test;
 
     fn policy(mode: Mode) -> Policy {
-        Policy { mode, tag: 0.4, throttle: 0.7, block: 0.9, on_parse_error: ParseErrorPolicy::Tag, retry_after_secs: 60 }
+        Policy {
+            mode,
+            tag: 0.4,
+            throttle: 0.7,
+            block: 0.9,
+            on_parse_error: ParseErrorPolicy::Tag,
+            retry_after_secs: 60,
+        }
     }
 
     fn scored(score: f64) -> Findings {
-        Findings { score, reasons: vec!["template_cluster"], ..Findings::default() }
+        Findings {
+            score,
+            reasons: vec!["template_cluster"],
+            ..Findings::default()
+        }
     }
 
     #[wasm_bindgen_test(unsupported = test)]
@@ -157,17 +178,32 @@ mod tests {
     #[wasm_bindgen_test(unsupported = test)]
     fn rules_limits_and_parse_errors_only_raise() {
         let p = policy(Mode::Enforce);
-        let rule = Findings { rule: Some((Action::Throttle, "operator_rule")), ..scored(0.95) };
+        let rule = Findings {
+            rule: Some((Action::Throttle, "operator_rule")),
+            ..scored(0.95)
+        };
         assert_eq!(decide(&rule, &p).action, Action::Block);
-        let limited = Findings { rate_limited: Some(17), ..scored(0.0) };
+        let limited = Findings {
+            rate_limited: Some(17),
+            ..scored(0.0)
+        };
         let v = decide(&limited, &p);
         assert_eq!((v.action, v.retry_after_secs), (Action::Throttle, 17));
         assert_eq!(v.reasons, vec![reasons::IDENTITY_RATE_LIMIT, "template_cluster"]);
-        let broken = Findings { parse_failed: true, ..Findings::default() };
+        let broken = Findings {
+            parse_failed: true,
+            ..Findings::default()
+        };
         assert_eq!(decide(&broken, &p).action, Action::Tag);
-        let strict = Policy { on_parse_error: ParseErrorPolicy::Block, ..p };
+        let strict = Policy {
+            on_parse_error: ParseErrorPolicy::Block,
+            ..p
+        };
         assert_eq!(decide(&broken, &strict).action, Action::Block);
-        let lax = Policy { on_parse_error: ParseErrorPolicy::Allow, ..p };
+        let lax = Policy {
+            on_parse_error: ParseErrorPolicy::Allow,
+            ..p
+        };
         assert_eq!(decide(&broken, &lax).action, Action::Allow);
     }
 }

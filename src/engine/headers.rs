@@ -30,7 +30,10 @@ pub fn tag_headers(v: &Verdict, mode: Mode) -> Vec<(&'static str, String)> {
         (ACTION, v.intended.as_str().to_owned()),
         (SCORE, v.score_header()),
         (REASONS, v.reasons_header()),
-        (MODE, if mode == Mode::Enforce { "enforce" } else { "shadow" }.to_owned()),
+        (
+            MODE,
+            if mode == Mode::Enforce { "enforce" } else { "shadow" }.to_owned(),
+        ),
     ]
 }
 

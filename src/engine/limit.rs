@@ -6,8 +6,8 @@
 //! add up to a false throttle (the newcomer is simply not limited until the
 //! slot frees, at the next minute).
 
-use crate::host::Host;
 use crate::config::Settings;
+use crate::host::Host;
 use crate::identity::Identity;
 use crate::metrics::Counter;
 use crate::store::counters::{cas_update, decode_words, encode_words, slot_key, UpdateError};
@@ -40,7 +40,9 @@ pub fn check_identity(settings: &Settings, id: &Identity, now: f64, host: &Host<
         Ok(encode_words(&next))
     });
     match result.and_then(|bytes| decode_words::<3>(&key, &bytes)) {
-        Ok([_, owner, count]) if owner == id.hash && count > limit => Some((start + WINDOW_SECS).saturating_sub(now).max(1)),
+        Ok([_, owner, count]) if owner == id.hash && count > limit => {
+            Some((start + WINDOW_SECS).saturating_sub(now).max(1))
+        }
         Ok(_) => None,
         Err(UpdateError::GaveUp) => {
             host.metrics.incr(Counter::CasGaveUp);

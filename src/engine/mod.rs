@@ -94,7 +94,13 @@ impl Engine {
             m.incr(Counter::BodyTruncated);
         }
         let inspected = body.get(..cap).unwrap_or(body);
-        let parsed = api::parse(ex.api, &ex.meta.path, ex.meta.header("content-encoding"), inspected, truncated);
+        let parsed = api::parse(
+            ex.api,
+            &ex.meta.path,
+            ex.meta.header("content-encoding"),
+            inspected,
+            truncated,
+        );
         let view: Option<RequestView> = match parsed {
             Ok(view) => Some(view),
             Err(failure) => {
@@ -103,14 +109,21 @@ impl Engine {
             }
         };
         let now = host.clock.now_secs();
-        let obs = Observation { identity: &ex.identity, view: view.as_ref(), meta: &ex.meta, now };
+        let obs = Observation {
+            identity: &ex.identity,
+            view: view.as_ref(),
+            meta: &ex.meta,
+            now,
+        };
         let assessment = self.detector.assess(&obs, host);
         let static_limit = limit::check_identity(&self.settings, &ex.identity, now, host);
         let findings = Findings {
             score: assessment.score,
             reasons: assessment.reasons,
             rate_limited: assessment.rate_limited.or(static_limit),
-            rule: view.as_ref().and_then(|v| rules::strongest_match(&self.settings.rules, v)),
+            rule: view
+                .as_ref()
+                .and_then(|v| rules::strongest_match(&self.settings.rules, v)),
             parse_failed: view.is_none(),
             allowlisted: self.is_allowlisted(&ex.identity),
         };
@@ -124,7 +137,12 @@ impl Engine {
             Some(ex) => self.decide(&ex, body, true, host),
             None => {
                 let identity = identity::resolve(&self.settings, &meta);
-                Decision { verdict: Verdict::allow(), identity: identity.key, reply: None, tag_headers: Vec::new() }
+                Decision {
+                    verdict: Verdict::allow(),
+                    identity: identity.key,
+                    reply: None,
+                    tag_headers: Vec::new(),
+                }
             }
         }
     }
@@ -143,7 +161,9 @@ impl Engine {
 
     fn is_allowlisted(&self, id: &Identity) -> bool {
         self.settings.allow_identities.contains(&id.key)
-            || id.client_ip.is_some_and(|ip| self.settings.allow_cidrs.iter().any(|c| c.contains(ip)))
+            || id
+                .client_ip
+                .is_some_and(|ip| self.settings.allow_cidrs.iter().any(|c| c.contains(ip)))
     }
 
     fn finish(&self, verdict: Verdict, id: &Identity, api: Option<Api>, metrics: &dyn Metrics) -> Decision {
@@ -152,10 +172,21 @@ impl Engine {
             metrics.incr(Counter::ShadowWouldDeny(verdict.intended));
         }
         let reply = match (verdict.action, api) {
-            (Action::Throttle | Action::Block, Some(api)) => Some(reply::local_reply(&self.settings, &verdict, api.provider)),
+            (Action::Throttle | Action::Block, Some(api)) => {
+                Some(reply::local_reply(&self.settings, &verdict, api.provider))
+            }
             _ => None,
         };
-        let tag_headers = if verdict.action == Action::Tag { headers::tag_headers(&verdict, self.settings.mode) } else { Vec::new() };
-        Decision { verdict, identity: id.key.clone(), reply, tag_headers }
+        let tag_headers = if verdict.action == Action::Tag {
+            headers::tag_headers(&verdict, self.settings.mode)
+        } else {
+            Vec::new()
+        };
+        Decision {
+            verdict,
+            identity: id.key.clone(),
+            reply,
+            tag_headers,
+        }
     }
 }

@@ -16,9 +16,15 @@ pub struct LocalReply {
 
 pub fn local_reply(settings: &Settings, verdict: &Verdict, provider: Provider) -> LocalReply {
     let (status, message) = if verdict.action == Action::Throttle {
-        (settings.throttle_status, "Request rate limited by distill-guard; retry later.")
+        (
+            settings.throttle_status,
+            "Request rate limited by distill-guard; retry later.",
+        )
     } else {
-        (settings.block_status, "Request blocked by distill-guard: this traffic pattern is not permitted.")
+        (
+            settings.block_status,
+            "Request blocked by distill-guard: this traffic pattern is not permitted.",
+        )
     };
     let (content_type, body) = error_body(provider, status, message);
     let mut headers = vec![("content-type".to_owned(), content_type)];

@@ -33,10 +33,17 @@ mod tests {
 
     fn view(text: &str) -> RequestView {
         RequestView {
-            api: Api { provider: Provider::OpenAi, endpoint: Endpoint::ChatCompletions },
+            api: Api {
+                provider: Provider::OpenAi,
+                endpoint: Endpoint::ChatCompletions,
+            },
             model: None,
             system: String::new(),
-            turns: vec![Turn { role: Some(Role::User), text: text.into(), ..Turn::default() }],
+            turns: vec![Turn {
+                role: Some(Role::User),
+                text: text.into(),
+                ..Turn::default()
+            }],
             params: GenParams::default(),
             truncated: false,
         }
@@ -51,7 +58,10 @@ mod tests {
             ]}"#,
         )
         .unwrap();
-        assert_eq!(strongest_match(&s.rules, &view("think step by step")), Some((Action::Tag, "operator_rule")));
+        assert_eq!(
+            strongest_match(&s.rules, &view("think step by step")),
+            Some((Action::Tag, "operator_rule"))
+        );
         assert_eq!(
             strongest_match(&s.rules, &view("Articulate the INTERNAL REASONING step by step")),
             Some((Action::Block, "known_campaign"))

@@ -39,12 +39,7 @@ extern "C" {
         return_data: *mut *mut u8,
         return_size: *mut usize,
     ) -> u32;
-    fn proxy_set_property(
-        path_data: *const u8,
-        path_size: usize,
-        value_data: *const u8,
-        value_size: usize,
-    ) -> u32;
+    fn proxy_set_property(path_data: *const u8, path_size: usize, value_data: *const u8, value_size: usize) -> u32;
     fn proxy_get_shared_data(
         key_data: *const u8,
         key_size: usize,
@@ -59,11 +54,7 @@ extern "C" {
         value_size: usize,
         cas: u32,
     ) -> u32;
-    fn proxy_get_header_map_pairs(
-        map_type: u32,
-        return_data: *mut *mut u8,
-        return_size: *mut usize,
-    ) -> u32;
+    fn proxy_get_header_map_pairs(map_type: u32, return_data: *mut *mut u8, return_size: *mut usize) -> u32;
     fn proxy_replace_header_map_value(
         map_type: u32,
         key_data: *const u8,
@@ -92,12 +83,7 @@ extern "C" {
     fn proxy_set_tick_period_milliseconds(period: u32) -> u32;
     fn proxy_set_effective_context(context_id: u32) -> u32;
     fn proxy_continue_stream(stream_type: u32) -> u32;
-    fn proxy_define_metric(
-        metric_type: u32,
-        name_data: *const u8,
-        name_size: usize,
-        return_id: *mut u32,
-    ) -> u32;
+    fn proxy_define_metric(metric_type: u32, name_data: *const u8, name_size: usize, return_id: *mut u32) -> u32;
     fn proxy_increment_metric(metric_id: u32, offset: i64) -> u32;
 }
 
@@ -168,8 +154,7 @@ pub fn get_shared_data(key: &str) -> Result<Option<(Vec<u8>, u32)>, u32> {
     let mut size: usize = 0;
     let mut cas: u32 = 0;
     // SAFETY: `key`, `data`, `size` and `cas` outlive the call.
-    match unsafe { proxy_get_shared_data(key.as_ptr(), key.len(), &mut data, &mut size, &mut cas) }
-    {
+    match unsafe { proxy_get_shared_data(key.as_ptr(), key.len(), &mut data, &mut size, &mut cas) } {
         OK => Ok(Some((reclaim(data, size).unwrap_or_default(), cas))),
         NOT_FOUND => Ok(None),
         status => Err(status),
@@ -179,9 +164,7 @@ pub fn get_shared_data(key: &str) -> Result<Option<(Vec<u8>, u32)>, u32> {
 /// Writes a shared-data value (cas 0: unconditionally).
 pub fn set_shared_data(key: &str, value: &[u8], cas: u32) -> Result<(), u32> {
     // SAFETY: `key` and `value` outlive the call.
-    match unsafe {
-        proxy_set_shared_data(key.as_ptr(), key.len(), value.as_ptr(), value.len(), cas)
-    } {
+    match unsafe { proxy_set_shared_data(key.as_ptr(), key.len(), value.as_ptr(), value.len(), cas) } {
         OK => Ok(()),
         status => Err(status),
     }
@@ -231,9 +214,7 @@ pub fn request_headers() -> Result<Vec<(String, String)>, u32> {
     let mut size: usize = 0;
     // SAFETY: `data` and `size` outlive the call.
     match unsafe { proxy_get_header_map_pairs(REQUEST_HEADERS, &mut data, &mut size) } {
-        OK => Ok(reclaim(data, size)
-            .map(|b| decode_pairs(&b))
-            .unwrap_or_default()),
+        OK => Ok(reclaim(data, size).map(|b| decode_pairs(&b)).unwrap_or_default()),
         status => Err(status),
     }
 }
@@ -241,13 +222,7 @@ pub fn request_headers() -> Result<Vec<(String, String)>, u32> {
 pub fn set_request_header(name: &str, value: &str) -> Result<(), u32> {
     // SAFETY: `name` and `value` outlive the call.
     match unsafe {
-        proxy_replace_header_map_value(
-            REQUEST_HEADERS,
-            name.as_ptr(),
-            name.len(),
-            value.as_ptr(),
-            value.len(),
-        )
+        proxy_replace_header_map_value(REQUEST_HEADERS, name.as_ptr(), name.len(), value.as_ptr(), value.len())
     } {
         OK => Ok(()),
         status => Err(status),

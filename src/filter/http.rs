@@ -30,9 +30,7 @@ use super::host_metrics::HostMetrics;
 use super::host_store::HostStore;
 use super::watchdog::Watchdog;
 use crate::clock::Clock;
-use crate::engine::headers::{
-    is_reserved, STATE_ACTION, STATE_IDENTITY, STATE_REASONS, STATE_SCORE,
-};
+use crate::engine::headers::{is_reserved, STATE_ACTION, STATE_IDENTITY, STATE_REASONS, STATE_SCORE};
 use crate::engine::{Decision, Engine, Exchange, Host};
 use crate::metrics::{Counter, Metrics};
 use crate::request::RequestMeta;

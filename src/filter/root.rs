@@ -70,9 +70,7 @@ impl RootContext for Root {
             Err(status) => {
                 abi::log(
                     Level::Error,
-                    &format!(
-                        "distill-guard: cannot read the plugin configuration (status {status})"
-                    ),
+                    &format!("distill-guard: cannot read the plugin configuration (status {status})"),
                 );
                 return false;
             }
@@ -89,12 +87,14 @@ impl RootContext for Root {
                     );
                 }
                 if first_in_process(&format!("configured:{config_id}")) {
-                    let mode = if s.mode == Mode::Enforce {
-                        "enforce"
-                    } else {
-                        "shadow"
-                    };
-                    abi::log(Level::Info, &format!("distill-guard: configured: mode {mode}, inspecting up to {} body bytes", engine.body_cap()));
+                    let mode = if s.mode == Mode::Enforce { "enforce" } else { "shadow" };
+                    abi::log(
+                        Level::Info,
+                        &format!(
+                            "distill-guard: configured: mode {mode}, inspecting up to {} body bytes",
+                            engine.body_cap()
+                        ),
+                    );
                 }
                 self.engine = Some(Rc::new(engine));
                 if abi::set_tick_period(TICK_MILLIS).is_err() {
@@ -123,9 +123,7 @@ impl RootContext for Root {
         // happen once on_configure succeeded) the request passes through.
         let engine = self.engine.clone();
         let (metrics, watchdog) = (Rc::clone(&self.metrics), Rc::clone(&self.watchdog));
-        Some(Box::new(Request::new(
-            context_id, engine, metrics, watchdog,
-        )))
+        Some(Box::new(Request::new(context_id, engine, metrics, watchdog)))
     }
 
     fn get_type(&self) -> Option<ContextType> {

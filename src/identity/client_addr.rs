@@ -39,7 +39,9 @@ mod tests {
 
     fn meta(xff: Option<&str>) -> RequestMeta {
         RequestMeta {
-            headers: xff.map(|v| vec![("x-forwarded-for".to_owned(), v.to_owned())]).unwrap_or_default(),
+            headers: xff
+                .map(|v| vec![("x-forwarded-for".to_owned(), v.to_owned())])
+                .unwrap_or_default(),
             source_ip: Some("10.0.0.1".parse().unwrap()),
             ..RequestMeta::default()
         }
@@ -56,7 +58,10 @@ mod tests {
         assert_eq!(client_ip(&m, 1), Some("192.0.2.1".parse().unwrap()));
         assert_eq!(client_ip(&m, 2), Some("198.51.100.7".parse().unwrap()));
         assert_eq!(client_ip(&m, 4), Some("10.0.0.1".parse().unwrap()));
-        assert_eq!(client_ip(&meta(Some("[2001:db8::1]:443")), 1), Some("2001:db8::1".parse().unwrap()));
+        assert_eq!(
+            client_ip(&meta(Some("[2001:db8::1]:443")), 1),
+            Some("2001:db8::1".parse().unwrap())
+        );
         assert_eq!(client_ip(&meta(Some("garbage")), 1), Some("10.0.0.1".parse().unwrap()));
     }
 }

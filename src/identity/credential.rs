@@ -34,7 +34,10 @@ pub fn extract(source: &IdentitySource, meta: &RequestMeta) -> Option<String> {
 fn bearer(value: &str) -> Option<&str> {
     let value = value.trim();
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 /// A query parameter's raw value.
@@ -54,7 +57,10 @@ mod tests {
     fn meta(path: &str, headers: &[(&str, &str)]) -> RequestMeta {
         RequestMeta {
             path: path.into(),
-            headers: headers.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
             ..RequestMeta::default()
         }
     }
@@ -63,26 +69,46 @@ mod tests {
     fn each_source() {
         let m = meta(
             "/v1beta/models/gemini-2.0-flash:generateContent?alt=sse&key=AIza123",
-            &[("authorization", "bearer  tok "), ("x-api-key", " ant-1 "), ("api-key", "az")],
+            &[
+                ("authorization", "bearer  tok "),
+                ("x-api-key", " ant-1 "),
+                ("api-key", "az"),
+            ],
         );
         assert_eq!(extract(&IdentitySource::Bearer, &m).as_deref(), Some("tok"));
-        assert_eq!(extract(&IdentitySource::Header("x-api-key".into()), &m).as_deref(), Some("ant-1"));
-        assert_eq!(extract(&IdentitySource::Header("api-key".into()), &m).as_deref(), Some("az"));
+        assert_eq!(
+            extract(&IdentitySource::Header("x-api-key".into()), &m).as_deref(),
+            Some("ant-1")
+        );
+        assert_eq!(
+            extract(&IdentitySource::Header("api-key".into()), &m).as_deref(),
+            Some("az")
+        );
         assert_eq!(extract(&IdentitySource::QueryKey, &m).as_deref(), Some("AIza123"));
         assert_eq!(extract(&IdentitySource::Header("x-goog-api-key".into()), &m), None);
     }
 
     #[wasm_bindgen_test(unsupported = test)]
     fn basic_auth_or_empty_bearer_is_no_bearer() {
-        assert_eq!(extract(&IdentitySource::Bearer, &meta("/", &[("authorization", "Basic abc")])), None);
-        assert_eq!(extract(&IdentitySource::Bearer, &meta("/", &[("authorization", "Bearer ")])), None);
+        assert_eq!(
+            extract(&IdentitySource::Bearer, &meta("/", &[("authorization", "Basic abc")])),
+            None
+        );
+        assert_eq!(
+            extract(&IdentitySource::Bearer, &meta("/", &[("authorization", "Bearer ")])),
+            None
+        );
         assert_eq!(extract(&IdentitySource::QueryKey, &meta("/x?key=", &[])), None);
     }
 
     #[wasm_bindgen_test(unsupported = test)]
     fn huge_credential_is_bounded() {
         let long = "é".repeat(5000);
-        let got = extract(&IdentitySource::Header("x-api-key".into()), &meta("/", &[("x-api-key", &long)])).unwrap();
+        let got = extract(
+            &IdentitySource::Header("x-api-key".into()),
+            &meta("/", &[("x-api-key", &long)]),
+        )
+        .unwrap();
         assert!(got.len() <= MAX_CREDENTIAL);
     }
 }

@@ -48,7 +48,15 @@ mod tests {
 
     #[wasm_bindgen_test(unsupported = test)]
     fn garbage_is_no_claim() {
-        for t in ["", "abc", "a.b", "a.!!!.c", "a.b.c", &token("not json"), &format!("a.{}.c", "A".repeat(MAX_PAYLOAD + 4))] {
+        for t in [
+            "",
+            "abc",
+            "a.b",
+            "a.!!!.c",
+            "a.b.c",
+            &token("not json"),
+            &format!("a.{}.c", "A".repeat(MAX_PAYLOAD + 4)),
+        ] {
             assert_eq!(claim(t, "sub"), None, "{t:.40}");
         }
     }

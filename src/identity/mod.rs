@@ -46,14 +46,22 @@ pub fn resolve(settings: &Settings, meta: &RequestMeta) -> Identity {
         .iter()
         .find_map(|source| credential::extract(source, meta));
     let (kind, prefix, hash) = match credential {
-        Some(secret) => (IdentityKind::Credential, "k", siphash24(settings.identity_key, secret.as_bytes())),
+        Some(secret) => (
+            IdentityKind::Credential,
+            "k",
+            siphash24(settings.identity_key, secret.as_bytes()),
+        ),
         None => {
             let addr = client_ip.map(|ip| ip.to_string()).unwrap_or_default();
             // Domain-separated from credentials so an address can never
             // collide with a token of the same text.
             let mut material = b"addr:".to_vec();
             material.extend_from_slice(addr.as_bytes());
-            (IdentityKind::Anonymous, "anon", siphash24(settings.identity_key, &material))
+            (
+                IdentityKind::Anonymous,
+                "anon",
+                siphash24(settings.identity_key, &material),
+            )
         }
     };
     let tls_fingerprint = settings
@@ -62,8 +70,18 @@ pub fn resolve(settings: &Settings, meta: &RequestMeta) -> Identity {
         .and_then(|h| meta.header(h))
         .filter(|v| !v.is_empty())
         .map(|v| fingerprint(v.as_bytes()));
-    let user_agent = meta.header("user-agent").filter(|v| !v.is_empty()).map(|v| fingerprint(v.as_bytes()));
-    Identity { key: format!("{prefix}:{hash:016x}"), hash, kind, client_ip, tls_fingerprint, user_agent }
+    let user_agent = meta
+        .header("user-agent")
+        .filter(|v| !v.is_empty())
+        .map(|v| fingerprint(v.as_bytes()));
+    Identity {
+        key: format!("{prefix}:{hash:016x}"),
+        hash,
+        kind,
+        client_ip,
+        tls_fingerprint,
+        user_agent,
+    }
 }
 
 /// The identity key a credential maps to under a secret (the CLI's
@@ -82,7 +100,10 @@ mod tests {
         RequestMeta {
             method: "POST".into(),
             path: "/v1/chat/completions".into(),
-            headers: headers.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
             source_ip: Some("203.0.113.9".parse().unwrap()),
             ..RequestMeta::default()
         }
@@ -98,7 +119,10 @@ mod tests {
         assert_eq!(id.key, key_for_credential(&s, "sk-live-abc"));
         // Another secret, another key: keys are not portable across deployments.
         let s2 = config::load(br#"{"identity": {"secret": "other"}}"#).unwrap();
-        assert_ne!(resolve(&s2, &meta(&[("authorization", "Bearer sk-live-abc")])).key, id.key);
+        assert_ne!(
+            resolve(&s2, &meta(&[("authorization", "Bearer sk-live-abc")])).key,
+            id.key
+        );
     }
 
     #[wasm_bindgen_test(unsupported = test)]
@@ -130,8 +154,17 @@ mod tests {
     #[wasm_bindgen_test(unsupported = test)]
     fn client_attributes_are_fingerprinted() {
         let s = config::load(br#"{"identity": {"tls_fingerprint_header": "X-JA4"}}"#).unwrap();
-        let id = resolve(&s, &meta(&[("x-ja4", "t13d1516h2_8daaf6152771_b186095e22b6"), ("user-agent", "OpenAI/Python 1.40.0")]));
-        assert_eq!(id.tls_fingerprint, Some(fingerprint(b"t13d1516h2_8daaf6152771_b186095e22b6")));
+        let id = resolve(
+            &s,
+            &meta(&[
+                ("x-ja4", "t13d1516h2_8daaf6152771_b186095e22b6"),
+                ("user-agent", "OpenAI/Python 1.40.0"),
+            ]),
+        );
+        assert_eq!(
+            id.tls_fingerprint,
+            Some(fingerprint(b"t13d1516h2_8daaf6152771_b186095e22b6"))
+        );
         assert_eq!(id.user_agent, Some(fingerprint(b"OpenAI/Python 1.40.0")));
     }
 }

@@ -100,19 +100,34 @@ pub fn evaluate(trace: &mut dyn BufRead, decisions: &mut dyn BufRead) -> Result<
         let d = decisions.read_line(&mut dline)?;
         match (t, d) {
             (0, 0) => break,
-            (0, _) | (_, 0) => return Err(EvalError(format!("trace and decisions differ in length after {n} lines"))),
+            (0, _) | (_, 0) => {
+                return Err(EvalError(format!(
+                    "trace and decisions differ in length after {n} lines"
+                )))
+            }
             _ => {}
         }
         n += 1;
         let lab: LabelledLine = serde_json::from_str(&tline).map_err(|e| EvalError(format!("trace line {n}: {e}")))?;
-        let dec: DecisionLine = serde_json::from_str(&dline).map_err(|e| EvalError(format!("decision line {n}: {e}")))?;
+        let dec: DecisionLine =
+            serde_json::from_str(&dline).map_err(|e| EvalError(format!("decision line {n}: {e}")))?;
         if dec.i != n - 1 {
-            return Err(EvalError(format!("decision line {n} has i={}, expected {}", dec.i, n - 1)));
+            return Err(EvalError(format!(
+                "decision line {n} has i={}, expected {}",
+                dec.i,
+                n - 1
+            )));
         }
-        let Some(label) = lab.label else { return Err(EvalError(format!("trace line {n} has no `label`"))) };
+        let Some(label) = lab.label else {
+            return Err(EvalError(format!("trace line {n} has no `label`")));
+        };
         let flagged = dec.action != "allow";
         let denied = dec.action == "throttle" || dec.action == "block";
-        let row = rows.entry(label.group.clone()).or_insert_with(|| GroupRow { group: label.group.clone(), class: label.class.clone(), ..GroupRow::default() });
+        let row = rows.entry(label.group.clone()).or_insert_with(|| GroupRow {
+            group: label.group.clone(),
+            class: label.class.clone(),
+            ..GroupRow::default()
+        });
         if flagged && row.requests_to_first_flag.is_none() {
             row.requests_to_first_flag = Some(row.requests);
         }
@@ -139,7 +154,11 @@ pub fn evaluate(trace: &mut dyn BufRead, decisions: &mut dyn BufRead) -> Result<
             row.accounts_denied += u64::from(a.denied);
         }
     }
-    let mut benign = GroupRow { group: "all benign".to_owned(), class: "benign".to_owned(), ..GroupRow::default() };
+    let mut benign = GroupRow {
+        group: "all benign".to_owned(),
+        class: "benign".to_owned(),
+        ..GroupRow::default()
+    };
     for r in rows.values().filter(|r| r.class == "benign") {
         benign.accounts += r.accounts;
         benign.accounts_flagged += r.accounts_flagged;
@@ -163,7 +182,16 @@ pub fn render(r: &Report) -> String {
     let mut s = String::from("Campaigns\n");
     s.push_str(&format!(
         "{:<16} {:>8} {:>9} {:>8} {:>9} {:>9} {:>7} {:>12} {:>11} {:>11}\n",
-        "group", "accounts", "flagged%", "denied%", "requests", "served", "served%", "served>deny", "to 1st flag", "to 1st deny"
+        "group",
+        "accounts",
+        "flagged%",
+        "denied%",
+        "requests",
+        "served",
+        "served%",
+        "served>deny",
+        "to 1st flag",
+        "to 1st deny"
     ));
     for g in r.groups.iter().filter(|g| g.class == "campaign") {
         s.push_str(&format!(
@@ -185,7 +213,12 @@ pub fn render(r: &Report) -> String {
         "{:<18} {:>8} {:>8} {:>8} {:>9} {:>9} {:>10} {:>10}\n",
         "group", "accounts", "flagged", "denied", "denied%", "requests", "req denied", "req den.%"
     ));
-    for g in r.groups.iter().filter(|g| g.class == "benign").chain(std::iter::once(&r.benign)) {
+    for g in r
+        .groups
+        .iter()
+        .filter(|g| g.class == "benign")
+        .chain(std::iter::once(&r.benign))
+    {
         s.push_str(&format!(
             "{:<18} {:>8} {:>8} {:>8} {:>9.3} {:>9} {:>10} {:>10.4}\n",
             g.group,

@@ -26,7 +26,10 @@ pub use summary::Summary;
 #[derive(Debug)]
 pub enum ReplayError {
     /// A malformed trace line (1-based line number and what is wrong).
-    Line { line: u64, message: String },
+    Line {
+        line: u64,
+        message: String,
+    },
     Io(io::Error),
 }
 
@@ -76,7 +79,11 @@ pub fn run(engine: &Engine, trace: &mut dyn BufRead, out: &mut dyn Write) -> Res
     let store = MemoryStore::new();
     let clock = ManualClock::new(0.0);
     let metrics = MemoryMetrics::default();
-    let host = Host { store: &store, clock: &clock, metrics: &metrics };
+    let host = Host {
+        store: &store,
+        clock: &clock,
+        metrics: &metrics,
+    };
     let mut summary = Summary::default();
     let started = Instant::now();
     let mut line = String::new();
@@ -90,11 +97,20 @@ pub fn run(engine: &Engine, trace: &mut dyn BufRead, out: &mut dyn Write) -> Res
         line_no += 1;
         let text = line.trim_end_matches(['\n', '\r']);
         if text.trim().is_empty() {
-            return Err(ReplayError::Line { line: line_no, message: "empty line (one JSON object a line expected)".to_owned() });
+            return Err(ReplayError::Line {
+                line: line_no,
+                message: "empty line (one JSON object a line expected)".to_owned(),
+            });
         }
         let req = trace::parse_line(text).map_err(|message| ReplayError::Line { line: line_no, message })?;
         if req.ts < last_ts {
-            return Err(ReplayError::Line { line: line_no, message: format!("`ts` {} is before the previous line's {last_ts}; timestamps must never decrease", req.ts) });
+            return Err(ReplayError::Line {
+                line: line_no,
+                message: format!(
+                    "`ts` {} is before the previous line's {last_ts}; timestamps must never decrease",
+                    req.ts
+                ),
+            });
         }
         last_ts = req.ts;
         clock.set(req.ts);

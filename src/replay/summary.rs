@@ -21,7 +21,11 @@ pub struct Summary {
 impl Summary {
     pub fn record(&mut self, d: &Decision) {
         self.requests += 1;
-        if let Some(slot) = Action::ALL.iter().position(|a| *a == d.verdict.action).and_then(|i| self.actions.get_mut(i)) {
+        if let Some(slot) = Action::ALL
+            .iter()
+            .position(|a| *a == d.verdict.action)
+            .and_then(|i| self.actions.get_mut(i))
+        {
             *slot += 1;
         }
         self.identities.insert(fingerprint(d.identity.as_bytes()));
@@ -41,7 +45,11 @@ impl Summary {
 
     /// The multi-line text printed to standard error.
     pub fn render(&self) -> String {
-        let actions: Vec<String> = Action::ALL.iter().zip(self.actions.iter()).map(|(a, n)| format!("{}={n}", a.as_str())).collect();
+        let actions: Vec<String> = Action::ALL
+            .iter()
+            .zip(self.actions.iter())
+            .map(|(a, n)| format!("{}={n}", a.as_str()))
+            .collect();
         format!(
             "requests: {}\nactions: {}\nidentities seen: {}\nthroughput: {:.0} requests/s ({:.2} s)\n",
             self.requests,

@@ -48,13 +48,26 @@ pub fn parse_line(line: &str) -> Result<TraceRequest, String> {
         (None, None) => Vec::new(),
     };
     let source_ip = match raw.source_ip {
-        Some(s) => Some(s.parse::<IpAddr>().map_err(|_| format!("`source_ip` is not an IP address: {s:?}"))?),
+        Some(s) => Some(
+            s.parse::<IpAddr>()
+                .map_err(|_| format!("`source_ip` is not an IP address: {s:?}"))?,
+        ),
         None => None,
     };
     // The format says names are lower case; normalise anyway so a sloppy
     // exporter still matches the filter's lookups.
-    let headers = raw.headers.into_iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
-    let meta = RequestMeta { method: raw.method.unwrap_or_else(|| "POST".to_owned()), path, authority: raw.authority, headers, source_ip };
+    let headers = raw
+        .headers
+        .into_iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), v))
+        .collect();
+    let meta = RequestMeta {
+        method: raw.method.unwrap_or_else(|| "POST".to_owned()),
+        path,
+        authority: raw.authority,
+        headers,
+        source_ip,
+    };
     Ok(TraceRequest { ts, meta, body })
 }
 
@@ -75,9 +88,22 @@ mod tests {
     fn errors_say_what_is_wrong() {
         assert!(parse_line("{").unwrap_err().contains("invalid JSON"));
         assert!(parse_line(r#"{"path": "/"}"#).unwrap_err().contains("`ts`"));
-        assert!(parse_line(r#"{"ts": 1, "path": "/", "body": "a", "body_base64": "YQ=="}"#).unwrap_err().contains("both"));
-        assert!(parse_line(r#"{"ts": 1, "path": "/", "body_base64": "!!"}"#).unwrap_err().contains("base64"));
-        assert!(parse_line(r#"{"ts": 1, "path": "/", "source_ip": "nope"}"#).unwrap_err().contains("source_ip"));
-        assert_eq!(parse_line(r#"{"ts": 1, "path": "/", "body_base64": "YQ=="}"#).unwrap().body, b"a");
+        assert!(
+            parse_line(r#"{"ts": 1, "path": "/", "body": "a", "body_base64": "YQ=="}"#)
+                .unwrap_err()
+                .contains("both")
+        );
+        assert!(parse_line(r#"{"ts": 1, "path": "/", "body_base64": "!!"}"#)
+            .unwrap_err()
+            .contains("base64"));
+        assert!(parse_line(r#"{"ts": 1, "path": "/", "source_ip": "nope"}"#)
+            .unwrap_err()
+            .contains("source_ip"));
+        assert_eq!(
+            parse_line(r#"{"ts": 1, "path": "/", "body_base64": "YQ=="}"#)
+                .unwrap()
+                .body,
+            b"a"
+        );
     }
 }

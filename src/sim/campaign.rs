@@ -26,12 +26,47 @@ const CHINESE: [&str; 4] = [
 
 /// Pieces the adaptive campaign recombines so no two requests share a
 /// template verbatim.
-const OPENERS: [&str; 6] = ["Could you", "Please", "I'd love it if you could", "Would you mind if you", "Hey, can you", "Can you please"];
-const VERBS: [&str; 6] = ["walk me through", "talk through", "explain", "lay out", "break down", "spell out"];
-const OBJECTS: [&str; 5] = ["how you'd reason about this", "the thinking behind the answer", "your approach", "how to work this out", "each step you take"];
-const CLOSERS: [&str; 5] = ["before the answer", "and show the intermediate steps", "one piece at a time", "in detail", ""];
+const OPENERS: [&str; 6] = [
+    "Could you",
+    "Please",
+    "I'd love it if you could",
+    "Would you mind if you",
+    "Hey, can you",
+    "Can you please",
+];
+const VERBS: [&str; 6] = [
+    "walk me through",
+    "talk through",
+    "explain",
+    "lay out",
+    "break down",
+    "spell out",
+];
+const OBJECTS: [&str; 5] = [
+    "how you'd reason about this",
+    "the thinking behind the answer",
+    "your approach",
+    "how to work this out",
+    "each step you take",
+];
+const CLOSERS: [&str; 5] = [
+    "before the answer",
+    "and show the intermediate steps",
+    "one piece at a time",
+    "in detail",
+    "",
+];
 
-const TOPICS: [&str; 8] = ["history", "biology", "economics", "astronomy", "cooking", "law", "music theory", "chemistry"];
+const TOPICS: [&str; 8] = [
+    "history",
+    "biology",
+    "economics",
+    "astronomy",
+    "cooking",
+    "law",
+    "music theory",
+    "chemistry",
+];
 
 /// A seed item for template slots, by the template's kind (maths, code or
 /// general task).
@@ -60,7 +95,10 @@ fn fill_generator(rng: &mut Rng, text: &str) -> String {
         let value = match name {
             "batch_size" | "question_count" => rng.range(5, 20).to_string(),
             "language" => "English".to_owned(),
-            "flesch" => "The output should be written in such a way as to have a Flesch-Kincaid readability score of roughly 60".to_owned(),
+            "flesch" => {
+                "The output should be written in such a way as to have a Flesch-Kincaid readability score of roughly 60"
+                    .to_owned()
+            }
             "topics" => rng.pick(&TOPICS).copied().unwrap_or_default().to_owned(),
             _ => String::new(),
         };
@@ -94,7 +132,12 @@ fn paraphrase(rng: &mut Rng, c: &Corpus) -> String {
 pub fn prompt(camp: &Campaign, e: &Event, c: &Corpus, seed: u64) -> Prompt {
     let mut rng = Rng::derive(seed, camp.group, e.seed);
     let n = if rng.chance(camp.multi_sample) { 4 } else { 1 };
-    let mut p = Prompt { max_tokens: camp.max_tokens, temperature: Some(1.0), n, ..Prompt::default() };
+    let mut p = Prompt {
+        max_tokens: camp.max_tokens,
+        temperature: Some(1.0),
+        n,
+        ..Prompt::default()
+    };
     let fill = |rng: &mut Rng, set: &[&str]| {
         let t = rng.below(set.len());
         let item = seed_item(rng, c, t);
@@ -108,7 +151,10 @@ pub fn prompt(camp: &Campaign, e: &Event, c: &Corpus, seed: u64) -> Prompt {
             if x < 0.15 {
                 c.alpaca.clone()
             } else if x < 0.6 {
-                let name = ["cot", "orca", "coding", "general", "plan", "agent"].get(rng.below(6)).copied().unwrap_or("cot");
+                let name = ["cot", "orca", "coding", "general", "plan", "agent"]
+                    .get(rng.below(6))
+                    .copied()
+                    .unwrap_or("cot");
                 fill_generator(&mut rng, c.airoboros(name).unwrap_or_default())
             } else {
                 fill(&mut rng, &TEMPLATES)
@@ -141,7 +187,10 @@ mod tests {
     #[test]
     fn generator_slots_are_filled() {
         let mut rng = Rng::new(1);
-        let s = fill_generator(&mut rng, "Give {batch_size} items in {language}. Keep {braces like this that are long and not slots at all, ok}.");
+        let s = fill_generator(
+            &mut rng,
+            "Give {batch_size} items in {language}. Keep {braces like this that are long and not slots at all, ok}.",
+        );
         assert!(!s.contains("{batch_size}") && !s.contains("{language}") && s.contains("English"));
         assert!(s.contains("{braces"));
     }

@@ -26,13 +26,41 @@ pub struct Sdk {
 /// SDKs that real customers use, by provider. Many unrelated customers share
 /// one entry: a TLS fingerprint names software, not a person.
 pub const SDKS: [Sdk; 7] = [
-    Sdk { provider: Provider::OpenAi, user_agent: "OpenAI/Python 1.54.3", ja4: "t13d1715h2_5b57614c22b0_3d5424432f57" },
-    Sdk { provider: Provider::OpenAi, user_agent: "OpenAI/JS 4.71.1", ja4: "t13d1516h2_8daaf6152771_02713d6af862" },
-    Sdk { provider: Provider::OpenAi, user_agent: "OpenAI/Python 1.40.6", ja4: "t13d1715h2_5b57614c22b0_3d5424432f57" },
-    Sdk { provider: Provider::Anthropic, user_agent: "Anthropic/Python 0.39.0", ja4: "t13d1715h2_5b57614c22b0_3d5424432f57" },
-    Sdk { provider: Provider::Anthropic, user_agent: "Anthropic/JS 0.32.1", ja4: "t13d1516h2_8daaf6152771_02713d6af862" },
-    Sdk { provider: Provider::Gemini, user_agent: "google-genai-sdk/0.3.0 gl-python/3.11.9", ja4: "t13d1715h2_5b57614c22b0_3d5424432f57" },
-    Sdk { provider: Provider::Gemini, user_agent: "google-api-nodejs-client/9.15.0", ja4: "t13d1516h2_8daaf6152771_02713d6af862" },
+    Sdk {
+        provider: Provider::OpenAi,
+        user_agent: "OpenAI/Python 1.54.3",
+        ja4: "t13d1715h2_5b57614c22b0_3d5424432f57",
+    },
+    Sdk {
+        provider: Provider::OpenAi,
+        user_agent: "OpenAI/JS 4.71.1",
+        ja4: "t13d1516h2_8daaf6152771_02713d6af862",
+    },
+    Sdk {
+        provider: Provider::OpenAi,
+        user_agent: "OpenAI/Python 1.40.6",
+        ja4: "t13d1715h2_5b57614c22b0_3d5424432f57",
+    },
+    Sdk {
+        provider: Provider::Anthropic,
+        user_agent: "Anthropic/Python 0.39.0",
+        ja4: "t13d1715h2_5b57614c22b0_3d5424432f57",
+    },
+    Sdk {
+        provider: Provider::Anthropic,
+        user_agent: "Anthropic/JS 0.32.1",
+        ja4: "t13d1516h2_8daaf6152771_02713d6af862",
+    },
+    Sdk {
+        provider: Provider::Gemini,
+        user_agent: "google-genai-sdk/0.3.0 gl-python/3.11.9",
+        ja4: "t13d1715h2_5b57614c22b0_3d5424432f57",
+    },
+    Sdk {
+        provider: Provider::Gemini,
+        user_agent: "google-api-nodejs-client/9.15.0",
+        ja4: "t13d1516h2_8daaf6152771_02713d6af862",
+    },
 ];
 
 /// Picks an SDK with a realistic provider mix (OpenAI most, then Anthropic,
@@ -113,7 +141,12 @@ pub fn encode(sdk: &Sdk, credential: &str, p: &Prompt) -> Wire {
             if let Some(s) = &p.system {
                 messages.push(json!({"role": "system", "content": s}));
             }
-            messages.extend(p.turns.iter().enumerate().map(|(i, t)| json!({"role": role(i, "assistant"), "content": t})));
+            messages.extend(
+                p.turns
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| json!({"role": role(i, "assistant"), "content": t})),
+            );
             let mut body = json!({"model": model(sdk.provider), "messages": messages, "max_tokens": p.max_tokens});
             if let Some(t) = p.temperature {
                 set(&mut body, "temperature", json!(t));
@@ -129,7 +162,12 @@ pub fn encode(sdk: &Sdk, credential: &str, p: &Prompt) -> Wire {
         Provider::Anthropic => {
             headers.push(("x-api-key".to_owned(), credential.to_owned()));
             headers.push(("anthropic-version".to_owned(), "2023-06-01".to_owned()));
-            let messages: Vec<Value> = p.turns.iter().enumerate().map(|(i, t)| json!({"role": role(i, "assistant"), "content": t})).collect();
+            let messages: Vec<Value> = p
+                .turns
+                .iter()
+                .enumerate()
+                .map(|(i, t)| json!({"role": role(i, "assistant"), "content": t}))
+                .collect();
             let mut body = json!({"model": model(sdk.provider), "messages": messages, "max_tokens": p.max_tokens});
             if let Some(s) = &p.system {
                 set(&mut body, "system", json!(s));
@@ -144,8 +182,12 @@ pub fn encode(sdk: &Sdk, credential: &str, p: &Prompt) -> Wire {
         }
         Provider::Gemini => {
             headers.push(("x-goog-api-key".to_owned(), credential.to_owned()));
-            let contents: Vec<Value> =
-                p.turns.iter().enumerate().map(|(i, t)| json!({"role": role(i, "model"), "parts": [{"text": t}]})).collect();
+            let contents: Vec<Value> = p
+                .turns
+                .iter()
+                .enumerate()
+                .map(|(i, t)| json!({"role": role(i, "model"), "parts": [{"text": t}]}))
+                .collect();
             let mut config = json!({"maxOutputTokens": p.max_tokens});
             if let Some(t) = p.temperature {
                 set(&mut config, "temperature", json!(t));
@@ -157,13 +199,26 @@ pub fn encode(sdk: &Sdk, credential: &str, p: &Prompt) -> Wire {
             if let Some(s) = &p.system {
                 set(&mut body, "systemInstruction", json!({"parts": [{"text": s}]}));
             }
-            let verb = if p.stream { "streamGenerateContent?alt=sse" } else { "generateContent" };
-            (format!("/v1beta/models/{}:{verb}", model(sdk.provider)), "generativelanguage.googleapis.com", body)
+            let verb = if p.stream {
+                "streamGenerateContent?alt=sse"
+            } else {
+                "generateContent"
+            };
+            (
+                format!("/v1beta/models/{}:{verb}", model(sdk.provider)),
+                "generativelanguage.googleapis.com",
+                body,
+            )
         }
     };
     headers.push(("user-agent".to_owned(), sdk.user_agent.to_owned()));
     headers.push(("x-ja4".to_owned(), sdk.ja4.to_owned()));
-    Wire { path, authority, headers, body: body.to_string() }
+    Wire {
+        path,
+        authority,
+        headers,
+        body: body.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -172,11 +227,20 @@ mod tests {
 
     #[test]
     fn each_provider_has_its_own_shape() {
-        let p = Prompt { system: Some("sys".into()), turns: vec!["hi".into()], max_tokens: 100, n: 3, ..Prompt::default() };
+        let p = Prompt {
+            system: Some("sys".into()),
+            turns: vec!["hi".into()],
+            max_tokens: 100,
+            n: 3,
+            ..Prompt::default()
+        };
         let o = encode(&SDKS[0], "sk-x", &p);
         assert_eq!(o.path, "/v1/chat/completions");
         assert!(o.body.contains("\"n\":3") && o.body.contains("\"role\":\"system\""));
-        assert!(o.headers.iter().any(|(n, v)| n == "authorization" && v == "Bearer sk-x"));
+        assert!(o
+            .headers
+            .iter()
+            .any(|(n, v)| n == "authorization" && v == "Bearer sk-x"));
         let a = encode(&SDKS[3], "k", &p);
         assert!(a.body.contains("\"system\":\"sys\"") && a.headers.iter().any(|(n, _)| n == "x-api-key"));
         let g = encode(&SDKS[5], "k", &p);

@@ -46,7 +46,16 @@ const ASSISTANT: [&str; 4] = [
     "Below is a concise answer; let me know if you want more detail on any part.",
 ];
 
-const PRODUCTS: [&str; 8] = ["blender", "running shoes", "headphones", "coffee maker", "phone case", "backpack", "desk lamp", "air fryer"];
+const PRODUCTS: [&str; 8] = [
+    "blender",
+    "running shoes",
+    "headphones",
+    "coffee maker",
+    "phone case",
+    "backpack",
+    "desk lamp",
+    "air fryer",
+];
 const OPINIONS: [&str; 8] = [
     "works exactly as described and arrived early",
     "stopped working after two weeks",
@@ -70,9 +79,15 @@ fn opening(rng: &mut Rng, c: &Corpus) -> (String, Option<String>) {
     } else if x < 0.77 {
         (pick(rng, &c.self_instruct), None)
     } else if x < 0.87 {
-        (format!("Can you help me finish this function?\n\n{}", pick(rng, &c.humaneval)), None)
+        (
+            format!("Can you help me finish this function?\n\n{}", pick(rng, &c.humaneval)),
+            None,
+        )
     } else if x < 0.97 {
-        (format!("My homework question: {} I'm stuck.", pick(rng, &c.gsm8k)), None)
+        (
+            format!("My homework question: {} I'm stuck.", pick(rng, &c.gsm8k)),
+            None,
+        )
     } else {
         (pick(rng, &c.personas), None)
     }
@@ -100,7 +115,10 @@ fn conversation(rng: &mut Rng, first: String, second: Option<String>, turn: u32,
 }
 
 fn person_max_tokens(rng: &mut Rng) -> u32 {
-    [256, 512, 1024, 1024, 2048, 4096].get(rng.below(6)).copied().unwrap_or(1024)
+    [256, 512, 1024, 1024, 2048, 4096]
+        .get(rng.below(6))
+        .copied()
+        .unwrap_or(1024)
 }
 
 /// The prompt of a benign or look-alike event. Campaign events are
@@ -109,7 +127,11 @@ pub fn prompt(a: &Actor, e: &Event, c: &Corpus, seed: u64) -> Prompt {
     // Same seed for every turn of a session: the opening repeats, the
     // conversation grows.
     let mut rng = Rng::derive(seed, "content", e.seed);
-    let mut p = Prompt { max_tokens: person_max_tokens(&mut rng), n: 1, ..Prompt::default() };
+    let mut p = Prompt {
+        max_tokens: person_max_tokens(&mut rng),
+        n: 1,
+        ..Prompt::default()
+    };
     match a.kind {
         Kind::Individual { step } | Kind::Office { step } => {
             let (first, second) = opening(&mut rng, c);

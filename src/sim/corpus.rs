@@ -51,7 +51,8 @@ fn jsonl(path: &Path, f: impl Fn(&Value) -> Option<String>) -> Result<Vec<String
     let text = read(path)?;
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let v: Value = serde_json::from_str(line).map_err(|e| CorpusError(format!("{}:{}: {e}", path.display(), n + 1)))?;
+        let v: Value =
+            serde_json::from_str(line).map_err(|e| CorpusError(format!("{}:{}: {e}", path.display(), n + 1)))?;
         if let Some(s) = f(&v).filter(|s| !s.is_empty()) {
             out.push(s);
         }
@@ -75,18 +76,30 @@ impl Corpus {
             .lines()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
             .filter_map(|v| {
-                let turns: Vec<String> = v.get("turns")?.as_array()?.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect();
+                let turns: Vec<String> = v
+                    .get("turns")?
+                    .as_array()?
+                    .iter()
+                    .filter_map(|t| t.as_str().map(str::to_owned))
+                    .collect();
                 (!turns.is_empty()).then_some(turns)
             })
             .collect();
         let self_instruct = jsonl(&b("self_instruct_seed_tasks.jsonl"), |v| {
             let instruction = v.get("instruction")?.as_str()?;
             let input = v.pointer("/instances/0/input").and_then(Value::as_str).unwrap_or("");
-            Some(if input.is_empty() { instruction.to_owned() } else { format!("{instruction}\n\n{input}") })
+            Some(if input.is_empty() {
+                instruction.to_owned()
+            } else {
+                format!("{instruction}\n\n{input}")
+            })
         })?;
         let csv_text = read(&b("awesome_chatgpt_prompts.csv"))?;
         let rows = csv::parse(&csv_text);
-        let col = rows.first().and_then(|h| h.iter().position(|c| c == "prompt")).unwrap_or(1);
+        let col = rows
+            .first()
+            .and_then(|h| h.iter().position(|c| c == "prompt"))
+            .unwrap_or(1);
         let personas = rows
             .iter()
             .skip(1)
@@ -104,11 +117,23 @@ impl Corpus {
         // Directory order is not stable across file systems; the trace must be.
         entries.sort();
         for p in entries {
-            let stem = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let stem = p
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
             airoboros.push((stem, read(&p)?));
         }
         let alpaca = read(&tdir.join("alpaca_generation_prompt.txt"))?;
-        let corpus = Corpus { arena, gsm8k, humaneval, mt_bench, self_instruct, personas, airoboros, alpaca };
+        let corpus = Corpus {
+            arena,
+            gsm8k,
+            humaneval,
+            mt_bench,
+            self_instruct,
+            personas,
+            airoboros,
+            alpaca,
+        };
         corpus.check()?;
         Ok(corpus)
     }

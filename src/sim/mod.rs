@@ -48,7 +48,10 @@ pub struct Stats {
 /// Writes the whole trace to `out`.
 pub fn generate(opts: &Options, corpus: &Corpus, out: &mut dyn Write) -> io::Result<Stats> {
     let actors = population::build(opts.seed, opts.scale);
-    let mut stats = Stats { accounts: actors.len(), requests: 0 };
+    let mut stats = Stats {
+        accounts: actors.len(),
+        requests: 0,
+    };
     let mut carry: Vec<Event> = Vec::new();
     for day in 0..opts.days {
         let mut events = std::mem::take(&mut carry);

@@ -24,8 +24,15 @@ pub struct Individuals {
     pub mean_followups: f64,
 }
 
-pub const INDIVIDUALS: Individuals =
-    Individuals { accounts: 3000, median_sessions: 1.5, sigma: 1.1, max_sessions: 60.0, active_day: 0.7, step_by_step: 0.15, mean_followups: 1.2 };
+pub const INDIVIDUALS: Individuals = Individuals {
+    accounts: 3000,
+    median_sessions: 1.5,
+    sigma: 1.1,
+    max_sessions: 60.0,
+    active_day: 0.7,
+    step_by_step: 0.15,
+    mean_followups: 1.2,
+};
 
 /// A popular app: every end user brings their own key, the app sends one
 /// long shared system prompt with each user's own question.
@@ -50,8 +57,20 @@ pub struct BatchJob {
 }
 
 pub const BATCH_JOBS: [BatchJob; 2] = [
-    BatchJob { keys: 1, start_hour_utc: 1.0, hours: 3.0, interval_secs: 2.0, max_tokens: 5 },
-    BatchJob { keys: 3, start_hour_utc: 13.0, hours: 2.0, interval_secs: 1.5, max_tokens: 16 },
+    BatchJob {
+        keys: 1,
+        start_hour_utc: 1.0,
+        hours: 3.0,
+        interval_secs: 2.0,
+        max_tokens: 5,
+    },
+    BatchJob {
+        keys: 3,
+        start_hour_utc: 13.0,
+        hours: 2.0,
+        interval_secs: 1.5,
+        max_tokens: 16,
+    },
 ];
 
 /// Benchmark harnesses: one key each, the same fixed GSM8K items with

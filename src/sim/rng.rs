@@ -32,7 +32,9 @@ impl Rng {
     /// Seeds the four words from SplitMix64, as the authors recommend.
     pub fn new(seed: u64) -> Rng {
         let mut sm = SplitMix64::new(seed);
-        Rng { s: [sm.next_u64(), sm.next_u64(), sm.next_u64(), sm.next_u64()] }
+        Rng {
+            s: [sm.next_u64(), sm.next_u64(), sm.next_u64(), sm.next_u64()],
+        }
     }
 
     /// An independent stream for a named purpose (an actor, a group), so
@@ -146,7 +148,11 @@ mod tests {
     }
 
     // From the C reference (xoshiro256starstar.c) seeded via splitmix64(42).
-    const GOLDEN_42: [u64; 3] = [1_546_998_764_402_558_742, 6_990_951_692_964_543_102, 12_544_586_762_248_559_009];
+    const GOLDEN_42: [u64; 3] = [
+        1_546_998_764_402_558_742,
+        6_990_951_692_964_543_102,
+        12_544_586_762_248_559_009,
+    ];
 
     #[test]
     fn below_stays_in_range_and_covers_it() {
@@ -175,7 +181,10 @@ mod tests {
     fn f64_is_in_unit_interval_with_sane_mean() {
         let mut r = Rng::new(9);
         let n = 10_000;
-        let sum: f64 = (0..n).map(|_| r.f64()).inspect(|x| assert!((0.0..1.0).contains(x))).sum();
+        let sum: f64 = (0..n)
+            .map(|_| r.f64())
+            .inspect(|x| assert!((0.0..1.0).contains(x)))
+            .sum();
         let mean = sum / f64::from(n);
         assert!((mean - 0.5).abs() < 0.02, "mean {mean}");
     }

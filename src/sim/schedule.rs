@@ -11,8 +11,10 @@ const DAY: f64 = 86_400.0;
 /// Relative activity of a person by local hour: quiet at night, peaks in the
 /// late morning and afternoon, some evening use.
 pub fn diurnal(hour: f64) -> f64 {
-    const W: [f64; 24] =
-        [0.06, 0.04, 0.03, 0.03, 0.03, 0.05, 0.12, 0.3, 0.6, 0.9, 1.0, 1.0, 0.7, 0.9, 1.0, 1.0, 0.9, 0.8, 0.6, 0.6, 0.6, 0.45, 0.3, 0.15];
+    const W: [f64; 24] = [
+        0.06, 0.04, 0.03, 0.03, 0.03, 0.05, 0.12, 0.3, 0.6, 0.9, 1.0, 1.0, 0.7, 0.9, 1.0, 1.0, 0.9, 0.8, 0.6, 0.6, 0.6,
+        0.45, 0.3, 0.15,
+    ];
     W.get((hour.rem_euclid(24.0)) as usize).copied().unwrap_or(0.0)
 }
 
@@ -60,14 +62,28 @@ fn poisson(rng: &mut Rng, mean: f64) -> usize {
 
 /// Sessions of a person: each opens at a diurnal time and continues with
 /// follow-up turns a minute or a few apart.
-fn human_sessions(rng: &mut Rng, a: &Actor, idx: u32, day_start: f64, weight: &dyn Fn(f64) -> f64, turns: impl Fn(&mut Rng) -> u32) -> Vec<Event> {
+fn human_sessions(
+    rng: &mut Rng,
+    a: &Actor,
+    idx: u32,
+    day_start: f64,
+    weight: &dyn Fn(f64) -> f64,
+    turns: impl Fn(&mut Rng) -> u32,
+) -> Vec<Event> {
     let mut out = Vec::new();
     for _ in 0..poisson(rng, a.activity) {
-        let Some(t0) = draw_time(rng, a.tz_hours, weight) else { continue };
+        let Some(t0) = draw_time(rng, a.tz_hours, weight) else {
+            continue;
+        };
         let seed = rng.next_u64();
         let mut t = day_start + t0;
         for turn in 0..turns(rng) {
-            out.push(Event { ts_ms: (t * 1000.0) as u64, actor: idx, turn, seed });
+            out.push(Event {
+                ts_ms: (t * 1000.0) as u64,
+                actor: idx,
+                turn,
+                seed,
+            });
             t += 20.0 + rng.exp(90.0);
         }
     }
@@ -99,16 +115,30 @@ pub fn day_events(a: &Actor, idx: u32, day: u32, seed: u64) -> Vec<Event> {
             }
             human_sessions(&mut rng, a, idx, day_start, &diurnal, session_turns(followups))
         }
-        Kind::Office { .. } => human_sessions(&mut rng, a, idx, day_start, &|h| office(h, weekday), session_turns(followups)),
+        Kind::Office { .. } => human_sessions(
+            &mut rng,
+            a,
+            idx,
+            day_start,
+            &|h| office(h, weekday),
+            session_turns(followups),
+        ),
         Kind::Batch { job, key, keys } => {
-            let Some(j) = BATCH_JOBS.get(job) else { return Vec::new() };
+            let Some(j) = BATCH_JOBS.get(job) else {
+                return Vec::new();
+            };
             // The job's keys take turns; each key fires every `interval * keys`.
             let step = j.interval_secs * keys as f64;
             let mut t = day_start + j.start_hour_utc * 3600.0 + j.interval_secs * key as f64;
             let end = t + j.hours * 3600.0;
             let mut out = Vec::new();
             while t < end {
-                out.push(Event { ts_ms: (t * 1000.0) as u64, actor: idx, turn: 0, seed: rng.next_u64() });
+                out.push(Event {
+                    ts_ms: (t * 1000.0) as u64,
+                    actor: idx,
+                    turn: 0,
+                    seed: rng.next_u64(),
+                });
                 t += step * (0.95 + 0.1 * rng.f64());
             }
             out
@@ -120,14 +150,21 @@ pub fn day_events(a: &Actor, idx: u32, day: u32, seed: u64) -> Vec<Event> {
                 let hour = 9.0 + 5.0 * run as f64 + rng.f64() * 2.0 - a.tz_hours;
                 let mut t = day_start + hour.rem_euclid(24.0) * 3600.0;
                 for item in 0..HARNESS_ITEMS {
-                    out.push(Event { ts_ms: (t * 1000.0) as u64, actor: idx, turn: 0, seed: item as u64 });
+                    out.push(Event {
+                        ts_ms: (t * 1000.0) as u64,
+                        actor: idx,
+                        turn: 0,
+                        seed: item as u64,
+                    });
                     t += HARNESS_INTERVAL_SECS * (0.5 + rng.f64());
                 }
             }
             out
         }
         Kind::Campaign { campaign } => {
-            let Some(c) = CAMPAIGNS.get(campaign) else { return Vec::new() };
+            let Some(c) = CAMPAIGNS.get(campaign) else {
+                return Vec::new();
+            };
             let mut out = Vec::new();
             match c.cadence {
                 Cadence::Synchronised => {
@@ -139,7 +176,12 @@ pub fn day_events(a: &Actor, idx: u32, day: u32, seed: u64) -> Vec<Event> {
                     while t < day_start + DAY {
                         if rng.chance(0.95) {
                             let ts = t + rng.f64() * 40.0;
-                            out.push(Event { ts_ms: (ts * 1000.0) as u64, actor: idx, turn: 0, seed: rng.next_u64() });
+                            out.push(Event {
+                                ts_ms: (ts * 1000.0) as u64,
+                                actor: idx,
+                                turn: 0,
+                                seed: rng.next_u64(),
+                            });
                         }
                         t += interval;
                     }
@@ -147,14 +189,29 @@ pub fn day_events(a: &Actor, idx: u32, day: u32, seed: u64) -> Vec<Event> {
                 Cadence::AroundTheClock => {
                     let mut t = day_start + rng.exp(DAY / c.requests_per_day);
                     while t < day_start + DAY {
-                        out.push(Event { ts_ms: (t * 1000.0) as u64, actor: idx, turn: 0, seed: rng.next_u64() });
+                        out.push(Event {
+                            ts_ms: (t * 1000.0) as u64,
+                            actor: idx,
+                            turn: 0,
+                            seed: rng.next_u64(),
+                        });
                         t += rng.exp(DAY / c.requests_per_day);
                     }
                 }
                 Cadence::Human => {
                     let per_session = 4.0;
-                    let sessions = Actor { activity: c.requests_per_day / per_session, ..a.clone() };
-                    out = human_sessions(&mut rng, &sessions, idx, day_start, &diurnal, session_turns(per_session - 1.0));
+                    let sessions = Actor {
+                        activity: c.requests_per_day / per_session,
+                        ..a.clone()
+                    };
+                    out = human_sessions(
+                        &mut rng,
+                        &sessions,
+                        idx,
+                        day_start,
+                        &diurnal,
+                        session_turns(per_session - 1.0),
+                    );
                     // Each request of a session is a fresh prompt, not a follow-up.
                     for e in &mut out {
                         e.seed = e.seed.wrapping_add(u64::from(e.turn));

@@ -36,7 +36,9 @@ struct Line<'a> {
 
 /// Renders and writes one event.
 pub fn write_event(out: &mut dyn Write, actors: &[Actor], e: &Event, corpus: &Corpus, seed: u64) -> io::Result<()> {
-    let Some(a) = actors.get(e.actor as usize) else { return Ok(()) };
+    let Some(a) = actors.get(e.actor as usize) else {
+        return Ok(());
+    };
     let prompt = match a.kind {
         Kind::Campaign { campaign } => match CAMPAIGNS.get(campaign) {
             Some(c) => campaign::prompt(c, e, corpus, seed),
@@ -53,7 +55,11 @@ pub fn write_event(out: &mut dyn Write, actors: &[Actor], e: &Event, corpus: &Co
         headers: wire.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(),
         source_ip: &a.ip,
         body: &wire.body,
-        label: Label { class: a.class, group: a.group, account: &a.account },
+        label: Label {
+            class: a.class,
+            group: a.group,
+            account: &a.account,
+        },
     };
     serde_json::to_writer(&mut *out, &line).map_err(io::Error::other)?;
     out.write_all(b"\n")

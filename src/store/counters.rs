@@ -73,7 +73,11 @@ where
 /// Decodes `N` little-endian u64 words; any other length is an error.
 pub fn decode_words<const N: usize>(key: &str, bytes: &[u8]) -> Result<[u64; N], UpdateError> {
     if bytes.len() != N * 8 {
-        return Err(UpdateError::Decode { key: key.to_owned(), len: bytes.len(), expected: N * 8 });
+        return Err(UpdateError::Decode {
+            key: key.to_owned(),
+            len: bytes.len(),
+            expected: N * 8,
+        });
     }
     let mut out = [0u64; N];
     for (word, chunk) in out.iter_mut().zip(bytes.chunks_exact(8)) {
@@ -139,7 +143,17 @@ mod tests {
         let s = MemoryStore::new();
         s.set("k", b"abc", 0).unwrap();
         let err = window_add(&s, "k", 0, 60, 1).unwrap_err();
-        assert!(matches!(err, UpdateError::Decode { len: 3, expected: 16, .. }), "{err:?}");
+        assert!(
+            matches!(
+                err,
+                UpdateError::Decode {
+                    len: 3,
+                    expected: 16,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
     }
 
     /// A store whose first `n` sets lose a race.
@@ -162,9 +176,15 @@ mod tests {
 
     #[wasm_bindgen_test(unsupported = test)]
     fn retries_are_bounded() {
-        let s = Contended { inner: MemoryStore::new(), losses: std::cell::Cell::new(3) };
+        let s = Contended {
+            inner: MemoryStore::new(),
+            losses: std::cell::Cell::new(3),
+        };
         assert_eq!(window_add(&s, "k", 0, 60, 1).unwrap(), 1);
-        let s = Contended { inner: MemoryStore::new(), losses: std::cell::Cell::new(CAS_RETRIES) };
+        let s = Contended {
+            inner: MemoryStore::new(),
+            losses: std::cell::Cell::new(CAS_RETRIES),
+        };
         assert_eq!(window_add(&s, "k", 0, 60, 1), Err(UpdateError::GaveUp));
     }
 

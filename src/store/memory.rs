@@ -14,7 +14,12 @@ pub struct MemoryStore {
 
 impl Default for MemoryStore {
     fn default() -> Self {
-        MemoryStore { inner: Mutex::new(Inner { map: fast_map(), last_cas: 0 }) }
+        MemoryStore {
+            inner: Mutex::new(Inner {
+                map: fast_map(),
+                last_cas: 0,
+            }),
+        }
     }
 }
 
@@ -63,7 +68,10 @@ impl MemoryStore {
 impl SharedStore for MemoryStore {
     fn get(&self, key: &str) -> Result<Option<Versioned>, StoreError> {
         let guard = self.inner.lock().map_err(|_| StoreError::Host)?;
-        Ok(guard.map.get(key).map(|(value, cas)| Versioned { value: value.clone(), cas: *cas }))
+        Ok(guard.map.get(key).map(|(value, cas)| Versioned {
+            value: value.clone(),
+            cas: *cas,
+        }))
     }
 
     fn set(&self, key: &str, value: &[u8], cas: u32) -> Result<(), StoreError> {
