@@ -13,11 +13,12 @@ purpose: the huge-body test proves the filter does not make Envoy buffer a
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-TEMPLATE = REPO / "envoy" / "envoy.template.yaml"
+TEMPLATE = Path(os.environ.get("DG_ENVOY_TEMPLATE", REPO / "envoy" / "envoy.template.yaml"))
 
 
 def render_envoy_config(

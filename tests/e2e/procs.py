@@ -168,6 +168,16 @@ class Envoy:
         except OSError:
             return ""
 
+    def access_log_lines(self, at_least: int, timeout: float = 20.0) -> list[str]:
+        """The access log once it holds `at_least` lines: Envoy flushes the
+        file on a timer (about every 10 s), not per request."""
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = self.access_log().splitlines()
+            if len(lines) >= at_least or time.monotonic() > deadline:
+                return lines
+            time.sleep(0.25)
+
     def admin_ready(self) -> bool:
         try:
             status, _ = http_get(self.admin_port, "/ready", timeout=0.5)

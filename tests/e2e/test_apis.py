@@ -3,7 +3,6 @@ untouched. Shadow mode with a `tag` rule: the phrase can only be found if
 the filter parsed the body in that API's format."""
 
 import json
-import time
 
 import pytest
 
@@ -109,12 +108,11 @@ def test_non_llm_paths_pass_untouched(envoy, method, path):
 def test_filter_state_reaches_the_access_log(envoy):
     r = post(envoy.port, "/v1/chat/completions", {"messages": [{"role": "user", "content": PROMPT}]}, bearer("sk-al"))
     assert r.status == 200
-    # The file access log flushes about once a second.
-    deadline = time.monotonic() + 10
-    lines: list[str] = []
-    while not lines and time.monotonic() < deadline:
-        time.sleep(0.2)
-        lines = [line for line in envoy.access_log().splitlines() if "action=tag" in line]
+    before = len(envoy.access_log().splitlines())
+    r2 = post(envoy.port, "/v1/models", {"x": 1})
+    assert r2.status == 200
+    # Lines come in request order once flushed: wait for the second one.
+    lines = [line for line in envoy.access_log_lines(at_least=before + 2) if "action=tag" in line]
     assert lines, envoy.access_log()[-2000:]
     assert "reasons=operator_rule" in lines[-1]
     identity = lines[-1].rsplit("identity=", 1)[-1].strip()
