@@ -74,7 +74,7 @@ step "cargo clippy --lib --target wasm32-wasip1" cargo clippy --lib --target was
 step "cargo test (native: unit, integration, doc)" cargo test --quiet
 step "cargo test --lib in a wasm runtime (wasm32-unknown-unknown)" \
   env CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$PWD/.tools/bin/wasm-bindgen-test-runner" \
-  cargo test --quiet --lib --target wasm32-unknown-unknown
+  cargo test --lib --target wasm32-unknown-unknown
 step "release module (scripts/build.sh)" scripts/build.sh
 step "envoy --mode validate on shipped configs" validate_envoy_configs
 step "end-to-end tests against Envoy (pytest tests/e2e)" \
