@@ -10,12 +10,23 @@ When a test fails, the log of every Envoy it used is attached to the report.
 from __future__ import annotations
 
 import shutil
+import signal
 
 import pytest
 
 from procs import ENVOY, STUB, WASM, Envoy, Stub, new_workdir
 
 LOG_TAIL = 12000
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_configure(config):
+    # A SIGTERM (e.g. a CI timeout) becomes an interrupt, so pytest runs the
+    # fixtures' teardown and stops the Envoys it started.
+    signal.signal(signal.SIGTERM, _interrupt)
 
 
 def pytest_sessionstart(session):

@@ -9,6 +9,7 @@ bound, then a request through the listener that must reach the upstream.
 
 from __future__ import annotations
 
+import atexit
 import http.client
 import os
 import signal
@@ -50,6 +51,27 @@ def http_get(port: int, path: str, timeout: float = 2.0) -> tuple[int, bytes]:
         conn.close()
 
 
+# Every process group this run started, so an interrupted run (Ctrl-C, a
+# SIGTERM from a CI timeout) still stops them at exit; only these PIDs.
+_STARTED: list[subprocess.Popen] = []
+
+
+def _spawn(argv: list[str], log_path: Path) -> subprocess.Popen:
+    """Starts `argv` in a new session, output to `log_path`, and remembers it."""
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
+    _STARTED.append(proc)
+    return proc
+
+
+@atexit.register
+def _stop_leftovers() -> None:
+    for proc in _STARTED:
+        _kill_group(proc)
+
+
 def _kill_group(proc: subprocess.Popen) -> None:
     """SIGTERM the process group we created, then SIGKILL if it lingers."""
     if proc.poll() is not None:
@@ -80,14 +102,7 @@ class Stub:
     def start(cls, workdir: Path) -> "Stub":
         port = free_port()
         log_path = workdir / "stub.log"
-        log = open(log_path, "wb")
-        proc = subprocess.Popen(
-            [sys.executable, str(STUB), "--host", "127.0.0.1", "--port", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        proc = _spawn([sys.executable, str(STUB), "--host", "127.0.0.1", "--port", str(port)], log_path)
         stub = cls(port, proc, log_path)
         deadline = time.monotonic() + STUB_TIMEOUT_S
         while time.monotonic() < deadline:
@@ -133,11 +148,10 @@ class Envoy:
         )
         cfg_path = self.workdir / f"envoy-{self.port}.yaml"
         cfg_path.write_text(cfg)
-        log = open(self.log_path, "wb")
         # --use-dynamic-base-id: each instance gets its own shared-memory
         # base id, so several Envoys (and a developer's `make run`) coexist.
         # wasm:debug so the leak test also reads the plugin's debug logs.
-        self.proc = subprocess.Popen(
+        self.proc = _spawn(
             [
                 str(ENVOY),
                 "-c", str(cfg_path),
@@ -147,10 +161,7 @@ class Envoy:
                 "--component-log-level", "wasm:debug",
                 "--drain-time-s", "1",
             ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
+            self.log_path,
         )
         if wait_ready:
             self.wait_ready()
