@@ -23,6 +23,7 @@ pub const CAS_MISMATCH: u32 = 8;
 #[derive(Clone, Copy)]
 #[repr(u32)]
 pub enum Level {
+    Debug = 1,
     Info = 2,
     Warn = 3,
     Error = 4,

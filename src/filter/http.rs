@@ -124,7 +124,7 @@ impl HttpContext for Request {
     }
 
     fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
-        self.watchdog.release(self.context_id);
+        self.watchdog.body_arrived(self.context_id);
         if self.exchange.is_none() {
             return Action::Continue;
         }
@@ -138,7 +138,7 @@ impl HttpContext for Request {
     }
 
     fn on_http_request_trailers(&mut self, _num_trailers: usize) -> Action {
-        self.watchdog.release(self.context_id);
+        self.watchdog.body_arrived(self.context_id);
         if self.exchange.is_none() {
             return Action::Continue;
         }
@@ -225,12 +225,20 @@ fn record_state(d: &Decision) {
     }
 }
 
-/// One line per decision: identity key, API, action, score, reasons. Never
-/// prompt text or a credential.
+/// One line per decision (info for tag and denials, debug for allow):
+/// identity key, API, action, score, reasons. Never prompt text or a
+/// credential.
 fn log_decision(ex: &Exchange, d: &Decision) {
     let v = &d.verdict;
+    // Allowed requests are the bulk of the traffic: at debug level, so a
+    // busy gateway's log holds what an operator acts on.
+    let level = if v.action == crate::verdict::Action::Allow && v.intended == crate::verdict::Action::Allow {
+        Level::Debug
+    } else {
+        Level::Info
+    };
     abi::log(
-        Level::Info,
+        level,
         &format!(
             "distill-guard: identity={} api={} action={} intended={} score={:.3} reasons={}",
             d.identity,

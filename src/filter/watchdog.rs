@@ -12,6 +12,11 @@
 //! misconfiguration once, and switches this VM to a degraded mode in which
 //! headers are never held: decisions are still made on the body and denials
 //! still answered, but tag headers can no longer be added.
+//!
+//! A slow client that sends its headers and then waits looks the same as a
+//! stall, and could otherwise switch a healthy VM to degraded mode on
+//! purpose. So the first body callback after a pause proves that this Envoy
+//! delivers bodies: from then on nothing is tracked, resumed or degraded.
 
 use std::cell::{Cell, RefCell};
 
@@ -32,6 +37,8 @@ pub struct Watchdog {
     paused: RefCell<Vec<(u32, f64)>>,
     /// A stall was seen: hold no more headers.
     degraded: Cell<bool>,
+    /// A body callback followed a pause: this Envoy is configured right.
+    proven: Cell<bool>,
 }
 
 impl Watchdog {
@@ -39,6 +46,9 @@ impl Watchdog {
     pub fn hold(&self, context_id: u32, now: f64) -> bool {
         if self.degraded.get() {
             return false;
+        }
+        if self.proven.get() {
+            return true;
         }
         let mut paused = self.paused.borrow_mut();
         if paused.len() >= MAX_TRACKED {
@@ -48,13 +58,29 @@ impl Watchdog {
         true
     }
 
-    /// The request got a body or trailers callback, or ended.
+    /// The request ended.
     pub fn release(&self, context_id: u32) {
         self.paused.borrow_mut().retain(|(id, _)| *id != context_id);
     }
 
+    /// The request got a body or trailers callback: if it had been paused at
+    /// its headers, Envoy delivers bodies after a pause, so stop watching.
+    pub fn body_arrived(&self, context_id: u32) {
+        if self.proven.get() {
+            return;
+        }
+        let mut paused = self.paused.borrow_mut();
+        if paused.iter().any(|(id, _)| *id == context_id) {
+            self.proven.set(true);
+            paused.clear();
+        }
+    }
+
     /// Resumes stalled requests; called from the root context's tick.
     pub fn tick(&self, now: f64) {
+        if self.proven.get() {
+            return;
+        }
         let stalled: Vec<u32> = {
             let mut paused = self.paused.borrow_mut();
             let stalled = paused
