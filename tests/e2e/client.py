@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import time
 from dataclasses import dataclass
 from typing import Iterable
@@ -89,6 +90,28 @@ def post_chunked(
         return _collect(conn.getresponse())
     finally:
         conn.close()
+
+
+def post_in_two_bursts(
+    port: int, path: str, body: bytes, first: int, headers: dict[str, str] | None = None, pause: float = 0.3
+) -> Response:
+    """POST with Content-Length whose first `first` body bytes arrive alone
+    and the rest in one burst after `pause`: how a client that writes its
+    first buffer, then the remainder, looks to Envoy (the burst arrives as
+    one large read)."""
+    hdrs = {"host": "localhost", "content-type": "application/json", **(headers or {})}
+    head = f"POST {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in hdrs.items())
+    head += f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(head.encode() + body[:first])
+        time.sleep(pause)
+        try:
+            sock.sendall(body[first:])
+        except OSError:
+            pass  # Envoy answered early and closed; read what it said
+        resp = http.client.HTTPResponse(sock)
+        resp.begin()
+        return _collect(resp)
 
 
 def openai_chat(prompt: str, model: str = "gpt-4o-mini") -> dict:

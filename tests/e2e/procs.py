@@ -210,7 +210,9 @@ class Envoy:
 
     def wait_ready(self) -> None:
         if not self.wait_admin():
-            raise RuntimeError(f"Envoy not ready within {READY_TIMEOUT_S}s:\n{self.log()[-8000:]}")
+            rc = self.proc.poll() if self.proc is not None else None
+            why = f"exited with status {rc}" if rc is not None else f"not ready within {READY_TIMEOUT_S}s"
+            raise RuntimeError(f"Envoy {why}:\n{self.log()[-8000:]}")
         # Functional probe: a pass-through request must reach the stub
         # through the listener and the filter chain.
         deadline = time.monotonic() + READY_TIMEOUT_S

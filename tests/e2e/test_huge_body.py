@@ -5,7 +5,7 @@ first kilobyte still triggers."""
 
 import json
 
-from client import PIPES_ONLY, bearer, post, post_chunked
+from client import PIPES_ONLY, bearer, post, post_chunked, post_in_two_bursts
 
 PHRASE = "needle-at-the-start-e2e"
 
@@ -48,3 +48,23 @@ def test_4mib_chunked_body_reaches_upstream(envoy):
     assert r.status == 200, r.body[:300]
     assert r.json()["upstream_body_bytes"] == len(body)
     assert r.upstream_saw("x-distill-guard-action") == "block"
+
+
+def test_4mib_body_arriving_as_a_small_start_then_one_burst_reaches_upstream(envoy):
+    """The first 100 KiB (below the 256 KiB inspection cap) arrive alone, so
+    the filter holds them; the remaining 4 MiB then arrive as one large read.
+    Envoy must not answer 413 for it."""
+    body = huge_body(f"burst {PHRASE}")
+    r = post_in_two_bursts(envoy.port, "/v1/chat/completions", body, first=100 * 1024, headers=bearer("sk-burst"))
+    assert r.status == 200, r.body[:300]
+    assert r.json()["upstream_body_bytes"] == len(body)
+    assert r.upstream_saw("x-distill-guard-action") == "block"
+
+
+def test_control_pass_through_path_streams_the_same_burst(envoy):
+    """The same traffic on a path the filter does not inspect: Envoy alone
+    streams it (so a 413 above comes from the filter holding the body)."""
+    body = huge_body("not inspected")
+    r = post_in_two_bursts(envoy.port, "/v1/embeddings", body, first=100 * 1024, headers=bearer("sk-burst"))
+    assert r.status == 200, r.body[:300]
+    assert r.json()["upstream_body_bytes"] == len(body)
