@@ -14,24 +14,26 @@ use super::{campaign, content};
 
 /// The ground truth the evaluator scores against; the replay ignores it.
 #[derive(Serialize)]
-struct Label<'a> {
-    class: &'a str,
-    group: &'a str,
-    account: &'a str,
+pub(super) struct Label<'a> {
+    pub class: &'a str,
+    pub group: &'a str,
+    pub account: &'a str,
 }
 
 /// One trace line. Field order is fixed by this struct and header maps are
 /// sorted, so the same events give byte-identical output.
+/// Shared with the held-out scenario (`heldout.rs`) so both write the same
+/// line shape.
 #[derive(Serialize)]
-struct Line<'a> {
-    ts: f64,
-    method: &'static str,
-    path: &'a str,
-    authority: &'static str,
-    headers: BTreeMap<&'a str, &'a str>,
-    source_ip: &'a str,
-    body: &'a str,
-    label: Label<'a>,
+pub(super) struct Line<'a> {
+    pub ts: f64,
+    pub method: &'static str,
+    pub path: &'a str,
+    pub authority: &'static str,
+    pub headers: BTreeMap<&'a str, &'a str>,
+    pub source_ip: &'a str,
+    pub body: &'a str,
+    pub label: Label<'a>,
 }
 
 /// Renders and writes one event.
