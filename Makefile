@@ -1,6 +1,6 @@
 # distill-guard. `make help` lists the targets.
 .DEFAULT_GOAL := help
-.PHONY: help setup build cli run test lint bench-quality clean-run
+.PHONY: help setup build cli run test lint bench-quality bench-heldout clean-run
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -27,6 +27,9 @@ lint: ## rustfmt check, clippy -D warnings (native and wasm32-wasip1)
 
 bench-quality: ## replay simulated traffic in enforce mode, print the quality table
 	@bash scripts/bench-quality.sh
+
+bench-heldout: ## replay the held-out scenario (traffic detection was not tuned on), two seeds
+	@bash scripts/bench-heldout.sh
 
 clean-run: ## stop a stub/Envoy left by `make run` (only the PIDs in .run/)
 	@for f in .run/envoy.pid .run/stub.pid; do \

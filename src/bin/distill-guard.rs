@@ -14,7 +14,7 @@ use distill_guard::sim::{self, corpus::Corpus};
 
 const USAGE: &str = "usage:
   distill-guard replay --config CONFIG --trace TRACE [--out DECISIONS]
-  distill-guard simulate --seed N --days D --out TRACE [--scale S] [--data DIR]
+  distill-guard simulate --seed N --days D --out TRACE [--scale S] [--data DIR] [--scenario default|heldout]
   distill-guard evaluate --trace TRACE --decisions DECISIONS [--json]
   distill-guard identity --config CONFIG --credential X
   distill-guard check-config CONFIG
@@ -99,7 +99,12 @@ fn cmd_simulate(a: &Args) -> Result<(), String> {
         Corpus::load(&data).map_err(|e| format!("loading corpora from {}: {e} (set --data)", data.display()))?;
     let mut out = input::open_write(Some(a.need("out")?)).map_err(|e| e.to_string())?;
     let started = std::time::Instant::now();
-    let stats = sim::generate(&opts, &corpus, &mut out).map_err(|e| e.to_string())?;
+    let stats = match a.get("scenario").unwrap_or("default") {
+        "default" => sim::generate(&opts, &corpus, &mut out),
+        "heldout" => sim::heldout::generate(&opts, &corpus, &mut out),
+        other => return Err(format!("--scenario: unknown scenario {other} (default, heldout)")),
+    }
+    .map_err(|e| e.to_string())?;
     drop(out);
     eprintln!(
         "simulated {} requests from {} accounts over {} days in {:.2} s",

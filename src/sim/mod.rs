@@ -6,7 +6,8 @@
 //! `../shared/data`), [`params`] (every population and campaign parameter),
 //! [`population`] (accounts), [`schedule`] (when they send), [`content`] and
 //! [`campaign`] (what they send), [`client`] (wire formats and SDKs) and
-//! [`writer`] (trace lines).
+//! [`writer`] (trace lines). [`heldout`] is a second scenario of traffic
+//! detection was not tuned on (`simulate --scenario heldout`).
 //!
 //! Memory stays proportional to one day of compact events: each day is
 //! scheduled, sorted and written before the next (sessions that run past
@@ -18,6 +19,8 @@ pub mod client;
 pub mod content;
 pub mod corpus;
 pub mod csv;
+pub mod heldout;
+pub mod heldout_content;
 pub mod params;
 pub mod population;
 pub mod rng;
