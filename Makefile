@@ -28,6 +28,12 @@ lint: ## rustfmt check, clippy -D warnings (native and wasm32-wasip1)
 bench-quality: ## replay simulated traffic in enforce mode, print the quality table
 	@bash scripts/bench-quality.sh
 
+bench-proxy: ## requests/s, latency and RSS of Envoy with and without the filter (wrk, ~2 min)
+	@bash scripts/bench-proxy.sh
+
+bench-engine: ## native per-request cost of Engine::evaluate per API and for a 256 KiB body
+	cargo run --release --quiet --example engine_bench
+
 bench-heldout: ## replay the held-out scenario (traffic detection was not tuned on), two seeds
 	@bash scripts/bench-heldout.sh
 
