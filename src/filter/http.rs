@@ -42,6 +42,12 @@ pub struct Request {
     watchdog: Rc<Watchdog>,
     /// Set between an LLM API request's headers and its decision.
     exchange: Option<Exchange>,
+    /// The body prefix seen so far, at most the inspection cap. Kept here
+    /// because under watermark buffering each body callback sees only the
+    /// newly arrived chunk.
+    body: Vec<u8>,
+    /// Body bytes seen so far, including those past the cap.
+    body_seen: usize,
 }
 
 impl Request {
@@ -57,6 +63,8 @@ impl Request {
             metrics,
             watchdog,
             exchange: None,
+            body: Vec::new(),
+            body_seen: 0,
         }
     }
 
@@ -129,12 +137,16 @@ impl HttpContext for Request {
             return Action::Continue;
         }
         let cap = self.engine.as_ref().map_or(0, |e| e.body_cap());
-        if body_size < cap && !end_of_stream {
-            // Pause in the body phase = StopIterationAndBuffer.
-            return Action::Pause;
+        self.take_chunk(body_size, cap);
+        if self.body_seen < cap && !end_of_stream {
+            // Buffer under flow control, not StopIterationAndBuffer: with
+            // plain buffering Envoy answers 413 as soon as one large read
+            // pushes the buffer past the connection limit, even if this
+            // filter would have let the body stream on at the cap.
+            return Action::StopIterationAndWatermark;
         }
-        let body = read_body(body_size.min(cap));
-        self.decide(&body, end_of_stream && body_size <= cap)
+        let body = std::mem::take(&mut self.body);
+        self.decide(&body, end_of_stream && self.body_seen <= cap)
     }
 
     fn on_http_request_trailers(&mut self, _num_trailers: usize) -> Action {
@@ -142,12 +154,25 @@ impl HttpContext for Request {
         if self.exchange.is_none() {
             return Action::Continue;
         }
-        // The body phase never saw end_of_stream: what is buffered is the
-        // whole body (the body phase would have decided at the cap).
+        // The body phase never saw end_of_stream: what was kept is the whole
+        // body, unless it went past the cap (then the body phase decided).
         let cap = self.engine.as_ref().map_or(0, |e| e.body_cap());
-        let body = read_body(cap.saturating_add(1));
-        let complete = body.len() <= cap;
-        self.decide(&body, complete)
+        let body = std::mem::take(&mut self.body);
+        self.decide(&body, self.body_seen <= cap)
+    }
+}
+
+impl Request {
+    /// Copies the newly arrived chunk (the callback's whole buffer: under
+    /// watermark buffering Envoy hands the filter only what is new) into
+    /// the kept prefix, never past `cap`.
+    fn take_chunk(&mut self, chunk_size: usize, cap: usize) {
+        let room = cap.saturating_sub(self.body.len());
+        if room > 0 && chunk_size > 0 {
+            let chunk = read_body(chunk_size.min(room));
+            self.body.extend_from_slice(&chunk);
+        }
+        self.body_seen = self.body_seen.saturating_add(chunk_size);
     }
 }
 
