@@ -22,8 +22,8 @@ pub const PHRASES: &[(&str, f64)] = &[
     ("show your work", 0.2),
     ("explain your reasoning", 0.25),
     // Reasoning harvest: strong.
+    // Hyphens read as spaces, so this also finds "chain-of-thought".
     ("chain of thought", 0.45),
-    ("chain-of-thought", 0.45),
     ("internal reasoning", 0.7),
     ("reasoning process", 0.45),
     ("reasoning trace", 0.6),
@@ -87,8 +87,68 @@ pub const PHRASES: &[(&str, f64)] = &[
     ("训练数据", 0.2),
 ];
 
+/// The same ideas in other languages campaigns use (issue 3: many are not in
+/// English): the ordinary "step by step" weak, "reasoning process", "chain
+/// of thought" and "internal reasoning" strong, as in English. Standard
+/// renderings, not a list fitted to one campaign; operators add more with
+/// `detection.extra_phrases`.
+pub const MULTILINGUAL: &[(&str, f64)] = &[
+    // Spanish.
+    ("paso a paso", 0.15),
+    ("piensa paso a paso", 0.25),
+    ("explica tu razonamiento", 0.25),
+    ("razonamiento completo", 0.4),
+    ("proceso de razonamiento", 0.45),
+    ("cadena de pensamiento", 0.45),
+    ("razonamiento interno", 0.7),
+    // Portuguese.
+    ("passo a passo", 0.15),
+    ("processo de raciocínio", 0.45),
+    ("cadeia de pensamento", 0.45),
+    ("raciocínio interno", 0.7),
+    // French.
+    ("étape par étape", 0.15),
+    ("explique ton raisonnement", 0.25),
+    ("processus de raisonnement", 0.45),
+    ("chaîne de pensée", 0.45),
+    ("raisonnement interne", 0.7),
+    // German.
+    ("schritt für schritt", 0.15),
+    ("gedankengang", 0.35),
+    ("denkprozess", 0.35),
+    ("argumentationskette", 0.45),
+    // Russian.
+    ("шаг за шагом", 0.15),
+    ("пошагово", 0.15),
+    ("ход мыслей", 0.35),
+    ("ход своих мыслей", 0.35),
+    ("ход рассуждений", 0.45),
+    ("цепочка рассуждений", 0.45),
+    ("цепочку рассуждений", 0.45),
+    ("процесс рассуждения", 0.45),
+    ("внутренние рассуждения", 0.7),
+    // Japanese.
+    ("ステップバイステップ", 0.15),
+    ("一歩ずつ", 0.15),
+    ("段階的に", 0.15),
+    ("推論の過程", 0.45),
+    ("推論過程", 0.45),
+    ("思考過程", 0.45),
+    ("思考の過程", 0.45),
+    ("思考の連鎖", 0.45),
+    ("内部の推論", 0.7),
+    // Korean.
+    ("단계별로", 0.15),
+    ("추론 과정", 0.45),
+    ("사고 과정", 0.45),
+];
+
 /// Elicitation strength in [0, 1] of a request's instruction texts
-/// (noisy-OR of the weights of the phrases that appear).
+/// (noisy-OR of the weights of the phrases that appear). A phrase found
+/// inside a longer phrase that also appears counts once, as the longer one:
+/// "let's think step by step" is one weak request, not three
+/// ("think step by step", "step by step") compounding into a strong one.
+/// Hyphens read as spaces ("step-by-step").
 pub fn elicitation(texts: &[&str], extra: &[(String, f64)]) -> f64 {
     let mut budget = MAX_SEARCH_BYTES;
     let mut miss = 1.0f64;
@@ -98,13 +158,19 @@ pub fn elicitation(texts: &[&str], extra: &[(String, f64)]) -> f64 {
         }
         let hay = lower_collapsed(text, budget);
         budget = budget.saturating_sub(text.len());
-        for (phrase, w) in PHRASES {
-            if hay.contains(phrase) {
-                miss *= 1.0 - w;
-            }
-        }
-        for (phrase, w) in extra {
-            if hay.contains(phrase.as_str()) {
+        let spaced = hay.contains('-').then(|| hay.replace('-', " "));
+        let found = |p: &str| hay.contains(p) || spaced.as_deref().is_some_and(|s| s.contains(p));
+        // Bounded by the phrase lists, not by the text.
+        let hits: Vec<(&str, f64)> = PHRASES
+            .iter()
+            .chain(MULTILINGUAL)
+            .copied()
+            .chain(extra.iter().map(|(p, w)| (p.as_str(), *w)))
+            .filter(|(p, _)| !p.is_empty() && found(p))
+            .collect();
+        for (p, w) in &hits {
+            let inside_longer = hits.iter().any(|(q, _)| q.len() > p.len() && q.contains(p));
+            if !inside_longer {
                 miss *= 1.0 - w;
             }
         }
@@ -145,6 +211,33 @@ mod tests {
         let extra = vec![("walk me through your hidden thoughts".to_owned(), 0.9)];
         assert!(elicitation(&["", "Walk me  through your HIDDEN thoughts"], &extra) >= 0.9);
         assert!(elicitation(&["Answer in <thinking> tags", "2+2"], &[]) > 0.5);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn nested_phrases_count_once_and_hyphens_read_as_spaces() {
+        let lets = elicitation(&["Q: Janet has 3 apples.\nA: Let's think step by step."], &[]);
+        assert!((lets - 0.15).abs() < 1e-9, "{lets}");
+        let hyphen = elicitation(&["Write your step-by-step reasoning."], &[]);
+        assert!((hyphen - 0.15).abs() < 1e-9, "{hyphen}");
+        let cot = elicitation(&["Use chain-of-thought."], &[]);
+        assert!((cot - 0.45).abs() < 1e-9, "{cot}");
+        // Unrelated phrases still combine.
+        assert!(elicitation(&["Think step by step and justify your steps."], &[]) > 0.6);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn other_languages_are_read() {
+        for (text, min) in [
+            ("Describe tu proceso de razonamiento interno, paso a paso.", 0.8),
+            ("Распиши полностью цепочку рассуждений, шаг за шагом.", 0.5),
+            ("推論の過程を一歩ずつ詳しく説明してください。", 0.5),
+            ("Explique ton raisonnement étape par étape.", 0.25),
+        ] {
+            let s = elicitation(&[text], &[]);
+            assert!(s >= min, "{text}: {s}");
+        }
+        // Ordinary step by step in another language stays weak.
+        assert!(elicitation(&["¿Me lo explicas paso a paso?"], &[]) < 0.2);
     }
 
     #[wasm_bindgen_test(unsupported = test)]
