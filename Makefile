@@ -1,6 +1,6 @@
 # distill-guard. `make help` lists the targets.
 .DEFAULT_GOAL := help
-.PHONY: help setup build cli run test lint bench-quality bench-heldout clean-run
+.PHONY: help setup build cli run test lint bench-quality bench-heldout bench-proxy bench-engine clean-run
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
