@@ -36,7 +36,12 @@ impl RawConfig {
         }
         let mut de = serde_json::Deserializer::from_slice(bytes);
         let raw: RawConfig = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
+            // A syntax error has no field path yet (`?`): it concerns the
+            // document itself.
+            let path = match e.path().to_string() {
+                p if p == "?" || p.is_empty() => ".".to_owned(),
+                p => p,
+            };
             ConfigError::new(path, e.into_inner().to_string())
         })?;
         de.end().map_err(|e| ConfigError::new(".", e.to_string()))?;

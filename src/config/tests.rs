@@ -141,6 +141,7 @@ fn error_table() {
         ),
         (r#"{"mode": "shadow"} trailing"#, ".", "trailing characters"),
         ("[1, 2]", ".", "must be a JSON object"),
+        ("{mode: enforce", ".", "line 1 column 2"),
         ("\"enforce\"", ".", "must be a JSON object"),
     ];
     for (doc, path, needle) in cases {

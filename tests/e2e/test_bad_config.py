@@ -35,8 +35,8 @@ BAD_CONFIGS = [
         ["192.168.1.0/33"],
     ),
     # Not JSON: no field to name, so the position in the document instead
-    # (serde_path_to_error reports the path of a syntax error as `?`).
-    ("not_json", "{mode: enforce", "?", ["line 1 column 2"]),
+    # A syntax error concerns the document itself: path `.`.
+    ("not_json", "{mode: enforce", ".", ["line 1 column 2"]),
 ]
 IDS = [c[0] for c in BAD_CONFIGS]
 
