@@ -225,6 +225,8 @@ struct Row {
     sets: f64,
     store_bytes: f64,
     mix: [u64; 4],
+    /// Reason lists of the timed non-allow decisions, most frequent first.
+    reasons: Vec<(String, u64)>,
 }
 
 fn run(label: &'static str, config: &str, iters: usize, reps: usize) -> Row {
@@ -247,6 +249,7 @@ fn run(label: &'static str, config: &str, iters: usize, reps: usize) -> Row {
     let body_bytes = bodies.iter().map(Vec::len).sum::<usize>() / bodies.len();
     let mut now = 1_767_225_600.0;
     let mut mix = [0u64; 4];
+    let mut reasons: std::collections::BTreeMap<String, u64> = Default::default();
     let mut ns = Vec::new();
     let (mut gets, mut sets, mut bytes) = (0, 0, 0);
     // Pass 0 is the warm-up (tables fill); passes 1..=reps are timed.
@@ -268,6 +271,9 @@ fn run(label: &'static str, config: &str, iters: usize, reps: usize) -> Row {
             let d = engine.evaluate(m, &bodies[b], &host);
             if pass > 0 {
                 mix[d.verdict.action as usize] += 1;
+                if d.verdict.action != Action::Allow {
+                    *reasons.entry(d.verdict.reasons_header()).or_default() += 1;
+                }
             }
         }
         let elapsed = start.elapsed().as_nanos() as f64;
@@ -286,6 +292,11 @@ fn run(label: &'static str, config: &str, iters: usize, reps: usize) -> Row {
         gets: gets as f64 / n,
         sets: sets as f64 / n,
         store_bytes: bytes as f64 / n,
+        reasons: {
+            let mut r: Vec<(String, u64)> = reasons.into_iter().collect();
+            r.sort_by_key(|e| std::cmp::Reverse(e.1));
+            r
+        },
         mix,
     }
 }
@@ -342,5 +353,8 @@ fn main() {
             pct(Action::Throttle),
             pct(Action::Block),
         );
+        if let Some((why, count)) = r.reasons.first() {
+            println!("{:<26} most frequent non-allow reasons: {why} ({count})", "");
+        }
     }
 }
