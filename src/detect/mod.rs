@@ -2,7 +2,9 @@
 //! suspicion score with reason codes, and applies dynamic limits.
 //!
 //! Files: `normalize` (tokens), `template` (skeleton and SimHash
-//! fingerprints), `elicitation` (phrases), `params` (extraction-shaped
+//! fingerprints), `instruction` (which clusters a request joins: user-turn
+//! skeletons, or the system prompt when it carries the instructions),
+//! `elicitation` (phrases), `params` (extraction-shaped
 //! parameters), `hll` (cardinality sketch), `cadence` (per-identity slot),
 //! `correlate` (cluster slots across accounts), `score` (combination and
 //! reason codes), `limits` (dynamic limits), `config`.
@@ -18,6 +20,7 @@ pub mod config;
 pub mod correlate;
 pub mod elicitation;
 pub mod hll;
+pub mod instruction;
 pub mod limits;
 pub mod normalize;
 pub mod params;
@@ -96,27 +99,37 @@ impl Detector {
         let id = obs.identity.hash;
 
         // Content: work proportional to the inspected body.
-        let (mut elicit, mut extract, mut template) = (0.0, 0.0, None);
+        let (mut elicit, mut extract, mut owners) = (0.0, 0.0, None);
         if let Some(view) = obs.view {
             let user = view.last_user_text();
-            elicit = elicitation::elicitation(&[&view.system, user], &s.extra_phrases);
+            let system_elicit = elicitation::elicitation(&[&view.system], &s.extra_phrases);
+            let user_elicit = elicitation::elicitation(&[user], &s.extra_phrases);
+            elicit = 1.0 - (1.0 - system_elicit) * (1.0 - user_elicit);
             extract = params::extraction(&view.params, s.long_output_tokens);
-            template = template::keys(&normalize::token_hashes(user), s.skeleton_tokens);
+            let tokens = normalize::token_hashes(user);
+            let instructing = (system_elicit >= instruction::SYSTEM_ELICITATION_MIN)
+                .then(|| system_fingerprint(view))
+                .flatten();
+            owners = instruction::owners(
+                &tokens,
+                template::keys(&tokens, s.skeleton_tokens).as_ref(),
+                instructing,
+            );
         }
 
         let block = obs.identity.client_ip.map(correlate::address_block);
         // Across accounts: the better-shared of the two skeletons.
         let mut share = 0.0;
         let mut cluster: Option<correlate::ClusterView> = None;
-        if let Some(t) = &template {
-            for owner in [t.prefix, t.suffix] {
+        if let Some(o) = &owners {
+            for owner in o.keys.into_iter().flatten() {
                 let v = self.touch(
                     host,
                     TEMPLATE_TABLE,
                     s.template_slots,
                     owner,
                     id,
-                    (Some(t.text), block),
+                    (Some(o.text), block),
                     now,
                 );
                 let sh = score::share(

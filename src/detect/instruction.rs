@@ -1,0 +1,113 @@
+//! Which template clusters a request joins: where a campaign's instructions
+//! live decides what is shared across its accounts.
+//!
+//! Usually the instructions are in the user turn around a slot, and the
+//! user turn's prefix and suffix skeletons are the clusters. A campaign can
+//! instead put the instructions in the *system* prompt and send only the bare
+//! seed item as the user turn: then no user-turn skeleton is shared, but the
+//! system prompt is, with a different user turn on every request. A popular
+//! app looks the same (one system prompt, each user's own questions), so the
+//! system prompt only stands in for the prefix skeleton when it itself asks
+//! for the model's reasoning ([`SYSTEM_ELICITATION_MIN`]); a shared system
+//! prompt without that is what apps send and joins no cluster. Sharing alone
+//! never denies: the score still needs content and machine cadence or
+//! address-block crowding.
+
+use super::template::TemplateKeys;
+use crate::hash::{siphash24, SipKey};
+
+/// System-prompt elicitation from which the system prompt is the template:
+/// above an ordinary "step by step" (0.15-0.25), at a "reasoning process" or
+/// "chain of thought" (0.45) or two weak phrases together.
+pub const SYSTEM_ELICITATION_MIN: f64 = 0.3;
+
+/// Domain keys so a system-prompt owner never collides with a user-turn
+/// skeleton, and a short user turn's text hash with a template's.
+const SYSTEM_KEY: SipKey = SipKey {
+    k0: 0x7379_7374_656d_0006,
+    k1: 0x6467_2d74_706c_0006,
+};
+const SHORT_TEXT_KEY: SipKey = SipKey {
+    k0: 0x7368_6f72_7474_0007,
+    k1: 0x6467_2d74_706c_0007,
+};
+
+/// The clusters one request joins and the text it counts in them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Owners {
+    /// At most two cluster owners (two shared-data slots, as before).
+    pub keys: [Option<u64>; 2],
+    /// The user turn's hash: distinct texts tell a template from one text.
+    pub text: u64,
+}
+
+/// Owners from the user turn's tokens and skeletons and, when it carries
+/// the instructions, the system prompt's fingerprint.
+pub fn owners(user_tokens: &[u64], user: Option<&TemplateKeys>, instructing_system: Option<u64>) -> Option<Owners> {
+    let system = instructing_system.map(|fp| siphash24(SYSTEM_KEY, &fp.to_le_bytes()));
+    match (user, system) {
+        (Some(t), None) => Some(Owners {
+            keys: [Some(t.prefix), Some(t.suffix)],
+            text: t.text,
+        }),
+        // The user turn is the slot: its prefix is the seed item's start, so
+        // the system prompt takes the prefix's place; the suffix stays.
+        (Some(t), Some(sys)) => Some(Owners {
+            keys: [Some(sys), Some(t.suffix)],
+            text: t.text,
+        }),
+        // Too short for a skeleton ("2+2?"), still a varying slot.
+        (None, Some(sys)) => Some(Owners {
+            keys: [Some(sys), None],
+            text: short_text(user_tokens),
+        }),
+        (None, None) => None,
+    }
+}
+
+fn short_text(tokens: &[u64]) -> u64 {
+    let mut bytes = [0u8; 8 * super::template::MIN_TOKENS];
+    for (chunk, t) in bytes.chunks_exact_mut(8).zip(tokens) {
+        chunk.copy_from_slice(&t.to_le_bytes());
+    }
+    let used = (8 * tokens.len()).min(bytes.len());
+    siphash24(SHORT_TEXT_KEY, bytes.get(..used).unwrap_or(&bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::{normalize::token_hashes, template::keys};
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn user_skeletons_unless_the_system_prompt_instructs() {
+        let a = token_hashes("Natalia sold clips to 48 of her friends in April, and then half as many in May.");
+        let ka = keys(&a, 8);
+        let plain = owners(&a, ka.as_ref(), None).unwrap();
+        let t = ka.clone().unwrap();
+        assert_eq!(plain.keys, [Some(t.prefix), Some(t.suffix)]);
+        let sys = owners(&a, ka.as_ref(), Some(42)).unwrap();
+        assert_eq!(sys.keys[1], Some(t.suffix));
+        assert_ne!(sys.keys[0], Some(t.prefix));
+        assert_eq!(sys.text, t.text);
+        // Two different items under the same instructing system prompt meet
+        // in one cluster with different texts.
+        let b = token_hashes("Weng earns $12 an hour for babysitting. Yesterday she did 50 minutes.");
+        let other = owners(&b, keys(&b, 8).as_ref(), Some(42)).unwrap();
+        assert_eq!(other.keys[0], sys.keys[0]);
+        assert_ne!(other.text, sys.text);
+        assert_ne!(owners(&b, keys(&b, 8).as_ref(), Some(43)).unwrap().keys[0], sys.keys[0]);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn short_user_turns_count_only_under_an_instructing_system_prompt() {
+        let short = token_hashes("2 + 2?");
+        assert!(keys(&short, 8).is_none());
+        assert_eq!(owners(&short, None, None), None);
+        let o = owners(&short, None, Some(7)).unwrap();
+        assert!(o.keys[0].is_some() && o.keys[1].is_none());
+        let other = owners(&token_hashes("capital of peru?"), None, Some(7)).unwrap();
+        assert_ne!(o.text, other.text);
+    }
+}
