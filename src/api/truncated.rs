@@ -83,7 +83,11 @@ fn scan(text: &[u8], max_depth: usize) -> Result<Scan, TooDeep> {
     // Inside a number or literal, which ends at the next delimiter.
     let mut in_scalar = false;
     let mut last_cut = None;
-    for (i, &b) in text.iter().enumerate() {
+    // Index of the next byte to read.
+    let mut next = 0;
+    while let Some(&b) = text.get(next) {
+        let i = next;
+        next += 1;
         if let Some(s) = string.as_mut() {
             if s.hex_left > 0 {
                 s.hex = s.hex * 16 + char::from(b).to_digit(16).unwrap_or(0);
@@ -99,10 +103,27 @@ fn scan(text: &[u8], max_depth: usize) -> Result<Scan, TooDeep> {
                 }
                 continue;
             }
-            // Before byte i, unless it continues a multi-byte character.
-            if s.cuttable() && b & 0xC0 != 0x80 {
-                last_cut = Some(Cut { at: i, in_string: true });
+            // Plain string content up to the next quote or backslash needs
+            // no per-byte state: skip it in one search (strings are most of
+            // a prompt body), keeping the last cut a byte-by-byte scan would
+            // have kept: the last character boundary before the stop byte.
+            let stop = text
+                .get(i..)
+                .and_then(|rest| rest.iter().position(|&c| c == b'"' || c == b'\\'))
+                .map_or(text.len(), |p| i + p);
+            if s.cuttable() {
+                let boundary = (i..=stop).rev().find(|&k| text.get(k).is_none_or(|c| c & 0xC0 != 0x80));
+                if let Some(at) = boundary.filter(|&k| k < text.len()) {
+                    last_cut = Some(Cut { at, in_string: true });
+                }
             }
+            let Some(&b) = text.get(stop) else {
+                // The text ends inside the string; the end-of-text rule
+                // below places the final cut.
+                break;
+            };
+            let i = stop;
+            next = stop + 1;
             match b {
                 b'\\' => s.after_backslash = true,
                 b'"' => {
