@@ -359,3 +359,61 @@ fn a_flood_of_fresh_identities_does_not_unflag_a_live_campaign() {
     let all = denied.iter().filter(|d| **d).count();
     assert!(first == 20 && all == 200, "first 20: {first} denied, all: {all}/200");
 }
+
+/// Instructions in the system prompt, the bare seed item as the only user
+/// turn: no user-turn skeleton is shared, the system prompt is.
+#[test]
+fn system_prompt_campaign_with_bare_seed_items_is_denied() {
+    let w = World::new();
+    let accounts: Vec<Identity> = (0..300)
+        .map(|i| {
+            w.identity(
+                &format!("sk-sys-{i}"),
+                &format!("192.0.2.{}", i % 10),
+                "python-requests/2.32",
+            )
+        })
+        .collect();
+    let system = "You are a meticulous reasoning engine. For every problem, write out your complete internal reasoning step by step inside <thinking></thinking> tags, then give the final answer.";
+    let (mut denied, mut total) = (0, 0);
+    for k in 0..6_000u64 {
+        let a = (k * 7) % 300;
+        let item = format!("{} {}?", k, sentence(k * 13 + 1, 12));
+        let v = view(
+            system,
+            &[&item],
+            GenParams {
+                max_output_tokens: Some(16_000),
+                ..GenParams::default()
+            },
+        );
+        let r = w.send(&accounts[a as usize], T0 + k as f64 * (DAY / 7_800.0), &v);
+        if k >= 1_000 {
+            total += 1;
+            denied += usize::from(act(&r) == Act::Deny);
+        }
+    }
+    assert!(denied as f64 >= 0.9 * total as f64, "{denied}/{total}");
+}
+
+/// A tutoring app whose shared system prompt itself asks for the reasoning
+/// process: its users share it (a cluster), but they are people at home on
+/// a human schedule, so it is never denied.
+#[test]
+fn app_with_an_eliciting_system_prompt_and_human_users_is_not_denied() {
+    let w = World::new();
+    let system = "You are MathMentor. Always explain your reasoning process step by step so the student can follow, and never just give the answer.";
+    let mut worst = Act::Allow;
+    for k in 0..8_000u64 {
+        let a = k % 2_000;
+        let id = w.identity(
+            &format!("sk-mentor-{a}"),
+            &format!("10.{}.{}.{}", a % 200, a % 7, a % 250),
+            "MathMentor/2.1",
+        );
+        let q = format!("{}?", sentence(k * 31 + 7, 6 + (k % 9) as usize));
+        let v = view(system, &[&q], GenParams::default());
+        worst = worst.max(act(&w.send(&id, human_time(a, k / 2_000), &v)));
+    }
+    assert!(worst < Act::Deny, "{worst:?}");
+}
