@@ -94,15 +94,19 @@ fn cmd_simulate(a: &Args) -> Result<(), String> {
     if !(opts.scale > 0.0 && opts.scale <= 100.0) || opts.days == 0 {
         return Err("--scale must be in (0, 100] and --days at least 1".to_owned());
     }
+    let scenario = a.get("scenario").unwrap_or("default");
+    if !matches!(scenario, "default" | "heldout") {
+        return Err(format!("--scenario: unknown scenario {scenario} (default, heldout)"));
+    }
     let data = PathBuf::from(a.get("data").unwrap_or("../shared/data"));
     let corpus =
         Corpus::load(&data).map_err(|e| format!("loading corpora from {}: {e} (set --data)", data.display()))?;
     let mut out = input::open_write(Some(a.need("out")?)).map_err(|e| e.to_string())?;
     let started = std::time::Instant::now();
-    let stats = match a.get("scenario").unwrap_or("default") {
-        "default" => sim::generate(&opts, &corpus, &mut out),
-        "heldout" => sim::heldout::generate(&opts, &corpus, &mut out),
-        other => return Err(format!("--scenario: unknown scenario {other} (default, heldout)")),
+    let stats = if scenario == "heldout" {
+        sim::heldout::generate(&opts, &corpus, &mut out)
+    } else {
+        sim::generate(&opts, &corpus, &mut out)
     }
     .map_err(|e| e.to_string())?;
     drop(out);
