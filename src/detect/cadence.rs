@@ -3,7 +3,9 @@
 //! regularity as their coefficient of variation), hour-of-day coverage (24-bit
 //! masks of active hours for today and yesterday: around the clock versus a
 //! human day), bursts (requests this minute), first seen (identity age), the
-//! identity's own dynamic-limit window and a memory of its score.
+//! identity's own dynamic-limit window, a memory of its score, and how many
+//! long outputs it asked for today and yesterday (harvest volume: no person
+//! reads hundreds of long answers a day).
 //!
 //! Slots are keyed by identity hash and remember their owner. On a collision
 //! the incumbent is kept when it is suspicious (remembered score at least
@@ -15,7 +17,7 @@
 use crate::hash::fingerprint;
 
 /// Words in a stored record.
-pub const WORDS: usize = 11;
+pub const WORDS: usize = 12;
 /// Remembered score from which an entry cannot be displaced while active.
 pub const PROTECT_SCORE: f64 = 0.4;
 /// An entry idle this long is free for anyone.
@@ -42,6 +44,9 @@ pub struct Record {
     pub memory: f64,
     /// Bits 32-63: minute number; 0-31: requests in that minute.
     pub minute: u64,
+    /// Requests asking for a long output. Bits 48-63: day number; 24-47:
+    /// yesterday's count; 0-23: today's.
+    pub long_days: u64,
 }
 
 /// What the cadence says about the identity, after this request.
@@ -57,6 +62,8 @@ pub struct Features {
     pub age_secs: u64,
     /// Remembered score before this request.
     pub memory: f64,
+    /// Long-output requests over about the last 24 hours.
+    pub long_volume: f64,
 }
 
 impl Record {
@@ -70,7 +77,8 @@ impl Record {
     }
 
     pub fn decode(w: &[u64; WORDS]) -> Record {
-        let [owner, first_seen, last_seen, count, mean, var, hours, limit_start, limit_count, memory, minute] = *w;
+        let [owner, first_seen, last_seen, count, mean, var, hours, limit_start, limit_count, memory, minute, long_days] =
+            *w;
         Record {
             owner,
             first_seen,
@@ -83,6 +91,7 @@ impl Record {
             limit_count,
             memory: finite(f64::from_bits(memory)).clamp(0.0, 1.0),
             minute,
+            long_days,
         }
     }
 
@@ -99,6 +108,7 @@ impl Record {
             self.limit_count,
             self.memory.to_bits(),
             self.minute,
+            self.long_days,
         ]
     }
 
@@ -117,8 +127,9 @@ impl Record {
         coin(newcomer, now / 60) % 4 == 0
     }
 
-    /// The record after one more request at `now`.
-    pub fn observe(mut self, now: u64) -> Record {
+    /// The record after one more request at `now`; `long`: it asked for a
+    /// long output.
+    pub fn observe(mut self, now: u64, long: bool) -> Record {
         let now = now.max(self.last_seen);
         if self.count > 0 {
             let gap = (now - self.last_seen).min(STALE_SECS) as f64;
@@ -141,6 +152,7 @@ impl Record {
         }
         today |= 1 << hour;
         self.hours = (day & 0xffff) << 48 | yesterday << 24 | today;
+        self.long_days = roll_days(self.long_days, day, u64::from(long));
         let minute = now / 60;
         let in_minute = if self.minute >> 32 == minute & 0xffff_ffff {
             (self.minute & 0xffff_ffff) + 1
@@ -171,7 +183,13 @@ impl Record {
             0.0
         };
         let burst = ramp_up((self.minute & 0xffff_ffff) as f64, 12.0, 40.0);
+        // Today's count plus the part of yesterday's that a sliding 24 hours
+        // still covers (assuming yesterday was steady).
+        let days = roll_days(self.long_days, now / 86_400, 0);
+        let (today, yesterday) = (days & 0xff_ffff, (days >> 24) & 0xff_ffff);
+        let left = 1.0 - (now % 86_400) as f64 / 86_400.0;
         Features {
+            long_volume: today as f64 + yesterday as f64 * left,
             regularity,
             around_the_clock,
             burst,
@@ -179,6 +197,19 @@ impl Record {
             memory: prior_memory,
         }
     }
+}
+
+/// A per-day counter word (bits 48-63 day, 24-47 yesterday, 0-23 today)
+/// after adding `add` on `day`.
+fn roll_days(word: u64, day: u64, add: u64) -> u64 {
+    let stored_day = word >> 48;
+    let (mut today, mut yesterday) = (word & 0xff_ffff, (word >> 24) & 0xff_ffff);
+    if day != stored_day {
+        yesterday = if day == stored_day + 1 { today } else { 0 };
+        today = 0;
+    }
+    today = (today + add).min(0xff_ffff);
+    (day & 0xffff) << 48 | yesterday << 24 | today
 }
 
 /// A hash of two words: a coin every worker flips the same way.
@@ -218,7 +249,7 @@ mod tests {
 
     fn run(times: &[u64]) -> Record {
         let first = times.first().copied().unwrap_or(0);
-        times.iter().fold(Record::fresh(7, first), |r, t| r.observe(*t))
+        times.iter().fold(Record::fresh(7, first), |r, t| r.observe(*t, false))
     }
 
     #[wasm_bindgen_test(unsupported = test)]
@@ -262,8 +293,20 @@ mod tests {
     }
 
     #[wasm_bindgen_test(unsupported = test)]
+    fn long_output_volume_slides_over_a_day() {
+        let day0 = 86_400 * 20_000;
+        // 20 long-output requests an hour for a day, then 6 hours more.
+        let r = (0..30 * 20u64).fold(Record::fresh(7, day0), |r, i| r.observe(day0 + i * 180, true));
+        let f = r.features(r.last_seen, 0.0);
+        assert!((440.0..520.0).contains(&f.long_volume), "{f:?}");
+        // Short outputs do not count; two quiet days forget.
+        let r = r.observe(day0 + 30 * 3_600, false);
+        assert!(r.features(day0 + 3 * 86_400, 0.0).long_volume < 1.0);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
     fn suspicious_incumbents_survive_a_flood() {
-        let mut r = Record::fresh(1, 1_000).observe(1_000);
+        let mut r = Record::fresh(1, 1_000).observe(1_000, false);
         r.memory = 0.8;
         let displaced = (2..10_000u64).filter(|n| r.yields_to(*n, 2_000)).count();
         assert_eq!(displaced, 0);
@@ -291,6 +334,7 @@ mod tests {
             0,
             0,
             f64::INFINITY.to_bits(),
+            0,
             0,
         ]);
         assert!(junk.gap_mean == 0.0 && junk.memory == 0.0);

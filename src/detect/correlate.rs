@@ -10,15 +10,21 @@
 //! probability 1/accounts², so a live campaign (hundreds of accounts) is
 //! practically never pushed out by a flood of new keys, while a slot held by
 //! a small, fading cluster frees up.
+//!
+//! A template slot also counts, per window, its requests that asked for a
+//! long output and those that arrived in a synchronised crowd of its
+//! accounts ([`super::sync`]), so the score can see a harvest (every account
+//! wants the longest answers) and a scheduler (rounds) without any phrase.
 
 use std::net::IpAddr;
 
 use super::cadence::coin;
 use super::hll::{Hll, WORDS as HW};
+use super::sync::{self, Minute};
 use crate::hash::fingerprint;
 
 /// Words in a stored cluster record.
-pub const WORDS: usize = 6 + 6 * HW;
+pub const WORDS: usize = 6 + 6 * HW + 7;
 
 const OWNER: usize = 0;
 const WINDOW: usize = 1;
@@ -32,6 +38,15 @@ const TEXTS_CUR: usize = IDS_PREV + HW;
 const TEXTS_PREV: usize = TEXTS_CUR + HW;
 const BLOCKS_CUR: usize = TEXTS_PREV + HW;
 const BLOCKS_PREV: usize = BLOCKS_CUR + HW;
+const LONG_CUR: usize = BLOCKS_PREV + HW;
+const LONG_PREV: usize = LONG_CUR + 1;
+const SYNC_CUR: usize = LONG_PREV + 1;
+const SYNC_PREV: usize = SYNC_CUR + 1;
+const MINUTE: usize = SYNC_PREV + 1;
+const MINUTE_IDS: usize = MINUTE + 1;
+/// When the owner started counting (so a young slot's rate is not guessed
+/// from a window it did not see).
+const SINCE: usize = MINUTE_IDS + 1;
 
 /// What one request learns about its cluster.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -46,6 +61,10 @@ pub struct ClusterView {
     pub requests: f64,
     /// Requests in the current limit window (this one included).
     pub window_requests: u64,
+    /// Of `requests`, those that asked for a long output.
+    pub long_requests: f64,
+    /// Of `requests`, those that arrived in a crowded minute.
+    pub synced_requests: f64,
     /// False when the slot belongs to another key (nothing was counted).
     pub tracked: bool,
 }
@@ -60,6 +79,8 @@ pub struct Touch {
     pub text: Option<u64>,
     /// The client's address block, when the cluster is a template.
     pub block: Option<u64>,
+    /// The request asked for a long output (`long_output_tokens`).
+    pub long: bool,
     pub now: u64,
     pub window_secs: u64,
     pub limit_window_secs: u64,
@@ -111,8 +132,10 @@ pub fn apply(current: Option<&[u64; WORDS]>, t: &Touch) -> ([u64; WORDS], Cluste
         r.put_hll(IDS_PREV, &ids);
         r.put_hll(TEXTS_PREV, &texts);
         r.put_hll(IDS_CUR, &Hll::default());
-        r.set(REQ_PREV, r.get(REQ_CUR));
-        r.set(REQ_CUR, 0);
+        for (prev, cur) in [(REQ_PREV, REQ_CUR), (LONG_PREV, LONG_CUR), (SYNC_PREV, SYNC_CUR)] {
+            r.set(prev, r.get(cur));
+            r.set(cur, 0);
+        }
         r.put_hll(TEXTS_CUR, &Hll::default());
     } else if stored != window {
         r = Record { words: [0; WORDS] };
@@ -128,6 +151,9 @@ pub fn apply(current: Option<&[u64; WORDS]>, t: &Touch) -> ([u64; WORDS], Cluste
         r = Record { words: [0; WORDS] };
         r.set(WINDOW, window);
     }
+    if r.get(OWNER) != t.owner || r.get(SINCE) == 0 {
+        r.set(SINCE, t.now.max(1));
+    }
     r.set(OWNER, t.owner);
 
     let mut ids = r.hll(IDS_CUR);
@@ -141,6 +167,28 @@ pub fn apply(current: Option<&[u64; WORDS]>, t: &Touch) -> ([u64; WORDS], Cluste
         }
     }
     r.set(REQ_CUR, r.get(REQ_CUR).saturating_add(1));
+    let requests = r.get(REQ_CUR).saturating_add(r.get(REQ_PREV));
+    if t.long {
+        r.set(LONG_CUR, r.get(LONG_CUR).saturating_add(1));
+    }
+    // Rounds: this request's minute crowded far above the template's rate.
+    let minute = Minute {
+        number: r.get(MINUTE),
+        bitmap: r.get(MINUTE_IDS),
+    };
+    let (minute, in_minute) = minute.observe(t.now, t.identity);
+    r.set(MINUTE, minute.number);
+    r.set(MINUTE_IDS, minute.bitmap);
+    // The counted history covers the previous window only if it was kept.
+    let history_start = if r.get(REQ_PREV) > 0 {
+        window.saturating_sub(1) * t.window_secs.max(1)
+    } else {
+        window * t.window_secs.max(1)
+    };
+    let elapsed = t.now.saturating_sub(history_start.max(r.get(SINCE)));
+    if sync::crowded(in_minute, requests as f64, elapsed) {
+        r.set(SYNC_CUR, r.get(SYNC_CUR).saturating_add(1));
+    }
     let limit_start = t.now - t.now % t.limit_window_secs.max(1);
     let count = if r.get(LIMIT_START) == limit_start {
         r.get(LIMIT_COUNT).saturating_add(1)
@@ -153,8 +201,10 @@ pub fn apply(current: Option<&[u64; WORDS]>, t: &Touch) -> ([u64; WORDS], Cluste
         accounts: r.accounts(),
         texts: r.hll(TEXTS_CUR).merge(&r.hll(TEXTS_PREV)).estimate(),
         blocks: r.hll(BLOCKS_CUR).merge(&r.hll(BLOCKS_PREV)).estimate(),
-        requests: r.get(REQ_CUR).saturating_add(r.get(REQ_PREV)) as f64,
+        requests: requests as f64,
         window_requests: count,
+        long_requests: r.get(LONG_CUR).saturating_add(r.get(LONG_PREV)) as f64,
+        synced_requests: r.get(SYNC_CUR).saturating_add(r.get(SYNC_PREV)) as f64,
         tracked: true,
     };
     (r.words, view)
@@ -189,6 +239,7 @@ mod tests {
             identity: fingerprint(&identity.to_le_bytes()),
             text: Some(fingerprint(&text.to_le_bytes())),
             block: Some(fingerprint(&(identity % 10).to_le_bytes())),
+            long: false,
             now,
             window_secs: 86_400,
             limit_window_secs: 600,
@@ -244,6 +295,25 @@ mod tests {
         let (slot, _) = feed(None, std::iter::once(touch(5, 1, 1, 100)));
         let (_, v) = feed(slot, std::iter::once(touch(6, 2, 2, 101)));
         assert!(v.tracked && v.accounts < 1.5);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn counts_long_outputs_and_synchronised_rounds() {
+        // 100 accounts in rounds: all within 40 s every hour, long outputs.
+        let rounds = (0..24u64).flat_map(|h| {
+            (0..100u64).map(move |a| Touch {
+                long: true,
+                ..touch(1, a, h * 100 + a, 3_600 * (h + 1) + a * 40 / 100)
+            })
+        });
+        let (_, v) = feed(None, rounds);
+        assert_eq!(v.long_requests, v.requests);
+        assert!(v.synced_requests / v.requests > 0.7, "{v:?}");
+        // The same volume spread evenly over the day: no crowd.
+        let steady = (0..2_400u64).map(|i| touch(2, i % 100, i, 3_600 + i * 36));
+        let (_, v) = feed(None, steady);
+        assert_eq!(v.long_requests, 0.0);
+        assert_eq!(v.synced_requests, 0.0, "{v:?}");
     }
 
     #[wasm_bindgen_test(unsupported = test)]

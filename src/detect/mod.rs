@@ -7,7 +7,8 @@
 //! `elicitation` (phrases), `params` (extraction-shaped
 //! parameters), `hll` (cardinality sketch), `cadence` (per-identity slot),
 //! `correlate` (cluster slots across accounts), `score` (combination and
-//! reason codes), `limits` (dynamic limits), `config`.
+//! reason codes), `sync` (synchronised rounds across a template's accounts),
+//! `limits` (dynamic limits), `config`.
 //!
 //! Shared-data cost per request: one read-modify-write (a `get` and a `set`)
 //! for each of the template prefix slot, the template suffix slot, the
@@ -25,6 +26,7 @@ pub mod limits;
 pub mod normalize;
 pub mod params;
 pub mod score;
+pub mod sync;
 pub mod template;
 
 use crate::api::RequestView;
@@ -64,10 +66,14 @@ pub struct Detector {
     settings: config::DetectionSettings,
 }
 
-/// Table names in shared-data keys (`<ns>:v1:<kind>:<slot>`).
-const TEMPLATE_TABLE: &str = "tpl";
-const NETWORK_TABLE: &str = "net";
-const IDENTITY_TABLE: &str = "id";
+/// Table names in shared-data keys (`<ns>:v1:<kind>:<slot>`). The suffix is
+/// the record layout: Envoy keeps shared data across module reloads, and a
+/// value of an older layout would fail to decode on every request, so a
+/// layout change takes new keys (`2`: long-output and synchronisation
+/// counters).
+const TEMPLATE_TABLE: &str = "tpl2";
+const NETWORK_TABLE: &str = "net2";
+const IDENTITY_TABLE: &str = "id2";
 
 impl Detector {
     /// Keys go under `settings.namespace` (the engine copies
@@ -99,13 +105,14 @@ impl Detector {
         let id = obs.identity.hash;
 
         // Content: work proportional to the inspected body.
-        let (mut elicit, mut extract, mut owners) = (0.0, 0.0, None);
+        let (mut elicit, mut extract, mut owners, mut long) = (0.0, 0.0, None, false);
         if let Some(view) = obs.view {
             let user = view.last_user_text();
             let system_elicit = elicitation::elicitation(&[&view.system], &s.extra_phrases);
             let user_elicit = elicitation::elicitation(&[user], &s.extra_phrases);
             elicit = 1.0 - (1.0 - system_elicit) * (1.0 - user_elicit);
             extract = params::extraction(&view.params, s.long_output_tokens);
+            long = view.params.max_output_tokens.is_some_and(|m| m >= s.long_output_tokens);
             let tokens = normalize::token_hashes(user);
             let instructing = (system_elicit >= instruction::SYSTEM_ELICITATION_MIN)
                 .then(|| system_fingerprint(view))
@@ -129,7 +136,7 @@ impl Detector {
                     s.template_slots,
                     owner,
                     id,
-                    (Some(o.text), block),
+                    (Some(o.text), block, long),
                     now,
                 );
                 let sh = score::share(
@@ -148,8 +155,13 @@ impl Detector {
         let concentration = cluster.map_or(0.0, |c| {
             score::concentration(c.accounts, c.blocks, s.share_min_accounts)
         });
+        // Rounds need a template shared by enough accounts to fill a crowd.
+        let sync = cluster
+            .filter(|c| c.accounts >= s.share_min_accounts as f64)
+            .map_or(0.0, |c| sync::strength(c.synced_requests, c.requests, 50.0));
+        let harvest = cluster.map_or(0.0, |c| score::harvest(c.long_requests, c.texts, c.requests));
         let infra = block
-            .map(|b| self.touch(host, NETWORK_TABLE, s.network_slots, b, id, (None, None), now))
+            .map(|b| self.touch(host, NETWORK_TABLE, s.network_slots, b, id, (None, None, false), now))
             .map_or(0.0, |v| score::infra(v.accounts, s.infra_full_accounts));
 
         // The identity's slot: cadence, score memory and its own limit, in
@@ -169,7 +181,7 @@ impl Detector {
                 Some(r) if !r.yields_to(id, now) => (cadence::Record::fresh(id, now), false),
                 _ => (cadence::Record::fresh(id, now), true),
             };
-            let mut rec = base.observe(now);
+            let mut rec = base.observe(now, long);
             let features = rec.features(now, base.memory);
             let signals = score::Signals {
                 share,
@@ -178,6 +190,8 @@ impl Detector {
                 cadence: features,
                 infra,
                 concentration,
+                sync,
+                harvest,
             };
             let (raw, mut reasons) = score::combine(&signals);
             let final_score = score::with_memory(raw, &mut reasons, base.memory);
@@ -215,6 +229,8 @@ impl Detector {
                 cadence: features,
                 infra,
                 concentration,
+                sync,
+                harvest,
             };
             let (raw, reasons) = score::combine(&signals);
             out = Assessment {
@@ -263,7 +279,7 @@ impl Detector {
         slots: u64,
         owner: u64,
         identity: u64,
-        (text, block): (Option<u64>, Option<u64>),
+        (text, block, long): (Option<u64>, Option<u64>, bool),
         now: u64,
     ) -> correlate::ClusterView {
         let s = &self.settings;
@@ -273,6 +289,7 @@ impl Detector {
             identity,
             text,
             block,
+            long,
             now,
             window_secs: s.window_secs,
             limit_window_secs: s.limit_window_secs,

@@ -6,6 +6,13 @@
 //! and proxy pools (cadence, infrastructure). Each signal alone stays below
 //! the tag threshold; denial needs sharing with content *and* machine
 //! cadence or shared infrastructure.
+//! Content is either said (elicitation phrases, extraction parameters) or
+//! shown by behaviour that harvesting cannot avoid: a template whose
+//! accounts nearly all ask for long outputs over fresh items, or one identity
+//! asking for hundreds of long outputs a day around the clock ("harvest").
+//! Harvest counts only together with sharing and machine cadence, crowding
+//! or synchronised rounds (`sync`), so an app that sets a long maximum
+//! output for its human users stays below the tag threshold.
 //! A popular app (shared system prompt, own user turns: no sharing), a batch
 //! job or a benchmark (one or two accounts: no sharing), an office NAT (no
 //! sharing of templates) and pasted personas (sharing without content) stay
@@ -21,6 +28,8 @@ pub const MACHINE_CADENCE: &str = "machine_cadence";
 pub const AROUND_THE_CLOCK: &str = "around_the_clock";
 pub const BURST: &str = "burst";
 pub const SHARED_INFRA: &str = "shared_infrastructure";
+pub const SYNCHRONISED: &str = "synchronised_rounds";
+pub const HARVEST: &str = "harvest_volume";
 pub const NEW_IDENTITY_CLUSTER: &str = "new_identity_cluster";
 pub const HISTORY: &str = "suspicious_history";
 pub const DYNAMIC_LIMIT: &str = "dynamic_rate_limit";
@@ -34,6 +43,8 @@ pub const ALL_REASONS: &[ReasonCode] = &[
     AROUND_THE_CLOCK,
     BURST,
     SHARED_INFRA,
+    SYNCHRONISED,
+    HARVEST,
     NEW_IDENTITY_CLUSTER,
     HISTORY,
     DYNAMIC_LIMIT,
@@ -54,6 +65,29 @@ pub struct Signals {
     pub infra: f64,
     /// The template's accounts crowd into few address blocks (a proxy pool).
     pub concentration: f64,
+    /// The template's requests arrive in synchronised rounds.
+    pub sync: f64,
+    /// The template's requests nearly all ask for long outputs over fresh
+    /// items.
+    pub harvest: f64,
+}
+
+/// Harvest strength of a template cluster: the share of its requests that
+/// ask for a long output, counted only over fresh items (an evaluation
+/// harness re-sends a fixed item set: few texts per request) and enough
+/// requests to mean anything.
+pub fn harvest(long: f64, texts: f64, requests: f64) -> f64 {
+    if requests < 20.0 {
+        return 0.0;
+    }
+    ramp_up(long / requests, 0.5, 0.9) * ramp_up(texts / requests, 0.05, 0.2)
+}
+
+/// Harvest strength of one identity: hundreds of long outputs over the
+/// last day, around the clock (a person reads a few; a batch job asks for
+/// short ones).
+pub fn volume(c: &Features) -> f64 {
+    ramp_up(c.long_volume, 100.0, 300.0) * c.around_the_clock
 }
 
 /// Sharing strength from a template cluster's distinct accounts and texts:
@@ -100,16 +134,21 @@ pub fn combine(s: &Signals) -> (f64, Vec<ReasonCode>) {
     let machine = (0.8 * c.regularity).max(c.around_the_clock).max(0.6 * c.burst);
     let new = if c.age_secs < NEW_IDENTITY_SECS { 1.0 } else { 0.0 };
     // The block's own crowd (an office NAT has one too) only adds a little;
-    // what denies is a template's accounts crowding into few blocks, or
-    // machine cadence.
-    let ops = machine.max(s.concentration);
+    // what denies is a template's accounts crowding into few blocks,
+    // synchronised rounds, or machine cadence.
+    let ops = machine.max(s.concentration).max(s.sync);
     let joint = s.share * content;
+    // Harvest stands in for said content only next to operations.
+    let volume = volume(c);
+    let harvest = s.harvest.max(volume);
+    let evidence = content.max(harvest);
     let score = 0.22 * s.share
         + 0.15 * content
         + 0.10 * machine
         + 0.08 * s.infra
         + 0.30 * joint
-        + 0.40 * joint * ops
+        + 0.40 * s.share * evidence * ops
+        + 0.15 * s.share * volume
         + 0.03 * s.share * new;
     // Each reason's contribution, for ordering.
     let mut parts: Vec<(f64, ReasonCode)> = vec![
@@ -123,6 +162,11 @@ pub fn combine(s: &Signals) -> (f64, Vec<ReasonCode>) {
         ),
         (0.06 * c.burst + 0.2 * joint * c.burst, BURST),
         (0.08 * s.infra + 0.3 * joint * s.concentration, SHARED_INFRA),
+        (0.3 * s.share * evidence * s.sync, SYNCHRONISED),
+        (
+            0.4 * s.share * (harvest - content).max(0.0) * ops + 0.15 * s.share * volume,
+            HARVEST,
+        ),
         (0.03 * s.share * new, NEW_IDENTITY_CLUSTER),
     ];
     parts.retain(|(w, _)| *w >= 0.03);
@@ -263,6 +307,57 @@ mod tests {
             ..Signals::default()
         };
         assert!(combine(&persona).0 < 0.4);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn harvest_without_phrases_denies_only_next_to_operations() {
+        // A template of hundreds of accounts, every request a fresh item
+        // with a long output, no listed phrase (extraction 0.25).
+        let h = harvest(950.0, 900.0, 1_000.0);
+        assert!(h > 0.99, "{h}");
+        let app = Signals {
+            share: 1.0,
+            extraction: 0.25,
+            harvest: h,
+            cadence: old(),
+            ..Signals::default()
+        };
+        assert!(combine(&app).0 < 0.4, "human users of a long-output app: allowed");
+        let rounds = Signals { sync: 1.0, ..app };
+        let (s, reasons) = combine(&rounds);
+        assert!(s >= 0.7, "{s}");
+        assert!(
+            reasons.contains(&SYNCHRONISED) && reasons.contains(&HARVEST),
+            "{reasons:?}"
+        );
+        assert!(
+            combine(&Signals {
+                concentration: 1.0,
+                ..app
+            })
+            .0 >= 0.7
+        );
+        // An evaluation harness re-sends fixed items: no harvest.
+        assert_eq!(harvest(1_000.0, 20.0, 1_000.0), 0.0);
+        assert_eq!(harvest(10.0, 10.0, 10.0), 0.0);
+        // A few busy accounts: hundreds of long outputs a day around the
+        // clock, crowded into few blocks.
+        let busy = Features {
+            around_the_clock: 1.0,
+            long_volume: 450.0,
+            ..old()
+        };
+        assert_eq!(volume(&busy), 1.0);
+        let few = Signals {
+            share: 0.7,
+            extraction: 0.25,
+            concentration: 1.0,
+            cadence: busy,
+            ..Signals::default()
+        };
+        assert!(combine(&few).0 >= 0.7, "{}", combine(&few).0);
+        // The same volume alone, shared with nobody, stays below tag.
+        assert!(combine(&Signals { share: 0.0, ..few }).0 < 0.4);
     }
 
     #[wasm_bindgen_test(unsupported = test)]
