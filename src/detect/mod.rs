@@ -128,6 +128,9 @@ impl Detector {
         // Across accounts: the better-shared of the two skeletons.
         let mut share = 0.0;
         let mut cluster: Option<correlate::ClusterView> = None;
+        // Harvest and rounds from either skeleton: one of them may be mixed
+        // with other traffic (a seed item's ending is also a benchmark's).
+        let (mut harvest, mut sync) = (0.0f64, 0.0f64);
         if let Some(o) = &owners {
             for owner in o.keys.into_iter().flatten() {
                 let v = self.touch(
@@ -146,6 +149,10 @@ impl Detector {
                     s.share_min_accounts,
                     s.share_full_accounts,
                 );
+                if v.tracked && v.accounts >= s.share_min_accounts as f64 {
+                    harvest = harvest.max(score::harvest(v.long_requests, v.texts, v.requests));
+                    sync = sync.max(sync::strength(v.synced_requests, v.requests, 50.0));
+                }
                 if v.tracked && (cluster.is_none() || sh > share) {
                     share = sh;
                     cluster = Some(v);
@@ -155,11 +162,7 @@ impl Detector {
         let concentration = cluster.map_or(0.0, |c| {
             score::concentration(c.accounts, c.blocks, s.share_min_accounts)
         });
-        // Rounds need a template shared by enough accounts to fill a crowd.
-        let sync = cluster
-            .filter(|c| c.accounts >= s.share_min_accounts as f64)
-            .map_or(0.0, |c| sync::strength(c.synced_requests, c.requests, 50.0));
-        let harvest = cluster.map_or(0.0, |c| score::harvest(c.long_requests, c.texts, c.requests));
+
         let infra = block
             .map(|b| self.touch(host, NETWORK_TABLE, s.network_slots, b, id, (None, None, false), now))
             .map_or(0.0, |v| score::infra(v.accounts, s.infra_full_accounts));
