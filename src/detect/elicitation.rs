@@ -150,6 +150,12 @@ pub const MULTILINGUAL: &[(&str, f64)] = &[
 /// ("think step by step", "step by step") compounding into a strong one.
 /// Hyphens read as spaces ("step-by-step").
 pub fn elicitation(texts: &[&str], extra: &[(String, f64)]) -> f64 {
+    strength(texts, extra, true)
+}
+
+/// [`elicitation`]; `one_pass` false searches the text once per built-in
+/// phrase (the definition the index is tested against).
+fn strength(texts: &[&str], extra: &[(String, f64)], one_pass: bool) -> f64 {
     let mut budget = MAX_SEARCH_BYTES;
     let mut miss = 1.0f64;
     for text in texts {
@@ -158,15 +164,27 @@ pub fn elicitation(texts: &[&str], extra: &[(String, f64)]) -> f64 {
         }
         let hay = lower_collapsed(text, budget);
         budget = budget.saturating_sub(text.len());
-        let spaced = hay.contains('-').then(|| hay.replace('-', " "));
+        // Built-in phrases: one pass over the text (no built-in phrase has a
+        // hyphen, so reading hyphens as spaces finds exactly what searching
+        // both the text and its hyphen-free copy found).
+        let builtin = one_pass.then(|| BUILTIN_INDEX.find_all(hay.as_bytes()));
+        // Operator phrases (at most a few hundred, usually none) keep the
+        // plain search: they may contain hyphens or be one byte long.
+        let search = !(one_pass && extra.is_empty());
+        let spaced = (search && hay.contains('-')).then(|| hay.replace('-', " "));
         let found = |p: &str| hay.contains(p) || spaced.as_deref().is_some_and(|s| s.contains(p));
-        // Bounded by the phrase lists, not by the text.
-        let hits: Vec<(&str, f64)> = PHRASES
-            .iter()
-            .chain(MULTILINGUAL)
-            .copied()
-            .chain(extra.iter().map(|(p, w)| (p.as_str(), *w)))
-            .filter(|(p, _)| !p.is_empty() && found(p))
+        // Same order as the lists, so the product below is bit-for-bit the
+        // one a phrase-by-phrase search computed. Bounded by the lists.
+        let hits: Vec<(&str, f64)> = builtin_phrases()
+            .enumerate()
+            .filter(|(i, (p, _))| builtin.as_ref().map_or_else(|| found(p), |set| set.contains(*i)))
+            .map(|(_, pw)| pw)
+            .chain(
+                extra
+                    .iter()
+                    .map(|(p, w)| (p.as_str(), *w))
+                    .filter(|(p, _)| !p.is_empty() && found(p)),
+            )
             .collect();
         for (p, w) in &hits {
             let inside_longer = hits.iter().any(|(q, _)| q.len() > p.len() && q.contains(p));
@@ -176,6 +194,122 @@ pub fn elicitation(texts: &[&str], extra: &[(String, f64)]) -> f64 {
         }
     }
     (1.0 - miss).clamp(0.0, 1.0)
+}
+
+/// The built-in phrases in list order: [`PHRASES`] then [`MULTILINGUAL`].
+fn builtin_phrases() -> impl Iterator<Item = (&'static str, f64)> {
+    PHRASES.iter().chain(MULTILINGUAL).copied()
+}
+
+/// Number of built-in phrases; [`PhraseSet`] holds one bit per phrase.
+const BUILTIN: usize = PHRASES.len() + MULTILINGUAL.len();
+const SET_WORDS: usize = BUILTIN.div_ceil(64);
+
+/// Which built-in phrases a text contains.
+struct PhraseSet([u64; SET_WORDS]);
+
+impl PhraseSet {
+    fn insert(&mut self, i: usize) {
+        if let Some(w) = self.0.get_mut(i / 64) {
+            *w |= 1 << (i % 64);
+        }
+    }
+
+    fn contains(&self, i: usize) -> bool {
+        self.0.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 == 1)
+    }
+}
+
+/// Buckets of the two-byte index (a power of two).
+const BUCKETS: usize = 1024;
+
+/// Bucket of a phrase start: 5 low bits of each of the first two bytes, so
+/// distinct pairs of ASCII letters never share a bucket; a shared bucket
+/// only costs a comparison.
+const fn bucket(b0: u8, b1: u8) -> usize {
+    ((b0 as usize & 31) << 5) | (b1 as usize & 31)
+}
+
+/// Built-in phrases indexed by their first two bytes, each bucket a chain
+/// (`head` then `next`, phrase index + 1, 0 ends it). Computed by the
+/// compiler: no work at start-up or per request, and a text is read once
+/// instead of once per phrase.
+struct PhraseIndex {
+    head: [u8; BUCKETS],
+    next: [u8; BUILTIN],
+}
+
+static BUILTIN_INDEX: PhraseIndex = PhraseIndex::build();
+// Chains hold phrase indices + 1 in a byte.
+const _: () = assert!(BUILTIN < 255);
+
+/// Phrase `i` of [`builtin_phrases`] as bytes, usable at compile time.
+#[allow(clippy::indexing_slicing)] // compile time only: a bad index fails the build
+const fn builtin_bytes(i: usize) -> &'static [u8] {
+    if i < PHRASES.len() {
+        PHRASES[i].0.as_bytes()
+    } else {
+        MULTILINGUAL[i - PHRASES.len()].0.as_bytes()
+    }
+}
+
+impl PhraseIndex {
+    #[allow(clippy::indexing_slicing)] // compile time only: a bad index fails the build
+    const fn build() -> PhraseIndex {
+        let mut index = PhraseIndex {
+            head: [0; BUCKETS],
+            next: [0; BUILTIN],
+        };
+        let mut i = 0;
+        while i < BUILTIN {
+            let p = builtin_bytes(i);
+            // The scan reads hyphens as spaces and needs two bytes to look up.
+            assert!(p.len() >= 2);
+            let mut j = 0;
+            while j < p.len() {
+                assert!(p[j] != b'-');
+                j += 1;
+            }
+            let b = bucket(p[0], p[1]);
+            index.next[i] = index.head[b];
+            index.head[b] = (i + 1) as u8;
+            i += 1;
+        }
+        index
+    }
+
+    /// The built-in phrases `hay` contains, hyphens read as spaces.
+    fn find_all(&self, hay: &[u8]) -> PhraseSet {
+        let mut set = PhraseSet([0; SET_WORDS]);
+        for (start, pair) in hay.windows(2).enumerate() {
+            let (b0, b1) = match pair {
+                [a, b] => (unhyphen(*a), unhyphen(*b)),
+                _ => continue,
+            };
+            let mut link = self.head.get(bucket(b0, b1)).copied().unwrap_or(0);
+            while let Some(i) = usize::from(link).checked_sub(1) {
+                let rest = hay.get(start..).unwrap_or_default();
+                if starts_with_unhyphened(rest, builtin_bytes(i)) {
+                    set.insert(i);
+                }
+                link = self.next.get(i).copied().unwrap_or(0);
+            }
+        }
+        set
+    }
+}
+
+fn unhyphen(b: u8) -> u8 {
+    if b == b'-' {
+        b' '
+    } else {
+        b
+    }
+}
+
+/// `hay` starts with `phrase` when its hyphens are read as spaces.
+fn starts_with_unhyphened(hay: &[u8], phrase: &[u8]) -> bool {
+    hay.len() >= phrase.len() && hay.iter().zip(phrase).all(|(h, p)| unhyphen(*h) == *p)
 }
 
 #[cfg(test)]
@@ -244,5 +378,50 @@ mod tests {
     fn search_is_bounded() {
         let tail = format!("{} internal reasoning", "x".repeat(MAX_SEARCH_BYTES * 2));
         assert_eq!(elicitation(&[&tail], &[]), 0.0);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn one_pass_equals_phrase_by_phrase_search() {
+        let mut texts: Vec<String> = vec![
+            "Think Step-By-Step; chain-of-thought, <THINKING>tags</thinking> and\tinternal\n\nreasoning".into(),
+            "step-by-step-by-step by step stepby step".into(),
+            "Janet has 3 apples. Let's think step by step.".into(),
+        ];
+        // Every phrase alone, hyphenated, upper-cased, and all of them together.
+        let all: Vec<&str> = PHRASES.iter().chain(MULTILINGUAL).map(|(p, _)| *p).collect();
+        for p in &all {
+            texts.push(format!("x {p} y"));
+            texts.push(p.replace(' ', "-"));
+            texts.push(p.to_uppercase());
+            texts.push(p.get(1..).unwrap_or_default().to_owned());
+        }
+        texts.push(all.join(" "));
+        texts.push(all.concat());
+        let extras = [
+            vec![],
+            vec![("step-by-step".to_owned(), 0.4), ("x".to_owned(), 0.1)],
+            vec![
+                ("step by step".to_owned(), 0.3),
+                ("think step by step now".to_owned(), 0.9),
+            ],
+        ];
+        for extra in &extras {
+            for t in &texts {
+                let (a, b) = (elicitation(&[t], extra), strength(&[t], extra, false));
+                assert_eq!(a.to_bits(), b.to_bits(), "{t:?}");
+            }
+            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            assert_eq!(
+                elicitation(&refs, extra).to_bits(),
+                strength(&refs, extra, false).to_bits()
+            );
+        }
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn every_phrase_is_indexed() {
+        for (i, (p, _)) in builtin_phrases().enumerate() {
+            assert!(BUILTIN_INDEX.find_all(p.as_bytes()).contains(i), "{p}");
+        }
     }
 }

@@ -54,7 +54,7 @@ impl Hll {
     pub fn estimate(&self) -> f64 {
         let m = REGISTERS as f64;
         let zeros = self.regs.iter().filter(|r| **r == 0).count();
-        let sum: f64 = self.regs.iter().map(|r| 2f64.powi(-i32::from(*r))).sum();
+        let sum: f64 = self.regs.iter().map(|r| pow2_neg(*r)).sum();
         let alpha = 0.709; // alpha_64
         let raw = alpha * m * m / sum;
         if raw <= 2.5 * m && zeros > 0 {
@@ -85,6 +85,12 @@ impl Hll {
         }
         h
     }
+}
+
+/// 2^-r, exactly what `2f64.powi(-r)` returns, built from the exponent bits
+/// instead of a call per register (every r in 0..=255 is a normal double).
+fn pow2_neg(r: u8) -> f64 {
+    f64::from_bits((1023 - u64::from(r)) << 52)
 }
 
 #[cfg(test)]
@@ -130,5 +136,12 @@ mod tests {
         assert!((u - 50.0).abs() < 15.0, "{u}");
         assert_eq!(Hll::from_words(&a.to_words()), a);
         assert!(!a.is_empty() && Hll::default().is_empty());
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn pow2_neg_is_exact_for_every_register_value() {
+        for r in 0..=u8::MAX {
+            assert_eq!(pow2_neg(r).to_bits(), 2f64.powi(-i32::from(r)).to_bits(), "{r}");
+        }
     }
 }

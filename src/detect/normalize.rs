@@ -27,6 +27,12 @@ pub fn is_cjk(c: char) -> bool {
 
 /// Normalised token hashes of `text`, in order (at most [`MAX_TOKENS`]).
 pub fn token_hashes(text: &str) -> Vec<u64> {
+    tokens(text, true)
+}
+
+/// [`token_hashes`]; `ascii_fast` false reads every char by the Unicode
+/// rules (the definition the fast path is tested against).
+fn tokens(text: &str, ascii_fast: bool) -> Vec<u64> {
     let mut out = Vec::new();
     let mut word = String::new();
     let mut prev_cjk: Option<char> = None;
@@ -34,6 +40,24 @@ pub fn token_hashes(text: &str) -> Vec<u64> {
     for c in text.chars() {
         if out.len() >= MAX_TOKENS {
             break;
+        }
+        if ascii_fast && c.is_ascii() {
+            // Most prompts: the same rules as the general path below, with
+            // the ASCII forms of its Unicode tests (for ASCII, alphanumeric
+            // is letters and digits, numeric is digits).
+            if prev_cjk.is_some() {
+                end_cjk_run(&mut prev_cjk, &mut run, &mut out);
+            }
+            if c.is_ascii_digit() {
+                if !word.ends_with('#') {
+                    word.push('#');
+                }
+            } else if c.is_ascii_alphabetic() {
+                word.push(c.to_ascii_lowercase());
+            } else if c != '\'' {
+                flush(&mut word, &mut out);
+            }
+            continue;
         }
         if is_cjk(c) {
             flush(&mut word, &mut out);
@@ -98,19 +122,40 @@ fn flush(word: &mut String, out: &mut Vec<u64>) {
 pub fn lower_collapsed(text: &str, max_bytes: usize) -> String {
     let mut out = String::with_capacity(text.len().min(max_bytes));
     let mut space = false;
-    for (i, c) in text.char_indices() {
-        if i >= max_bytes {
+    let mut rest = text;
+    let mut at = 0usize;
+    while at < max_bytes {
+        // ASCII (most prompts) byte by byte without decoding chars: the
+        // same whitespace set and lower case as the char path below.
+        let ascii = rest.bytes().take(max_bytes - at).take_while(u8::is_ascii).count();
+        for b in rest.bytes().take(ascii) {
+            if matches!(b, b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r' | b' ') {
+                space = !out.is_empty();
+                continue;
+            }
+            if space {
+                out.push(' ');
+                space = false;
+            }
+            out.push(char::from(b.to_ascii_lowercase()));
+        }
+        at += ascii;
+        rest = rest.get(ascii..).unwrap_or_default();
+        let Some(c) = rest.chars().next() else { break };
+        if at >= max_bytes {
             break;
         }
         if c.is_whitespace() {
             space = !out.is_empty();
-            continue;
+        } else {
+            if space {
+                out.push(' ');
+                space = false;
+            }
+            out.extend(c.to_lowercase());
         }
-        if space {
-            out.push(' ');
-            space = false;
-        }
-        out.extend(c.to_lowercase());
+        at += c.len_utf8();
+        rest = rest.get(c.len_utf8()..).unwrap_or_default();
     }
     out
 }
@@ -154,5 +199,64 @@ mod tests {
             "think step by step"
         );
         assert_eq!(lower_collapsed("abcdef", 3), "abc");
+    }
+
+    /// The char-by-char definition the fast path must equal.
+    fn reference(text: &str, max_bytes: usize) -> String {
+        let mut out = String::new();
+        let mut space = false;
+        for (i, c) in text.char_indices() {
+            if i >= max_bytes {
+                break;
+            }
+            if c.is_whitespace() {
+                space = !out.is_empty();
+                continue;
+            }
+            if space {
+                out.push(' ');
+                space = false;
+            }
+            out.extend(c.to_lowercase());
+        }
+        out
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn ascii_fast_path_equals_char_by_char() {
+        let texts = [
+            "",
+            "   ",
+            "Plain ASCII, Mixed CASE\t\x0bvertical\x0cfeed\r\n end ",
+            "Ünïcödé ÉTAPE PAR ÉTAPE\u{a0}nbsp\u{85}nel\u{2003}em İstanbul ΣΑΣ",
+            "请一步一步 详细推理, THEN Step-By-Step 推論の過程",
+            "Распиши  ЦЕПОЧКУ рассуждений\n\n\tшаг за шагом",
+            "\u{1F600} emoji  and \u{10400}DESERET",
+        ];
+        for t in texts {
+            for max in 0..=t.len() + 2 {
+                assert_eq!(lower_collapsed(t, max), reference(t, max), "{t:?} {max}");
+            }
+        }
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn ascii_tokens_equal_the_general_rules() {
+        let mut all_ascii = String::new();
+        for b in 0u8..0x80 {
+            all_ascii.push(char::from(b));
+            all_ascii.push_str(" a");
+            all_ascii.push(char::from(b));
+            all_ascii.push('1');
+        }
+        for t in [
+            all_ascii.as_str(),
+            "Let's Think STEP by step: 17 + 4 = 21, x2y3 it\u{2019}s 请a逐步b推理 ok 一 z",
+            "Ünïcödé ÉTAPE ² ½ Ⅻ ٣ 用 Python 写 ステップ 단계별로 end.",
+        ] {
+            assert_eq!(token_hashes(t), tokens(t, false), "{t:?}");
+        }
+        let long = "Word 12 ".repeat(MAX_TOKENS);
+        assert_eq!(token_hashes(&long), tokens(&long, false));
     }
 }
