@@ -22,8 +22,8 @@ pub struct RawDetection {
     /// Slots of the template table (distinct accounts and texts per template
     /// skeleton); 1 to 1,048,576.
     pub template_slots: u64,
-    /// Slots of the address-block table (/24 IPv4, /48 IPv6) and of the
-    /// client-fingerprint table (TLS fingerprint + user agent); 1 to 1,048,576.
+    /// Slots of the address-block table (/24 IPv4, /48 IPv6): distinct
+    /// accounts per block; 1 to 1,048,576.
     pub network_slots: u64,
     /// Length in seconds of a correlation window: distinct-account counts
     /// cover the current and the previous window. 600 to 604,800.
@@ -35,8 +35,8 @@ pub struct RawDetection {
     pub share_min_accounts: u64,
     /// Distinct accounts on one template at which sharing counts fully.
     pub share_full_accounts: u64,
-    /// Distinct accounts in one address block or client fingerprint at which
-    /// shared infrastructure counts fully (it starts at a quarter of this).
+    /// Distinct accounts in one address block at which shared
+    /// infrastructure counts fully (it starts at a quarter of this).
     pub infra_full_accounts: u64,
     /// `max_output_tokens` at or above which a request asks for a long
     /// harvest.
