@@ -220,17 +220,16 @@ impl PhraseSet {
     }
 }
 
-/// Buckets of the two-byte index (a power of two).
-const BUCKETS: usize = 1024;
+/// Buckets of the three-byte index (a power of two).
+const BUCKETS: usize = 4096;
 
-/// Bucket of a phrase start: 5 low bits of each of the first two bytes, so
-/// distinct pairs of ASCII letters never share a bucket; a shared bucket
-/// only costs a comparison.
-const fn bucket(b0: u8, b1: u8) -> usize {
-    ((b0 as usize & 31) << 5) | (b1 as usize & 31)
+/// Bucket of a phrase start from its first three bytes (two would put
+/// "in" before six phrases); a shared bucket only costs a comparison.
+const fn bucket(b0: u8, b1: u8, b2: u8) -> usize {
+    ((b0 as usize & 15) << 8 | (b1 as usize & 15) << 4 | (b2 as usize & 15)) ^ ((b0 as usize >> 4) & 15)
 }
 
-/// Built-in phrases indexed by their first two bytes, each bucket a chain
+/// Built-in phrases indexed by their first three bytes, each bucket a chain
 /// (`head` then `next`, phrase index + 1, 0 ends it). Computed by the
 /// compiler: no work at start-up or per request, and a text is read once
 /// instead of once per phrase.
@@ -263,14 +262,14 @@ impl PhraseIndex {
         let mut i = 0;
         while i < BUILTIN {
             let p = builtin_bytes(i);
-            // The scan reads hyphens as spaces and needs two bytes to look up.
-            assert!(p.len() >= 2);
+            // The scan reads hyphens as spaces and needs three bytes to look up.
+            assert!(p.len() >= 3);
             let mut j = 0;
             while j < p.len() {
                 assert!(p[j] != b'-');
                 j += 1;
             }
-            let b = bucket(p[0], p[1]);
+            let b = bucket(p[0], p[1], p[2]);
             index.next[i] = index.head[b];
             index.head[b] = (i + 1) as u8;
             i += 1;
@@ -281,12 +280,12 @@ impl PhraseIndex {
     /// The built-in phrases `hay` contains, hyphens read as spaces.
     fn find_all(&self, hay: &[u8]) -> PhraseSet {
         let mut set = PhraseSet([0; SET_WORDS]);
-        for (start, pair) in hay.windows(2).enumerate() {
-            let (b0, b1) = match pair {
-                [a, b] => (unhyphen(*a), unhyphen(*b)),
+        for (start, triple) in hay.windows(3).enumerate() {
+            let (b0, b1, b2) = match triple {
+                [a, b, c] => (unhyphen(*a), unhyphen(*b), unhyphen(*c)),
                 _ => continue,
             };
-            let mut link = self.head.get(bucket(b0, b1)).copied().unwrap_or(0);
+            let mut link = self.head.get(bucket(b0, b1, b2)).copied().unwrap_or(0);
             while let Some(i) = usize::from(link).checked_sub(1) {
                 let rest = hay.get(start..).unwrap_or_default();
                 if starts_with_unhyphened(rest, builtin_bytes(i)) {

@@ -120,7 +120,9 @@ fn flush(word: &mut String, out: &mut Vec<u64>) {
 /// Lower case with whitespace collapsed, for phrase matching; at most
 /// `max_bytes` of input are read.
 pub fn lower_collapsed(text: &str, max_bytes: usize) -> String {
-    let mut out = String::with_capacity(text.len().min(max_bytes));
+    // Bytes, not chars, are pushed: only whole UTF-8 sequences go in, so the
+    // final check always passes (and costs far less than a push per char).
+    let mut out: Vec<u8> = Vec::with_capacity(text.len().min(max_bytes));
     let mut space = false;
     let mut rest = text;
     let mut at = 0usize;
@@ -134,10 +136,10 @@ pub fn lower_collapsed(text: &str, max_bytes: usize) -> String {
                 continue;
             }
             if space {
-                out.push(' ');
+                out.push(b' ');
                 space = false;
             }
-            out.push(char::from(b.to_ascii_lowercase()));
+            out.push(b.to_ascii_lowercase());
         }
         at += ascii;
         rest = rest.get(ascii..).unwrap_or_default();
@@ -149,15 +151,18 @@ pub fn lower_collapsed(text: &str, max_bytes: usize) -> String {
             space = !out.is_empty();
         } else {
             if space {
-                out.push(' ');
+                out.push(b' ');
                 space = false;
             }
-            out.extend(c.to_lowercase());
+            for l in c.to_lowercase() {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(l.encode_utf8(&mut buf).as_bytes());
+            }
         }
         at += c.len_utf8();
         rest = rest.get(c.len_utf8()..).unwrap_or_default();
     }
-    out
+    String::from_utf8(out).unwrap_or_default()
 }
 
 #[cfg(test)]

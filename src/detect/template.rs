@@ -20,6 +20,11 @@ use crate::hash::{siphash24, SipKey};
 /// shared by everyone and are not templates.
 pub const MIN_TOKENS: usize = 4;
 
+/// Tokens a SimHash reads (the first ones): near-duplicates of a template
+/// show in its first thousand words, and a 256 KiB prompt should cost no
+/// more than a long one (a shingle costs a SipHash and 64 additions).
+pub const SIMHASH_TOKENS: usize = 1024;
+
 /// SimHash bands (LSH): 4 bands of 16 bits.
 pub const BANDS: usize = 4;
 
@@ -55,7 +60,7 @@ pub struct TemplateKeys {
     pub suffix: u64,
     /// The whole normalised text.
     pub text: u64,
-    /// SimHash over word bigram shingles.
+    /// SimHash over word bigram shingles of the first [`SIMHASH_TOKENS`].
     pub simhash: u64,
 }
 
@@ -73,7 +78,7 @@ pub fn keys(tokens: &[u64], k: usize) -> Option<TemplateKeys> {
         prefix: hash_tokens(PREFIX_KEY, head),
         suffix: hash_tokens(SUFFIX_KEY, tail),
         text: hash_tokens(TEXT_KEY, tokens),
-        simhash: simhash(tokens),
+        simhash: simhash(tokens.get(..SIMHASH_TOKENS).unwrap_or(tokens)),
     })
 }
 
@@ -188,4 +193,18 @@ mod tests {
         assert_eq!(format!("{:016x}", t.prefix), GOLDEN_PREFIX);
     }
     const GOLDEN_PREFIX: &str = "013f21aaf7aed440";
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn simhash_reads_a_bounded_prefix() {
+        let head = token_hashes(&"alpha beta gamma delta ".repeat(SIMHASH_TOKENS / 4));
+        let mut a = head.clone();
+        a.extend(token_hashes(&"one two three ".repeat(500)));
+        let mut b = head.clone();
+        b.extend(token_hashes(&"four five ".repeat(900)));
+        let (ka, kb) = (keys(&a, 8).unwrap(), keys(&b, 8).unwrap());
+        assert_eq!(ka.simhash, kb.simhash);
+        assert_eq!(ka.simhash, simhash(&head));
+        // The rest of the text still tells the texts apart.
+        assert_ne!(ka.text, kb.text);
+    }
 }
