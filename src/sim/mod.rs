@@ -7,7 +7,8 @@
 //! [`population`] (accounts), [`schedule`] (when they send), [`content`] and
 //! [`campaign`] (what they send), [`client`] (wire formats and SDKs) and
 //! [`writer`] (trace lines). [`heldout`] is a second scenario of traffic
-//! detection was not tuned on (`simulate --scenario heldout`).
+//! detection was not tuned on (`simulate --scenario heldout`), split the same
+//! way into `heldout_*` files.
 //!
 //! Memory stays proportional to one day of compact events: each day is
 //! scheduled, sorted and written before the next (sessions that run past
@@ -21,6 +22,9 @@ pub mod corpus;
 pub mod csv;
 pub mod heldout;
 pub mod heldout_content;
+pub mod heldout_groups;
+pub mod heldout_members;
+pub mod heldout_schedule;
 pub mod params;
 pub mod population;
 pub mod rng;
@@ -51,28 +55,54 @@ pub struct Stats {
 /// Writes the whole trace to `out`.
 pub fn generate(opts: &Options, corpus: &Corpus, out: &mut dyn Write) -> io::Result<Stats> {
     let actors = population::build(opts.seed, opts.scale);
-    let mut stats = Stats {
+    let requests = write_days(
+        opts.days,
+        out,
+        |day, events| schedule_actors(&actors, day, opts.seed, events),
+        |out, e| writer::write_event(out, &actors, e, corpus, opts.seed),
+    )?;
+    Ok(Stats {
         accounts: actors.len(),
-        requests: 0,
-    };
+        requests,
+    })
+}
+
+/// Adds day `day`'s events of every actor in `actors` (trace actor ids
+/// from 0, in order).
+fn schedule_actors(actors: &[actor::Actor], day: u32, seed: u64, events: &mut Vec<Event>) {
+    for (i, a) in actors.iter().enumerate() {
+        events.extend(schedule::day_events(a, i as u32, day, seed));
+    }
+}
+
+/// Schedules and writes `days` days in arrival order, holding one day's
+/// events at a time: `schedule` adds day `day`'s events, `write` writes one.
+/// Events that fall past midnight (sessions still running) carry over to be
+/// sorted with the next day's. Shared by both scenarios (`heldout.rs`) so
+/// they order and cut days the same way. Returns the number written.
+fn write_days(
+    days: u32,
+    out: &mut dyn Write,
+    mut schedule: impl FnMut(u32, &mut Vec<Event>),
+    mut write: impl FnMut(&mut dyn Write, &Event) -> io::Result<()>,
+) -> io::Result<u64> {
+    let mut requests = 0;
     let mut carry: Vec<Event> = Vec::new();
-    for day in 0..opts.days {
+    for day in 0..days {
         let mut events = std::mem::take(&mut carry);
-        for (i, a) in actors.iter().enumerate() {
-            events.extend(schedule::day_events(a, i as u32, day, opts.seed));
-        }
+        schedule(day, &mut events);
         events.sort_unstable();
         let day_end_ms = (params::START_TS + u64::from(day + 1) * 86_400) * 1000;
-        let last_day = day + 1 == opts.days;
+        let last_day = day + 1 == days;
         for e in &events {
             if e.ts_ms >= day_end_ms && !last_day {
                 carry.push(*e);
                 continue;
             }
-            writer::write_event(out, &actors, e, corpus, opts.seed)?;
-            stats.requests += 1;
+            write(&mut *out, e)?;
+            requests += 1;
         }
     }
     out.flush()?;
-    Ok(stats)
+    Ok(requests)
 }

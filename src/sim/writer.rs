@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::actor::{Actor, Event, Kind};
-use super::client::encode;
+use super::client::{encode, Wire};
 use super::corpus::Corpus;
 use super::params::CAMPAIGNS;
 use super::{campaign, content};
@@ -22,18 +22,39 @@ pub(super) struct Label<'a> {
 
 /// One trace line. Field order is fixed by this struct and header maps are
 /// sorted, so the same events give byte-identical output.
-/// Shared with the held-out scenario (`heldout.rs`) so both write the same
-/// line shape.
 #[derive(Serialize)]
-pub(super) struct Line<'a> {
-    pub ts: f64,
-    pub method: &'static str,
-    pub path: &'a str,
-    pub authority: &'static str,
-    pub headers: BTreeMap<&'a str, &'a str>,
-    pub source_ip: &'a str,
-    pub body: &'a str,
-    pub label: Label<'a>,
+struct Line<'a> {
+    ts: f64,
+    method: &'static str,
+    path: &'a str,
+    authority: &'static str,
+    headers: BTreeMap<&'a str, &'a str>,
+    source_ip: &'a str,
+    body: &'a str,
+    label: Label<'a>,
+}
+
+/// Writes one request as a trace line. Both scenarios write through here
+/// (the held-out one from `heldout.rs`) so their lines cannot drift apart.
+pub(super) fn write_line(
+    out: &mut dyn Write,
+    ts_ms: u64,
+    wire: &Wire,
+    source_ip: &str,
+    label: Label<'_>,
+) -> io::Result<()> {
+    let line = Line {
+        ts: ts_ms as f64 / 1000.0,
+        method: "POST",
+        path: &wire.path,
+        authority: wire.authority,
+        headers: wire.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(),
+        source_ip,
+        body: &wire.body,
+        label,
+    };
+    serde_json::to_writer(&mut *out, &line).map_err(io::Error::other)?;
+    out.write_all(b"\n")
 }
 
 /// Renders and writes one event.
@@ -49,20 +70,10 @@ pub fn write_event(out: &mut dyn Write, actors: &[Actor], e: &Event, corpus: &Co
         _ => content::prompt(a, e, corpus, seed),
     };
     let wire = encode(&a.sdk, &a.credential, &prompt);
-    let line = Line {
-        ts: e.ts_ms as f64 / 1000.0,
-        method: "POST",
-        path: &wire.path,
-        authority: wire.authority,
-        headers: wire.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(),
-        source_ip: &a.ip,
-        body: &wire.body,
-        label: Label {
-            class: a.class,
-            group: a.group,
-            account: &a.account,
-        },
+    let label = Label {
+        class: a.class,
+        group: a.group,
+        account: &a.account,
     };
-    serde_json::to_writer(&mut *out, &line).map_err(io::Error::other)?;
-    out.write_all(b"\n")
+    write_line(out, e.ts_ms, &wire, &a.ip, label)
 }
