@@ -189,7 +189,7 @@ pub fn apply(current: Option<&[u64; WORDS]>, t: &Touch) -> ([u64; WORDS], Cluste
     if sync::crowded(in_minute, requests as f64, elapsed) {
         r.set(SYNC_CUR, r.get(SYNC_CUR).saturating_add(1));
     }
-    let limit_start = t.now - t.now % t.limit_window_secs.max(1);
+    let limit_start = super::limits::window_start(t.now, t.limit_window_secs);
     let count = if r.get(LIMIT_START) == limit_start {
         r.get(LIMIT_COUNT).saturating_add(1)
     } else {

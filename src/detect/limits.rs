@@ -5,6 +5,48 @@
 //! Below `limit_min_score` nothing is limited, so a busy but harmless batch
 //! job is never slowed by detection.
 
+use super::config::DetectionSettings;
+
+/// Start of the limit window of `window_secs` that holds `now`.
+pub fn window_start(now: u64, window_secs: u64) -> u64 {
+    now - now % window_secs.max(1)
+}
+
+/// The request's dynamic limit at `score`: the identity's (`identity`
+/// requests in its window that began at `identity_start`) and its template
+/// cluster's (`cluster` requests in the current window), whichever asks to
+/// wait longer.
+pub fn rate_limited(
+    s: &DetectionSettings,
+    score: f64,
+    (identity, identity_start): (u64, u64),
+    cluster: Option<u64>,
+    now: u64,
+) -> Option<u64> {
+    let w = s.limit_window_secs;
+    let by_identity = check(
+        identity,
+        s.identity_limit,
+        score,
+        s.limit_min_score,
+        identity_start,
+        w,
+        now,
+    );
+    let by_cluster = cluster.and_then(|requests| {
+        check(
+            requests,
+            s.cluster_limit,
+            score,
+            s.limit_min_score,
+            window_start(now, w),
+            w,
+            now,
+        )
+    });
+    by_identity.max(by_cluster)
+}
+
 /// Requests allowed per window at `score`: `None` for unlimited.
 pub fn allowed(base: u64, score: f64, min_score: f64) -> Option<u64> {
     if base == 0 || !score.is_finite() || score < min_score {
@@ -49,6 +91,26 @@ mod tests {
         );
         assert_eq!(a, 60);
         assert!(a > b && b > c && c >= 1, "{a} {b} {c}");
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn either_the_identity_or_its_cluster_limits() {
+        let s = DetectionSettings {
+            identity_limit: 10,
+            cluster_limit: 100,
+            limit_min_score: 0.4,
+            limit_window_secs: 600,
+            ..DetectionSettings::default()
+        };
+        assert_eq!(window_start(1_250, 600), 1_200);
+        assert_eq!(window_start(1_250, 0), 1_250);
+        // Under both limits, and under the score floor whatever the counts.
+        assert_eq!(rate_limited(&s, 0.5, (5, 1_200), Some(50), 1_250), None);
+        assert_eq!(rate_limited(&s, 0.3, (500, 1_200), Some(5_000), 1_250), None);
+        // Either limit alone is enough; the wait runs to the window's end.
+        assert_eq!(rate_limited(&s, 0.4, (5, 1_200), Some(101), 1_250), Some(550));
+        assert_eq!(rate_limited(&s, 0.4, (11, 1_200), Some(50), 1_250), Some(550));
+        assert_eq!(rate_limited(&s, 0.4, (11, 1_200), None, 1_250), Some(550));
     }
 
     #[wasm_bindgen_test(unsupported = test)]

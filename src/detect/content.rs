@@ -1,0 +1,54 @@
+//! The first step of an assessment: what the request's own body says
+//! (elicitation phrases, extraction-shaped parameters) and which template
+//! clusters it joins. Work proportional to the inspected body; no shared
+//! data.
+
+use super::config::DetectionSettings;
+use super::instruction::{self, Owners};
+use super::{elicitation, normalize, params, template};
+use crate::api::RequestView;
+use crate::hash::fingerprint;
+
+/// The content signals of one request; all zero when the body could not be
+/// parsed.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Content {
+    /// Elicitation in the system prompt or the last user turn, in [0, 1].
+    pub elicitation: f64,
+    /// Extraction-shaped generation parameters, in [0, 1].
+    pub extraction: f64,
+    /// The request asked for a long output (`long_output_tokens`).
+    pub long: bool,
+    /// The template clusters the request joins, if any.
+    pub owners: Option<Owners>,
+}
+
+/// Reads the content signals from `view` (`None`: an unparsed body).
+pub fn read(view: Option<&RequestView>, s: &DetectionSettings) -> Content {
+    let Some(view) = view else {
+        return Content::default();
+    };
+    let user = view.last_user_text();
+    let system_elicit = elicitation::elicitation(&[&view.system], &s.extra_phrases);
+    let user_elicit = elicitation::elicitation(&[user], &s.extra_phrases);
+    let tokens = normalize::token_hashes(user);
+    let instructing = (system_elicit >= instruction::SYSTEM_ELICITATION_MIN)
+        .then(|| system_fingerprint(view))
+        .flatten();
+    Content {
+        elicitation: 1.0 - (1.0 - system_elicit) * (1.0 - user_elicit),
+        extraction: params::extraction(&view.params, s.long_output_tokens),
+        long: view.params.max_output_tokens.is_some_and(|m| m >= s.long_output_tokens),
+        owners: instruction::owners(
+            &tokens,
+            template::keys(&tokens, s.skeleton_tokens).as_ref(),
+            instructing,
+        ),
+    }
+}
+
+/// Fingerprint of a request's system prompt: kept apart from the user-turn
+/// templates, since thousands of an app's users share one system prompt.
+pub fn system_fingerprint(view: &RequestView) -> Option<u64> {
+    (!view.system.is_empty()).then(|| fingerprint(normalize::lower_collapsed(&view.system, 64 * 1024).as_bytes()))
+}

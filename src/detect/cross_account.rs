@@ -1,0 +1,96 @@
+//! The second step of an assessment: the request counts itself in its
+//! template clusters and its address block (one read-modify-write of a
+//! [`correlate`] slot each) and reads back what they say across accounts:
+//! sharing, concentration, harvest, synchronised rounds, shared
+//! infrastructure.
+
+use super::config::DetectionSettings;
+use super::correlate::{self, ClusterView};
+use super::instruction::Owners;
+use super::slots::{Slots, NETWORK_TABLE, TEMPLATE_TABLE};
+use super::{score, sync};
+
+/// What the request's clusters say, each signal in [0, 1].
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CrossAccount {
+    pub share: f64,
+    pub concentration: f64,
+    pub harvest: f64,
+    pub sync: f64,
+    pub infra: f64,
+    /// The better-shared template cluster, whose requests have a dynamic
+    /// limit of their own.
+    pub cluster: Option<ClusterView>,
+}
+
+/// The request `identity` (from address block `block`, asking for a long
+/// output or not) joins the template clusters `owners` and its address
+/// block.
+pub fn observe(
+    slots: &Slots<'_>,
+    s: &DetectionSettings,
+    owners: Option<&Owners>,
+    identity: u64,
+    block: Option<u64>,
+    long: bool,
+    now: u64,
+) -> CrossAccount {
+    let touch = |owner, text, block, long| correlate::Touch {
+        owner,
+        identity,
+        text,
+        block,
+        long,
+        now,
+        window_secs: s.window_secs,
+        limit_window_secs: s.limit_window_secs,
+    };
+    let mut out = CrossAccount::default();
+    // Across accounts: the better-shared of the two skeletons.
+    // Harvest and rounds from either skeleton: one of them may be mixed
+    // with other traffic (a seed item's ending is also a benchmark's).
+    if let Some(o) = owners {
+        for owner in o.keys.into_iter().flatten() {
+            let v = update(
+                slots,
+                TEMPLATE_TABLE,
+                s.template_slots,
+                &touch(owner, Some(o.text), block, long),
+            );
+            let sh = score::share(
+                v.accounts,
+                v.texts,
+                v.requests,
+                s.share_min_accounts,
+                s.share_full_accounts,
+            );
+            if v.tracked && v.accounts >= s.share_min_accounts as f64 {
+                out.harvest = out.harvest.max(score::harvest(v.long_requests, v.texts, v.requests));
+                out.sync = out.sync.max(sync::strength(v.synced_requests, v.requests, 50.0));
+            }
+            if v.tracked && (out.cluster.is_none() || sh > out.share) {
+                out.share = sh;
+                out.cluster = Some(v);
+            }
+        }
+    }
+    out.concentration = out.cluster.map_or(0.0, |c| {
+        score::concentration(c.accounts, c.blocks, s.share_min_accounts)
+    });
+    out.infra = block
+        .map(|b| update(slots, NETWORK_TABLE, s.network_slots, &touch(b, None, None, false)))
+        .map_or(0.0, |v| score::infra(v.accounts, s.infra_full_accounts));
+    out
+}
+
+/// One read-modify-write of a cluster slot; an untracked view on error (the
+/// failure is counted).
+fn update(slots: &Slots<'_>, table: &str, count: u64, touch: &correlate::Touch) -> ClusterView {
+    let mut view = ClusterView::default();
+    let result = slots.update::<{ correlate::WORDS }>(table, count, touch.owner, |words| {
+        let (next, v) = correlate::apply(words, touch);
+        view = v;
+        next
+    });
+    result.map_or(ClusterView::default(), |()| view)
+}
