@@ -9,42 +9,22 @@
 # CONFIG defaults to {"mode": "enforce"}: the shipped defaults.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/bench-common.sh
 
-config="" seed=1 heldout=2 days=3 scale=1 data="../shared/data" json=""
+seed=1 heldout=2
 while [ $# -gt 0 ]; do
   case "$1" in
-    --config) config="$2"; shift 2 ;;
     --seed) seed="$2"; shift 2 ;;
     --heldout-seed) heldout="$2"; shift 2 ;;
-    --days) days="$2"; shift 2 ;;
-    --scale) scale="$2"; shift 2 ;;
-    --data) data="$2"; shift 2 ;;
-    --json) json="--json"; shift ;;
-    *) echo "unknown option $1" >&2; exit 2 ;;
+    *) bench_option "$@"; shift "$bench_shift" ;;
   esac
 done
 
-out=bench-out
-mkdir -p "$out"
-if [ -z "$config" ]; then
-  config="$out/enforce.json"
-  echo '{"mode": "enforce"}' > "$config"
-fi
-
-cargo build --release --quiet --bin distill-guard
-bin=target/release/distill-guard
-
-run() {
-  local label="$1" s="$2"
-  local trace="$out/trace-$s-${days}d-x$scale.jsonl.gz" decisions="$out/decisions-$s.jsonl"
-  echo "== $label: seed $s, $days days, scale $scale, config $config ($(git rev-parse --short HEAD 2>/dev/null || echo unknown))"
-  if [ ! -s "$trace" ]; then
-    "$bin" simulate --seed "$s" --days "$days" --scale "$scale" --data "$data" --out "$trace"
-  fi
-  "$bin" replay --config "$config" --trace "$trace" --out "$decisions"
-  "$bin" evaluate --trace "$trace" --decisions "$decisions" $json
-  echo
+bench_setup
+# A trace already in bench-out is replayed as it is, so a changed simulator
+# needs its bench-out/trace-* files deleted first.
+quality_seed() {
+  bench_seed "$1" "$2" "$out/trace-$2-${days}d-x$scale.jsonl.gz" "$out/decisions-$2.jsonl" reuse
 }
-
-run "tuning seed" "$seed"
-run "held-out seed" "$heldout"
+quality_seed "tuning seed" "$seed"
+quality_seed "held-out seed" "$heldout"

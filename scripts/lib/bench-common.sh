@@ -1,0 +1,51 @@
+# Sourced by the quality benchmarks (scripts/bench-quality.sh,
+# scripts/bench-heldout.sh) from the repository root: their shared options
+# and the simulate -> replay -> evaluate run of one seed, so both report the
+# same way and a change to the pipeline is made once.
+#
+# Shared options: --config CONFIG --days D --scale S --data DIR --json.
+# CONFIG defaults to {"mode": "enforce"}: the shipped defaults.
+
+config="" days=3 scale=1 data="../shared/data" json=""
+
+# bench_option "$@": takes one shared option off the front of the arguments
+# and sets bench_shift to how many words it used; exits 2 on any other.
+bench_option() {
+  case "$1" in
+    --config) config="$2"; bench_shift=2 ;;
+    --days) days="$2"; bench_shift=2 ;;
+    --scale) scale="$2"; bench_shift=2 ;;
+    --data) data="$2"; bench_shift=2 ;;
+    --json) json="--json"; bench_shift=1 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+}
+
+# bench_setup: the output folder, the default configuration, a release build.
+bench_setup() {
+  out=bench-out
+  mkdir -p "$out"
+  if [ -z "$config" ]; then
+    config="$out/enforce.json"
+    echo '{"mode": "enforce"}' > "$config"
+  fi
+  cargo build --release --quiet --bin distill-guard
+  bin=target/release/distill-guard
+}
+
+# bench_seed LABEL SEED TRACE DECISIONS reuse|regenerate [SIMULATE OPTION...]:
+# one seed's quality table. With `reuse` an existing TRACE is replayed as it
+# is; with `regenerate` it is simulated afresh. SIMULATE OPTIONs (such as
+# --scenario heldout) go to `distill-guard simulate`.
+bench_seed() {
+  local label="$1" s="$2" trace="$3" decisions="$4" when="$5"
+  shift 5
+  echo "== $label: seed $s, $days days, scale $scale, config $config ($(git rev-parse --short HEAD 2>/dev/null || echo unknown))"
+  if [ "$when" = regenerate ] || [ ! -s "$trace" ]; then
+    "$bin" simulate "$@" --seed "$s" --days "$days" --scale "$scale" --data "$data" --out "$trace"
+  fi
+  "$bin" replay --config "$config" --trace "$trace" --out "$decisions"
+  # $json is empty or one word: unquoted on purpose.
+  "$bin" evaluate --trace "$trace" --decisions "$decisions" $json
+  echo
+}
