@@ -23,5 +23,5 @@ bench_setup
 for s in $seeds; do
   # The simulator is cheap; regenerate so a changed scenario is never stale.
   bench_seed "held-out scenario" "$s" "$out/heldout-$s-${days}d-x$scale.jsonl.gz" \
-    "$out/heldout-decisions-$s.jsonl" regenerate --scenario heldout
+    "$out/heldout-decisions-$s.jsonl" --scenario heldout
 done

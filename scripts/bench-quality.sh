@@ -21,10 +21,8 @@ while [ $# -gt 0 ]; do
 done
 
 bench_setup
-# A trace already in bench-out is replayed as it is, so a changed simulator
-# needs its bench-out/trace-* files deleted first.
 quality_seed() {
-  bench_seed "$1" "$2" "$out/trace-$2-${days}d-x$scale.jsonl.gz" "$out/decisions-$2.jsonl" reuse
+  bench_seed "$1" "$2" "$out/trace-$2-${days}d-x$scale.jsonl.gz" "$out/decisions-$2.jsonl"
 }
 quality_seed "tuning seed" "$seed"
 quality_seed "held-out seed" "$heldout"

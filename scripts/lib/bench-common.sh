@@ -33,17 +33,15 @@ bench_setup() {
   bin=target/release/distill-guard
 }
 
-# bench_seed LABEL SEED TRACE DECISIONS reuse|regenerate [SIMULATE OPTION...]:
-# one seed's quality table. With `reuse` an existing TRACE is replayed as it
-# is; with `regenerate` it is simulated afresh. SIMULATE OPTIONs (such as
-# --scenario heldout) go to `distill-guard simulate`.
+# bench_seed LABEL SEED TRACE DECISIONS [SIMULATE OPTION...]: one seed's
+# quality table. The trace is always simulated afresh (about 2 s), so a
+# changed simulator is never measured on a stale trace. SIMULATE OPTIONs
+# (such as --scenario heldout) go to `distill-guard simulate`.
 bench_seed() {
-  local label="$1" s="$2" trace="$3" decisions="$4" when="$5"
-  shift 5
+  local label="$1" s="$2" trace="$3" decisions="$4"
+  shift 4
   echo "== $label: seed $s, $days days, scale $scale, config $config ($(git rev-parse --short HEAD 2>/dev/null || echo unknown))"
-  if [ "$when" = regenerate ] || [ ! -s "$trace" ]; then
-    "$bin" simulate "$@" --seed "$s" --days "$days" --scale "$scale" --data "$data" --out "$trace"
-  fi
+  "$bin" simulate "$@" --seed "$s" --days "$days" --scale "$scale" --data "$data" --out "$trace"
   "$bin" replay --config "$config" --trace "$trace" --out "$decisions"
   # $json is empty or one word: unquoted on purpose.
   "$bin" evaluate --trace "$trace" --decisions "$decisions" $json
