@@ -305,9 +305,7 @@ fn rule(r: &RawRule, path: &str) -> Result<Rule, ConfigError> {
                     "must be 1-48 characters of [a-z0-9_]",
                 ));
             }
-            // Leaked once per configuration load: reason codes are
-            // `&'static str` throughout, and configurations are few.
-            Box::leak(code.clone().into_boxed_str())
+            intern_reason(code)
         }
     };
     let action = match r.action {
@@ -320,6 +318,25 @@ fn rule(r: &RawRule, path: &str) -> Result<Rule, ConfigError> {
         action,
         reason,
     })
+}
+
+/// A rule's reason code as the `&'static str` every reason code is. Each
+/// distinct code is leaked once per process and reused afterwards: Envoy
+/// runs `on_configure` in every worker VM and again on every reload, and
+/// leaking a fresh copy each time would grow memory with every reload.
+fn intern_reason(code: &str) -> &'static str {
+    static CODES: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+    let Ok(mut codes) = CODES.lock() else {
+        // A poisoned lock cannot happen without a panic elsewhere; leaking
+        // one string is the safe answer.
+        return Box::leak(code.to_owned().into_boxed_str());
+    };
+    if let Some(known) = codes.iter().find(|c| **c == code) {
+        return known;
+    }
+    let leaked: &'static str = Box::leak(code.to_owned().into_boxed_str());
+    codes.push(leaked);
+    leaked
 }
 
 /// `a.b.c.d/n` or `x::y/n`; a bare address is a /32 or /128.

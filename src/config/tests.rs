@@ -166,3 +166,12 @@ fn cidrs_match_their_blocks() {
     assert!(hit("198.51.100.7"));
     assert!(!hit("198.51.100.8"));
 }
+
+#[wasm_bindgen_test(unsupported = test)]
+fn reloading_a_rule_reuses_its_reason_code() {
+    let doc = br#"{"rules": [{"phrases": ["x"], "action": "tag", "reason": "known_campaign"}]}"#;
+    let (a, b) = (load(doc).unwrap(), load(doc).unwrap());
+    assert_eq!(a.rules[0].reason, "known_campaign");
+    // The same allocation, not a fresh leak per load.
+    assert!(std::ptr::eq(a.rules[0].reason, b.rules[0].reason));
+}
