@@ -50,3 +50,11 @@ if [ -n "$want" ] && ! $for_run; then
     cargo install --quiet --root .tools wasm-bindgen-cli --version "$want"
   fi
 fi
+
+# 4. The official SDKs the end-to-end tests drive through Envoy
+#    (tests/e2e/test_sdks.py).
+SDKS=(openai anthropic google-genai)
+if ! .venv/bin/python -c 'import openai, anthropic, google.genai' 2>/dev/null; then
+  say "installing ${SDKS[*]} into .venv"
+  .venv/bin/pip install --quiet --disable-pip-version-check "${SDKS[@]}"
+fi
