@@ -32,7 +32,7 @@ use super::watchdog::Watchdog;
 use crate::clock::Clock;
 use crate::engine::headers::{is_reserved, STATE_ACTION, STATE_IDENTITY, STATE_REASONS, STATE_SCORE};
 use crate::engine::{Decision, Engine, Exchange, Host};
-use crate::metrics::{Counter, Metrics};
+use crate::metrics::{Counter, Histogram, Metrics};
 use crate::request::RequestMeta;
 
 pub struct Request {
@@ -48,6 +48,10 @@ pub struct Request {
     body: Vec<u8>,
     /// Body bytes seen so far, including those past the cap.
     body_seen: usize,
+    /// Nanoseconds spent in this request's callbacks so far, and whether
+    /// the decision is in and its processing time not yet recorded.
+    busy_ns: u64,
+    record_busy: bool,
 }
 
 impl Request {
@@ -65,7 +69,24 @@ impl Request {
             exchange: None,
             body: Vec::new(),
             body_seen: 0,
+            busy_ns: 0,
+            record_busy: false,
         }
+    }
+
+    /// Runs one callback and adds its wall time to the request's; once the
+    /// request is decided, records the total (`processing_time_us`).
+    fn timed(&mut self, callback: impl FnOnce(&mut Self) -> Action) -> Action {
+        let start = abi::now_nanos().ok();
+        let action = callback(self);
+        if let (Some(start), Ok(end)) = (start, abi::now_nanos()) {
+            self.busy_ns = self.busy_ns.saturating_add(end.saturating_sub(start));
+        }
+        if self.record_busy {
+            self.record_busy = false;
+            self.metrics.record(Histogram::ProcessingMicros, self.busy_ns / 1000);
+        }
+        action
     }
 
     /// Runs the engine on `body` and applies the decision. Takes the
@@ -80,6 +101,7 @@ impl Request {
             metrics: &*self.metrics,
         };
         let decision = engine.decide(&ex, body, complete, &host);
+        self.record_busy = true;
         log_decision(&ex, &decision);
         record_state(&decision);
         if let Some(reply) = &decision.reply {
@@ -107,7 +129,21 @@ impl Context for Request {
 }
 
 impl HttpContext for Request {
-    fn on_http_request_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
+    fn on_http_request_headers(&mut self, num_headers: usize, end_of_stream: bool) -> Action {
+        self.timed(|r| r.request_headers(num_headers, end_of_stream))
+    }
+
+    fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        self.timed(|r| r.request_body(body_size, end_of_stream))
+    }
+
+    fn on_http_request_trailers(&mut self, num_trailers: usize) -> Action {
+        self.timed(|r| r.request_trailers(num_trailers))
+    }
+}
+
+impl Request {
+    fn request_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
         let headers = abi::request_headers().unwrap_or_default();
         strip_reserved(&headers, &*self.metrics);
         let Some(engine) = self.engine.clone() else {
@@ -131,7 +167,7 @@ impl HttpContext for Request {
         }
     }
 
-    fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+    fn request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
         self.watchdog.body_arrived(self.context_id);
         if self.exchange.is_none() {
             return Action::Continue;
@@ -149,7 +185,7 @@ impl HttpContext for Request {
         self.decide(&body, end_of_stream && self.body_seen <= cap)
     }
 
-    fn on_http_request_trailers(&mut self, _num_trailers: usize) -> Action {
+    fn request_trailers(&mut self, _num_trailers: usize) -> Action {
         self.watchdog.body_arrived(self.context_id);
         if self.exchange.is_none() {
             return Action::Continue;
@@ -160,9 +196,7 @@ impl HttpContext for Request {
         let body = std::mem::take(&mut self.body);
         self.decide(&body, self.body_seen <= cap)
     }
-}
 
-impl Request {
     /// Copies the newly arrived chunk (the callback's whole buffer: under
     /// watermark buffering Envoy hands the filter only what is new) into
     /// the kept prefix, never past `cap`.
