@@ -16,7 +16,8 @@
 //! Wasm property key with `wasm.`), so an access log prints it with
 //! `%FILTER_STATE(wasm.distill_guard.action:PLAIN)%` (`:PLAIN` prints the
 //! string; without it Envoy prints a base64 protobuf `BytesValue`). Keys:
-//! `action`, `score`, `reasons`, `identity` (see `engine::headers`).
+//! `action` (what was done), `intended` (what enforce mode does or would
+//! do), `mode`, `score`, `reasons`, `identity` (see `engine::headers`).
 
 use std::net::{IpAddr, SocketAddr};
 use std::rc::Rc;
@@ -30,7 +31,10 @@ use super::host_metrics::HostMetrics;
 use super::host_store::HostStore;
 use super::watchdog::Watchdog;
 use crate::clock::Clock;
-use crate::engine::headers::{is_reserved, STATE_ACTION, STATE_IDENTITY, STATE_REASONS, STATE_SCORE};
+use crate::config::Mode;
+use crate::engine::headers::{
+    is_reserved, STATE_ACTION, STATE_IDENTITY, STATE_INTENDED, STATE_MODE, STATE_REASONS, STATE_SCORE,
+};
 use crate::engine::{Decision, Engine, Exchange, Host};
 use crate::metrics::{Counter, Histogram, Metrics};
 use crate::request::RequestMeta;
@@ -103,7 +107,7 @@ impl Request {
         let decision = engine.decide(&ex, body, complete, &host);
         self.record_busy = true;
         log_decision(&ex, &decision);
-        record_state(&decision);
+        record_state(&decision, engine.settings().mode);
         if let Some(reply) = &decision.reply {
             if abi::send_response(reply.status, &reply.headers, reply.body.as_bytes()).is_ok() {
                 return Action::Pause;
@@ -271,10 +275,12 @@ fn source_ip() -> Option<IpAddr> {
 }
 
 /// Filter state for access logs; a failure only loses the log fields.
-fn record_state(d: &Decision) {
+fn record_state(d: &Decision, mode: Mode) {
     let strip = |key: &'static str| key.strip_prefix("wasm.").unwrap_or(key);
     let fields = [
-        (STATE_ACTION, d.verdict.intended.as_str().to_owned()),
+        (STATE_ACTION, d.verdict.action.as_str().to_owned()),
+        (STATE_INTENDED, d.verdict.intended.as_str().to_owned()),
+        (STATE_MODE, mode.as_str().to_owned()),
         (STATE_SCORE, d.verdict.score_header()),
         (STATE_REASONS, d.verdict.reasons_header()),
         (STATE_IDENTITY, d.identity.clone()),
