@@ -16,7 +16,11 @@ pub mod filter;
 pub mod hash;
 pub mod host;
 pub mod identity;
+#[cfg(not(target_family = "wasm"))]
+pub mod import;
 pub mod metrics;
+#[cfg(not(target_family = "wasm"))]
+pub mod progress;
 #[cfg(not(target_family = "wasm"))]
 pub mod replay;
 pub mod request;

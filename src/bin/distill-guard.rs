@@ -18,6 +18,7 @@ const USAGE: &str = "usage:
   distill-guard evaluate --trace TRACE --decisions DECISIONS [--json]
   distill-guard identity --config CONFIG --credential X
   distill-guard check-config CONFIG
+  distill-guard import [--out TRACE] FILE|DIR...   (HAR, Envoy tap JSON; --help)
 TRACE `-` is standard input; names ending in .gz are gzip.";
 
 /// `--name value` options and bare flags after the subcommand.
@@ -164,6 +165,7 @@ fn main() -> ExitCode {
         "evaluate" => cmd_evaluate(&a),
         "identity" => cmd_identity(&a),
         "check-config" => cmd_check_config(&a),
+        "import" => distill_guard::import::cli::run(&a.positional, a.get("out"), a.flag("help")),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())
