@@ -23,6 +23,8 @@ pub mod metrics;
 pub mod progress;
 #[cfg(not(target_family = "wasm"))]
 pub mod replay;
+#[cfg(not(target_family = "wasm"))]
+pub mod report;
 pub mod request;
 #[cfg(not(target_family = "wasm"))]
 pub mod sim;

@@ -130,3 +130,7 @@ def test_import_errors_name_the_file(cli, workdir):
     assert str(bad) in out.stderr and "entry 0" in out.stderr, out.stderr
     out = subprocess.run([str(cli), "import", "--help"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and "import" in out.stdout and "HAR" in out.stdout
+    # Every subcommand answers --help instead of complaining about its arguments.
+    for cmd in ("replay", "simulate", "evaluate", "identity", "check-config", "report"):
+        out = subprocess.run([str(cli), cmd, "--help"], capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0 and "usage" in out.stdout, (cmd, out.stderr)
