@@ -111,20 +111,31 @@ pub enum RawSource {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawBody {
-    /// Bytes of a request body inspected; the rest is not read (it still
-    /// reaches the upstream). Keep it below Envoy's buffer limit
-    /// (`per_connection_buffer_limit_bytes`, 1 MiB by default).
+    /// Bytes of a request body inspected, counted after whitespace outside
+    /// strings and long base64 runs are dropped; the rest is not read (it
+    /// still reaches the upstream). At most `max_buffer_bytes`.
     pub max_inspect_bytes: u64,
+    /// Raw body bytes the filter holds at most while it reads the prefix
+    /// (Envoy buffers them). Set it to Envoy's
+    /// `per_connection_buffer_limit_bytes` (1 MiB by default) or lower:
+    /// Envoy stops reading a body it holds more than that of.
+    pub max_buffer_bytes: u64,
     /// What to do with a body that cannot be parsed: `allow`, `tag`, or
     /// `block` (enforce mode only).
     pub on_parse_error: ParseErrorPolicy,
+    /// What to do with a body cut off (at either bound) before any prompt
+    /// text: `allow`, `tag`, or `block` (enforce mode only; default
+    /// `block`, see docs/configuration.md).
+    pub on_no_prompt_in_prefix: ParseErrorPolicy,
 }
 
 impl Default for RawBody {
     fn default() -> Self {
         RawBody {
             max_inspect_bytes: 256 * 1024,
+            max_buffer_bytes: 1024 * 1024,
             on_parse_error: ParseErrorPolicy::Tag,
+            on_no_prompt_in_prefix: ParseErrorPolicy::Block,
         }
     }
 }

@@ -73,6 +73,21 @@ fn error_table() {
             "invalid value",
         ),
         (
+            r#"{"body": {"max_inspect_bytes": 2097152}}"#,
+            "body.max_inspect_bytes",
+            "above body.max_buffer_bytes (1048576): Envoy would stop reading",
+        ),
+        (
+            r#"{"body": {"max_buffer_bytes": 16777216}}"#,
+            "body.max_buffer_bytes",
+            "between 1024 and 8388608",
+        ),
+        (
+            r#"{"body": {"on_no_prompt_in_prefix": "throttle"}}"#,
+            "body.on_no_prompt_in_prefix",
+            "unknown variant `throttle`",
+        ),
+        (
             r#"{"body": {"on_parse_error": "drop"}}"#,
             "body.on_parse_error",
             "unknown variant `drop`",
