@@ -158,6 +158,10 @@ pub struct RawResponse {
     /// `Retry-After` seconds when throttling is not driven by a rate limit
     /// that knows better.
     pub retry_after_secs: u64,
+    /// Add `x-distill-guard-action`, `-score` and `-reasons` to denial
+    /// answers. For debugging only: every denial then tells the caller which
+    /// detector fired. Default false.
+    pub expose_reasons: bool,
 }
 
 impl Default for RawResponse {
@@ -166,6 +170,7 @@ impl Default for RawResponse {
             throttle_status: 429,
             block_status: 403,
             retry_after_secs: 60,
+            expose_reasons: false,
         }
     }
 }
