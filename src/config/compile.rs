@@ -153,6 +153,16 @@ impl TryFrom<RawConfig> for Settings {
             return Err(ConfigError::new("identity.trusted_xff_hops", "must be at most 16"));
         }
         let default_secret = raw.identity.secret.is_empty();
+        if default_secret && raw.mode == Mode::Enforce {
+            // A public key makes identity keys and every table slot
+            // computable by anyone: records could be aimed at and denials
+            // steered. Fine for trying the filter in shadow mode, not for
+            // denying traffic.
+            return Err(ConfigError::new(
+                "identity.secret",
+                "enforce mode needs a secret of your own: with the public built-in key anyone can compute identity keys and shared-data slots",
+            ));
+        }
         let secret = if default_secret {
             DEFAULT_SECRET
         } else {
@@ -298,9 +308,19 @@ fn source(s: &RawSource, path: &str) -> Result<IdentitySource, ConfigError> {
             )),
         },
         RawSource::Header { header } => Ok(IdentitySource::Header(header_name(header, &format!("{path}.header"))?)),
-        RawSource::JwtClaim { jwt_claim, header } => {
+        RawSource::JwtClaim {
+            jwt_claim,
+            header,
+            verified_by_envoy,
+        } => {
             if jwt_claim.is_empty() {
                 return Err(ConfigError::new(format!("{path}.jwt_claim"), "must name a claim"));
+            }
+            if !verified_by_envoy {
+                return Err(ConfigError::new(
+                    format!("{path}.verified_by_envoy"),
+                    "must be true: the JWT's signature is not checked by this filter, so without Envoy's jwt_authn filter in front (rejecting requests whose token fails) anyone can forge a claim and put their traffic on another caller's identity; see docs/configuration.md",
+                ));
             }
             let header = match header {
                 Some(h) => header_name(h, &format!("{path}.header"))?,

@@ -65,11 +65,13 @@ pub struct RawIdentity {
     /// Credentials that identify a caller, tried in order; the first present
     /// wins. Names: `authorization` (a `Bearer` token), `x-api-key`,
     /// `x-goog-api-key`, `api-key` (Azure), `query_key` (Gemini's `?key=`);
-    /// or `{"header": "x-user-id"}`; or `{"jwt_claim": "sub"}` (payload of
-    /// the `Bearer` JWT, optionally `"header": "x-jwt"`).
+    /// or `{"header": "x-user-id"}`; or `{"jwt_claim": "sub",
+    /// "verified_by_envoy": true}` (payload of the `Bearer` JWT, optionally
+    /// `"header": "x-jwt"`; only behind Envoy's `jwt_authn`).
     pub sources: Vec<RawSource>,
     /// Secret for the keyed hash that turns credentials into identity keys.
-    /// Empty: a built-in key (a warning is logged; set your own in production).
+    /// Empty: a public built-in key, for shadow mode only (a warning is
+    /// logged); enforce mode refuses it.
     pub secret: String,
     /// How many `x-forwarded-for` hops, counted from the right, were added by
     /// proxies you trust. 0 (default): the downstream peer address is the
@@ -105,6 +107,11 @@ pub enum RawSource {
         jwt_claim: String,
         #[serde(default)]
         header: Option<String>,
+        /// Required `true`: the operator states that Envoy's `jwt_authn`
+        /// filter in front verifies this header's token on every request
+        /// that reaches this filter (the claim is read, not verified, here).
+        #[serde(default)]
+        verified_by_envoy: bool,
     },
 }
 

@@ -21,9 +21,22 @@ fn empty_and_minimal_documents_take_defaults() {
         assert_eq!(s.namespace, "dg");
         assert_eq!(s.detection.namespace, "dg");
     }
-    let s = load(br#"{"mode": "enforce", "shared_data": {"namespace": "t1"}}"#).unwrap();
+    let s = load(br#"{"mode": "enforce", "identity": {"secret": "t1-secret"}, "shared_data": {"namespace": "t1"}}"#)
+        .unwrap();
     assert_eq!(s.mode, Mode::Enforce);
     assert_eq!(s.detection.namespace, "t1");
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn verified_jwt_claims_are_accepted() {
+    let s = load(br#"{"identity": {"sources": [{"jwt_claim": "sub", "verified_by_envoy": true}]}}"#).unwrap();
+    assert_eq!(
+        s.identity_sources,
+        vec![IdentitySource::JwtClaim {
+            header: "authorization".into(),
+            claim: "sub".into()
+        }]
+    );
 }
 
 #[wasm_bindgen_test(unsupported = test)]
@@ -46,6 +59,26 @@ fn error_table() {
             r#"{"identity": {"sources": [{"header": "x y"}]}}"#,
             "identity.sources[0].header",
             "not a valid header name",
+        ),
+        (
+            r#"{"mode": "enforce"}"#,
+            "identity.secret",
+            "enforce mode needs a secret of your own",
+        ),
+        (
+            r#"{"mode": "enforce", "identity": {"secret": ""}}"#,
+            "identity.secret",
+            "enforce mode needs a secret of your own",
+        ),
+        (
+            r#"{"identity": {"sources": [{"jwt_claim": "sub"}]}}"#,
+            "identity.sources[0].verified_by_envoy",
+            "signature is not checked",
+        ),
+        (
+            r#"{"identity": {"sources": [{"jwt_claim": "sub", "verified_by_envoy": false}]}}"#,
+            "identity.sources[0].verified_by_envoy",
+            "jwt_authn",
         ),
         (
             r#"{"identity": {"sources": [{"jwt_claim": ""}]}}"#,

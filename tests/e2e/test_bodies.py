@@ -12,7 +12,7 @@ from client import PIPES_ONLY, bearer, post
 
 PLUGIN_CONFIG = {**PIPES_ONLY, "mode": "shadow"}  # body.on_parse_error defaults to `tag`
 
-ENFORCE_BLOCK = {**PIPES_ONLY, "mode": "enforce", "body": {"on_parse_error": "block"}}
+ENFORCE_BLOCK = {**PIPES_ONLY, "mode": "enforce", "identity": {"secret": "e2e-secret"}, "body": {"on_parse_error": "block"}}
 
 VALID = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "hello"}]}).encode()
 

@@ -12,7 +12,7 @@ LIMIT = 10
 TOTAL = 3 * LIMIT
 
 # `expose_reasons`: the test reads why a denial happened from the answer.
-PLUGIN_CONFIG = {**PIPES_ONLY, "mode": "enforce", "limits": {"identity_requests_per_minute": LIMIT},
+PLUGIN_CONFIG = {**PIPES_ONLY, "mode": "enforce", "identity": {"secret": "e2e-secret"}, "limits": {"identity_requests_per_minute": LIMIT},
                  "response": {"expose_reasons": True}}
 
 
