@@ -12,7 +12,8 @@
 //! they share, text budget), `error_body` (provider-shaped error answers),
 //! `compact` (streaming removal of bytes that carry no prompt: whitespace
 //! outside strings, long base64 runs) and `prefix` (the inspected prefix,
-//! built chunk by chunk under the compacted cap and the raw bound).
+//! built chunk by chunk under the compacted cap and the raw bound), `inflate`
+//! (gzip and deflate bodies decompressed as a stream, within a bound).
 
 mod anthropic;
 mod classify;
@@ -20,6 +21,7 @@ pub mod compact;
 mod error_body;
 mod extract;
 mod gemini;
+pub mod inflate;
 mod openai;
 mod parse;
 #[cfg(test)]

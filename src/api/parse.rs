@@ -50,13 +50,18 @@ fn parse_view(
     body: &[u8],
     truncated: bool,
 ) -> Result<RequestView, ParseFailure> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ParseFailure::Empty);
-    }
+    // The encoding first: a body in a coding that cannot be read is not
+    // inspected at all, so its prefix is empty.
     let encoded = content_encoding
         .map(str::trim)
         .is_some_and(|e| !e.is_empty() && !e.eq_ignore_ascii_case("identity"));
-    if encoded || has_compression_magic(body) {
+    if encoded {
+        return Err(ParseFailure::Compressed);
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ParseFailure::Empty);
+    }
+    if has_compression_magic(body) {
         return Err(ParseFailure::Compressed);
     }
     let bytes = if truncated { trim_partial_char(body) } else { body };

@@ -13,8 +13,17 @@
 //!   control), and stops reading from the client once it holds more than
 //!   its per-connection buffer limit; a filter still waiting then would
 //!   wait forever. So the prefix is done when either bound is reached.
+//!
+//! A `gzip` or `deflate` body is decompressed on the way in
+//! ([`super::inflate`]), at most [`MAX_INFLATE_FACTOR`] × the raw bound; any
+//! other `content-encoding` cannot be read, and the prefix is done at once.
 
 use super::compact::Compactor;
+use super::inflate::{Coding, Inflater};
+
+/// Decompressed bytes read at most, as a multiple of the raw bound: a zip
+/// bomb of whitespace ends here as a cut-off body.
+pub const MAX_INFLATE_FACTOR: usize = 4;
 
 #[derive(Clone, Debug)]
 pub struct BodyPrefix {
@@ -28,13 +37,26 @@ pub struct BodyPrefix {
     raw_read: usize,
     /// Raw bytes the compactor consumed.
     raw_consumed: usize,
-    /// The compactor had a byte to keep and no room left.
+    /// The compactor had a byte to keep and no room left (or the
+    /// inflater stopped: bound, corrupt data).
     full: bool,
+    inflater: Option<Inflater>,
+    /// A `content-encoding` this filter cannot decode.
+    unsupported: bool,
 }
 
 impl BodyPrefix {
-    pub fn new(cap: usize, raw_limit: usize) -> BodyPrefix {
+    /// `coding`: the request's `content-encoding`.
+    pub fn new(cap: usize, raw_limit: usize, coding: Coding) -> BodyPrefix {
+        let max_out = raw_limit.saturating_mul(MAX_INFLATE_FACTOR);
+        let inflater = match coding {
+            Coding::Gzip => Some(Inflater::new(true, max_out)),
+            Coding::Deflate => Some(Inflater::new(false, max_out)),
+            Coding::Identity | Coding::Unsupported => None,
+        };
         BodyPrefix {
+            inflater,
+            unsupported: coding == Coding::Unsupported,
             cap,
             raw_limit,
             compactor: Compactor::new(),
@@ -47,8 +69,8 @@ impl BodyPrefix {
     }
 
     /// A prefix of the whole `body` (the replay, and tests).
-    pub fn of(body: &[u8], cap: usize, raw_limit: usize) -> BodyPrefix {
-        let mut p = BodyPrefix::new(cap, raw_limit);
+    pub fn of(body: &[u8], cap: usize, raw_limit: usize, coding: Coding) -> BodyPrefix {
+        let mut p = BodyPrefix::new(cap, raw_limit, coding);
         let n = p.wants(body.len());
         p.push(body.len(), body.get(..n).unwrap_or(body));
         p
@@ -73,14 +95,31 @@ impl BodyPrefix {
         let room = self.raw_limit.saturating_sub(self.raw_read);
         let bytes = bytes.get(..room).unwrap_or(bytes);
         self.raw_read = self.raw_read.saturating_add(bytes.len());
-        let consumed = self.compactor.feed(bytes, &mut self.kept, self.cap);
+        let (consumed, stopped) = match &mut self.inflater {
+            None => {
+                let consumed = self.compactor.feed(bytes, &mut self.kept, self.cap);
+                (consumed, consumed < bytes.len())
+            }
+            Some(inflater) => {
+                let (compactor, kept, cap) = (&mut self.compactor, &mut self.kept, self.cap);
+                let fed = inflater.feed(bytes, &mut |piece| compactor.feed(piece, kept, cap) == piece.len());
+                (fed.consumed, fed.stopped)
+            }
+        };
         self.raw_consumed = self.raw_consumed.saturating_add(consumed);
-        self.full |= consumed < bytes.len();
+        self.full |= stopped;
     }
 
-    /// Stop holding the body: the cap or the raw bound is reached.
+    /// Stop holding the body: the cap or the raw bound is reached, or the
+    /// body cannot be decoded anyway.
     pub fn done(&self) -> bool {
-        self.full || self.raw_read >= self.raw_limit
+        self.full || self.raw_read >= self.raw_limit || self.unsupported
+    }
+
+    /// The body's `content-encoding` could not be decoded: unsupported, or
+    /// the compressed data was corrupt.
+    pub fn undecodable(&self) -> bool {
+        self.unsupported || self.inflater.as_ref().is_some_and(Inflater::failed)
     }
 
     /// The compacted prefix.
@@ -91,7 +130,11 @@ impl BodyPrefix {
     /// The prefix is the whole body: the stream ended and every byte that
     /// arrived went through the compactor.
     pub fn complete(&self, end_of_stream: bool) -> bool {
-        end_of_stream && !self.full && self.raw_consumed == self.raw_seen
+        end_of_stream
+            && !self.full
+            && !self.unsupported
+            && self.raw_consumed == self.raw_seen
+            && self.inflater.as_ref().is_none_or(Inflater::at_end)
     }
 
     /// Raw bytes that arrived.
@@ -111,7 +154,7 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test;
 
     fn chunked(body: &[u8], sizes: usize, cap: usize, raw_limit: usize) -> BodyPrefix {
-        let mut p = BodyPrefix::new(cap, raw_limit);
+        let mut p = BodyPrefix::new(cap, raw_limit, Coding::Identity);
         for chunk in body.chunks(sizes) {
             let n = p.wants(chunk.len());
             p.push(chunk.len(), &chunk[..n]);
@@ -125,7 +168,7 @@ mod tests {
         body.extend(std::iter::repeat_n(b' ', 5000));
         body.extend_from_slice(b"\"messages\": [ {\"content\": \"hello there\"} ] }");
         for (cap, raw) in [(1024, 1 << 20), (20, 1 << 20), (1024, 3000), (1024, body.len())] {
-            let whole = BodyPrefix::of(&body, cap, raw);
+            let whole = BodyPrefix::of(&body, cap, raw, Coding::Identity);
             for size in [1, 7, 100, 4096, body.len()] {
                 let p = chunked(&body, size, cap, raw);
                 assert_eq!(p.bytes(), whole.bytes(), "cap {cap} raw {raw} chunks {size}");
@@ -140,7 +183,7 @@ mod tests {
         let mut body = b"{".to_vec();
         body.extend(std::iter::repeat_n(b'\n', 10_000));
         body.extend_from_slice(b"\"a\":1}");
-        let p = BodyPrefix::of(&body, 1024, 1 << 20);
+        let p = BodyPrefix::of(&body, 1024, 1 << 20, Coding::Identity);
         assert_eq!(p.bytes(), b"{\"a\":1}");
         assert!(p.complete(true) && !p.done());
         assert_eq!(p.dropped(), 10_000);
@@ -159,10 +202,10 @@ mod tests {
     #[wasm_bindgen_test(unsupported = test)]
     fn a_body_past_the_cap_is_not_complete() {
         let body = format!("{{\"a\":\"{}\"}}", "x y ".repeat(1000));
-        let p = BodyPrefix::of(body.as_bytes(), 1024, 1 << 20);
+        let p = BodyPrefix::of(body.as_bytes(), 1024, 1 << 20, Coding::Identity);
         assert_eq!(p.bytes().len(), 1024);
         assert!(p.done() && !p.complete(true));
-        let p = BodyPrefix::of(body.as_bytes(), 8192, 1 << 20);
+        let p = BodyPrefix::of(body.as_bytes(), 8192, 1 << 20, Coding::Identity);
         assert!(p.complete(true) && !p.complete(false));
     }
 }

@@ -8,6 +8,7 @@ pub mod limit;
 pub mod reply;
 pub mod rules;
 
+use crate::api::inflate::Coding;
 use crate::api::{self, Api, BodyPrefix, ParseFailure, RequestView};
 use crate::config::{ConfigError, Settings};
 use crate::detect::{Detector, Observation};
@@ -19,6 +20,11 @@ use crate::verdict::{Action, Verdict};
 pub use crate::host::Host;
 pub use decide::{Findings, Policy};
 pub use reply::LocalReply;
+
+/// The request body's `content-encoding`.
+fn coding(ex: &Exchange) -> Coding {
+    Coding::from_header(ex.meta.header("content-encoding"))
+}
 
 /// A request on an LLM API path, between headers and body.
 #[derive(Clone, Debug)]
@@ -70,8 +76,12 @@ impl Engine {
     /// An empty inspected prefix for one request's body, under this
     /// configuration's cap and raw buffer bound. The glue pushes each chunk
     /// into it as it arrives and holds the body until `done()`.
-    pub fn body_prefix(&self) -> BodyPrefix {
-        BodyPrefix::new(self.settings.max_inspect_bytes, self.settings.max_buffer_bytes)
+    pub fn body_prefix(&self, ex: &Exchange) -> BodyPrefix {
+        BodyPrefix::new(
+            self.settings.max_inspect_bytes,
+            self.settings.max_buffer_bytes,
+            coding(ex),
+        )
     }
 
     /// Headers phase. `None`: not an LLM API call, pass it through untouched
@@ -99,13 +109,10 @@ impl Engine {
         if truncated {
             m.incr(Counter::BodyTruncated);
         }
-        let parsed = api::parse(
-            ex.api,
-            &ex.meta.path,
-            ex.meta.header("content-encoding"),
-            body.bytes(),
-            truncated,
-        );
+        // A gzip or deflate body was decompressed into the prefix; only one
+        // that could not be is still the compressed bytes.
+        let encoding = ex.meta.header("content-encoding").filter(|_| body.undecodable());
+        let parsed = api::parse(ex.api, &ex.meta.path, encoding, body.bytes(), truncated);
         let mut no_prompt_in_prefix = false;
         let view: Option<RequestView> = match parsed {
             Ok(view) => Some(view),
@@ -145,7 +152,7 @@ impl Engine {
         match self.begin(meta.clone(), host.metrics) {
             Some(ex) => {
                 let s = &self.settings;
-                let prefix = BodyPrefix::of(body, s.max_inspect_bytes, s.max_buffer_bytes);
+                let prefix = BodyPrefix::of(body, s.max_inspect_bytes, s.max_buffer_bytes, coding(&ex));
                 self.decide(&ex, &prefix, true, host)
             }
             None => {

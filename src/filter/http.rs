@@ -72,7 +72,7 @@ impl Request {
         let (Some(engine), Some(ex)) = (self.engine.as_ref(), self.exchange.take()) else {
             return Action::Continue;
         };
-        let body = self.body.take().unwrap_or_else(|| engine.body_prefix());
+        let body = self.body.take().unwrap_or_else(|| engine.body_prefix(&ex));
         let host = Host {
             store: &HostStore,
             clock: &HostClock,
@@ -116,8 +116,8 @@ impl HttpContext for Request {
         let Some(ex) = engine.begin(meta, &*self.metrics) else {
             return Action::Continue;
         };
+        self.body = Some(engine.body_prefix(&ex));
         self.exchange = Some(ex);
-        self.body = Some(engine.body_prefix());
         if end_of_stream {
             return self.decide(true);
         }
