@@ -20,6 +20,7 @@ pub mod metrics;
 #[cfg(not(target_family = "wasm"))]
 pub mod replay;
 pub mod request;
+pub mod stall;
 #[cfg(not(target_family = "wasm"))]
 pub mod sim;
 pub mod store;
