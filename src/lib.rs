@@ -20,8 +20,8 @@ pub mod metrics;
 #[cfg(not(target_family = "wasm"))]
 pub mod replay;
 pub mod request;
-pub mod stall;
 #[cfg(not(target_family = "wasm"))]
 pub mod sim;
+pub mod stall;
 pub mod store;
 pub mod verdict;

@@ -33,8 +33,6 @@ pub struct Compactor {
     /// The last byte written outside a string was part of a scalar
     /// (number, `true`, `false`, `null`, or anything else unquoted).
     last_scalar: bool,
-    /// Bytes dropped so far.
-    dropped: usize,
 }
 
 fn is_json_space(b: u8) -> bool {
@@ -55,11 +53,6 @@ impl Compactor {
         Compactor::default()
     }
 
-    /// Bytes dropped so far.
-    pub fn dropped(&self) -> usize {
-        self.dropped
-    }
-
     /// Compacts `input` onto `out`, never letting `out` grow past `cap`.
     /// Returns how many bytes of `input` were consumed: all of them, unless
     /// a byte had to be written when `out` was full (then the rest is
@@ -78,7 +71,6 @@ impl Compactor {
         if self.in_string {
             let base64 = !self.after_backslash && is_base64(b);
             if base64 && self.run >= MAX_BASE64_RUN {
-                self.dropped += 1;
                 return true;
             }
             if out.len() >= cap {
@@ -97,7 +89,6 @@ impl Compactor {
             return true;
         }
         if is_json_space(b) {
-            self.dropped += 1;
             self.pending_space |= self.last_scalar;
             return true;
         }
@@ -108,7 +99,6 @@ impl Compactor {
         }
         if space {
             out.push(b' ');
-            self.dropped = self.dropped.saturating_sub(1);
         }
         out.push(b);
         self.pending_space = false;

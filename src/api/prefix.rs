@@ -136,16 +136,6 @@ impl BodyPrefix {
             && self.raw_consumed == self.raw_seen
             && self.inflater.as_ref().is_none_or(Inflater::at_end)
     }
-
-    /// Raw bytes that arrived.
-    pub fn raw_seen(&self) -> usize {
-        self.raw_seen
-    }
-
-    /// Bytes the compactor dropped.
-    pub fn dropped(&self) -> usize {
-        self.compactor.dropped()
-    }
 }
 
 #[cfg(test)]
@@ -186,7 +176,6 @@ mod tests {
         let p = BodyPrefix::of(&body, 1024, 1 << 20, Coding::Identity);
         assert_eq!(p.bytes(), b"{\"a\":1}");
         assert!(p.complete(true) && !p.done());
-        assert_eq!(p.dropped(), 10_000);
     }
 
     #[wasm_bindgen_test(unsupported = test)]
@@ -195,7 +184,7 @@ mod tests {
         let p = chunked(&body, 1000, 1024, 4096);
         assert!(p.done());
         assert!(!p.complete(true));
-        assert_eq!(p.raw_seen(), 10_000);
+        assert_eq!(p.raw_seen, 10_000);
         assert!(p.bytes().is_empty());
     }
 
