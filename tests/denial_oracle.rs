@@ -51,10 +51,12 @@ fn denials_carry_no_reason_score_or_threshold_by_default() {
             );
         }
         let names: Vec<&str> = reply.headers.iter().map(|(n, _)| n.as_str()).collect();
+        // `x-should-retry` (steers the official SDKs' retries) says only
+        // what the status and Retry-After already say.
         let expected: &[&str] = if action == Action::Throttle {
-            &["content-type", "retry-after"]
+            &["content-type", "retry-after", "x-should-retry"]
         } else {
-            &["content-type"]
+            &["content-type", "x-should-retry"]
         };
         assert_eq!(names, expected);
         for word in [
