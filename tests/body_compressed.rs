@@ -99,7 +99,13 @@ fn a_zip_bomb_stays_bounded_and_is_denied() {
 
 #[test]
 fn other_codings_and_corrupt_data_are_not_inspectable() {
-    for (encoding, body) in [("br", CHAT.as_bytes().to_vec()), ("gzip", b"not gzip at all".to_vec())] {
+    let cut_short = gzip(CHAT.as_bytes())[..20].to_vec();
+    for (encoding, body) in [
+        ("br", CHAT.as_bytes().to_vec()),
+        ("gzip", b"not gzip at all".to_vec()),
+        ("gzip", vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0]),
+        ("gzip", cut_short),
+    ] {
         let m = MemoryMetrics::default();
         let d = evaluate(encoding, &body, &m);
         assert_eq!(m.get(Counter::ParseFailure("compressed")), 1, "{encoding}");

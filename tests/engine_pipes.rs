@@ -254,7 +254,9 @@ fn oversized_body_is_inspected_up_to_the_cap() {
     let w = World::new(
         r#"{"body":{"max_inspect_bytes":4096},"rules":[{"phrases":["pineapple"],"action":"tag"}],"detection":{"enabled":false}}"#,
     );
-    let filler = "x".repeat(4 * 1024 * 1024);
+    // Words, not one long run: a run of base64 characters is compacted to
+    // its first 256 bytes (api::compact), which would bring `late` into view.
+    let filler = "x ".repeat(2 * 1024 * 1024);
     let early = format!(r#"{{"model":"m","messages":[{{"role":"user","content":"pineapple {filler}"}}]}}"#);
     let d = w.send("/v1/chat/completions", &[], &early);
     assert_eq!(d.verdict.action, Action::Tag, "a phrase inside the cap is seen");

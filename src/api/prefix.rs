@@ -116,10 +116,16 @@ impl BodyPrefix {
         self.full || self.raw_read >= self.raw_limit || self.unsupported
     }
 
-    /// The body's `content-encoding` could not be decoded: unsupported, or
-    /// the compressed data was corrupt.
-    pub fn undecodable(&self) -> bool {
-        self.unsupported || self.inflater.as_ref().is_some_and(Inflater::failed)
+    /// The body's `content-encoding` could not be decoded: unsupported, the
+    /// compressed data was corrupt, or the whole body arrived and its
+    /// compressed stream did not end (cut short).
+    pub fn undecodable(&self, end_of_stream: bool) -> bool {
+        let all_read = end_of_stream && !self.full && self.raw_consumed == self.raw_seen;
+        self.unsupported
+            || self
+                .inflater
+                .as_ref()
+                .is_some_and(|i| i.failed() || (all_read && !i.at_end()))
     }
 
     /// The compacted prefix.

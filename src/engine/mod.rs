@@ -111,7 +111,10 @@ impl Engine {
         }
         // A gzip or deflate body was decompressed into the prefix; only one
         // that could not be is still the compressed bytes.
-        let encoding = ex.meta.header("content-encoding").filter(|_| body.undecodable());
+        let encoding = ex
+            .meta
+            .header("content-encoding")
+            .filter(|_| body.undecodable(end_of_stream));
         let parsed = api::parse(ex.api, &ex.meta.path, encoding, body.bytes(), truncated);
         let mut no_prompt_in_prefix = false;
         let view: Option<RequestView> = match parsed {
