@@ -1,6 +1,6 @@
 # distill-guard. `make help` lists the targets.
 .DEFAULT_GOAL := help
-.PHONY: help setup build cli run test lint bench-quality bench-heldout bench-proxy bench-engine clean-run
+.PHONY: help setup build cli run test lint bench-quality bench-heldout bench-proxy bench-engine clean-run fuzz bench-flood soak
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -42,3 +42,6 @@ clean-run: ## stop a stub/Envoy left by `make run` (only the PIDs in .run/)
 	  if [ -f $$f ]; then pid=$$(cat $$f); \
 	    if kill $$pid 2>/dev/null; then echo "stopped $$f ($$pid)"; fi; rm -f $$f; fi; \
 	done
+
+fuzz: ## coverage-guided fuzzing of every input, FUZZ_SECS per target (default 60); `make fuzz FUZZ_SECS=600`
+	@bash scripts/fuzz.sh
