@@ -45,3 +45,6 @@ clean-run: ## stop a stub/Envoy left by `make run` (only the PIDs in .run/)
 
 fuzz: ## coverage-guided fuzzing of every input, FUZZ_SECS per target (default 60); `make fuzz FUZZ_SECS=600`
 	@bash scripts/fuzz.sh
+
+bench-flood: ## a campaign under floods (1 M fresh identities, templates, forged XFF) in replay: detection, benign denials, shared-data bytes (~5 min)
+	@bash scripts/bench-flood.sh
