@@ -41,18 +41,18 @@ import json, sys
 out = sys.argv[1]
 kinds = ["none", "identities", "templates", "forged_xff"]
 reports = {k: json.load(open(f"{out}/flood-{k}.json")) for k in kinds}
-groups = [g["group"] for g in reports["none"]["quality"]["groups"]]
+groups = [g["group"] for g in reports["none"]["quality"]["groups"] if g["class"] == "campaign"]
 print()
-print("campaign accounts denied % (served % of requests) | benign accounts denied")
-print(f"{'flood':<12}" + "".join(f"{g:>22}" for g in groups) + f"{'benign denied':>15}")
+print("campaign accounts denied % (served % of their requests); benign accounts denied, of all")
+print(f"{'flood':<12}" + "".join(f"{g:>22}" for g in groups) + f"{'benign denied':>16}")
 for k in kinds:
     q = reports[k]["quality"]
     row = f"{k:<12}"
-    for g in q["groups"]:
+    for g in (g for g in q["groups"] if g["class"] == "campaign"):
         d = 100 * g["accounts_denied"] / max(1, g["accounts"])
         s = 100 * g["served"] / max(1, g["requests"])
         row += f"{d:>13.1f} ({s:>5.1f})"
-    row += f"{q['benign']['accounts_denied']:>15}"
+    row += f"{q['benign']['accounts_denied']:>9} / {q['benign']['accounts']}"
     print(row)
 print()
 print("shared-data values by table (keys / bytes), key text not counted")

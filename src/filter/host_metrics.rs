@@ -34,10 +34,17 @@ impl HostMetrics {
     }
 }
 
+impl HostMetrics {
+    /// Adds `by` to a counter (byte counts).
+    pub fn add(&self, counter: Counter, by: usize) {
+        if let (Some(id), Ok(by)) = (self.id(counter), i64::try_from(by)) {
+            let _ = abi::increment(id, by);
+        }
+    }
+}
+
 impl Metrics for HostMetrics {
     fn incr(&self, counter: Counter) {
-        if let Some(id) = self.id(counter) {
-            let _ = abi::increment(id, 1);
-        }
+        self.add(counter, 1);
     }
 }

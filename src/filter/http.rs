@@ -75,7 +75,7 @@ impl Request {
             return Action::Continue;
         };
         let host = Host {
-            store: &HostStore,
+            store: &HostStore { metrics: &self.metrics },
             clock: &HostClock,
             metrics: &*self.metrics,
         };

@@ -5,7 +5,8 @@ listener, and with it the filter's configuration, while running:
 
 - a new plugin configuration takes effect (a rule it adds fires), and the
   counts in shared data survive the swap (an identity at its per-minute
-  limit before the reload is still throttled after it);
+  limit before the reload is still throttled after it; traffic seen before
+  creates no new shared-data key, `shared_data.keys_created`);
 - a configuration the filter refuses (on_configure returns false) is
   rejected by Envoy (`listener_manager.lds.update_rejected`), and the
   listener already running keeps deciding with the last good configuration.
@@ -123,6 +124,12 @@ def test_reload_keeps_shared_counts_and_applies_the_new_configuration(lds_envoy)
         time.sleep(0.2)
     # The count in shared data survived: still at its limit.
     assert status(e, "sk-reload-limited") == 429
+    # The same traffic again finds its records: no shared-data key is created.
+    created = e.counter("shared_data.keys_created")
+    assert created > 0
+    assert status(e, "sk-reload-other", "a reload marker question") == 403
+    assert status(e, "sk-reload-limited") == 429
+    assert e.counter("shared_data.keys_created") == created
     assert status(e, "sk-reload-fresh") == 200
 
     push(e, lds, BAD, "update_rejected")
