@@ -48,3 +48,6 @@ fuzz: ## coverage-guided fuzzing of every input, FUZZ_SECS per target (default 6
 
 bench-flood: ## a campaign under floods (1 M fresh identities, templates, forged XFF) in replay: detection, benign denials, shared-data bytes (~5 min)
 	@bash scripts/bench-flood.sh
+
+soak: ## Envoy + filter under steady load for SOAK_SECS (default 3600): RSS, shared-data bytes, latency each minute
+	@bash scripts/soak.sh
