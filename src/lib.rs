@@ -28,5 +28,6 @@ pub mod report;
 pub mod request;
 #[cfg(not(target_family = "wasm"))]
 pub mod sim;
+pub mod stall;
 pub mod store;
 pub mod verdict;
