@@ -22,7 +22,10 @@ use crate::store::once::{self, Event};
 /// `value` (`store::once`: one shared-data key per event, never one per
 /// configuration or version).
 fn first_in_process(event: Event, value: &str) -> bool {
-    once::first(&HostStore, event, value)
+    // A rare path (configuration, VM start): a fresh id cache counts under
+    // the same Envoy stats as the root context's.
+    let metrics = HostMetrics::new();
+    once::first(&HostStore { metrics: &metrics }, event, value)
 }
 
 /// `distill-guard 0.1.0 (abc1234)`: what is running, for bug reports.
