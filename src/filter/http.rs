@@ -3,11 +3,14 @@
 //!
 //! Flow. Headers: strip client-sent `x-distill-guard-*`, ask the engine
 //! whether this is an LLM API call; if so hold the headers (StopIteration)
-//! so tag headers can still be added. Body: buffer until the inspection cap
-//! or the end of the stream, then decide and let everything flow. A body
-//! larger than the cap is decided on its prefix and then streamed, so Envoy
-//! never buffers past its limit (a 4 MiB prompt still reaches the upstream
-//! as long as the cap is below `per_connection_buffer_limit_bytes`).
+//! so tag headers can still be added. Body: each chunk goes into the inspected
+//! prefix (`api::BodyPrefix`: gzip/deflate decoded, whitespace and long base64
+//! runs dropped, so padding does not use up the cap), held until the
+//! compacted cap, the raw bound `body.max_buffer_bytes` or the end of the
+//! stream, then decide and let everything flow. A body larger than that is
+//! decided on its prefix and then streamed, so Envoy never buffers past its
+//! limit (a 4 MiB prompt still reaches the upstream as long as
+//! `body.max_buffer_bytes` is at most `per_connection_buffer_limit_bytes`).
 //! HTTP/2 requests with trailers never set end_of_stream on the body, so the
 //! trailers callback decides if the body phase did not.
 //!
