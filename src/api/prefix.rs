@@ -175,6 +175,30 @@ mod tests {
     }
 
     #[wasm_bindgen_test(unsupported = test)]
+    fn a_gzip_body_gives_the_same_prefix_in_any_chunking() {
+        use miniz_oxide::deflate::compress_to_vec;
+        let mut text = b"{".to_vec();
+        text.extend(std::iter::repeat_n(b' ', 50_000));
+        text.extend_from_slice(b"\"messages\": [ {\"content\": \"hello there\"} ] }");
+        let mut gz = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+        gz.extend(compress_to_vec(&text, 6));
+        gz.extend([0; 8]);
+        let plain = BodyPrefix::of(&text, 1024, 1 << 20, Coding::Identity);
+        for size in [1, 5, 999, gz.len()] {
+            let mut p = BodyPrefix::new(1024, 1 << 20, Coding::Gzip);
+            for chunk in gz.chunks(size) {
+                let n = p.wants(chunk.len());
+                p.push(chunk.len(), &chunk[..n]);
+            }
+            assert_eq!(p.bytes(), plain.bytes(), "chunks of {size}");
+            assert!(p.complete(true) && !p.undecodable(true));
+        }
+        // Cut short: not complete, and undecodable once the stream ended.
+        let cut = BodyPrefix::of(&gz[..gz.len() / 2], 1024, 1 << 20, Coding::Gzip);
+        assert!(!cut.complete(true) && cut.undecodable(true));
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
     fn padding_does_not_use_the_cap() {
         let mut body = b"{".to_vec();
         body.extend(std::iter::repeat_n(b'\n', 10_000));
