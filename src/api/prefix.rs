@@ -88,7 +88,19 @@ impl BodyPrefix {
     /// A chunk of `arrived` bytes came in, of which `bytes` (its start, at
     /// most `wants(arrived)`) were read.
     pub fn push(&mut self, arrived: usize, bytes: &[u8]) {
-        self.raw_seen = self.raw_seen.saturating_add(arrived);
+        self.arrived(arrived);
+        self.feed(bytes);
+    }
+
+    /// `n` more raw bytes arrived (read or not).
+    pub fn arrived(&mut self, n: usize) {
+        self.raw_seen = self.raw_seen.saturating_add(n);
+    }
+
+    /// The next bytes of what arrived, in order; a chunk may be fed in
+    /// several pieces (the glue reads it a slice at a time and stops once
+    /// `done()`, so a large read is not copied past what is inspected).
+    pub fn feed(&mut self, bytes: &[u8]) {
         if self.done() {
             return;
         }

@@ -182,9 +182,19 @@ impl Request {
         // The whole newly arrived chunk (under watermark buffering Envoy
         // hands the filter only what is new), up to the raw bound; the
         // prefix compacts it and stops at the cap.
+        // Read a slice at a time, so a large read is not copied past what
+        // the prefix takes.
         let want = prefix.wants(body_size);
-        let chunk = if want > 0 { read_body(want) } else { Vec::new() };
-        prefix.push(body_size, &chunk);
+        prefix.arrived(body_size);
+        let mut offset = 0;
+        while offset < want && !prefix.done() {
+            let slice = read_body(offset, (want - offset).min(READ_SLICE));
+            if slice.is_empty() {
+                break;
+            }
+            offset += slice.len();
+            prefix.feed(&slice);
+        }
         if !prefix.done() && !end_of_stream {
             // Buffer under flow control, not StopIterationAndBuffer: with
             // plain buffering Envoy answers 413 as soon as one large read
@@ -203,10 +213,13 @@ impl Request {
     }
 }
 
-/// Up to `max` bytes of the buffered request body (empty on a host error:
-/// the engine then sees an unparsable body and counts it).
-fn read_body(max: usize) -> Vec<u8> {
-    abi::get_buffer(abi::REQUEST_BODY, 0, max)
+/// Bytes read from the body buffer per host call.
+const READ_SLICE: usize = 64 * 1024;
+
+/// Up to `max` bytes of the newly arrived request body from `offset` (empty
+/// on a host error: the engine then sees an unparsable body and counts it).
+fn read_body(offset: usize, max: usize) -> Vec<u8> {
+    abi::get_buffer(abi::REQUEST_BODY, offset, max)
         .ok()
         .flatten()
         .unwrap_or_default()
