@@ -16,9 +16,15 @@ pub mod filter;
 pub mod hash;
 pub mod host;
 pub mod identity;
+#[cfg(not(target_family = "wasm"))]
+pub mod import;
 pub mod metrics;
 #[cfg(not(target_family = "wasm"))]
+pub mod progress;
+#[cfg(not(target_family = "wasm"))]
 pub mod replay;
+#[cfg(not(target_family = "wasm"))]
+pub mod report;
 pub mod request;
 #[cfg(not(target_family = "wasm"))]
 pub mod sim;

@@ -102,7 +102,7 @@ impl Request {
         };
         let body = self.body.take().unwrap_or_else(|| engine.body_prefix(&ex));
         let host = Host {
-            store: &HostStore,
+            store: &HostStore { metrics: &self.metrics },
             clock: &HostClock,
             metrics: &*self.metrics,
         };
