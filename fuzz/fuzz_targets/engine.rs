@@ -34,11 +34,19 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(metrics.get(Counter::Requests), 0, "a passthrough is not a request");
             return;
         };
-        // What the glue hands over: the whole body, or the prefix at the cap.
-        let cap = engine.body_cap();
-        let complete = body.len() <= cap;
-        let seen = &body[..body.len().min(cap)];
-        let d = engine.decide(&ex, seen, complete, &host);
+        // What the glue does: each chunk into the inspected prefix until it
+        // is done or the body ends (chunk size from the input, so chunking
+        // is fuzzed too).
+        let mut prefix = engine.body_prefix(&ex);
+        let size = data.len() % 997 + 1;
+        for chunk in body.chunks(size) {
+            let n = prefix.wants(chunk.len());
+            prefix.push(chunk.len(), &chunk[..n]);
+            if prefix.done() {
+                break;
+            }
+        }
+        let d = engine.decide(&ex, &prefix, !prefix.done(), &host);
         check_decision(&d);
         decided += 1;
         let actions: u64 = Action::ALL.iter().map(|a| metrics.get(Counter::Decision(*a))).sum();
