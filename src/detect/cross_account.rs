@@ -3,6 +3,14 @@
 //! [`correlate`] slot each) and reads back what they say across accounts:
 //! sharing, concentration, harvest, synchronised rounds, shared
 //! infrastructure.
+//!
+//! Evidence that a cluster holds is charged to one identity by that
+//! identity's own part in it ([`charge`]): crowding only if its own address
+//! block is crowded, harvest and rounds only as far as its own requests ask
+//! for long outputs and arrive in the crowds. Otherwise anyone could send an
+//! app's template from a proxy pool, in rounds, asking for long outputs,
+//! and push the app's own requests into the limited band. Identities the
+//! upstream refused count in no cluster at all (the caller skips them).
 
 use super::config::DetectionSettings;
 use super::correlate::{self, ClusterView};
@@ -21,6 +29,21 @@ pub struct CrossAccount {
     /// The better-shared template cluster, whose requests have a dynamic
     /// limit of their own.
     pub cluster: Option<ClusterView>,
+    /// This request arrived in a crowded minute of one of its templates.
+    pub synced: bool,
+    /// Distinct accounts seen in the request's own address block.
+    pub block_accounts: f64,
+}
+
+/// The cluster evidence as charged to one identity, given its own shares
+/// of long-output and crowded-minute requests (`own_long`, `own_sync`).
+pub fn charge(mut across: CrossAccount, own_long: f64, own_sync: f64) -> CrossAccount {
+    across.concentration = across
+        .concentration
+        .min(super::cadence::ramp_up(across.block_accounts, 1.5, 4.0));
+    across.harvest *= super::cadence::ramp_up(own_long, 0.5, 0.9);
+    across.sync *= super::cadence::ramp_up(own_sync, 0.3, 0.7);
+    across
 }
 
 /// The request `identity` (from address block `block`, asking for a long
@@ -64,6 +87,7 @@ pub fn observe(
                 s.share_min_accounts,
                 s.share_full_accounts,
             );
+            out.synced |= v.synced;
             if v.tracked && v.accounts >= s.share_min_accounts as f64 {
                 out.harvest = out.harvest.max(score::harvest(v.long_requests, v.texts, v.requests));
                 out.sync = out.sync.max(sync::strength(v.synced_requests, v.requests, 50.0));
@@ -77,9 +101,10 @@ pub fn observe(
     out.concentration = out.cluster.map_or(0.0, |c| {
         score::concentration(c.accounts, c.blocks, s.share_min_accounts)
     });
-    out.infra = block
+    out.block_accounts = block
         .map(|b| update(slots, NETWORK_TABLE, s.network_slots, &touch(b, None, None, false)))
-        .map_or(0.0, |v| score::infra(v.accounts, s.infra_full_accounts));
+        .map_or(0.0, |v| v.accounts);
+    out.infra = score::infra(out.block_accounts, s.infra_full_accounts);
     out
 }
 

@@ -48,6 +48,8 @@ pub struct Request {
     body: Vec<u8>,
     /// Body bytes seen so far, including those past the cap.
     body_seen: usize,
+    /// A forwarded LLM API request, until the upstream's answer is seen.
+    forwarded: Option<Exchange>,
 }
 
 impl Request {
@@ -65,6 +67,7 @@ impl Request {
             exchange: None,
             body: Vec::new(),
             body_seen: 0,
+            forwarded: None,
         }
     }
 
@@ -95,6 +98,7 @@ impl Request {
         for (name, value) in &decision.tag_headers {
             let _ = abi::set_request_header(name, value);
         }
+        self.forwarded = Some(ex);
         Action::Continue
     }
 }
@@ -159,6 +163,22 @@ impl HttpContext for Request {
         let cap = self.engine.as_ref().map_or(0, |e| e.body_cap());
         let body = std::mem::take(&mut self.body);
         self.decide(&body, self.body_seen <= cap)
+    }
+
+    /// The upstream's `:status` for a request this filter forwarded (a
+    /// local reply of this filter never gets here as `forwarded`).
+    fn on_http_response_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
+        if let (Some(engine), Some(ex)) = (self.engine.as_ref(), self.forwarded.take()) {
+            if let Some(status) = abi::response_status() {
+                let host = Host {
+                    store: &HostStore,
+                    clock: &HostClock,
+                    metrics: &*self.metrics,
+                };
+                engine.upstream_status(&ex, status, &host);
+            }
+        }
+        Action::Continue
     }
 }
 
