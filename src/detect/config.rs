@@ -80,7 +80,7 @@ impl Default for RawDetection {
             identity_limit: 60,
             cluster_limit: 240,
             limit_min_score: 0.4,
-            memory_half_life_secs: 86_400,
+            memory_half_life_secs: 1_209_600,
             extra_phrases: Vec::new(),
         }
     }
@@ -157,7 +157,7 @@ impl DetectionSettings {
             identity_limit: 0,
             cluster_limit: 0,
             limit_min_score: 1.0,
-            memory_half_life_secs: 86_400,
+            memory_half_life_secs: 1_209_600,
             extra_phrases: Vec::new(),
             namespace: "dg".to_owned(),
             slot_key: slot_key(crate::config::compile::DEFAULT_SECRET),

@@ -3,10 +3,11 @@
 //! address block, in fixed slot tables of HyperLogLog sketches,
 //! time-bucketed (current and previous window; older windows are dropped).
 //!
-//! A slot remembers its owner (the key's hash). A newcomer that collides
-//! takes the slot when the incumbent is stale or has seen at most two
-//! accounts (the churn of one-off texts); otherwise it adds to the slot's
-//! eviction pressure, a decayed count of colliding requests (half-life: one
+//! A slot remembers its owner (the key's hash). A key has two places
+//! (`slots`): it lives in the first unless that is held, then in the
+//! second. A newcomer that collides takes the slot when the incumbent is
+//! stale or has seen at most two accounts (the churn of one-off texts);
+//! otherwise, at its second place, it adds to the slot's eviction pressure, a decayed count of colliding requests (half-life: one
 //! correlation window), and takes the slot only once that pressure reaches
 //! the square of the incumbent's accounts. A live campaign (hundreds of
 //! accounts) is not pushed out by a flood of new keys (tens of thousands of
@@ -122,6 +123,9 @@ pub struct Touch {
     pub now: u64,
     pub window_secs: u64,
     pub limit_window_secs: u64,
+    /// A collision adds to the incumbent's eviction pressure (at the
+    /// owner's last place; at its first place a collision only looks on).
+    pub press: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -192,9 +196,11 @@ pub fn apply(current: Option<&[u64; WORDS]>, t: &Touch) -> ([u64; WORDS], Cluste
         let n = r.accounts();
         let half_life = t.window_secs.max(1) as f64 / std::f64::consts::LN_2;
         let pressure = decay::at(decay::from_bits(r.get(PRESSURE)), r.get(PRESSURE_AT), t.now, half_life) + 1.0;
-        if n > 2.5 && pressure < n * n {
-            r.set(PRESSURE, pressure.to_bits());
-            r.set(PRESSURE_AT, t.now.max(r.get(PRESSURE_AT)));
+        if n > 2.5 && (!t.press || pressure < n * n) {
+            if t.press {
+                r.set(PRESSURE, pressure.to_bits());
+                r.set(PRESSURE_AT, t.now.max(r.get(PRESSURE_AT)));
+            }
             return (r.words, ClusterView::default());
         }
         r = Record { words: [0; WORDS] };
@@ -301,6 +307,7 @@ mod tests {
             now,
             window_secs: 86_400,
             limit_window_secs: 600,
+            press: true,
         }
     }
 

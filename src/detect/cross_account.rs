@@ -31,18 +31,25 @@ pub struct CrossAccount {
     pub cluster: Option<ClusterView>,
     /// This request arrived in a crowded minute of one of its templates.
     pub synced: bool,
+    /// Share of requests in crowded minutes of the template that gave
+    /// `sync`.
+    pub sync_share: f64,
     /// Distinct accounts seen in the request's own address block.
     pub block_accounts: f64,
 }
 
 /// The cluster evidence as charged to one identity, given its own shares
 /// of long-output and crowded-minute requests (`own_long`, `own_sync`).
+/// Crowding: only if its own address block is crowded too.
 pub fn charge(mut across: CrossAccount, own_long: f64, own_sync: f64) -> CrossAccount {
     across.concentration = across
         .concentration
         .min(super::cadence::ramp_up(across.block_accounts, 1.5, 4.0));
     across.harvest *= super::cadence::ramp_up(own_long, 0.5, 0.9);
-    across.sync *= super::cadence::ramp_up(own_sync, 0.3, 0.7);
+    // Rounds: the identity's own share of crowded requests against its
+    // template's (a member of the scheduled crowd matches it; an app whose
+    // users arrive at their own times lands in a crowd by chance).
+    across.sync *= super::cadence::ramp_up(own_sync / across.sync_share.max(1e-9), 0.25, 0.5);
     across
 }
 
@@ -67,6 +74,7 @@ pub fn observe(
         now,
         window_secs: s.window_secs,
         limit_window_secs: s.limit_window_secs,
+        press: false,
     };
     let mut out = CrossAccount::default();
     // Across accounts: the better-shared of the two skeletons.
@@ -90,7 +98,11 @@ pub fn observe(
             out.synced |= v.synced;
             if v.tracked && v.accounts >= s.share_min_accounts as f64 {
                 out.harvest = out.harvest.max(score::harvest(v.long_requests, v.texts, v.requests));
-                out.sync = out.sync.max(sync::strength(v.synced_requests, v.requests, 50.0));
+                let strength = sync::strength(v.synced_requests, v.requests, 50.0);
+                if strength >= out.sync {
+                    out.sync = strength;
+                    out.sync_share = v.synced_requests / v.requests.max(1.0);
+                }
             }
             if v.tracked && (out.cluster.is_none() || sh > out.share) {
                 out.share = sh;
@@ -108,14 +120,21 @@ pub fn observe(
     out
 }
 
-/// One read-modify-write of a cluster slot; an untracked view on error (the
-/// failure is counted).
+/// One read-modify-write of the cluster's first place, and of its second
+/// when the first is another's (there a collision presses the incumbent);
+/// an untracked view on error (the failure is counted).
 fn update(slots: &Slots<'_>, table: &str, count: u64, touch: &correlate::Touch) -> ClusterView {
-    let mut view = ClusterView::default();
-    let result = slots.update::<{ correlate::WORDS }>(table, count, touch.owner, |words| {
-        let (next, v) = correlate::apply(words, touch);
-        view = v;
-        next
-    });
-    result.map_or(ClusterView::default(), |()| view)
+    let at = |choice: u8, touch: &correlate::Touch| {
+        let mut view = ClusterView::default();
+        let result = slots.update_at::<{ correlate::WORDS }>(table, count, touch.owner, choice, |words| {
+            let (next, v) = correlate::apply(words, touch);
+            view = v;
+            next
+        });
+        result.map(|()| view)
+    };
+    match at(0, touch) {
+        Ok(first) if !first.tracked => at(1, &correlate::Touch { press: true, ..*touch }).unwrap_or_default(),
+        first => first.unwrap_or_default(),
+    }
 }

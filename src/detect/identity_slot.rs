@@ -29,9 +29,6 @@ pub struct Scored {
     pub limited: Option<u64>,
     /// The remembered score after this request (what it leaves behind).
     pub memory: f64,
-    /// The identity's recent requests before this one (decayed count): its
-    /// own part in its cluster's limit.
-    pub level: f64,
 }
 
 /// Cadence of an identity without history: a newcomer, as when its slot
@@ -98,12 +95,24 @@ pub fn refused(place: &Place, identity: u64) -> bool {
 /// The identity's own part in its clusters' evidence: shares of its
 /// requests that ask for long outputs and that arrive in crowded minutes
 /// (this request included), from its record.
-pub fn own_shares(place: &Place, identity: u64, long: bool, synced: bool) -> (f64, f64) {
+pub fn own_shares(place: &Place, identity: u64, part: Part) -> (f64, f64) {
     let r = match place {
         Place::Home(read) => read.words.as_ref().map(Record::decode).filter(|r| r.owner == identity),
         _ => None,
     };
-    own_shares_of(&r.unwrap_or_default(), long, synced)
+    own_shares_of(&r.unwrap_or_default(), part)
+}
+
+/// What one request adds to the identity's own shares.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Part {
+    /// It asked for a long output.
+    pub long: bool,
+    /// It arrived in a crowded minute of its template.
+    pub synced: bool,
+    /// Its template's share of requests in crowded minutes: where a
+    /// newcomer's own share starts (it has no history of its own yet).
+    pub cluster_sync: f64,
 }
 
 fn ewma(prior: f64, x: f64) -> f64 {
@@ -127,7 +136,7 @@ pub fn score(
     place: Place,
     identity: u64,
     now: u64,
-    (long, synced): (bool, bool),
+    part: Part,
     signals: score::Signals,
 ) -> Scored {
     let (hl, tau) = fades(s);
@@ -136,12 +145,11 @@ pub fn score(
         reasons: Vec::new(),
         limited: None,
         memory: 0.0,
-        level: 0.0,
     };
     // The record after this request and the identity's score, from its
     // record before and its recent requests (`level`).
     let judge = |base: &Record, level: f64| {
-        let rec = base.observe(now, long);
+        let rec = base.observe(now, part.long);
         let prior = base.memory_at(now, hl);
         let signals = score::Signals {
             cadence: rec.features(now, prior),
@@ -155,7 +163,6 @@ pub fn score(
             limited: limits::allowed(s.identity_limit, score, s.limit_min_score)
                 .and_then(|allowed| limits::wait(level, allowed, tau)),
             memory: score::remember(prior, raw),
-            level,
         };
         (rec, scored)
     };
@@ -169,7 +176,7 @@ pub fn score(
             let (mut rec, scored) = judge(&base, level);
             rec.level = level + 1.0;
             rec.memory = scored.memory;
-            (rec.own_long, rec.own_sync) = own_shares_of(&base, long, synced);
+            (rec.own_long, rec.own_sync) = own_shares_of(&base, part);
             out = scored;
             rec.encode()
         }),
@@ -189,12 +196,18 @@ pub fn score(
     out
 }
 
-fn own_shares_of(base: &Record, long: bool, synced: bool) -> (f64, f64) {
+fn own_shares_of(base: &Record, part: Part) -> (f64, f64) {
     let now = |x: bool| if x { 1.0 } else { 0.0 };
     if base.count == 0 {
-        (now(long), now(synced))
+        (
+            now(part.long),
+            ewma(part.cluster_sync.clamp(0.0, 1.0), now(part.synced)),
+        )
     } else {
-        (ewma(base.own_long, now(long)), ewma(base.own_sync, now(synced)))
+        (
+            ewma(base.own_long, now(part.long)),
+            ewma(base.own_sync, now(part.synced)),
+        )
     }
 }
 

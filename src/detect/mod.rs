@@ -30,10 +30,11 @@
 //! Shared-data cost per request: one `get` of the identity's first place
 //! (and of its second when the first is another identity's), one
 //! read-modify-write (a `get` and a `set`) for each of the template prefix
-//! slot, the template suffix slot and the address-block slot, and one `set`
-//! of the identity's slot: at most 8 calls without cas contention or a
-//! taken first place, fewer when the body has no user text, the client
-//! address is unknown, or the upstream refused the identity.
+//! slot, the template suffix slot and the address-block slot (and of a
+//! cluster's second place when its first is another's), and one `set` of
+//! the identity's slot: at most 8 calls without cas contention or a taken
+//! first place, fewer when the body has no user text, the client address
+//! is unknown, or the upstream refused the identity.
 //! [`Detector::upstream_status`] costs one `get` per answered request (two
 //! for an identity in its second place), and a `set` when the status
 //! changes.
@@ -150,7 +151,12 @@ impl Detector {
             let block = obs.identity.client_ip.map(correlate::address_block);
             cross_account::observe(&slots, s, content.owners.as_ref(), id, block, content.long, now)
         };
-        let (own_long, own_sync) = identity_slot::own_shares(&place, id, content.long, across.synced);
+        let part = identity_slot::Part {
+            long: content.long,
+            synced: across.synced,
+            cluster_sync: across.sync_share,
+        };
+        let (own_long, own_sync) = identity_slot::own_shares(&place, id, part);
         let charged = cross_account::charge(across, own_long, own_sync);
         let signals = score::Signals {
             share: charged.share,
@@ -163,17 +169,13 @@ impl Detector {
             sync: charged.sync,
             harvest: charged.harvest,
         };
-        let scored = identity_slot::score(&slots, s, place, id, now, (content.long, across.synced), signals);
+        let scored = identity_slot::score(&slots, s, place, id, now, part, signals);
 
-        // The cluster's limit is charged by the identity's own part: only
-        // an identity whose own recent requests reach its share of the
-        // cluster's allowance is held back by the others' requests.
+        // The cluster's limit counts only identities the upstream has not
+        // refused (others never reach the cluster's record).
         let by_cluster = charged.cluster.and_then(|c| {
             let allowed = limits::allowed(s.cluster_limit, scored.score, s.limit_min_score)?;
-            let fair_share = allowed as f64 / c.accounts.max(1.0);
-            (scored.level >= fair_share)
-                .then(|| limits::wait(c.limit_level, allowed, s.limit_window_secs.max(1) as f64))
-                .flatten()
+            limits::wait(c.limit_level, allowed, s.limit_window_secs.max(1) as f64)
         });
         let rate_limited = match (scored.limited, by_cluster) {
             (Some(a), b) if b.is_none_or(|b| a >= b) => Some(Limited {

@@ -9,8 +9,8 @@
 //! `owner % slots`: owners of template and address-block records are public
 //! fingerprints, and with a public placement an attacker could search
 //! offline for templates that land in a campaign's slot and displace it.
-//! The identity table has two choices per identity (two-choice hashing):
-//! an identity whose first slot is held goes to its second.
+//! Every table has two places per owner (two-choice hashing): an owner
+//! whose first slot is held by another goes to its second.
 
 use crate::hash::{siphash24, SipKey};
 use crate::host::Host;
@@ -55,20 +55,21 @@ impl<'h> Slots<'h> {
         place(self.key, table, slots, owner, choice)
     }
 
-    /// One read-modify-write of `owner`'s first-choice slot of `table`, a
+    /// One read-modify-write of `owner`'s `choice`-th slot of `table`, a
     /// record of `N` words: `f` gets the stored words (`None` for an empty
     /// slot) and returns the words to write. `f` runs again on each cas
     /// retry. A host failure, cas contention that outlasts the retries, or a
     /// stored value of another layout (an error, never a silent zero) is
     /// counted in the metrics and returned.
-    pub fn update<const N: usize>(
+    pub fn update_at<const N: usize>(
         &self,
         table: &str,
         slots: u64,
         owner: u64,
+        choice: u8,
         f: impl FnMut(Option<&[u64; N]>) -> [u64; N],
     ) -> Result<(), UpdateError> {
-        let read = self.read::<N>(table, slots, owner, 0)?;
+        let read = self.read::<N>(table, slots, owner, choice)?;
         self.write(read, f)
     }
 

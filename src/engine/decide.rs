@@ -7,8 +7,8 @@ use crate::verdict::{Action, ReasonCode, Verdict};
 /// Reason codes the decision itself adds.
 pub mod reasons {
     pub const ALLOWLISTED: &str = "allowlisted";
-    pub const IDENTITY_RATE_LIMIT: &str = "identity_rate_limit";
-    pub const CLUSTER_RATE_LIMIT: &str = "cluster_rate_limit";
+    pub const IDENTITY_RATE_LIMIT: &str = crate::detect::IDENTITY_RATE_LIMIT;
+    pub const CLUSTER_RATE_LIMIT: &str = crate::detect::CLUSTER_RATE_LIMIT;
     pub const PARSE_ERROR: &str = "parse_error";
 }
 
