@@ -97,6 +97,7 @@ impl RootContext for Root {
                     );
                 }
                 self.engine = Some(Rc::new(engine));
+                self.metrics.predefine(&crate::metrics::labelled::predefined());
                 if abi::set_tick_period(TICK_MILLIS).is_err() {
                     abi::log(
                         Level::Warn,

@@ -29,6 +29,7 @@ def render_envoy_config(
     admin_port: int,
     upstream_port: int,
     access_log_path: Path,
+    json_access_log_path: Path | None = None,
 ) -> str:
     """The YAML text of an Envoy bootstrap."""
     config_text = plugin_config if isinstance(plugin_config, str) else json.dumps(plugin_config)
@@ -40,6 +41,7 @@ def render_envoy_config(
         # One JSON string literal, which is also a YAML double-quoted scalar.
         "@PLUGIN_CONFIG_JSON@": json.dumps(config_text),
         "@ACCESS_LOG_PATH@": str(access_log_path),
+        "@JSON_ACCESS_LOG_PATH@": str(json_access_log_path or "/dev/null"),
     }
     text = TEMPLATE.read_text()
     for key, value in values.items():
