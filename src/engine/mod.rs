@@ -1,6 +1,8 @@
 //! The engine: one request in, one decision out. The glue calls
 //! [`Engine::begin`] at request headers and [`Engine::decide`] once the body
-//! (or its inspected prefix) is in; the replay calls [`Engine::evaluate`].
+//! (or its inspected prefix) is in, and [`Engine::upstream_status`] with the
+//! upstream's answer to a request it forwarded; the replay calls
+//! [`Engine::evaluate_answered`].
 
 pub mod decide;
 pub mod headers;
