@@ -24,7 +24,8 @@ struct World {
 impl World {
     fn new() -> World {
         World {
-            engine: Engine::from_config(br#"{"mode": "enforce"}"#).unwrap(),
+            engine: Engine::from_config(br#"{"mode": "enforce", "identity": {"secret": "limits-truth-test-secret"}}"#)
+                .unwrap(),
             store: MemoryStore::new(),
             clock: ManualClock::new(T0),
             metrics: MemoryMetrics::default(),

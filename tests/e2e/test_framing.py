@@ -15,7 +15,7 @@ import random
 
 from client import bearer, post
 
-PLUGIN_CONFIG = {"mode": "enforce", "identity": {"trusted_xff_hops": 1}}
+PLUGIN_CONFIG = {"mode": "enforce", "identity": {"secret": "e2e-framing-secret", "trusted_xff_hops": 1}}
 
 FRAMERS = 40
 ROUNDS = 8
