@@ -34,17 +34,20 @@ pub struct CrossAccount {
     /// Share of requests in crowded minutes of the template that gave
     /// `sync`.
     pub sync_share: f64,
-    /// Distinct accounts seen in the request's own address block.
-    pub block_accounts: f64,
+    /// Distinct accounts seen in the request's own address block (`None`
+    /// when its record is held by another block or cannot be read).
+    pub block_accounts: Option<f64>,
 }
 
 /// The cluster evidence as charged to one identity, given its own shares
 /// of long-output and crowded-minute requests (`own_long`, `own_sync`).
 /// Crowding: only if its own address block is crowded too.
 pub fn charge(mut across: CrossAccount, own_long: f64, own_sync: f64) -> CrossAccount {
-    across.concentration = across
-        .concentration
-        .min(super::cadence::ramp_up(across.block_accounts, 1.5, 4.0));
+    // A block record lost to a collision is no evidence either way.
+    let own_block = across
+        .block_accounts
+        .map_or(1.0, |a| super::cadence::ramp_up(a, 1.5, 4.0));
+    across.concentration = across.concentration.min(own_block);
     across.harvest *= super::cadence::ramp_up(own_long, 0.5, 0.9);
     // Rounds: the identity's own share of crowded requests against its
     // template's (a member of the scheduled crowd matches it; an app whose
@@ -115,8 +118,9 @@ pub fn observe(
     });
     out.block_accounts = block
         .map(|b| update(slots, NETWORK_TABLE, s.network_slots, &touch(b, None, None, false)))
-        .map_or(0.0, |v| v.accounts);
-    out.infra = score::infra(out.block_accounts, s.infra_full_accounts);
+        .filter(|v| v.tracked)
+        .map(|v| v.accounts);
+    out.infra = score::infra(out.block_accounts.unwrap_or(0.0), s.infra_full_accounts);
     out
 }
 
