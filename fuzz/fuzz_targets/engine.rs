@@ -1,6 +1,6 @@
 //! The whole engine, headers and body to decision, as the filter drives it:
-//! `begin` at headers, then `decide` once, on the whole body or on a prefix
-//! cut at the inspection cap. Never panics, and decides exactly once per
+//! `begin` at headers, then `decide` once, on the body prefix the engine
+//! keeps (cut at the inspection cap). Never panics, and decides exactly once per
 //! request (the `requests` and `decision.*` counters move by one each).
 //! The same request is sent twice so the second meets the records the first
 //! wrote. Input: a request in the text form of fuzz/src/lib.rs; its length
@@ -34,11 +34,12 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(metrics.get(Counter::Requests), 0, "a passthrough is not a request");
             return;
         };
-        // What the glue hands over: the whole body, or the prefix at the cap.
-        let cap = engine.body_cap();
-        let complete = body.len() <= cap;
-        let seen = &body[..body.len().min(cap)];
-        let d = engine.decide(&ex, seen, complete, &host);
+        // What the glue hands over: the engine's body prefix, fed the body as
+        // it arrives (read as far as the prefix wants), at the end of stream.
+        let mut prefix = engine.body_prefix(&ex);
+        let want = prefix.wants(body.len());
+        prefix.push(body.len(), &body[..want]);
+        let d = engine.decide(&ex, &prefix, true, &host);
         check_decision(&d);
         decided += 1;
         let actions: u64 = Action::ALL.iter().map(|a| metrics.get(Counter::Decision(*a))).sum();
@@ -52,8 +53,8 @@ fn engines() -> &'static [Engine] {
     static E: OnceLock<Vec<Engine>> = OnceLock::new();
     E.get_or_init(|| {
         [
-            r#"{"mode": "enforce"}"#,
-            r#"{"mode": "enforce", "body": {"max_inspect_bytes": 1024, "on_parse_error": "block"}, "identity": {"trusted_xff_hops": 1, "sources": [{"jwt_claim": "sub"}, "authorization", "x-api-key", "query_key"]}, "limits": {"identity_requests_per_minute": 1}, "rules": [{"phrases": ["step by step"], "action": "throttle"}]}"#,
+            r#"{"mode": "enforce", "identity": {"secret": "fuzz"}}"#,
+            r#"{"mode": "enforce", "body": {"max_inspect_bytes": 1024, "on_parse_error": "block"}, "identity": {"secret": "fuzz", "trusted_xff_hops": 1, "sources": [{"jwt_claim": "sub", "verified_by_envoy": true}, "authorization", "x-api-key", "query_key"]}, "limits": {"identity_requests_per_minute": 1}, "rules": [{"phrases": ["step by step"], "action": "throttle"}]}"#,
             r#"{"allowlist": {"client_cidrs": ["203.0.113.0/24"]}, "detection": {"identity_slots": 1, "template_slots": 1, "network_slots": 1}}"#,
         ]
         .iter()

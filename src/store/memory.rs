@@ -55,7 +55,8 @@ impl MemoryStore {
         self.len() == 0
     }
 
-    /// Every key, sorted (the flood benchmark's bytes per table, tests).
+    /// Every key, sorted: tests and the flood benchmark's per-table byte
+    /// counts read the key space through it.
     pub fn keys(&self) -> Vec<String> {
         let mut keys: Vec<String> = self
             .inner

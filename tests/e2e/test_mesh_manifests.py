@@ -103,6 +103,7 @@ def mesh_template(typed_config: dict) -> str:
 BLOCK, TAG = "block-me-mesh", "tag-me-mesh"
 MESH_CONFIG = {
     **PIPES_ONLY,
+    "identity": {"secret": "mesh-e2e-secret"},
     "rules": [{"phrases": [BLOCK], "action": "block"}, {"phrases": [TAG], "action": "tag"}],
 }
 
