@@ -259,6 +259,7 @@ impl TryFrom<RawConfig> for Settings {
 
         let mut detection = DetectionSettings::try_from(&raw.detection)?;
         detection.namespace = ns.clone();
+        detection.slot_key = crate::detect::config::slot_key(secret);
 
         Ok(Settings {
             mode: raw.mode,

@@ -58,6 +58,8 @@ pub struct Request {
     /// the decision is in and its processing time not yet recorded.
     busy_ns: u64,
     record_busy: bool,
+    /// A forwarded LLM API request, until the upstream's answer is seen.
+    forwarded: Option<Exchange>,
 }
 
 impl Request {
@@ -76,6 +78,7 @@ impl Request {
             body: None,
             busy_ns: 0,
             record_busy: false,
+            forwarded: None,
         }
     }
 
@@ -123,6 +126,7 @@ impl Request {
         for (name, value) in &decision.tag_headers {
             let _ = abi::set_request_header(name, value);
         }
+        self.forwarded = Some(ex);
         Action::Continue
     }
 }
@@ -145,6 +149,22 @@ impl HttpContext for Request {
 
     fn on_http_request_trailers(&mut self, num_trailers: usize) -> Action {
         self.timed(|r| r.request_trailers(num_trailers))
+    }
+
+    /// The upstream's `:status` for a request this filter forwarded (a
+    /// local reply of this filter never gets here as `forwarded`).
+    fn on_http_response_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
+        if let (Some(engine), Some(ex)) = (self.engine.as_ref(), self.forwarded.take()) {
+            if let Some(status) = abi::response_status() {
+                let host = Host {
+                    store: &HostStore { metrics: &self.metrics },
+                    clock: &HostClock,
+                    metrics: &*self.metrics,
+                };
+                engine.upstream_status(&ex, status, &host);
+            }
+        }
+        Action::Continue
     }
 }
 
