@@ -13,6 +13,7 @@ pub mod engine;
 pub mod fastmap;
 #[cfg(target_os = "wasi")]
 pub mod filter;
+pub mod fleet;
 pub mod hash;
 pub mod host;
 pub mod identity;

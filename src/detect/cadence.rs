@@ -201,7 +201,7 @@ impl Record {
 
 /// A per-day counter word (bits 48-63 day, 24-47 yesterday, 0-23 today)
 /// after adding `add` on `day`.
-fn roll_days(word: u64, day: u64, add: u64) -> u64 {
+pub(crate) fn roll_days(word: u64, day: u64, add: u64) -> u64 {
     let stored_day = word >> 48;
     let (mut today, mut yesterday) = (word & 0xff_ffff, (word >> 24) & 0xff_ffff);
     if day != stored_day {

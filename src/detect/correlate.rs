@@ -26,27 +26,27 @@ use crate::hash::fingerprint;
 /// Words in a stored cluster record.
 pub const WORDS: usize = 6 + 6 * HW + 7;
 
-const OWNER: usize = 0;
-const WINDOW: usize = 1;
-const LIMIT_START: usize = 2;
-const LIMIT_COUNT: usize = 3;
-const REQ_CUR: usize = 4;
-const REQ_PREV: usize = 5;
-const IDS_CUR: usize = 6;
-const IDS_PREV: usize = IDS_CUR + HW;
-const TEXTS_CUR: usize = IDS_PREV + HW;
-const TEXTS_PREV: usize = TEXTS_CUR + HW;
-const BLOCKS_CUR: usize = TEXTS_PREV + HW;
-const BLOCKS_PREV: usize = BLOCKS_CUR + HW;
-const LONG_CUR: usize = BLOCKS_PREV + HW;
-const LONG_PREV: usize = LONG_CUR + 1;
-const SYNC_CUR: usize = LONG_PREV + 1;
-const SYNC_PREV: usize = SYNC_CUR + 1;
-const MINUTE: usize = SYNC_PREV + 1;
-const MINUTE_IDS: usize = MINUTE + 1;
+pub(crate) const OWNER: usize = 0;
+pub(crate) const WINDOW: usize = 1;
+pub(crate) const LIMIT_START: usize = 2;
+pub(crate) const LIMIT_COUNT: usize = 3;
+pub(crate) const REQ_CUR: usize = 4;
+pub(crate) const REQ_PREV: usize = 5;
+pub(crate) const IDS_CUR: usize = 6;
+pub(crate) const IDS_PREV: usize = IDS_CUR + HW;
+pub(crate) const TEXTS_CUR: usize = IDS_PREV + HW;
+pub(crate) const TEXTS_PREV: usize = TEXTS_CUR + HW;
+pub(crate) const BLOCKS_CUR: usize = TEXTS_PREV + HW;
+pub(crate) const BLOCKS_PREV: usize = BLOCKS_CUR + HW;
+pub(crate) const LONG_CUR: usize = BLOCKS_PREV + HW;
+pub(crate) const LONG_PREV: usize = LONG_CUR + 1;
+pub(crate) const SYNC_CUR: usize = LONG_PREV + 1;
+pub(crate) const SYNC_PREV: usize = SYNC_CUR + 1;
+pub(crate) const MINUTE: usize = SYNC_PREV + 1;
+pub(crate) const MINUTE_IDS: usize = MINUTE + 1;
 /// When the owner started counting (so a young slot's rate is not guessed
 /// from a window it did not see).
-const SINCE: usize = MINUTE_IDS + 1;
+pub(crate) const SINCE: usize = MINUTE_IDS + 1;
 
 /// What one request learns about its cluster.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]

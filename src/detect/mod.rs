@@ -41,7 +41,7 @@ pub mod limits;
 pub mod normalize;
 pub mod params;
 pub mod score;
-mod slots;
+pub(crate) mod slots;
 pub mod sync;
 pub mod template;
 #[cfg(test)]

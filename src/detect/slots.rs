@@ -6,9 +6,11 @@
 //! space is bounded by the configured slot counts, since Envoy never evicts
 //! shared data.
 
+use crate::fleet::tables::Table;
+use crate::fleet::view;
 use crate::host::Host;
 use crate::metrics::Counter;
-use crate::store::counters::{cas_update, decode_words, encode_words, slot_key, UpdateError};
+use crate::store::counters::{cas_update, slot_key, UpdateError};
 
 /// Table names in shared-data keys (`<ns>:v1:<kind>:<slot>`). The suffix is
 /// the record layout: Envoy keeps shared data across module reloads, and a
@@ -36,7 +38,10 @@ impl<'h> Slots<'h> {
     /// returns the words to write. `f` runs again on each cas retry. A host
     /// failure, cas contention that outlasts the retries, or a stored value
     /// of another layout (an error, never a silent zero) is counted in the
-    /// metrics and returned.
+    /// metrics and returned. A value that also holds the fleet's record
+    /// (`fleet::view`) is judged on both merged: `f` runs on the local
+    /// record, then on the merged one, and the second run's side effects
+    /// are what the caller sees.
     pub fn update<const N: usize>(
         &self,
         table: &str,
@@ -46,11 +51,18 @@ impl<'h> Slots<'h> {
     ) -> Result<(), UpdateError> {
         let key = slot_key(self.namespace, table, owner % slots.max(1));
         let result = cas_update(self.host.store, &key, |cur| {
-            let words = match cur {
-                Some(bytes) => Some(decode_words::<N>(&key, bytes)?),
-                None => None,
+            let (local, others) = match cur {
+                Some(bytes) => view::split::<N>(&key, bytes)?,
+                None => (None, None),
             };
-            Ok(encode_words(&f(words.as_ref())))
+            let next = f(local.as_ref());
+            // Fleet mode: judged again on the fleet's merged record, whose
+            // outcome is the one `f` leaves behind; only the local record
+            // is updated.
+            if let (Some(o), Some(t)) = (&others, Table::from_name(table)) {
+                let _ = f(Some(&view::judged(t, local.as_ref(), o)));
+            }
+            Ok(view::join(Some(&next), others.as_ref()))
         });
         result.map(|_| ()).inspect_err(|e| {
             self.host.metrics.incr(match e {

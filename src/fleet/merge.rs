@@ -1,0 +1,402 @@
+//! How two hosts' records of one slot become one: the rule for every word
+//! of every synced table, in one place so a layout change is re-aligned
+//! here. Merges are commutative and associative (the sync service merges
+//! any number of hosts in any order) and an empty (all-zero) record is
+//! their identity.
+//!
+//! Cluster records (`correlate`: template clusters, address blocks):
+//! - the later time window wins: a record one window behind is rolled first
+//!   (current buckets become previous, as `correlate::apply` does), an older
+//!   one counts as empty;
+//! - HyperLogLog sketches (accounts, texts, address blocks): register-wise
+//!   maximum; request, long-output and synchronised counters: sum;
+//! - the limit window and the current minute: summed (bitmap or-ed) when
+//!   both records are in the same one, else the later one's;
+//! - `SINCE` (when counting started): the earliest.
+//!
+//! Identity records (`cadence`):
+//! - request count: sum; first seen: earliest; last seen: latest;
+//! - hours of the day: or, after aligning both to the later day; long-output
+//!   counts per day: sum, aligned the same way;
+//! - the limit window and the minute's burst count: summed when both are in
+//!   the same one, else the later one's;
+//! - score memory: maximum (a fleet verdict: one host's suspicion is every
+//!   host's);
+//! - gaps: the union's rate is the sum of the hosts' rates, so its mean gap
+//!   is `1 / Σ 1/mean`; its regularity (coefficient of variation) is the
+//!   count-weighted mean of the hosts'. A stream spread at random over hosts
+//!   looks irregular on each, which no merge can undo.
+//!
+//! Two records of different owners (a slot shared by two keys on different
+//! hosts): the one with more evidence wins (more accounts, or the higher
+//! score memory), ties to the larger owner, so every order agrees.
+
+use super::tables::Table;
+use crate::detect::cadence::{self, roll_days, Record};
+use crate::detect::correlate::{self as c, WORDS as CW};
+use crate::detect::hll::{Hll, WORDS as HW};
+
+/// Merges `other` into `acc`, both records of `table`. False (and `acc`
+/// unchanged) when either has the wrong width.
+pub fn merge_into(table: Table, acc: &mut [u64], other: &[u64]) -> bool {
+    match table {
+        Table::Template | Table::Network => {
+            let (Ok(a), Ok(b)) = (<&mut [u64; CW]>::try_from(acc), <&[u64; CW]>::try_from(other)) else {
+                return false;
+            };
+            *a = merge_cluster(a, b);
+            true
+        }
+        Table::Identity => {
+            let (Ok(a), Ok(b)) = (
+                <&mut [u64; cadence::WORDS]>::try_from(acc),
+                <&[u64; cadence::WORDS]>::try_from(other),
+            ) else {
+                return false;
+            };
+            *a = merge_identity(a, b);
+            true
+        }
+    }
+}
+
+/// Whether a record is empty (never written, or zeroed).
+pub fn is_empty(words: &[u64]) -> bool {
+    words.iter().all(|w| *w == 0)
+}
+
+fn get(w: &[u64], i: usize) -> u64 {
+    w.get(i).copied().unwrap_or(0)
+}
+
+fn set(w: &mut [u64], i: usize, v: u64) {
+    if let Some(x) = w.get_mut(i) {
+        *x = v;
+    }
+}
+
+fn hll(w: &[u64], at: usize) -> Hll {
+    Hll::from_words(w.get(at..at + HW).unwrap_or(&[]))
+}
+
+fn put_hll(w: &mut [u64], at: usize, h: &Hll) {
+    if let Some(dst) = w.get_mut(at..at + HW) {
+        dst.copy_from_slice(&h.to_words());
+    }
+}
+
+/// Distinct accounts a cluster record holds (both windows).
+fn cluster_accounts(w: &[u64; CW]) -> f64 {
+    hll(w, c::IDS_CUR).merge(&hll(w, c::IDS_PREV)).estimate()
+}
+
+/// `w` seen from window `to`: unchanged, rolled by one, or empty.
+fn roll_cluster(w: &[u64; CW], to: u64) -> [u64; CW] {
+    let at = get(w, c::WINDOW);
+    if at == to {
+        return *w;
+    }
+    if at + 1 != to {
+        return [0; CW];
+    }
+    let mut r = *w;
+    for (prev, cur) in [(c::IDS_PREV, c::IDS_CUR), (c::TEXTS_PREV, c::TEXTS_CUR)] {
+        put_hll(&mut r, prev, &hll(w, cur));
+        put_hll(&mut r, cur, &Hll::default());
+    }
+    for (prev, cur) in [
+        (c::REQ_PREV, c::REQ_CUR),
+        (c::LONG_PREV, c::LONG_CUR),
+        (c::SYNC_PREV, c::SYNC_CUR),
+    ] {
+        set(&mut r, prev, get(w, cur));
+        set(&mut r, cur, 0);
+    }
+    set(&mut r, c::WINDOW, to);
+    r
+}
+
+/// Two cluster records of one slot as one.
+pub fn merge_cluster(a: &[u64; CW], b: &[u64; CW]) -> [u64; CW] {
+    let window = get(a, c::WINDOW).max(get(b, c::WINDOW));
+    let (a, b) = (roll_cluster(a, window), roll_cluster(b, window));
+    if is_empty(&b) {
+        return a;
+    }
+    if is_empty(&a) {
+        return b;
+    }
+    if get(&a, c::OWNER) != get(&b, c::OWNER) {
+        let key = |w: &[u64; CW]| (cluster_accounts(w), get(w, c::OWNER));
+        return if key(&a) >= key(&b) { a } else { b };
+    }
+    let mut out = a;
+    for at in [
+        c::IDS_CUR,
+        c::IDS_PREV,
+        c::TEXTS_CUR,
+        c::TEXTS_PREV,
+        c::BLOCKS_CUR,
+        c::BLOCKS_PREV,
+    ] {
+        put_hll(&mut out, at, &hll(&a, at).merge(&hll(&b, at)));
+    }
+    for at in [
+        c::REQ_CUR,
+        c::REQ_PREV,
+        c::LONG_CUR,
+        c::LONG_PREV,
+        c::SYNC_CUR,
+        c::SYNC_PREV,
+    ] {
+        set(&mut out, at, get(&a, at).saturating_add(get(&b, at)));
+    }
+    let (count, start) = same_or_later(
+        (get(&a, c::LIMIT_COUNT), get(&a, c::LIMIT_START)),
+        (get(&b, c::LIMIT_COUNT), get(&b, c::LIMIT_START)),
+        u64::saturating_add,
+    );
+    set(&mut out, c::LIMIT_COUNT, count);
+    set(&mut out, c::LIMIT_START, start);
+    let (bitmap, minute) = same_or_later(
+        (get(&a, c::MINUTE_IDS), get(&a, c::MINUTE)),
+        (get(&b, c::MINUTE_IDS), get(&b, c::MINUTE)),
+        |x, y| x | y,
+    );
+    set(&mut out, c::MINUTE_IDS, bitmap);
+    set(&mut out, c::MINUTE, minute);
+    let since = match (get(&a, c::SINCE), get(&b, c::SINCE)) {
+        (0, s) | (s, 0) => s,
+        (x, y) => x.min(y),
+    };
+    set(&mut out, c::SINCE, since);
+    out
+}
+
+/// `(value, period)` pairs: combined when in the same period, else the
+/// later period's.
+fn same_or_later(a: (u64, u64), b: (u64, u64), combine: impl Fn(u64, u64) -> u64) -> (u64, u64) {
+    match a.1.cmp(&b.1) {
+        std::cmp::Ordering::Equal => (combine(a.0, b.0), a.1),
+        std::cmp::Ordering::Less => b,
+        std::cmp::Ordering::Greater => a,
+    }
+}
+
+/// An hours word (bits 48-63 day, 24-47 yesterday's hours, 0-23 today's)
+/// seen from `day`.
+fn roll_hours(word: u64, day: u64) -> u64 {
+    let stored = word >> 48;
+    if stored == day & 0xffff {
+        return word;
+    }
+    let today = word & 0xff_ffff;
+    let yesterday = if (stored + 1) & 0xffff == day & 0xffff {
+        today
+    } else {
+        0
+    };
+    (day & 0xffff) << 48 | yesterday << 24
+}
+
+/// Two identity records of one slot as one.
+pub fn merge_identity(a: &[u64; cadence::WORDS], b: &[u64; cadence::WORDS]) -> [u64; cadence::WORDS] {
+    if is_empty(b) {
+        return *a;
+    }
+    if is_empty(a) {
+        return *b;
+    }
+    let (ra, rb) = (Record::decode(a), Record::decode(b));
+    if ra.owner != rb.owner {
+        let key = |r: &Record| (r.memory, r.count, r.owner);
+        return if key(&ra).partial_cmp(&key(&rb)) == Some(std::cmp::Ordering::Less) {
+            *b
+        } else {
+            *a
+        };
+    }
+    let mut m = ra;
+    m.count = ra.count.saturating_add(rb.count);
+    m.first_seen = match (ra.first_seen, rb.first_seen) {
+        (0, s) | (s, 0) => s,
+        (x, y) => x.min(y),
+    };
+    m.last_seen = ra.last_seen.max(rb.last_seen);
+    let day = (ra.hours >> 48).max(rb.hours >> 48);
+    let (ha, hb) = (roll_hours(ra.hours, day), roll_hours(rb.hours, day));
+    m.hours = (day & 0xffff) << 48 | ((ha | hb) & 0xffff_ffff_ffff);
+    let long_day = (ra.long_days >> 48).max(rb.long_days >> 48);
+    let (la, lb) = (
+        roll_days(ra.long_days, long_day, 0),
+        roll_days(rb.long_days, long_day, 0),
+    );
+    let today = ((la & 0xff_ffff) + (lb & 0xff_ffff)).min(0xff_ffff);
+    let yesterday = (((la >> 24) & 0xff_ffff) + ((lb >> 24) & 0xff_ffff)).min(0xff_ffff);
+    m.long_days = (long_day & 0xffff) << 48 | yesterday << 24 | today;
+    (m.limit_count, m.limit_start) = same_or_later(
+        (ra.limit_count, ra.limit_start),
+        (rb.limit_count, rb.limit_start),
+        u64::saturating_add,
+    );
+    let (in_minute, minute) = same_or_later(
+        (ra.minute & 0xffff_ffff, ra.minute >> 32),
+        (rb.minute & 0xffff_ffff, rb.minute >> 32),
+        |x, y| x.saturating_add(y).min(0xffff_ffff),
+    );
+    m.minute = minute << 32 | in_minute;
+    m.memory = ra.memory.max(rb.memory);
+    // Gap statistics: union rate and count-weighted regularity.
+    let rate = |r: &Record| if r.gap_mean > 0.0 { 1.0 / r.gap_mean } else { 0.0 };
+    let total_rate = rate(&ra) + rate(&rb);
+    if total_rate > 0.0 {
+        let cv = |r: &Record| {
+            if r.gap_mean > 0.0 {
+                r.gap_var.sqrt() / r.gap_mean
+            } else {
+                0.0
+            }
+        };
+        let weight = |r: &Record| if r.gap_mean > 0.0 { r.count as f64 } else { 0.0 };
+        let (wa, wb) = (weight(&ra), weight(&rb));
+        let cv = if wa + wb > 0.0 {
+            (cv(&ra) * wa + cv(&rb) * wb) / (wa + wb)
+        } else {
+            0.0
+        };
+        m.gap_mean = 1.0 / total_rate;
+        m.gap_var = (cv * m.gap_mean).powi(2);
+    }
+    m.encode()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::correlate::{apply, Touch};
+    use crate::hash::fingerprint;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    fn touch(owner: u64, identity: u64, now: u64) -> Touch {
+        Touch {
+            owner,
+            identity: fingerprint(&identity.to_le_bytes()),
+            text: Some(fingerprint(&(identity * 7).to_le_bytes())),
+            block: Some(fingerprint(&(identity % 5).to_le_bytes())),
+            long: identity % 2 == 0,
+            now,
+            window_secs: 86_400,
+            limit_window_secs: 600,
+        }
+    }
+
+    fn feed(slot: Option<[u64; CW]>, touches: impl Iterator<Item = Touch>) -> Option<[u64; CW]> {
+        touches.fold(slot, |s, t| Some(apply(s.as_ref(), &t).0))
+    }
+
+    /// What a request at `now` would see on a slot (the view, not the words).
+    fn view(slot: &[u64; CW], now: u64) -> c::ClusterView {
+        apply(Some(slot), &touch(1, 999_999, now)).1
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn two_hosts_halves_merge_to_the_whole() {
+        let all = feed(None, (0..200).map(|i| touch(1, i, 10_000 + i))).unwrap();
+        let even = feed(None, (0..200).step_by(2).map(|i| touch(1, i, 10_000 + i))).unwrap();
+        let odd = feed(None, (1..200).step_by(2).map(|i| touch(1, i, 10_000 + i))).unwrap();
+        let merged = merge_cluster(&even, &odd);
+        assert_eq!(merged, merge_cluster(&odd, &even), "commutative");
+        let (w, m) = (view(&all, 10_300), view(&merged, 10_300));
+        assert_eq!(w.accounts, m.accounts);
+        assert_eq!(w.texts, m.texts);
+        assert_eq!(w.blocks, m.blocks);
+        assert_eq!(w.requests, m.requests);
+        assert_eq!(w.long_requests, m.long_requests);
+        assert_eq!(w.window_requests, m.window_requests);
+        // One host sees half the accounts.
+        assert!(view(&even, 10_300).accounts < 0.6 * w.accounts);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn empty_is_the_identity_and_merges_associate() {
+        let a = feed(None, (0..30).map(|i| touch(1, i, 100 + i))).unwrap();
+        let b = feed(None, (30..60).map(|i| touch(1, i, 200 + i))).unwrap();
+        let d = feed(None, (60..90).map(|i| touch(1, i, 86_400 + i))).unwrap();
+        assert_eq!(merge_cluster(&a, &[0; CW]), a);
+        assert_eq!(merge_cluster(&[0; CW], &a), a);
+        assert_eq!(
+            merge_cluster(&merge_cluster(&a, &b), &d),
+            merge_cluster(&a, &merge_cluster(&b, &d))
+        );
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn windows_align_before_merging() {
+        // Yesterday's record on one host, today's on another: yesterday's
+        // accounts still count (previous window), two days old do not.
+        let old = feed(None, (0..50).map(|i| touch(1, i, 100 + i))).unwrap();
+        let today = feed(None, (50..60).map(|i| touch(1, i, 86_400 + i))).unwrap();
+        let m = view(&merge_cluster(&old, &today), 86_500);
+        assert!(m.accounts > 50.0, "{m:?}");
+        assert_eq!(m.requests, 61.0);
+        let later = feed(None, (50..60).map(|i| touch(1, i, 3 * 86_400 + i))).unwrap();
+        let m = view(&merge_cluster(&old, &later), 3 * 86_400 + 100);
+        assert!(m.accounts < 12.0, "{m:?}");
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn different_owners_keep_the_better_evidenced() {
+        let big = feed(None, (0..40).map(|i| touch(1, i, 100 + i))).unwrap();
+        let small = feed(None, (0..2).map(|i| touch(2, i, 100 + i))).unwrap();
+        assert_eq!(merge_cluster(&big, &small), big);
+        assert_eq!(merge_cluster(&small, &big), big);
+    }
+
+    fn identity(times: impl Iterator<Item = u64>) -> [u64; cadence::WORDS] {
+        let mut times = times.peekable();
+        let first = times.peek().copied().unwrap_or(0);
+        times
+            .fold(Record::fresh(7, first), |r, t| r.observe(t, t % 3 == 0))
+            .encode()
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn identity_counts_sum_hours_or_memory_max() {
+        let base = 10 * 86_400;
+        let a = identity((0..10).map(|i| base + i * 3_600));
+        let b = identity((10..20).map(|i| base + i * 3_600));
+        let m = Record::decode(&merge_identity(&a, &b));
+        assert_eq!(merge_identity(&a, &b), merge_identity(&b, &a));
+        assert_eq!(m.count, 20);
+        assert_eq!(m.first_seen, base);
+        assert_eq!(m.last_seen, base + 19 * 3_600);
+        assert_eq!((m.hours & 0xff_ffff).count_ones(), 20);
+        let whole = Record::decode(&identity((0..20).map(|i| base + i * 3_600)));
+        assert_eq!(m.long_days, whole.long_days);
+        // A suspicious host's memory is everyone's.
+        let mut sus = Record::decode(&a);
+        sus.memory = 0.9;
+        assert_eq!(Record::decode(&merge_identity(&sus.encode(), &b)).memory, 0.9);
+        assert_eq!(merge_identity(&a, &[0; cadence::WORDS]), a);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn identity_union_rate_is_the_sum_of_rates() {
+        // Two hosts each seeing a request every 60 s: the fleet sees one
+        // every 30 s.
+        let a = identity((0..30).map(|i| 1_000 + i * 60));
+        let b = identity((0..30).map(|i| 1_030 + i * 60));
+        let m = Record::decode(&merge_identity(&a, &b));
+        assert!((m.gap_mean - 30.0).abs() < 1.0, "{m:?}");
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn wrong_widths_are_refused() {
+        let mut acc = vec![0u64; 3];
+        assert!(!merge_into(Table::Identity, &mut acc, &[1, 2, 3]));
+        let mut acc = vec![0u64; cadence::WORDS];
+        let other = identity((0..3).map(|i| 100 + i));
+        assert!(merge_into(Table::Identity, &mut acc, &other));
+        assert_eq!(acc, other.to_vec());
+    }
+}
