@@ -50,3 +50,12 @@ if [ -n "$want" ] && ! $for_run; then
     cargo install --quiet --root .tools wasm-bindgen-cli --version "$want"
   fi
 fi
+
+# 4. redis-server (Debian package) for the fleet end-to-end test
+#    (tests/e2e/test_fleet.py starts and stops its own on a loopback port).
+if ! command -v redis-server >/dev/null 2>&1 && ! $for_run; then
+  say "installing redis-server (apt)"
+  sudo_=""; [ "$(id -u)" -ne 0 ] && sudo_="sudo"
+  $sudo_ apt-get install -y -q redis-server >/dev/null 2>&1 \
+    || { $sudo_ apt-get update -q >/dev/null && $sudo_ apt-get install -y -q redis-server >/dev/null; }
+fi

@@ -22,6 +22,8 @@ pub mod metrics;
 pub mod replay;
 pub mod request;
 #[cfg(not(target_family = "wasm"))]
+pub mod service;
+#[cfg(not(target_family = "wasm"))]
 pub mod sim;
 pub mod store;
 pub mod verdict;

@@ -39,6 +39,23 @@ pub trait Backend {
     fn changed(&mut self, since: u64, limit: usize) -> Result<Vec<(Table, u32, u64)>, Self::Error>;
     /// Every host's record of each slot.
     fn fields(&mut self, slots: &[(Table, u32)]) -> Result<Vec<Vec<Stored>>, Self::Error>;
+
+    /// For each slot, [`others`] of its fields (a backend that holds them
+    /// in memory merges in place instead of copying).
+    fn merged_others(
+        &mut self,
+        slots: &[(Table, u32)],
+        host: u64,
+        now_ms: u64,
+        ttl_ms: u64,
+    ) -> Result<Vec<Option<Vec<u64>>>, Self::Error> {
+        let fields = self.fields(slots)?;
+        Ok(slots
+            .iter()
+            .zip(&fields)
+            .map(|((t, _), f)| others(*t, host, now_ms, ttl_ms, f))
+            .collect())
+    }
 }
 
 /// Limits of one answer.
@@ -52,6 +69,16 @@ pub struct Limits {
 
 /// The merge of every fresh record of the slot except `host`'s.
 pub fn others(table: Table, host: u64, now_ms: u64, ttl_ms: u64, fields: &[Stored]) -> Option<Vec<u64>> {
+    others_of(table, host, now_ms, ttl_ms, fields.iter())
+}
+
+fn others_of<'a>(
+    table: Table,
+    host: u64,
+    now_ms: u64,
+    ttl_ms: u64,
+    fields: impl Iterator<Item = &'a Stored>,
+) -> Option<Vec<u64>> {
     let mut acc: Option<Vec<u64>> = None;
     for f in fields {
         if f.host == host || now_ms.saturating_sub(f.at_ms) > ttl_ms || f.words.len() != table.words() {
@@ -88,14 +115,14 @@ pub fn sync<B: Backend>(b: &mut B, limits: Limits, req: &Request) -> Result<(u64
         .unwrap_or(req.cursor)
         .max(req.cursor);
     let slots: Vec<(Table, u32)> = changed.iter().map(|(t, s, _)| (*t, *s)).collect();
-    let fields = b.fields(&slots)?;
+    let merged = b.merged_others(&slots, req.host, now, limits.ttl_ms)?;
     let records = slots
         .iter()
-        .zip(&fields)
-        .filter_map(|((t, s), f)| {
-            others(*t, req.host, now, limits.ttl_ms, f).map(|words| Record {
-                table: *t,
-                slot: *s,
+        .zip(merged)
+        .filter_map(|((table, slot), words)| {
+            words.map(|words| Record {
+                table: *table,
+                slot: *slot,
                 words,
             })
         })
@@ -175,6 +202,22 @@ impl Backend for MemoryBackend {
         Ok(slots
             .iter()
             .map(|k| self.fields.get(k).cloned().unwrap_or_default())
+            .collect())
+    }
+
+    fn merged_others(
+        &mut self,
+        slots: &[(Table, u32)],
+        host: u64,
+        now_ms: u64,
+        ttl_ms: u64,
+    ) -> Result<Vec<Option<Vec<u64>>>, Self::Error> {
+        Ok(slots
+            .iter()
+            .map(|k| {
+                let fields = self.fields.get(k).map(|f| f.iter());
+                fields.and_then(|f| others_of(k.0, host, now_ms, ttl_ms, f))
+            })
             .collect())
     }
 }

@@ -14,9 +14,11 @@
 //! - `view`: a slot value's two parts and the merged record a request sees;
 //! - `touched`: which slots changed since the last sync, bounded;
 //! - `wire`: the sync request and answer, versioned, bounded, keyed MAC;
+//! - `exchange`: a host's side of a sync over its shared data;
 //! - `hub`: the service's merge over a backend (Redis or memory);
 //! - `settings`: the `fleet` configuration section.
 
+pub mod exchange;
 pub mod hub;
 pub mod merge;
 pub mod settings;

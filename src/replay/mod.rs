@@ -6,6 +6,7 @@
 //! summary's set of identity hashes).
 
 pub mod evaluate;
+pub mod fleet;
 pub mod input;
 pub mod summary;
 pub mod trace;
@@ -84,6 +85,20 @@ pub fn run(engine: &Engine, trace: &mut dyn BufRead, out: &mut dyn Write) -> Res
         clock: &clock,
         metrics: &metrics,
     };
+    each_request(trace, out, |_, req| {
+        clock.set(req.ts);
+        engine.evaluate(req.meta, &req.body, &host)
+    })
+}
+
+/// Reads `trace` line by line, checks each line and its order, has
+/// `decide` decide it (with its 0-based line index) and writes the
+/// decision.
+pub(crate) fn each_request(
+    trace: &mut dyn BufRead,
+    out: &mut dyn Write,
+    mut decide: impl FnMut(u64, trace::TraceRequest) -> Decision,
+) -> Result<Summary, ReplayError> {
     let mut summary = Summary::default();
     let started = Instant::now();
     let mut line = String::new();
@@ -113,8 +128,7 @@ pub fn run(engine: &Engine, trace: &mut dyn BufRead, out: &mut dyn Write) -> Res
             });
         }
         last_ts = req.ts;
-        clock.set(req.ts);
-        let decision = engine.evaluate(req.meta, &req.body, &host);
+        let decision = decide(summary.requests, req);
         write_decision(out, summary.requests, &decision)?;
         summary.record(&decision);
     }
