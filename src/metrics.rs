@@ -36,6 +36,9 @@ pub enum Counter {
     CasGaveUp,
     /// A shared-data call failed or held an undecodable value.
     StoreError,
+    /// Fleet sync events (`crate::fleet`): `sync_ok`, `sync_failed`,
+    /// `touched_dropped`.
+    Fleet(&'static str),
 }
 
 impl Counter {
@@ -52,6 +55,7 @@ impl Counter {
             Counter::SpoofedHeaderStripped => "distill_guard.spoofed_header_stripped".into(),
             Counter::CasGaveUp => "distill_guard.shared_data.cas_gave_up".into(),
             Counter::StoreError => "distill_guard.shared_data.error".into(),
+            Counter::Fleet(what) => format!("distill_guard.fleet.{what}"),
         }
     }
 }

@@ -18,6 +18,7 @@
 //! string; without it Envoy prints a base64 protobuf `BytesValue`). Keys:
 //! `action`, `score`, `reasons`, `identity` (see `engine::headers`).
 
+use std::cell::RefCell;
 use std::net::{IpAddr, SocketAddr};
 use std::rc::Rc;
 
@@ -32,8 +33,10 @@ use super::watchdog::Watchdog;
 use crate::clock::Clock;
 use crate::engine::headers::{is_reserved, STATE_ACTION, STATE_IDENTITY, STATE_REASONS, STATE_SCORE};
 use crate::engine::{Decision, Engine, Exchange, Host};
+use crate::fleet::touched::{Touched, Touching};
 use crate::metrics::{Counter, Metrics};
 use crate::request::RequestMeta;
+use crate::store::SharedStore;
 
 pub struct Request {
     context_id: u32,
@@ -48,6 +51,8 @@ pub struct Request {
     body: Vec<u8>,
     /// Body bytes seen so far, including those past the cap.
     body_seen: usize,
+    /// Fleet mode: where this VM notes the detection slots it writes.
+    touched: Option<Rc<RefCell<Touched>>>,
 }
 
 impl Request {
@@ -65,7 +70,13 @@ impl Request {
             exchange: None,
             body: Vec::new(),
             body_seen: 0,
+            touched: None,
         }
+    }
+
+    pub fn with_touched(mut self, touched: Option<Rc<RefCell<Touched>>>) -> Request {
+        self.touched = touched;
+        self
     }
 
     /// Runs the engine on `body` and applies the decision. Takes the
@@ -74,8 +85,17 @@ impl Request {
         let (Some(engine), Some(ex)) = (self.engine.as_ref(), self.exchange.take()) else {
             return Action::Continue;
         };
+        let touching = self.touched.as_deref().map(|touched| Touching {
+            inner: &HostStore,
+            namespace: &engine.settings().namespace,
+            touched,
+        });
+        let store: &dyn SharedStore = match &touching {
+            Some(t) => t,
+            None => &HostStore,
+        };
         let host = Host {
-            store: &HostStore,
+            store,
             clock: &HostClock,
             metrics: &*self.metrics,
         };

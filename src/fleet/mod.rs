@@ -16,12 +16,17 @@
 //! - `wire`: the sync request and answer, versioned, bounded, keyed MAC;
 //! - `exchange`: a host's side of a sync over its shared data;
 //! - `hub`: the service's merge over a backend (Redis or memory);
+//! - `lease`: one worker per host syncs;
+//! - `shared`: the host's fleet bookkeeping in shared data (pending slots,
+//!   host id, cursor, outage episodes);
 //! - `settings`: the `fleet` configuration section.
 
 pub mod exchange;
 pub mod hub;
+pub mod lease;
 pub mod merge;
 pub mod settings;
+pub mod shared;
 pub mod tables;
 pub mod touched;
 pub mod view;
