@@ -62,8 +62,10 @@ class EnvoyFactory:
         self.stub, self.workdir = stub, workdir
         self.started: list[Envoy] = []
 
-    def __call__(self, plugin_config, wait_ready: bool = True, concurrency: int = 2) -> Envoy:
-        e = Envoy(plugin_config, self.stub.port, self.workdir, concurrency=concurrency)
+    def __call__(
+        self, plugin_config, wait_ready: bool = True, concurrency: int = 2, extra_clusters: str = ""
+    ) -> Envoy:
+        e = Envoy(plugin_config, self.stub.port, self.workdir, concurrency=concurrency, extra_clusters=extra_clusters)
         self.started.append(e)
         return e.start(wait_ready=wait_ready)
 
