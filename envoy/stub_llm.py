@@ -145,8 +145,13 @@ def route(path: str, body: dict) -> tuple[str, dict, bytes | None]:
         doc = anthropic_messages(model)
         events = [
             ("message_start", json.dumps({"type": "message_start", "message": {**doc, "content": []}})),
+            ("content_block_start", json.dumps({"type": "content_block_start", "index": 0,
+                                                "content_block": {"type": "text", "text": ""}})),
             ("content_block_delta", json.dumps({"type": "content_block_delta", "index": 0,
                                                 "delta": {"type": "text_delta", "text": ANSWER}})),
+            ("content_block_stop", json.dumps({"type": "content_block_stop", "index": 0})),
+            ("message_delta", json.dumps({"type": "message_delta", "delta": {"stop_reason": "end_turn",
+                                          "stop_sequence": None}, "usage": {"output_tokens": 7}})),
             ("message_stop", json.dumps({"type": "message_stop"})),
         ]
         return "anthropic_messages", doc, sse(events) if stream else None

@@ -19,7 +19,7 @@ WASM = REPO / "target" / "wasm32-wasip1" / "release" / "distill_guard.wasm"
 
 
 def render(config_json: str, *, listen_port: int, admin_port: int, upstream_port: int,
-           wasm_path: Path, access_log_path: str) -> str:
+           wasm_path: Path, access_log_path: str, json_access_log_path: str = "/dev/null") -> str:
     values = {
         "@LISTEN_PORT@": str(listen_port),
         "@ADMIN_PORT@": str(admin_port),
@@ -28,6 +28,7 @@ def render(config_json: str, *, listen_port: int, admin_port: int, upstream_port
         # One JSON string literal: valid as a YAML double-quoted scalar.
         "@PLUGIN_CONFIG_JSON@": json.dumps(config_json),
         "@ACCESS_LOG_PATH@": access_log_path,
+        "@JSON_ACCESS_LOG_PATH@": json_access_log_path,
     }
     text = TEMPLATE.read_text()
     for key, value in values.items():
@@ -45,6 +46,8 @@ def main() -> None:
     p.add_argument("--upstream-port", type=int, default=10080)
     p.add_argument("--wasm", type=Path, default=WASM)
     p.add_argument("--access-log", default="/dev/stdout")
+    p.add_argument("--json-access-log", default="/dev/null",
+                   help="file for the JSON access log (one object a line with the filter's fields)")
     a = p.parse_args()
     config = a.config_file.read_text() if a.config_file else a.config
     try:
@@ -54,7 +57,7 @@ def main() -> None:
         sys.exit(f"render-envoy: the plugin configuration is not JSON: {e}")
     sys.stdout.write(render(config, listen_port=a.listen_port, admin_port=a.admin_port,
                             upstream_port=a.upstream_port, wasm_path=a.wasm.resolve(),
-                            access_log_path=a.access_log))
+                            access_log_path=a.access_log, json_access_log_path=a.json_access_log))
 
 
 if __name__ == "__main__":

@@ -51,11 +51,43 @@ if [ -n "$want" ] && ! $for_run; then
   fi
 fi
 
-# 4. redis-server (Debian package) for the fleet end-to-end test
-#    (tests/e2e/test_fleet.py starts and stops its own on a loopback port).
-if ! command -v redis-server >/dev/null 2>&1 && ! $for_run; then
-  say "installing redis-server (apt)"
-  sudo_=""; [ "$(id -u)" -ne 0 ] && sudo_="sudo"
-  $sudo_ apt-get install -y -q redis-server >/dev/null 2>&1 \
-    || { $sudo_ apt-get update -q >/dev/null && $sudo_ apt-get install -y -q redis-server >/dev/null; }
+# 4. The official SDKs the end-to-end tests drive through Envoy
+#    (tests/e2e/test_sdks.py); the oras SDK that builds and pushes the OCI
+#    image (scripts/oci.py, `make oci`); PyYAML to read the mesh manifests.
+SDKS=(openai anthropic google-genai oras pyyaml)
+if ! .venv/bin/python -c 'import openai, anthropic, google.genai, oras, yaml' 2>/dev/null; then
+  say "installing ${SDKS[*]} into .venv"
+  .venv/bin/pip install --quiet --disable-pip-version-check "${SDKS[@]}"
+fi
+
+# 5. Debian packages the end-to-end tests run for real: Prometheus and
+#    promtool (tests/e2e/test_prometheus.py), an OCI registry
+#    (docker-registry, tests/e2e/test_oci.py). Installed system-wide (root,
+#    as on CI); the package's service is not started by the tests.
+apt_install() {
+  local missing=() pkg bin
+  for pkg in "$@"; do
+    bin=${pkg%%:*}
+    command -v "${pkg##*:}" >/dev/null 2>&1 || missing+=("$bin")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "installing ${missing[*]} (apt)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 \
+    || { apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }
+}
+if ! $for_run; then
+  apt_install prometheus:prometheus prometheus:promtool docker-registry:docker-registry
+  # redis-server: the fleet end-to-end test (tests/e2e/test_fleet.py)
+  # starts and stops its own on a loopback port.
+  apt_install redis-server:redis-server
+fi
+
+# 6. Istio's CRD schemas (npm @kubernetes-models/istio, into .tools/node)
+#    to validate the shipped Istio manifests (tests/e2e/test_mesh_manifests.py).
+ISTIO_MODELS='@kubernetes-models/istio@3.0.1'
+if ! $for_run && [ ! -f .tools/node/node_modules/@kubernetes-models/istio/package.json ]; then
+  say "installing $ISTIO_MODELS into .tools/node"
+  mkdir -p .tools/node
+  npm install --silent --no-audit --no-fund --prefix .tools/node "$ISTIO_MODELS" >/dev/null
 fi

@@ -8,6 +8,10 @@ use std::cell::RefCell;
 use crate::fastmap::{fast_map, FastMap};
 use crate::verdict::Action;
 
+pub mod labelled;
+
+pub use labelled::Histogram;
+
 /// A counter. `name()` is the Envoy stat name (Envoy prefixes it with
 /// `wasmcustom.`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -39,6 +43,18 @@ pub enum Counter {
     /// Fleet sync events (`crate::fleet`): `sync_ok`, `sync_failed`,
     /// `touched_dropped`.
     Fleet(&'static str),
+    /// Every decided request by API, mode, the action applied and the one
+    /// enforce mode would apply (they differ only in shadow mode and on the
+    /// allowlist). Labelled only (see [`labelled`]).
+    Decided {
+        api: &'static str,
+        mode: &'static str,
+        action: Action,
+        intended: Action,
+    },
+    /// Each reason code of a decided request. Reason codes come from a fixed
+    /// set plus the configuration's rules, so the set of names is bounded.
+    Reason(&'static str),
 }
 
 impl Counter {
@@ -56,12 +72,16 @@ impl Counter {
             Counter::CasGaveUp => "distill_guard.shared_data.cas_gave_up".into(),
             Counter::StoreError => "distill_guard.shared_data.error".into(),
             Counter::Fleet(what) => format!("distill_guard.fleet.{what}"),
+            Counter::Decided { .. } | Counter::Reason(_) => self.labelled_name().unwrap_or_default(),
         }
     }
 }
 
 pub trait Metrics {
     fn incr(&self, counter: Counter);
+    /// One value of a distribution (an Envoy histogram). Sinks that keep no
+    /// distributions ignore it.
+    fn record(&self, _histogram: Histogram, _value: u64) {}
 }
 
 /// Discards everything.

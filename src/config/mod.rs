@@ -12,6 +12,16 @@ pub use compile::{IdentitySource, Settings};
 pub use error::ConfigError;
 pub use raw::{Mode, ParseErrorPolicy};
 
+impl Mode {
+    /// The name used in the `x-distill-guard-mode` header, metrics and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Shadow => "shadow",
+            Mode::Enforce => "enforce",
+        }
+    }
+}
+
 /// Parses and validates a configuration document. An empty document (or
 /// only whitespace) means "all defaults", as Envoy passes no bytes when the
 /// `configuration` field is absent.

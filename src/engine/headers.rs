@@ -19,6 +19,11 @@ pub const STATE_ACTION: &str = "wasm.distill_guard.action";
 pub const STATE_SCORE: &str = "wasm.distill_guard.score";
 pub const STATE_REASONS: &str = "wasm.distill_guard.reasons";
 pub const STATE_IDENTITY: &str = "wasm.distill_guard.identity";
+/// `action` is what was done (`allow`, `tag`, `throttle`, `block`);
+/// `intended` what enforce mode does or would do (in shadow mode a would-be
+/// block is `action` tag, `intended` block); `mode` `shadow` or `enforce`.
+pub const STATE_INTENDED: &str = "wasm.distill_guard.intended";
+pub const STATE_MODE: &str = "wasm.distill_guard.mode";
 
 /// True for a header name the filter owns (lower-case input).
 pub fn is_reserved(name: &str) -> bool {
@@ -30,10 +35,7 @@ pub fn tag_headers(v: &Verdict, mode: Mode) -> Vec<(&'static str, String)> {
         (ACTION, v.intended.as_str().to_owned()),
         (SCORE, v.score_header()),
         (REASONS, v.reasons_header()),
-        (
-            MODE,
-            if mode == Mode::Enforce { "enforce" } else { "shadow" }.to_owned(),
-        ),
+        (MODE, mode.as_str().to_owned()),
     ]
 }
 

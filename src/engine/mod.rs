@@ -171,6 +171,7 @@ impl Engine {
         if verdict.intended.denies() && !verdict.action.denies() {
             metrics.incr(Counter::ShadowWouldDeny(verdict.intended));
         }
+        labelled_metrics(&verdict, api, self.settings.mode, metrics);
         let reply = match (verdict.action, api) {
             (Action::Throttle | Action::Block, Some(api)) => {
                 Some(reply::local_reply(&self.settings, &verdict, api.provider))
@@ -189,4 +190,25 @@ impl Engine {
             tag_headers,
         }
     }
+}
+
+/// The Prometheus-shaped view of one decision (`crate::metrics::labelled`):
+/// by API, mode, action and intended action; each reason; the score.
+fn labelled_metrics(verdict: &Verdict, api: Option<Api>, mode: crate::config::Mode, metrics: &dyn Metrics) {
+    metrics.incr(Counter::Decided {
+        api: api.map_or("unknown", |a| a.label()),
+        mode: if mode == crate::config::Mode::Enforce {
+            "enforce"
+        } else {
+            "shadow"
+        },
+        action: verdict.action,
+        intended: verdict.intended,
+    });
+    for reason in &verdict.reasons {
+        metrics.incr(Counter::Reason(reason));
+    }
+    // Scores live in [0, 1]; histograms take integers.
+    let percent = (verdict.score.clamp(0.0, 1.0) * 100.0).round() as u64;
+    metrics.record(crate::metrics::Histogram::ScorePercent, percent);
 }

@@ -7,6 +7,10 @@ use crate::api::Provider;
 use crate::config::Settings;
 use crate::verdict::{Action, Verdict};
 
+/// The longest `Retry-After` an SDK client is told to wait out and retry on
+/// its own (two retries by default: at most about 20 s inside the client).
+pub const SDK_RETRY_MAX_SECS: u64 = 10;
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct LocalReply {
     pub status: u16,
@@ -28,9 +32,15 @@ pub fn local_reply(settings: &Settings, verdict: &Verdict, provider: Provider) -
     };
     let (content_type, body) = error_body(provider, status, message);
     let mut headers = vec![("content-type".to_owned(), content_type)];
+    let retry_after = verdict.retry_after_secs.max(1);
     if verdict.action == Action::Throttle {
-        headers.push(("retry-after".to_owned(), verdict.retry_after_secs.max(1).to_string()));
+        headers.push(("retry-after".to_owned(), retry_after.to_string()));
     }
+    // The OpenAI and Anthropic SDKs obey `x-should-retry` over their own
+    // rules: let them wait out a short throttle, fail at once otherwise
+    // (docs/clients.md).
+    let sdk_retry = verdict.action == Action::Throttle && retry_after <= SDK_RETRY_MAX_SECS;
+    headers.push(("x-should-retry".to_owned(), sdk_retry.to_string()));
     headers.push(("x-distill-guard-action".to_owned(), verdict.action.as_str().to_owned()));
     headers.push(("x-distill-guard-reasons".to_owned(), verdict.reasons_header()));
     LocalReply { status, headers, body }

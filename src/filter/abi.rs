@@ -86,6 +86,7 @@ extern "C" {
     fn proxy_continue_stream(stream_type: u32) -> u32;
     fn proxy_define_metric(metric_type: u32, name_data: *const u8, name_size: usize, return_id: *mut u32) -> u32;
     fn proxy_increment_metric(metric_id: u32, offset: i64) -> u32;
+    fn proxy_record_metric(metric_id: u32, value: u64) -> u32;
 }
 
 /// Logs a line; a failing log call is ignored (there is nowhere to report it).
@@ -177,6 +178,25 @@ pub fn define_counter(name: &str) -> Result<u32, u32> {
     // SAFETY: `name` and `id` outlive the call. Metric type 0 is a counter.
     match unsafe { proxy_define_metric(0, name.as_ptr(), name.len(), &mut id) } {
         OK => Ok(id),
+        status => Err(status),
+    }
+}
+
+/// Defines a histogram (Envoy names it `wasmcustom.<name>`) and returns its id.
+pub fn define_histogram(name: &str) -> Result<u32, u32> {
+    let mut id: u32 = 0;
+    // SAFETY: `name` and `id` outlive the call. Metric type 2 is a histogram.
+    match unsafe { proxy_define_metric(2, name.as_ptr(), name.len(), &mut id) } {
+        OK => Ok(id),
+        status => Err(status),
+    }
+}
+
+/// Records one histogram value.
+pub fn record(id: u32, value: u64) -> Result<(), u32> {
+    // SAFETY: plain values.
+    match unsafe { proxy_record_metric(id, value) } {
+        OK => Ok(()),
         status => Err(status),
     }
 }

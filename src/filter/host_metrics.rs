@@ -1,43 +1,80 @@
-//! [`Metrics`] as Envoy counters. Envoy prefixes every name with
+//! [`Metrics`] as Envoy stats. Envoy prefixes every name with
 //! `wasmcustom.`, so `distill_guard.requests` is
 //! `wasmcustom.distill_guard.requests` in `/stats`.
 //!
-//! A counter is defined on first use and its id cached per VM (one VM per
-//! worker thread; Envoy hands every VM the same stat for the same name). The
-//! cache is bounded: `Counter` is a closed enum whose labels come from fixed
-//! sets, so there are a few dozen names at most.
+//! A counter is counted under its flat name and, when it has one, its
+//! labelled name (`crate::metrics::labelled`: what Prometheus reads, with
+//! labels from Envoy's tag extraction). A metric is defined on first use and
+//! its id cached per VM (one VM per worker thread; Envoy hands every VM the
+//! same stat for the same name). The caches are bounded: `Counter` and
+//! `Histogram` are closed enums whose labels come from fixed sets, so there
+//! are a few hundred names at most.
 
 use std::cell::RefCell;
 
 use super::abi;
 use crate::fastmap::{fast_map, FastMap};
-use crate::metrics::{Counter, Metrics};
+use crate::metrics::{Counter, Histogram, Metrics};
 
 pub struct HostMetrics {
-    ids: RefCell<FastMap<Counter, u32>>,
+    /// Per counter: the ids of its names (flat, labelled).
+    ids: RefCell<FastMap<Counter, [Option<u32>; 2]>>,
+    histograms: RefCell<FastMap<Histogram, u32>>,
 }
 
 impl HostMetrics {
     pub fn new() -> HostMetrics {
         HostMetrics {
             ids: RefCell::new(fast_map()),
+            histograms: RefCell::new(fast_map()),
         }
     }
 
-    fn id(&self, counter: Counter) -> Option<u32> {
-        if let Some(id) = self.ids.borrow().get(&counter) {
+    /// Defines these counters and every histogram now (Envoy exports them as
+    /// 0 until they count).
+    pub fn predefine(&self, counters: &[Counter]) {
+        for c in counters {
+            self.ids(*c);
+        }
+        for h in [Histogram::ScorePercent, Histogram::ProcessingMicros] {
+            self.histogram_id(h);
+        }
+    }
+
+    fn ids(&self, counter: Counter) -> [Option<u32>; 2] {
+        if let Some(ids) = self.ids.borrow().get(&counter) {
+            return *ids;
+        }
+        let flat = counter.name();
+        let labelled = counter.labelled_name().filter(|l| *l != flat);
+        let ids = [
+            abi::define_counter(&flat).ok(),
+            labelled.and_then(|l| abi::define_counter(&l).ok()),
+        ];
+        self.ids.borrow_mut().insert(counter, ids);
+        ids
+    }
+
+    fn histogram_id(&self, histogram: Histogram) -> Option<u32> {
+        if let Some(id) = self.histograms.borrow().get(&histogram) {
             return Some(*id);
         }
-        let id = abi::define_counter(&counter.name()).ok()?;
-        self.ids.borrow_mut().insert(counter, id);
+        let id = abi::define_histogram(histogram.name()).ok()?;
+        self.histograms.borrow_mut().insert(histogram, id);
         Some(id)
     }
 }
 
 impl Metrics for HostMetrics {
     fn incr(&self, counter: Counter) {
-        if let Some(id) = self.id(counter) {
+        for id in self.ids(counter).into_iter().flatten() {
             let _ = abi::increment(id, 1);
+        }
+    }
+
+    fn record(&self, histogram: Histogram, value: u64) {
+        if let Some(id) = self.histogram_id(histogram) {
+            let _ = abi::record(id, value);
         }
     }
 }

@@ -16,7 +16,8 @@
 //! Wasm property key with `wasm.`), so an access log prints it with
 //! `%FILTER_STATE(wasm.distill_guard.action:PLAIN)%` (`:PLAIN` prints the
 //! string; without it Envoy prints a base64 protobuf `BytesValue`). Keys:
-//! `action`, `score`, `reasons`, `identity` (see `engine::headers`).
+//! `action` (what was done), `intended` (what enforce mode does or would
+//! do), `mode`, `score`, `reasons`, `identity` (see `engine::headers`).
 
 use std::cell::RefCell;
 use std::net::{IpAddr, SocketAddr};
@@ -31,10 +32,13 @@ use super::host_metrics::HostMetrics;
 use super::host_store::HostStore;
 use super::watchdog::Watchdog;
 use crate::clock::Clock;
-use crate::engine::headers::{is_reserved, STATE_ACTION, STATE_IDENTITY, STATE_REASONS, STATE_SCORE};
+use crate::config::Mode;
+use crate::engine::headers::{
+    is_reserved, STATE_ACTION, STATE_IDENTITY, STATE_INTENDED, STATE_MODE, STATE_REASONS, STATE_SCORE,
+};
 use crate::engine::{Decision, Engine, Exchange, Host};
 use crate::fleet::touched::{Touched, Touching};
-use crate::metrics::{Counter, Metrics};
+use crate::metrics::{Counter, Histogram, Metrics};
 use crate::request::RequestMeta;
 use crate::store::SharedStore;
 
@@ -53,6 +57,10 @@ pub struct Request {
     body_seen: usize,
     /// Fleet mode: where this VM notes the detection slots it writes.
     touched: Option<Rc<RefCell<Touched>>>,
+    /// Nanoseconds spent in this request's callbacks so far, and whether
+    /// the decision is in and its processing time not yet recorded.
+    busy_ns: u64,
+    record_busy: bool,
 }
 
 impl Request {
@@ -71,12 +79,29 @@ impl Request {
             body: Vec::new(),
             body_seen: 0,
             touched: None,
+            busy_ns: 0,
+            record_busy: false,
         }
     }
 
     pub fn with_touched(mut self, touched: Option<Rc<RefCell<Touched>>>) -> Request {
         self.touched = touched;
         self
+    }
+
+    /// Runs one callback and adds its wall time to the request's; once the
+    /// request is decided, records the total (`processing_time_us`).
+    fn timed(&mut self, callback: impl FnOnce(&mut Self) -> Action) -> Action {
+        let start = abi::now_nanos().ok();
+        let action = callback(self);
+        if let (Some(start), Ok(end)) = (start, abi::now_nanos()) {
+            self.busy_ns = self.busy_ns.saturating_add(end.saturating_sub(start));
+        }
+        if self.record_busy {
+            self.record_busy = false;
+            self.metrics.record(Histogram::ProcessingMicros, self.busy_ns / 1000);
+        }
+        action
     }
 
     /// Runs the engine on `body` and applies the decision. Takes the
@@ -100,8 +125,9 @@ impl Request {
             metrics: &*self.metrics,
         };
         let decision = engine.decide(&ex, body, complete, &host);
+        self.record_busy = true;
         log_decision(&ex, &decision);
-        record_state(&decision);
+        record_state(&decision, engine.settings().mode);
         if let Some(reply) = &decision.reply {
             if abi::send_response(reply.status, &reply.headers, reply.body.as_bytes()).is_ok() {
                 return Action::Pause;
@@ -127,7 +153,21 @@ impl Context for Request {
 }
 
 impl HttpContext for Request {
-    fn on_http_request_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
+    fn on_http_request_headers(&mut self, num_headers: usize, end_of_stream: bool) -> Action {
+        self.timed(|r| r.request_headers(num_headers, end_of_stream))
+    }
+
+    fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        self.timed(|r| r.request_body(body_size, end_of_stream))
+    }
+
+    fn on_http_request_trailers(&mut self, num_trailers: usize) -> Action {
+        self.timed(|r| r.request_trailers(num_trailers))
+    }
+}
+
+impl Request {
+    fn request_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
         let headers = abi::request_headers().unwrap_or_default();
         strip_reserved(&headers, &*self.metrics);
         let Some(engine) = self.engine.clone() else {
@@ -151,7 +191,7 @@ impl HttpContext for Request {
         }
     }
 
-    fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+    fn request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
         self.watchdog.body_arrived(self.context_id);
         if self.exchange.is_none() {
             return Action::Continue;
@@ -169,7 +209,7 @@ impl HttpContext for Request {
         self.decide(&body, end_of_stream && self.body_seen <= cap)
     }
 
-    fn on_http_request_trailers(&mut self, _num_trailers: usize) -> Action {
+    fn request_trailers(&mut self, _num_trailers: usize) -> Action {
         self.watchdog.body_arrived(self.context_id);
         if self.exchange.is_none() {
             return Action::Continue;
@@ -180,9 +220,7 @@ impl HttpContext for Request {
         let body = std::mem::take(&mut self.body);
         self.decide(&body, self.body_seen <= cap)
     }
-}
 
-impl Request {
     /// Copies the newly arrived chunk (the callback's whole buffer: under
     /// watermark buffering Envoy hands the filter only what is new) into
     /// the kept prefix, never past `cap`.
@@ -257,10 +295,12 @@ fn source_ip() -> Option<IpAddr> {
 }
 
 /// Filter state for access logs; a failure only loses the log fields.
-fn record_state(d: &Decision) {
+fn record_state(d: &Decision, mode: Mode) {
     let strip = |key: &'static str| key.strip_prefix("wasm.").unwrap_or(key);
     let fields = [
-        (STATE_ACTION, d.verdict.intended.as_str().to_owned()),
+        (STATE_ACTION, d.verdict.action.as_str().to_owned()),
+        (STATE_INTENDED, d.verdict.intended.as_str().to_owned()),
+        (STATE_MODE, mode.as_str().to_owned()),
         (STATE_SCORE, d.verdict.score_header()),
         (STATE_REASONS, d.verdict.reasons_header()),
         (STATE_IDENTITY, d.identity.clone()),

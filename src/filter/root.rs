@@ -113,6 +113,7 @@ impl RootContext for Root {
                     FleetTick::new(s.fleet.clone(), &s.namespace, nanos, self.context_id)
                 });
                 self.engine = Some(Rc::new(engine));
+                self.metrics.predefine(&crate::metrics::labelled::predefined());
                 if abi::set_tick_period(TICK_MILLIS).is_err() {
                     abi::log(
                         Level::Warn,

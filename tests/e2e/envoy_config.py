@@ -30,6 +30,7 @@ def render_envoy_config(
     upstream_port: int,
     access_log_path: Path,
     extra_clusters: str = "",
+    json_access_log_path: Path | None = None,
 ) -> str:
     """The YAML text of an Envoy bootstrap. `extra_clusters`: YAML list items
     (indented like the template's clusters) appended to `clusters`, which
@@ -43,6 +44,7 @@ def render_envoy_config(
         # One JSON string literal, which is also a YAML double-quoted scalar.
         "@PLUGIN_CONFIG_JSON@": json.dumps(config_text),
         "@ACCESS_LOG_PATH@": str(access_log_path),
+        "@JSON_ACCESS_LOG_PATH@": str(json_access_log_path or "/dev/null"),
     }
     text = TEMPLATE.read_text()
     for key, value in values.items():

@@ -135,11 +135,13 @@ class Envoy:
     proc: subprocess.Popen | None = None
     log_path: Path = field(default=Path("/dev/null"))
     access_log_path: Path = field(default=Path("/dev/null"))
+    json_access_log_path: Path = field(default=Path("/dev/null"))
 
     def start(self, wait_ready: bool = True) -> "Envoy":
         self.port, self.admin_port = free_port(), free_port()
         self.log_path = self.workdir / f"envoy-{self.port}.log"
         self.access_log_path = self.workdir / f"access-{self.port}.log"
+        self.json_access_log_path = self.workdir / f"access-{self.port}.json"
         cfg = render_envoy_config(
             plugin_config=self.plugin_config,
             wasm_path=WASM,
@@ -148,6 +150,7 @@ class Envoy:
             upstream_port=self.upstream_port,
             access_log_path=self.access_log_path,
             extra_clusters=self.extra_clusters,
+            json_access_log_path=self.json_access_log_path,
         )
         cfg_path = self.workdir / f"envoy-{self.port}.yaml"
         cfg_path.write_text(cfg)
@@ -179,6 +182,13 @@ class Envoy:
     def access_log(self) -> str:
         try:
             return self.access_log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def json_access_log(self) -> str:
+        """The JSON access log (one object a line)."""
+        try:
+            return self.json_access_log_path.read_text(errors="replace")
         except OSError:
             return ""
 

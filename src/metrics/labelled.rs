@@ -1,0 +1,189 @@
+//! Metric names shaped for Prometheus labels.
+//!
+//! The proxy-wasm ABI has no labels: a metric is one name. Envoy's tag
+//! extraction (`stats_config.stats_tags`, one regex per label, in every
+//! shipped Envoy config) turns name segments back into labels. A labelled
+//! name is `distill_guard.<metric>{.<label>.<value>}.total`:
+//!
+//! ```text
+//! wasmcustom.distill_guard.decisions.api.openai_chat.mode.shadow.action.tag.intended.block.total
+//!   /stats/prometheus:  distill_guard_decisions_total{api="openai_chat",mode="shadow",action="tag",intended="block"}
+//! ```
+//!
+//! Envoy drops the `wasmcustom.` namespace in Prometheus output, removes
+//! each `<label>.<value>.` segment the regexes match and joins what is left
+//! with `_`, so counters end in `_total` as Prometheus expects. Label values
+//! come from closed sets (APIs, modes, actions, reason codes, parse-failure
+//! causes), never from a request. The flat names of [`Counter::name`] stay
+//! for `/stats` readers; the Prometheus dashboard and alerts use these.
+
+use super::Counter;
+use crate::api::ParseFailure;
+
+/// The labels Envoy extracts, in the order they appear in names. Every
+/// shipped Envoy config carries one `stats_tags` entry per label (tests
+/// check that they agree with this list).
+pub const LABELS: [&str; 7] = ["api", "mode", "action", "intended", "reason", "cause", "kind"];
+
+/// A distribution recorded as an Envoy histogram (integer values: the score
+/// in percent, time in microseconds). Bucket bounds are set per name in the
+/// Envoy configs (`stats_config.histogram_bucket_settings`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Histogram {
+    /// The score of every decided request, 0–100.
+    ScorePercent,
+    /// Time spent inside the filter's callbacks for one LLM API request,
+    /// from its headers to its decision.
+    ProcessingMicros,
+}
+
+impl Histogram {
+    pub fn name(self) -> &'static str {
+        match self {
+            Histogram::ScorePercent => "distill_guard.score_percent",
+            Histogram::ProcessingMicros => "distill_guard.processing_time_us",
+        }
+    }
+}
+
+impl Counter {
+    /// The counter's Prometheus-shaped name, or `None` for a flat counter
+    /// that [`Counter::Decided`] already covers with labels.
+    pub fn labelled_name(&self) -> Option<String> {
+        let name = match self {
+            Counter::Requests => "distill_guard.requests.total".to_owned(),
+            Counter::Passthrough => "distill_guard.passthrough.total".to_owned(),
+            Counter::Decision(_) | Counter::ShadowWouldDeny(_) | Counter::Api(_) => return None,
+            Counter::ParseFailure(cause) => format!("distill_guard.parse_failures.cause.{cause}.total"),
+            Counter::BodyTruncated => "distill_guard.body_truncated.total".to_owned(),
+            Counter::Anonymous => "distill_guard.anonymous.total".to_owned(),
+            Counter::SpoofedHeaderStripped => "distill_guard.spoofed_headers_stripped.total".to_owned(),
+            Counter::CasGaveUp => "distill_guard.shared_data_errors.kind.cas_gave_up.total".to_owned(),
+            Counter::StoreError => "distill_guard.shared_data_errors.kind.error.total".to_owned(),
+            Counter::Decided {
+                api,
+                mode,
+                action,
+                intended,
+            } => format!(
+                "distill_guard.decisions.api.{api}.mode.{mode}.action.{}.intended.{}.total",
+                action.as_str(),
+                intended.as_str()
+            ),
+            Counter::Reason(code) => format!("distill_guard.reasons.reason.{code}.total"),
+            Counter::Fleet(what) => format!("distill_guard.fleet.kind.{what}.total"),
+        };
+        Some(name)
+    }
+}
+
+/// Counters defined when the filter is configured, so that they are
+/// exported (as 0) before anything happens: a Prometheus rate or alert on a
+/// failure counter then has a series to read from the start.
+pub fn predefined() -> Vec<Counter> {
+    let causes = [
+        ParseFailure::Empty,
+        ParseFailure::NotUtf8,
+        ParseFailure::Compressed,
+        ParseFailure::Malformed,
+        ParseFailure::TooDeep,
+        ParseFailure::WrongShape,
+    ];
+    let mut out = vec![
+        Counter::Requests,
+        Counter::Passthrough,
+        Counter::CasGaveUp,
+        Counter::StoreError,
+    ];
+    out.extend(causes.into_iter().map(|c| Counter::ParseFailure(c.code())));
+    out
+}
+
+/// The Prometheus name and labels Envoy's tag extraction makes of a
+/// labelled name (what `stats_tags` with one regex per [`LABELS`] entry
+/// produces); for docs and tests.
+pub fn prometheus_view(labelled: &str) -> (String, Vec<(&str, &str)>) {
+    let mut parts: Vec<&str> = labelled.split('.').collect();
+    let mut labels = Vec::new();
+    let mut i = 0;
+    while i + 1 < parts.len() {
+        let (Some(key), Some(value)) = (parts.get(i).copied(), parts.get(i + 1).copied()) else {
+            break;
+        };
+        if i >= 2 && LABELS.contains(&key) {
+            labels.push((key, value));
+            parts.drain(i..i + 2);
+        } else {
+            i += 1;
+        }
+    }
+    (parts.join("_"), labels)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verdict::Action;
+
+    #[test]
+    fn decisions_become_one_total_with_four_labels() {
+        let c = Counter::Decided {
+            api: "openai_chat",
+            mode: "shadow",
+            action: Action::Tag,
+            intended: Action::Block,
+        };
+        let labelled = c.labelled_name().unwrap();
+        let (name, labels) = prometheus_view(&labelled);
+        assert_eq!(name, "distill_guard_decisions_total");
+        assert_eq!(
+            labels,
+            vec![
+                ("api", "openai_chat"),
+                ("mode", "shadow"),
+                ("action", "tag"),
+                ("intended", "block")
+            ]
+        );
+        assert_eq!(c.name(), c.labelled_name().unwrap());
+    }
+
+    #[test]
+    fn every_labelled_counter_ends_in_total_and_uses_known_labels() {
+        let all = [
+            Counter::Requests,
+            Counter::Passthrough,
+            Counter::ParseFailure("malformed_json"),
+            Counter::BodyTruncated,
+            Counter::Anonymous,
+            Counter::SpoofedHeaderStripped,
+            Counter::CasGaveUp,
+            Counter::StoreError,
+            Counter::Reason("operator_rule"),
+        ];
+        for c in all {
+            let n = c.labelled_name().unwrap();
+            let (prom, labels) = prometheus_view(&n);
+            assert!(
+                prom.starts_with("distill_guard_") && prom.ends_with("_total"),
+                "{n} -> {prom}"
+            );
+            assert!(!prom.contains('.'), "{prom}");
+            assert!(labels.len() <= 1, "{n}");
+        }
+        assert_eq!(
+            prometheus_view(&Counter::CasGaveUp.labelled_name().unwrap()),
+            (
+                "distill_guard_shared_data_errors_total".to_owned(),
+                vec![("kind", "cas_gave_up")]
+            )
+        );
+    }
+
+    #[test]
+    fn flat_counters_covered_by_decisions_have_no_labelled_twin() {
+        assert_eq!(Counter::Decision(Action::Block).labelled_name(), None);
+        assert_eq!(Counter::ShadowWouldDeny(Action::Block).labelled_name(), None);
+        assert_eq!(Counter::Api("gemini").labelled_name(), None);
+    }
+}
