@@ -28,6 +28,8 @@ pub mod merge;
 pub mod settings;
 pub mod shared;
 pub mod tables;
+#[cfg(test)]
+mod tests;
 pub mod touched;
 pub mod view;
 pub mod wire;

@@ -164,11 +164,17 @@ impl RedisBackend {
 
     /// `INFO memory` used_memory, in bytes.
     pub fn used_memory(&mut self) -> Result<u64, String> {
-        let info: String = redis::cmd("INFO").arg("memory").query(self.conn()).map_err(err)?;
+        self.info_field("used_memory")
+    }
+
+    /// One numeric field of `INFO` (e.g. `total_commands_processed`).
+    pub fn info_field(&mut self, field: &str) -> Result<u64, String> {
+        let info: String = redis::cmd("INFO").query(self.conn()).map_err(err)?;
+        let prefix = format!("{field}:");
         info.lines()
-            .find_map(|l| l.strip_prefix("used_memory:"))
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
             .and_then(|v| v.trim().parse().ok())
-            .ok_or_else(|| "no used_memory in INFO".to_owned())
+            .ok_or_else(|| format!("no {field} in INFO"))
     }
 }
 
