@@ -37,7 +37,8 @@ pub trait Backend {
     /// Slots whose last change has a sequence number at or after `since`,
     /// in sequence order, at most `limit`: `(table, slot, sequence)`.
     fn changed(&mut self, since: u64, limit: usize) -> Result<Vec<(Table, u32, u64)>, Self::Error>;
-    /// Every host's record of each slot.
+    /// Every host's record of each slot, in host order (merges of
+    /// floating-point words depend on the order; every backend uses this one).
     fn fields(&mut self, slots: &[(Table, u32)]) -> Result<Vec<Vec<Stored>>, Self::Error>;
 
     /// For each slot, [`others`] of its fields (a backend that holds them
@@ -176,10 +177,15 @@ impl Backend for MemoryBackend {
                 at_ms,
                 words: r.words.clone(),
             };
+            // Kept in host order, the order every backend merges in.
             let fields = self.fields.entry(key).or_default();
-            match fields.iter_mut().find(|f| f.host == host) {
-                Some(f) => *f = stored,
-                None => fields.push(stored),
+            match fields.binary_search_by_key(&host, |f| f.host) {
+                Ok(i) => {
+                    if let Some(f) = fields.get_mut(i) {
+                        *f = stored;
+                    }
+                }
+                Err(i) => fields.insert(i, stored),
             }
             if let Some(old) = self.last_change.insert(key, self.seq) {
                 self.log.remove(&(old, r.table, r.slot));

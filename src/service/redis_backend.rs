@@ -263,7 +263,7 @@ impl Backend for RedisBackend {
         Ok(maps
             .into_iter()
             .map(|fields| {
-                fields
+                let mut stored: Vec<Stored> = fields
                     .into_iter()
                     .filter_map(|(host, value)| {
                         // Anything malformed in Redis is left out, never merged.
@@ -276,7 +276,9 @@ impl Backend for RedisBackend {
                             words: value.get(8..)?.chunks_exact(8).filter_map(le_u64).collect(),
                         })
                     })
-                    .collect()
+                    .collect();
+                stored.sort_by_key(|f| f.host);
+                stored
             })
             .collect())
     }
