@@ -1,6 +1,6 @@
 # distill-guard. `make help` lists the targets.
 .DEFAULT_GOAL := help
-.PHONY: help setup build cli run test lint bench-quality bench-heldout bench-proxy bench-engine bench-fleet clean-run oci
+.PHONY: help setup build cli run test lint bench-quality bench-heldout bench-proxy bench-engine bench-padding bench-fleet clean-run oci fuzz bench-flood soak
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ bench-fleet: ## the quality table on 1, 8 and 32 Envoys (random and sticky sprea
 bench-heldout: ## replay the held-out scenario (traffic detection was not tuned on), two seeds
 	@bash scripts/bench-heldout.sh
 
+bench-padding: ## replay a held-out trace as simulated and with campaign bodies padded past the cap, compare
+	@bash scripts/bench-padding.sh
+
 clean-run: ## stop a stub/Envoy left by `make run` (only the PIDs in .run/)
 	@for f in .run/envoy.pid .run/stub.pid; do \
 	  if [ -f $$f ]; then pid=$$(cat $$f); \
@@ -51,3 +54,12 @@ OCI_FLAGS ?= $(if $(filter localhost:% 127.0.0.1:%,$(OCI_REF)),--insecure,)
 oci: build ## push the module as a Wasm OCI image for Istio/Envoy Gateway: make oci OCI_REF=registry/name:tag
 	@bash scripts/setup.sh --run
 	.venv/bin/python scripts/oci.py $(OCI_REF) $(OCI_FLAGS)
+
+fuzz: ## coverage-guided fuzzing of every input, FUZZ_SECS per target (default 60); `make fuzz FUZZ_SECS=600`
+	@bash scripts/fuzz.sh
+
+bench-flood: ## a campaign under floods (1 M fresh identities, templates, forged XFF) in replay: detection, benign denials, shared-data bytes (~5 min)
+	@bash scripts/bench-flood.sh
+
+soak: ## Envoy + filter under steady load for SOAK_SECS (default 3600): RSS, shared-data bytes, latency each minute
+	@bash scripts/soak.sh

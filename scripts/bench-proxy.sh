@@ -22,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 duration=10 threads=2 connections=16
-CONFIG='{"mode": "enforce", "identity": {"trusted_xff_hops": 1}}'
+CONFIG='{"mode": "enforce", "identity": {"secret": "bench-secret", "trusted_xff_hops": 1}}'
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration="$2"; shift 2 ;;
@@ -33,73 +33,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-ENVOY=.venv/bin/envoy
-LUA=benches/proxy/openai_chat.lua
-work=bench-out/proxy
-mkdir -p "$work"
-
-if ! command -v wrk >/dev/null; then
-  echo "bench-proxy: installing wrk" >&2
-  apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
-fi
-[ -x "$ENVOY" ] || bash scripts/setup.sh
-bash scripts/build.sh
-wasm=target/wasm32-wasip1/release/distill_guard.wasm
-
-# Six free loopback ports (bound then released; the e2e suite does the same).
-read -r up_port up_admin base_port base_admin dg_port dg_admin < <(python3 - <<'EOF'
-import socket
-socks = [socket.socket() for _ in range(6)]
-for s in socks:
-    s.bind(("127.0.0.1", 0))
-print(*(s.getsockname()[1] for s in socks))
-EOF
-)
-
-stop() {
-  for f in "$work"/*.pid; do
-    [ -f "$f" ] || continue
-    kill "$(cat "$f")" 2>/dev/null || true
-    rm -f "$f"
-  done
-}
-trap stop EXIT
-trap 'exit 130' INT TERM
-
-# Upstream: a fixed completion for every request, after reading the body.
-reply='{"id":"chatcmpl-bench","object":"chat.completion","created":1767225600,"model":"gpt-4o","choices":[{"index":0,"message":{"role":"assistant","content":"Use the paginator: call list_buckets(page_size=1000) and follow next_page_token until it is empty. The key needs storage.buckets.list."},"finish_reason":"stop"}],"usage":{"prompt_tokens":310,"completion_tokens":38,"total_tokens":348}}'
-cat >"$work/upstream.yaml" <<EOF
-admin:
-  address: { socket_address: { address: 127.0.0.1, port_value: $up_admin } }
-static_resources:
-  listeners:
-  - name: upstream
-    address: { socket_address: { address: 127.0.0.1, port_value: $up_port } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: upstream
-          codec_type: AUTO
-          route_config:
-            virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes:
-              - match: { prefix: "/" }
-                direct_response: { status: 200, body: { inline_string: '$reply' } }
-                response_headers_to_add:
-                - header: { key: content-type, value: application/json }
-          http_filters:
-          - name: envoy.filters.http.buffer
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer
-              max_request_bytes: 1048576
-          - name: envoy.filters.http.router
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
-EOF
+source scripts/lib/proxy-common.sh
+proxy_prepare bench-out/proxy
+read -r up_port up_admin base_port base_admin dg_port dg_admin < <(free_ports 6)
+write_upstream "$work/upstream.yaml" "$up_port" "$up_admin"
 
 render() { # port admin out
   python3 scripts/render-envoy.py --config "$CONFIG" --listen-port "$1" --admin-port "$2" \
@@ -125,23 +62,6 @@ for path in sys.argv[1:]:
         lines = lines[:start] + lines[end:]
     open(path, "w").write("\n".join(lines))
 EOF
-
-start_envoy() { # name config concurrency
-  setsid "$ENVOY" -c "$2" --concurrency "$3" --use-dynamic-base-id --disable-hot-restart \
-    --log-level warn >"$work/$1.log" 2>&1 </dev/null &
-  echo $! >"$work/$1.pid"
-}
-wait_ready() { # name admin
-  for _ in $(seq 1 150); do
-    if curl -sf "http://127.0.0.1:$2/ready" >/dev/null 2>&1; then return 0; fi
-    if ! kill -0 "$(cat "$work/$1.pid")" 2>/dev/null; then
-      echo "bench-proxy: envoy $1 exited; its log:" >&2; tail -20 "$work/$1.log" >&2; exit 1
-    fi
-    sleep 0.2
-  done
-  echo "bench-proxy: envoy $1 not ready after 30 s" >&2; exit 1
-}
-rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$(cat "$work/$1.pid")/status"; }
 
 start_envoy upstream "$work/upstream.yaml" 1
 start_envoy baseline "$work/baseline.yaml" 2

@@ -49,7 +49,7 @@ validate_envoy_configs() {
     case "$f" in
       *.template.yaml)
         local out="$dir/$(basename "$f" .template.yaml).rendered.yaml"
-        .venv/bin/python scripts/render-envoy.py --config '{"mode": "enforce"}' >"$out"
+        .venv/bin/python scripts/render-envoy.py --config '{"mode": "enforce", "identity": {"secret": "validate-secret"}}' >"$out"
         f=$out
         ;;
     esac
@@ -77,5 +77,6 @@ step "cargo test --lib in a wasm runtime (wasm32-unknown-unknown)" \
   cargo test --lib --target wasm32-unknown-unknown
 step "release module (scripts/build.sh)" scripts/build.sh
 step "envoy --mode validate on shipped configs" validate_envoy_configs
+step "fuzz smoke: each target a few seconds (scripts/fuzz.sh --smoke)" scripts/fuzz.sh --smoke
 step "end-to-end tests against Envoy (pytest tests/e2e)" \
   .venv/bin/python -m pytest tests/e2e -q -p no:cacheprovider

@@ -43,6 +43,14 @@ pub enum Counter {
     /// Fleet sync events (`crate::fleet`): `sync_ok`, `sync_failed`,
     /// `touched_dropped`.
     Fleet(&'static str),
+    /// Shared-data keys this filter created (a write with cas 0, which
+    /// the store layer uses only for a missing key): with
+    /// [`Counter::SharedDataBytesCreated`], the footprint of the bounded
+    /// tables in Envoy, which flattens once every slot is in use. Counted
+    /// by the Envoy glue only (`MemoryStore` reports its sizes directly).
+    SharedDataKeysCreated,
+    /// Key and value bytes of those keys (values are fixed-width).
+    SharedDataBytesCreated,
     /// Every decided request by API, mode, the action applied and the one
     /// enforce mode would apply (they differ only in shadow mode and on the
     /// allowlist). Labelled only (see [`labelled`]).
@@ -72,6 +80,8 @@ impl Counter {
             Counter::CasGaveUp => "distill_guard.shared_data.cas_gave_up".into(),
             Counter::StoreError => "distill_guard.shared_data.error".into(),
             Counter::Fleet(what) => format!("distill_guard.fleet.{what}"),
+            Counter::SharedDataKeysCreated => "distill_guard.shared_data.keys_created".into(),
+            Counter::SharedDataBytesCreated => "distill_guard.shared_data.bytes_created".into(),
             Counter::Decided { .. } | Counter::Reason(_) => self.labelled_name().unwrap_or_default(),
         }
     }
@@ -110,6 +120,7 @@ impl MemoryMetrics {
     }
 
     /// All non-zero counters by name, sorted.
+    #[cfg(test)]
     pub fn snapshot(&self) -> Vec<(String, u64)> {
         let mut v: Vec<(String, u64)> = self.counts.borrow().iter().map(|(c, n)| (c.name(), *n)).collect();
         v.sort();

@@ -53,7 +53,10 @@ fn trace() -> String {
 }
 
 fn engine() -> Engine {
-    Engine::from_config(br#"{"mode": "enforce", "fleet": {"secret": "0123456789abcdef0123"}}"#).unwrap()
+    Engine::from_config(
+        br#"{"mode": "enforce", "identity": {"secret": "fleet-test"}, "fleet": {"secret": "0123456789abcdef0123"}}"#,
+    )
+    .unwrap()
 }
 
 fn single(t: &str) -> Vec<u8> {

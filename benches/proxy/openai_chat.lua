@@ -2,7 +2,7 @@
 -- bodies the way a population of SDK users would, so the filter's detection
 -- tables see realistic variety rather than one repeated request.
 --
---   wrk -t2 -c16 -d10s -s benches/proxy/openai_chat.lua http://127.0.0.1:PORT -- BODY_BYTES
+--   wrk -t2 -c16 -d10s -s benches/proxy/openai_chat.lua http://127.0.0.1:PORT -- BODY_BYTES [KEYS [PAUSE_MS [RUN]]]
 --
 -- BODY_BYTES (default 1500): the approximate body size. Each request picks
 -- one of 4,096 API keys (sent as `Authorization: Bearer`) and that key's
@@ -71,7 +71,17 @@ end
 
 function init(args)
   local target = tonumber(args[1]) or 1500
-  math.randomseed(1000 + (id or 0))
+  -- scripts/soak.sh: more keys (most requests then come from a key not
+  -- seen for a long time, so the filter's tables fill up) and a pause
+  -- before each request on a connection (a steady rate, not a flat-out run).
+  KEYS = tonumber(args[2]) or KEYS
+  local pause_ms = tonumber(args[3])
+  if pause_ms and pause_ms > 0 then
+    delay = function() return pause_ms end
+  end
+  -- A fifth argument varies the random stream between runs (the soak's
+  -- one-minute runs would otherwise repeat the same keys every minute).
+  math.randomseed(1000 + (id or 0) + 7919 * (tonumber(args[4]) or 0))
   local pool = target > 16384 and 32 or POOL
   local total = 0
   for i = 1, pool do

@@ -20,6 +20,9 @@ const USAGE: &str = "usage:
   distill-guard evaluate --trace TRACE --decisions DECISIONS [--json]
   distill-guard identity --config CONFIG --credential X
   distill-guard check-config CONFIG
+  distill-guard import [--out TRACE] FILE|DIR...   (HAR, Envoy tap JSON; --help)
+  distill-guard report --trace TRACE --decisions DECISIONS [--out report.html]   (--help)
+  distill-guard flood --config CONFIG --trace TRACE --kind none|identities|templates|forged_xff [--count N] [--seed N] [--json]
   distill-guard fleet-sync --redis URL --listen ADDR:PORT [--secret-file FILE] [--path /v1/sync]
                            [--prefix dgfleet] [--threads 4] [--max-records 4096] [--ttl-secs 172800]
     (the secret: --secret-file, or DISTILL_GUARD_FLEET_SECRET; URL: redis://host:port,
@@ -219,6 +222,31 @@ fn cmd_fleet_sync(a: &Args) -> Result<(), String> {
     })
 }
 
+/// A labelled trace replayed under a flood (src/sim/flood_bench.rs).
+fn cmd_flood(a: &Args) -> Result<(), String> {
+    use distill_guard::sim::{flood::FloodKind, flood_bench};
+    let engine = load_engine(a.need("config")?)?;
+    let kind = match a.need("kind")? {
+        "none" => None,
+        k => Some(FloodKind::parse(k).ok_or(format!("--kind: unknown flood {k}"))?),
+    };
+    let opts = flood_bench::FloodOptions {
+        kind,
+        count: a.number("count", Some(1_000_000))?,
+        seed: a.number("seed", Some(1))?,
+    };
+    let trace = a.need("trace")?.to_owned();
+    let started = std::time::Instant::now();
+    let report = flood_bench::run(&engine, &|| input::open_read(&trace), &opts)?;
+    if a.flag("json") {
+        println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
+    } else {
+        print!("{}", flood_bench::render(&report));
+    }
+    eprintln!("flood {}: {:.1} s", report.kind, started.elapsed().as_secs_f64());
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let Some((cmd, rest)) = argv.split_first() else {
@@ -226,11 +254,25 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let result = Args::parse(rest, &["json", "help"]).and_then(|a| match cmd.as_str() {
+        // `--help` on a subcommand without its own help: the usage.
+        c if a.flag("help") && !matches!(c, "import" | "report") => {
+            println!("{USAGE}");
+            Ok(())
+        }
         "replay" => cmd_replay(&a),
         "simulate" => cmd_simulate(&a),
         "evaluate" => cmd_evaluate(&a),
         "identity" => cmd_identity(&a),
         "check-config" => cmd_check_config(&a),
+        "import" => distill_guard::import::cli::run(&a.positional, a.get("out"), a.flag("help")),
+        "report" => distill_guard::report::cli::run(
+            a.get("trace"),
+            a.get("decisions"),
+            a.get("out"),
+            a.get("skeleton-tokens"),
+            a.flag("help"),
+        ),
+        "flood" => cmd_flood(&a),
         "fleet-sync" => cmd_fleet_sync(&a),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");

@@ -54,8 +54,9 @@ impl FleetTick {
 
     pub fn tick(&mut self, now_ms: u64, metrics: &HostMetrics) {
         let cap = self.settings.max_records.saturating_mul(4);
+        let store = HostStore { metrics };
         if let Ok(mut local) = self.touched.try_borrow_mut() {
-            for _ in 0..shared::flush(&HostStore, &self.namespace, &mut local, cap) {
+            for _ in 0..shared::flush(&store, &self.namespace, &mut local, cap) {
                 metrics.incr(Counter::Fleet("touched_dropped"));
             }
         }
@@ -63,14 +64,15 @@ impl FleetTick {
             return;
         }
         let period = self.settings.sync_secs * 1_000;
-        if lease::due(&HostStore, &self.namespace, self.me, now_ms, period) {
+        if lease::due(&store, &self.namespace, self.me, now_ms, period) {
             self.start(metrics);
         }
     }
 
     fn start(&mut self, metrics: &HostMetrics) {
         let ns = &self.namespace;
-        let mut slots = shared::take_pending(&HostStore, ns);
+        let store = HostStore { metrics };
+        let mut slots = shared::take_pending(&store, ns);
         let max = self.settings.max_records;
         // What does not fit waits for the next sync.
         if slots.len() > max {
@@ -81,13 +83,13 @@ impl FleetTick {
                 }
             }
         }
-        let records = exchange::collect(&HostStore, ns, &slots, max);
-        let host = shared::host_id(&HostStore, ns, self.me);
+        let records = exchange::collect(&store, ns, &slots, max);
+        let host = shared::host_id(&store, ns, self.me);
         let body = wire::encode_request(
             &self.settings.key,
             &wire::Request {
                 host,
-                cursor: shared::cursor(&HostStore, ns),
+                cursor: shared::cursor(&store, ns),
                 records,
             },
         );
@@ -127,6 +129,7 @@ impl FleetTick {
         let Some(call) = self.in_flight.take_if(|c| c.token == token) else {
             return;
         };
+        let store = HostStore { metrics };
         let status = abi::header_pairs(abi::HTTP_CALL_RESPONSE_HEADERS)
             .ok()
             .and_then(|h| h.into_iter().find(|(k, _)| k == ":status").map(|(_, v)| v));
@@ -156,13 +159,13 @@ impl FleetTick {
             }
         };
         for r in &answer.records {
-            if exchange::apply(&HostStore, &self.namespace, r).is_err() {
+            if exchange::apply(&store, &self.namespace, r).is_err() {
                 metrics.incr(Counter::StoreError);
             }
         }
-        shared::set_cursor(&HostStore, &self.namespace, answer.cursor);
+        shared::set_cursor(&store, &self.namespace, answer.cursor);
         metrics.incr(Counter::Fleet("sync_ok"));
-        if shared::set_down(&HostStore, &self.namespace, false) {
+        if shared::set_down(&store, &self.namespace, false) {
             abi::log(Level::Info, "distill-guard: fleet sync is back");
         }
     }
@@ -176,8 +179,9 @@ impl FleetTick {
     }
 
     fn failed(&self, metrics: &HostMetrics, why: &str) {
+        let store = HostStore { metrics };
         metrics.incr(Counter::Fleet("sync_failed"));
-        if shared::set_down(&HostStore, &self.namespace, true) {
+        if shared::set_down(&store, &self.namespace, true) {
             abi::log(
                 Level::Warn,
                 &format!("distill-guard: fleet sync failing, deciding locally until it is back: {why}"),

@@ -65,11 +65,19 @@ impl HostMetrics {
     }
 }
 
+impl HostMetrics {
+    /// Adds `by` to a counter under each of its names (byte counts).
+    pub fn add(&self, counter: Counter, by: usize) {
+        let Ok(by) = i64::try_from(by) else { return };
+        for id in self.ids(counter).into_iter().flatten() {
+            let _ = abi::increment(id, by);
+        }
+    }
+}
+
 impl Metrics for HostMetrics {
     fn incr(&self, counter: Counter) {
-        for id in self.ids(counter).into_iter().flatten() {
-            let _ = abi::increment(id, 1);
-        }
+        self.add(counter, 1);
     }
 
     fn record(&self, histogram: Histogram, value: u64) {

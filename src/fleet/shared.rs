@@ -81,7 +81,7 @@ pub fn cursor(store: &dyn SharedStore, namespace: &str) -> u64 {
 }
 
 pub fn set_cursor(store: &dyn SharedStore, namespace: &str, cursor: u64) {
-    let _ = store.set(&key(namespace, "cursor"), &encode_words(&[cursor]), 0);
+    let _ = cas_update(store, &key(namespace, "cursor"), |_| Ok(encode_words(&[cursor])));
 }
 
 /// Records whether the fleet is reachable; true when that changed (the
@@ -92,7 +92,7 @@ pub fn set_down(store: &dyn SharedStore, namespace: &str, down: bool) -> bool {
     if was == down {
         return false;
     }
-    store.set(&k, if down { b"1" } else { b"0" }, 0).is_ok()
+    cas_update(store, &k, |_| Ok(if down { b"1".to_vec() } else { b"0".to_vec() })).is_ok()
 }
 
 #[cfg(test)]

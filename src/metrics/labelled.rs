@@ -60,6 +60,8 @@ impl Counter {
             Counter::SpoofedHeaderStripped => "distill_guard.spoofed_headers_stripped.total".to_owned(),
             Counter::CasGaveUp => "distill_guard.shared_data_errors.kind.cas_gave_up.total".to_owned(),
             Counter::StoreError => "distill_guard.shared_data_errors.kind.error.total".to_owned(),
+            Counter::SharedDataKeysCreated => "distill_guard.shared_data_keys_created.total".to_owned(),
+            Counter::SharedDataBytesCreated => "distill_guard.shared_data_bytes_created.total".to_owned(),
             Counter::Decided {
                 api,
                 mode,
@@ -94,6 +96,8 @@ pub fn predefined() -> Vec<Counter> {
         Counter::Passthrough,
         Counter::CasGaveUp,
         Counter::StoreError,
+        Counter::SharedDataKeysCreated,
+        Counter::SharedDataBytesCreated,
     ];
     out.extend(causes.into_iter().map(|c| Counter::ParseFailure(c.code())));
     out
@@ -159,6 +163,8 @@ mod tests {
             Counter::SpoofedHeaderStripped,
             Counter::CasGaveUp,
             Counter::StoreError,
+            Counter::SharedDataKeysCreated,
+            Counter::SharedDataBytesCreated,
             Counter::Reason("operator_rule"),
         ];
         for c in all {

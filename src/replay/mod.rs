@@ -77,6 +77,19 @@ fn write_decision(out: &mut dyn Write, i: u64, d: &Decision) -> io::Result<()> {
 
 /// Replays every line of `trace` through `engine`, writing decisions to `out`.
 pub fn run(engine: &Engine, trace: &mut dyn BufRead, out: &mut dyn Write) -> Result<Summary, ReplayError> {
+    run_with(engine, trace, out, &mut |_, _, _| {})
+}
+
+/// [`run`], calling `before(ts, host, store)` ahead of each trace line with
+/// the clock already at its timestamp: the flood bench (`sim::flood_bench`)
+/// puts its own requests through the same engine, clock and store there.
+/// Only the trace's lines get decision lines and count in the summary.
+pub fn run_with(
+    engine: &Engine,
+    trace: &mut dyn BufRead,
+    out: &mut dyn Write,
+    before: &mut dyn FnMut(f64, &Host<'_>, &MemoryStore),
+) -> Result<Summary, ReplayError> {
     let store = MemoryStore::new();
     let clock = ManualClock::new(0.0);
     let metrics = MemoryMetrics::default();
@@ -87,6 +100,7 @@ pub fn run(engine: &Engine, trace: &mut dyn BufRead, out: &mut dyn Write) -> Res
     };
     each_request(trace, out, |_, req| {
         clock.set(req.ts);
+        before(req.ts, &host, &store);
         engine.evaluate(req.meta, &req.body, &host)
     })
 }

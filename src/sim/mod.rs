@@ -8,7 +8,8 @@
 //! [`campaign`] (what they send), [`client`] (wire formats and SDKs) and
 //! [`writer`] (trace lines). [`heldout`] is a second scenario of traffic
 //! detection was not tuned on (`simulate --scenario heldout`), split the same
-//! way into `heldout_*` files.
+//! way into `heldout_*` files. [`flood`] and [`flood_bench`] replay a
+//! labelled trace while an attacker floods the tables (`distill-guard flood`).
 //!
 //! Memory stays proportional to one day of compact events: each day is
 //! scheduled, sorted and written before the next (sessions that run past
@@ -20,6 +21,8 @@ pub mod client;
 pub mod content;
 pub mod corpus;
 pub mod csv;
+pub mod flood;
+pub mod flood_bench;
 pub mod heldout;
 pub mod heldout_content;
 pub mod heldout_groups;

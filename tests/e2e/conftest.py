@@ -62,10 +62,9 @@ class EnvoyFactory:
         self.stub, self.workdir = stub, workdir
         self.started: list[Envoy] = []
 
-    def __call__(
-        self, plugin_config, wait_ready: bool = True, concurrency: int = 2, extra_clusters: str = ""
-    ) -> Envoy:
-        e = Envoy(plugin_config, self.stub.port, self.workdir, concurrency=concurrency, extra_clusters=extra_clusters)
+    def __call__(self, plugin_config, wait_ready: bool = True, concurrency: int = 2, **kw) -> Envoy:
+        """`kw`: more `Envoy` fields (`wasm_path`, `transform`)."""
+        e = Envoy(plugin_config, self.stub.port, self.workdir, concurrency=concurrency, **kw)
         self.started.append(e)
         return e.start(wait_ready=wait_ready)
 

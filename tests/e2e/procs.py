@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 from pathlib import Path
 
 from envoy_config import render_envoy_config
@@ -136,6 +137,11 @@ class Envoy:
     log_path: Path = field(default=Path("/dev/null"))
     access_log_path: Path = field(default=Path("/dev/null"))
     json_access_log_path: Path = field(default=Path("/dev/null"))
+    # Another module in the same template (tests/e2e/trap_module.py).
+    wasm_path: Path = WASM
+    # Rewrites the rendered bootstrap before Envoy reads it: (text, path of
+    # the bootstrap file) -> text. test_reload.py moves the listener to LDS.
+    transform: Callable[[str, Path], str] | None = None
 
     def start(self, wait_ready: bool = True) -> "Envoy":
         self.port, self.admin_port = free_port(), free_port()
@@ -144,7 +150,7 @@ class Envoy:
         self.json_access_log_path = self.workdir / f"access-{self.port}.json"
         cfg = render_envoy_config(
             plugin_config=self.plugin_config,
-            wasm_path=WASM,
+            wasm_path=self.wasm_path,
             listen_port=self.port,
             admin_port=self.admin_port,
             upstream_port=self.upstream_port,
@@ -153,6 +159,8 @@ class Envoy:
             json_access_log_path=self.json_access_log_path,
         )
         cfg_path = self.workdir / f"envoy-{self.port}.yaml"
+        if self.transform is not None:
+            cfg = self.transform(cfg, cfg_path)
         cfg_path.write_text(cfg)
         # --use-dynamic-base-id: each instance gets its own shared-memory
         # base id, so several Envoys (and a developer's `make run`) coexist.

@@ -33,7 +33,7 @@ from test_detection import APP_SYSTEM_PROMPT, Job, benign_questions, campaign_it
 
 SECRET = "e2e-fleet-secret-0123456789"
 FLEET = {"enabled": True, "secret": SECRET, "sync_secs": 1, "timeout_ms": 800}
-BASE = {"mode": "enforce", "identity": {"trusted_xff_hops": 1}}
+BASE = {"mode": "enforce", "identity": {"secret": "e2e-fleet-identity", "trusted_xff_hops": 1}}
 KEYS = 30
 PASSES = 6
 HOSTS = 3
@@ -220,7 +220,7 @@ def test_replay_through_real_redis_decides_as_the_in_memory_model(fleet, workdir
     trace = workdir / "fleet-trace.jsonl"
     trace.write_text("\n".join(lines) + "\n")
     config = workdir / "fleet-replay.json"
-    config.write_text(json.dumps({"mode": "enforce", "fleet": {"secret": SECRET}}))
+    config.write_text(json.dumps({"mode": "enforce", "identity": {"secret": "e2e-fleet-identity"}, "fleet": {"secret": SECRET}}))
     redis = fleet["redis"]
     if redis.proc is None or redis.proc.poll() is not None:
         redis.start()

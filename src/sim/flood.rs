@@ -1,0 +1,135 @@
+//! Flood traffic: what an attacker sends to wash a campaign out of the
+//! shared tables or to poison other people's records, one request at a time
+//! (`distill-guard flood`, [`super::flood_bench`]).
+//!
+//! - [`FloodKind::Identities`]: every request from a fresh bearer token and
+//!   a fresh address anywhere in 100.64.0.0/10 (a residential-proxy pool), a
+//!   short everyday question: fills the identity and address-block tables.
+//! - [`FloodKind::Templates`]: every request a distinct template (fresh
+//!   words at both ends of the user turn, which is what a skeleton is made
+//!   of), from 1,000 rotating tokens: fills the template table.
+//! - [`FloodKind::ForgedXff`]: fresh tokens whose `x-forwarded-for` names a
+//!   real benign user's address (taken from the trace) to the left of the
+//!   sender's own, to crowd that user's address block and frame it.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use crate::request::RequestMeta;
+
+use super::rng::Rng;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FloodKind {
+    Identities,
+    Templates,
+    ForgedXff,
+}
+
+impl FloodKind {
+    pub const ALL: [FloodKind; 3] = [FloodKind::Identities, FloodKind::Templates, FloodKind::ForgedXff];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            FloodKind::Identities => "identities",
+            FloodKind::Templates => "templates",
+            FloodKind::ForgedXff => "forged_xff",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<FloodKind> {
+        FloodKind::ALL.into_iter().find(|k| k.name() == s)
+    }
+}
+
+const QUESTIONS: &[&str] = &[
+    "What is a good name for a golden retriever puppy?",
+    "How long should I boil an egg for a soft yolk?",
+    "Translate 'good morning' into Portuguese.",
+    "Which is bigger, a liter or a quart?",
+    "Suggest a title for my blog post about hiking in autumn.",
+    "What does the idiom 'break a leg' mean?",
+];
+
+const WORDS: &[&str] = &[
+    "amber", "basalt", "cobalt", "dune", "ember", "fjord", "garnet", "harbor", "indigo", "jasper", "kelp", "lichen",
+    "marble", "nectar", "onyx", "pylon", "quartz", "rivet", "saffron", "tundra", "umber", "vellum", "willow", "xenon",
+    "yarrow", "zephyr",
+];
+
+/// The flood request number `n`. `victim` is a benign client address seen
+/// in the trace (used by [`FloodKind::ForgedXff`]).
+pub fn request(kind: FloodKind, n: u64, rng: &mut Rng, victim: Option<IpAddr>) -> (RequestMeta, Vec<u8>) {
+    let pool_addr = |rng: &mut Rng| -> IpAddr {
+        // 100.64.0.0/10: 4 M addresses, 16 k /24 blocks.
+        let host = (rng.next_u64() & 0x003f_ffff) as u32;
+        IpAddr::V4(Ipv4Addr::from(0x6440_0000 | host))
+    };
+    let (token, source_ip, xff, text) = match kind {
+        FloodKind::Identities => {
+            let q = rng.pick(QUESTIONS).copied().unwrap_or("hello");
+            (format!("sk-flood-{n}"), pool_addr(rng), None, q.to_owned())
+        }
+        FloodKind::Templates => {
+            let mut words = |k: usize| -> String {
+                (0..k)
+                    .map(|_| rng.pick(WORDS).copied().unwrap_or("x"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            let (head, tail) = (words(10), words(10));
+            let text = format!("{head} {n} please describe the following in one paragraph {tail}");
+            (format!("sk-flood-tpl-{}", n % 1000), pool_addr(rng), None, text)
+        }
+        FloodKind::ForgedXff => {
+            let own = pool_addr(rng);
+            let forged = victim.unwrap_or(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)));
+            let q = rng.pick(QUESTIONS).copied().unwrap_or("hello");
+            (
+                format!("sk-flood-xff-{n}"),
+                own,
+                Some(format!("{forged}, {own}")),
+                q.to_owned(),
+            )
+        }
+    };
+    let mut headers = vec![
+        ("authorization".to_owned(), format!("Bearer {token}")),
+        ("content-type".to_owned(), "application/json".to_owned()),
+    ];
+    if let Some(x) = xff {
+        headers.push(("x-forwarded-for".to_owned(), x));
+    }
+    let body = serde_json::json!({
+        "model": "gpt-4o-mini",
+        "messages": [{"role": "user", "content": text}],
+    });
+    let meta = RequestMeta {
+        method: "POST".to_owned(),
+        path: "/v1/chat/completions".to_owned(),
+        authority: None,
+        headers,
+        source_ip: Some(source_ip),
+    };
+    (meta, body.to_string().into_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_varies_what_it_floods() {
+        let mut rng = Rng::new(1);
+        let (a, _) = request(FloodKind::Identities, 1, &mut rng, None);
+        let (b, _) = request(FloodKind::Identities, 2, &mut rng, None);
+        assert_ne!(a.header("authorization"), b.header("authorization"));
+        let (_, x) = request(FloodKind::Templates, 1, &mut rng, None);
+        let (_, y) = request(FloodKind::Templates, 2, &mut rng, None);
+        assert_ne!(x, y);
+        let victim: IpAddr = "198.51.100.7".parse().unwrap();
+        let (f, _) = request(FloodKind::ForgedXff, 1, &mut rng, Some(victim));
+        let xff = f.header("x-forwarded-for").unwrap();
+        assert!(xff.starts_with("198.51.100.7, 100."), "{xff}");
+        assert_eq!(FloodKind::parse("forged_xff"), Some(FloodKind::ForgedXff));
+    }
+}

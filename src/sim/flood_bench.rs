@@ -1,0 +1,190 @@
+//! A campaign under a flood (`distill-guard flood`, `make bench-flood`): a
+//! labelled trace (the simulator's) replays through the engine while
+//! [`super::flood`] requests are interleaved evenly over it, through the
+//! same engine, clock and in-memory store (`replay::run_with`). The trace's
+//! own lines are scored as `evaluate` scores a replay (is the campaign still
+//! caught? is any benign account denied?), and the shared data is weighed
+//! per table after 10 k, 100 k and 1 M flood requests and at the end (key text and value
+//! bytes; Envoy adds its own per-entry overhead on top).
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, Cursor};
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::Engine;
+use crate::replay::{self, evaluate};
+use crate::store::{MemoryStore, SharedStore};
+
+use super::flood::{self, FloodKind};
+use super::rng::Rng;
+
+/// Flood requests after which the tables are weighed.
+pub const CHECKPOINTS: [u64; 3] = [10_000, 100_000, 1_000_000];
+
+/// Distinct benign addresses kept as targets for forged `x-forwarded-for`.
+const MAX_VICTIMS: usize = 4096;
+
+#[derive(Clone, Debug)]
+pub struct FloodOptions {
+    /// `None`: no flood (the baseline to compare with).
+    pub kind: Option<FloodKind>,
+    pub count: u64,
+    pub seed: u64,
+}
+
+/// Keys, key text bytes and value bytes of one shared-data table.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct TableBytes {
+    pub table: String,
+    pub keys: u64,
+    pub key_bytes: u64,
+    pub value_bytes: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Checkpoint {
+    pub flood_requests: u64,
+    pub tables: Vec<TableBytes>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FloodReport {
+    pub kind: &'static str,
+    pub flood_requests: u64,
+    pub flood_flagged: u64,
+    pub flood_denied: u64,
+    pub checkpoints: Vec<Checkpoint>,
+    pub quality: evaluate::Report,
+}
+
+#[derive(Deserialize)]
+struct LineLabel {
+    class: String,
+}
+
+#[derive(Deserialize)]
+struct LineHead {
+    source_ip: Option<String>,
+    label: Option<LineLabel>,
+}
+
+/// Shared data per table (`<ns>:v1:<table>:<slot>`), in table order.
+pub fn table_bytes(store: &MemoryStore) -> Vec<TableBytes> {
+    let mut by: BTreeMap<String, TableBytes> = BTreeMap::new();
+    for key in store.keys() {
+        let table = key.split(':').nth(2).unwrap_or("?").to_owned();
+        let value = store.get(&key).ok().flatten().map_or(0, |v| v.value.len());
+        let e = by.entry(table.clone()).or_insert(TableBytes {
+            table,
+            keys: 0,
+            key_bytes: 0,
+            value_bytes: 0,
+        });
+        e.keys += 1;
+        e.key_bytes += key.len() as u64;
+        e.value_bytes += value as u64;
+    }
+    by.into_values().collect()
+}
+
+/// Runs the trace at `open()` (called twice: a first pass counts lines and
+/// collects benign addresses) under the flood.
+pub fn run(
+    engine: &Engine,
+    open: &dyn Fn() -> std::io::Result<Box<dyn BufRead>>,
+    opts: &FloodOptions,
+) -> Result<FloodReport, String> {
+    let open = || open().map_err(|e| e.to_string());
+    let (lines, victims) = survey(open()?.as_mut())?;
+    let count = if opts.kind.is_some() { opts.count } else { 0 };
+    let mut rng = Rng::derive(opts.seed, "flood", 0);
+    let (mut sent, mut flagged, mut denied, mut seen) = (0u64, 0u64, 0u64, 0u64);
+    let mut checkpoints = Vec::new();
+    let mut decisions = Vec::new();
+    let mut before = |_ts: f64, host: &crate::engine::Host<'_>, store: &MemoryStore| {
+        seen += 1;
+        let due = (u128::from(count) * u128::from(seen) / u128::from(lines.max(1))) as u64;
+        while sent < due {
+            let Some(kind) = opts.kind else { break };
+            let victim = victims.get(rng.below(victims.len().max(1))).copied();
+            let (meta, body) = flood::request(kind, sent, &mut rng, victim);
+            let d = engine.evaluate(meta, &body, host);
+            flagged += u64::from(d.verdict.action != crate::verdict::Action::Allow);
+            denied += u64::from(d.verdict.action.denies());
+            sent += 1;
+            if CHECKPOINTS.contains(&sent) {
+                checkpoints.push(Checkpoint {
+                    flood_requests: sent,
+                    tables: table_bytes(store),
+                });
+            }
+        }
+        // And once more at the end of the trace (the last line still to come).
+        if seen == lines && !CHECKPOINTS.contains(&sent) {
+            checkpoints.push(Checkpoint {
+                flood_requests: sent,
+                tables: table_bytes(store),
+            });
+        }
+    };
+    replay::run_with(engine, open()?.as_mut(), &mut decisions, &mut before).map_err(|e| e.to_string())?;
+    let quality = evaluate::evaluate(open()?.as_mut(), &mut Cursor::new(decisions)).map_err(|e| e.to_string())?;
+    Ok(FloodReport {
+        kind: opts.kind.map_or("none", FloodKind::name),
+        flood_requests: sent,
+        flood_flagged: flagged,
+        flood_denied: denied,
+        checkpoints,
+        quality,
+    })
+}
+
+/// Lines in the trace, and up to [`MAX_VICTIMS`] distinct benign addresses.
+fn survey(trace: &mut dyn BufRead) -> Result<(u64, Vec<IpAddr>), String> {
+    let (mut lines, mut victims) = (0u64, Vec::new());
+    let mut seen = std::collections::HashSet::new();
+    for line in trace.lines() {
+        let line = line.map_err(|e| e.to_string())?;
+        lines += 1;
+        if victims.len() >= MAX_VICTIMS {
+            continue;
+        }
+        let head: LineHead = serde_json::from_str(&line).map_err(|e| format!("trace line {lines}: {e}"))?;
+        let benign = head.label.is_some_and(|l| l.class == "benign");
+        if let Some(ip) = head.source_ip.filter(|_| benign).and_then(|s| s.parse::<IpAddr>().ok()) {
+            if seen.insert(ip) {
+                victims.push(ip);
+            }
+        }
+    }
+    Ok((lines, victims))
+}
+
+/// The report as text: the flood, the tables at each checkpoint, and the
+/// quality table of the trace's own traffic.
+pub fn render(r: &FloodReport) -> String {
+    let mut s = format!(
+        "flood {}: {} requests, {} flagged, {} denied\n",
+        r.kind, r.flood_requests, r.flood_flagged, r.flood_denied
+    );
+    for c in &r.checkpoints {
+        let total: u64 = c.tables.iter().map(|t| t.value_bytes).sum();
+        let parts: Vec<String> = c
+            .tables
+            .iter()
+            .map(|t| format!("{} {} keys {} B", t.table, t.keys, t.value_bytes))
+            .collect();
+        s.push_str(&format!(
+            "  shared-data values after {:>9} flood requests: {total} B ({})\n",
+            c.flood_requests,
+            parts.join(", ")
+        ));
+    }
+    s.push_str(&evaluate::render(&r.quality));
+    if !s.ends_with('\n') {
+        s.push('\n');
+    }
+    s
+}
