@@ -99,6 +99,10 @@ impl FleetTick {
             (":authority", self.settings.authority.as_str()),
             ("content-type", "application/octet-stream"),
         ];
+        // The SDK's call (it registers the token for the response
+        // callback). Envoy answers Ok, BadArgument (unknown cluster, bad
+        // headers) or InternalFailure, which come back as errors; the SDK
+        // panics only on a status Envoy 1.40 does not return here.
         let called = proxy_wasm::hostcalls::dispatch_http_call(
             &self.settings.cluster,
             headers,
