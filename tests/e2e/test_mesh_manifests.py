@@ -114,7 +114,7 @@ def mesh_envoy(envoy_factory, workdir):
     saved = envoy_config.TEMPLATE
     envoy_config.TEMPLATE = template
     try:
-        return envoy_factory({**MESH_CONFIG, "mode": "enforce"})
+        return envoy_factory({**MESH_CONFIG, "mode": "enforce", "identity": {"secret": "e2e-mesh-secret"}})
     finally:
         envoy_config.TEMPLATE = saved
 
