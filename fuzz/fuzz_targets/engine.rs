@@ -34,14 +34,19 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(metrics.get(Counter::Requests), 0, "a passthrough is not a request");
             return;
         };
-        // What the glue hands over: the whole body, or the prefix at the cap.
-        let cap = engine.body_cap();
-        let complete = body.len() <= cap;
-        let seen = &body[..body.len().min(cap)];
+        // What the glue does: each chunk into the inspected prefix until it
+        // is done or the body ends (chunk size from the input, so chunking
+        // is fuzzed too).
         let mut prefix = engine.body_prefix(&ex);
-        let n = prefix.wants(seen.len());
-        prefix.push(seen.len(), &seen[..n]);
-        let d = engine.decide(&ex, &prefix, complete, &host);
+        let size = data.len() % 997 + 1;
+        for chunk in body.chunks(size) {
+            let n = prefix.wants(chunk.len());
+            prefix.push(chunk.len(), &chunk[..n]);
+            if prefix.done() {
+                break;
+            }
+        }
+        let d = engine.decide(&ex, &prefix, !prefix.done(), &host);
         check_decision(&d);
         decided += 1;
         let actions: u64 = Action::ALL.iter().map(|a| metrics.get(Counter::Decision(*a))).sum();
@@ -55,8 +60,8 @@ fn engines() -> &'static [Engine] {
     static E: OnceLock<Vec<Engine>> = OnceLock::new();
     E.get_or_init(|| {
         [
-            r#"{"mode": "enforce", "identity": {"secret": "fuzz"}}"#,
-            r#"{"mode": "enforce", "body": {"max_inspect_bytes": 1024, "on_parse_error": "block"}, "identity": {"secret": "fuzz", "trusted_xff_hops": 1, "sources": [{"jwt_claim": "sub", "verified_by_envoy": true}, "authorization", "x-api-key", "query_key"]}, "limits": {"identity_requests_per_minute": 1}, "rules": [{"phrases": ["step by step"], "action": "throttle"}]}"#,
+            r#"{"mode": "enforce", "identity": {"secret": "fuzz-secret"}}"#,
+            r#"{"mode": "enforce", "body": {"max_inspect_bytes": 1024, "on_parse_error": "block"}, "identity": {"secret": "fuzz-secret", "trusted_xff_hops": 1, "sources": [{"jwt_claim": "sub", "verified_by_envoy": true}, "authorization", "x-api-key", "query_key"]}, "limits": {"identity_requests_per_minute": 1}, "rules": [{"phrases": ["step by step"], "action": "throttle"}]}"#,
             r#"{"allowlist": {"client_cidrs": ["203.0.113.0/24"]}, "detection": {"identity_slots": 1, "template_slots": 1, "network_slots": 1}}"#,
         ]
         .iter()

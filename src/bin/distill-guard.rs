@@ -86,7 +86,7 @@ fn load_engine(path: &str) -> Result<Engine, String> {
 
 fn cmd_replay(a: &Args) -> Result<(), String> {
     let engine = load_engine(a.need("config")?)?;
-    let mut trace = input::open_read(a.need("trace")?).map_err(|e| e.to_string())?;
+    let mut trace = input::open_read_progress(a.need("trace")?, "replay").map_err(|e| e.to_string())?;
     let mut out = input::open_write(a.get("out")).map_err(|e| e.to_string())?;
     let hosts: usize = a.number("hosts", Some(1))?;
     if hosts == 0 || hosts > 1024 {

@@ -22,16 +22,8 @@ use crate::store::once::{self, Event};
 /// True for the first VM of this Envoy process to announce `event` with
 /// `value` (`store::once`: one shared-data key per event, never one per
 /// configuration or version).
-fn first_in_process(event: Event, value: &str) -> bool {
-    // A metrics handle of its own: Envoy hands every handle the same
-    // counter for a name, so the keys it creates are counted all the same.
-    once::first(
-        &HostStore {
-            metrics: &HostMetrics::new(),
-        },
-        event,
-        value,
-    )
+fn first_in_process(metrics: &HostMetrics, event: Event, value: &str) -> bool {
+    once::first(&HostStore { metrics }, event, value)
 }
 
 /// `distill-guard 0.1.0 (abc1234)`: what is running, for bug reports.
@@ -73,7 +65,7 @@ impl RootContext for Root {
     fn on_vm_start(&mut self, _vm_configuration_size: usize) -> bool {
         // Envoy starts one VM per worker thread (and more on the main
         // thread); say it once per process, through shared data.
-        if first_in_process(Event::Started, &version()) {
+        if first_in_process(&self.metrics, Event::Started, &version()) {
             abi::log(Level::Info, &format!("{} starting", version()));
         }
         true
@@ -97,13 +89,13 @@ impl RootContext for Root {
                 let s = engine.settings();
                 // Once per process and configuration: an xDS update logs again.
                 let config_id = format!("{:016x}", fingerprint(&bytes));
-                if s.default_secret && first_in_process(Event::DefaultSecret, &config_id) {
+                if s.default_secret && first_in_process(&self.metrics, Event::DefaultSecret, &config_id) {
                     abi::log(
                         Level::Warn,
                         "distill-guard: identity.secret is not set; identity keys use the public built-in key (set a secret in production)",
                     );
                 }
-                if first_in_process(Event::Configured, &config_id) {
+                if first_in_process(&self.metrics, Event::Configured, &config_id) {
                     let mode = if s.mode == Mode::Enforce { "enforce" } else { "shadow" };
                     abi::log(
                         Level::Info,
