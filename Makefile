@@ -1,6 +1,6 @@
 # distill-guard. `make help` lists the targets.
 .DEFAULT_GOAL := help
-.PHONY: help setup build cli run test lint bench-quality bench-heldout bench-proxy bench-engine bench-padding clean-run oci fuzz bench-flood soak
+.PHONY: help setup build cli run test lint bench-quality bench-heldout bench-proxy bench-engine bench-padding bench-fleet clean-run oci fuzz bench-flood soak
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -33,6 +33,9 @@ bench-proxy: ## requests/s, latency and RSS of Envoy with and without the filter
 
 bench-engine: ## native per-request cost of Engine::evaluate per API and for a 256 KiB body
 	cargo run --release --quiet --example engine_bench
+
+bench-fleet: ## the quality table on 1, 8 and 32 Envoys (random and sticky spread), synced every 5 s, both scenarios
+	@bash scripts/bench-fleet.sh
 
 bench-heldout: ## replay the held-out scenario (traffic detection was not tuned on), two seeds
 	@bash scripts/bench-heldout.sh

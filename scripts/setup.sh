@@ -79,6 +79,9 @@ apt_install() {
 }
 if ! $for_run; then
   apt_install prometheus:prometheus prometheus:promtool docker-registry:docker-registry chromium:chromium
+  # redis-server: the fleet end-to-end test (tests/e2e/test_fleet.py)
+  # starts and stops its own on a loopback port.
+  apt_install redis-server:redis-server
 fi
 
 # 6. Istio's CRD schemas (npm @kubernetes-models/istio, into .tools/node)

@@ -13,6 +13,7 @@ pub mod engine;
 pub mod fastmap;
 #[cfg(target_os = "wasi")]
 pub mod filter;
+pub mod fleet;
 pub mod hash;
 pub mod host;
 pub mod identity;
@@ -26,6 +27,8 @@ pub mod replay;
 #[cfg(not(target_family = "wasm"))]
 pub mod report;
 pub mod request;
+#[cfg(not(target_family = "wasm"))]
+pub mod service;
 #[cfg(not(target_family = "wasm"))]
 pub mod sim;
 pub mod stall;

@@ -40,6 +40,9 @@ pub enum Counter {
     CasGaveUp,
     /// A shared-data call failed or held an undecodable value.
     StoreError,
+    /// Fleet sync events (`crate::fleet`): `sync_ok`, `sync_failed`,
+    /// `touched_dropped`.
+    Fleet(&'static str),
     /// Shared-data keys this filter created (a write with cas 0, which
     /// the store layer uses only for a missing key): with
     /// [`Counter::SharedDataBytesCreated`], the footprint of the bounded
@@ -76,6 +79,7 @@ impl Counter {
             Counter::SpoofedHeaderStripped => "distill_guard.spoofed_header_stripped".into(),
             Counter::CasGaveUp => "distill_guard.shared_data.cas_gave_up".into(),
             Counter::StoreError => "distill_guard.shared_data.error".into(),
+            Counter::Fleet(what) => format!("distill_guard.fleet.{what}"),
             Counter::SharedDataKeysCreated => "distill_guard.shared_data.keys_created".into(),
             Counter::SharedDataBytesCreated => "distill_guard.shared_data.bytes_created".into(),
             Counter::Decided { .. } | Counter::Reason(_) => self.labelled_name().unwrap_or_default(),

@@ -8,12 +8,14 @@ use std::process::ExitCode;
 
 use distill_guard::config;
 use distill_guard::engine::Engine;
+use distill_guard::fleet;
 use distill_guard::identity::key_for_credential;
 use distill_guard::replay::{self, evaluate, input};
 use distill_guard::sim::{self, corpus::Corpus};
 
 const USAGE: &str = "usage:
   distill-guard replay --config CONFIG --trace TRACE [--out DECISIONS]
+                       [--hosts N] [--spread request|account] [--sync-secs S] [--redis URL]
   distill-guard simulate --seed N --days D --out TRACE [--scale S] [--data DIR] [--scenario default|heldout]
   distill-guard evaluate --trace TRACE --decisions DECISIONS [--json]
   distill-guard identity --config CONFIG --credential X
@@ -21,6 +23,12 @@ const USAGE: &str = "usage:
   distill-guard import [--out TRACE] FILE|DIR...   (HAR, Envoy tap JSON; --help)
   distill-guard report --trace TRACE --decisions DECISIONS [--out report.html]   (--help)
   distill-guard flood --config CONFIG --trace TRACE --kind none|identities|templates|forged_xff [--count N] [--seed N] [--json]
+  distill-guard fleet-sync --redis URL --listen ADDR:PORT [--secret-file FILE] [--path /v1/sync]
+                           [--prefix dgfleet] [--threads 4] [--max-records 4096] [--ttl-secs 172800]
+                           [--limit-window-secs 600] [--memory-half-life-secs 1209600] [--window-secs 86400]
+    (the last three: the filters' detection.* values, how their decayed counts fade in merges)
+    (the secret: --secret-file, or DISTILL_GUARD_FLEET_SECRET; URL: redis://host:port,
+     or several comma-separated node URLs / redis+cluster://host:port for Redis Cluster)
 TRACE `-` is standard input; names ending in .gz are gzip.";
 
 /// `--name value` options and bare flags after the subcommand.
@@ -82,9 +90,40 @@ fn cmd_replay(a: &Args) -> Result<(), String> {
     let engine = load_engine(a.need("config")?)?;
     let mut trace = input::open_read_progress(a.need("trace")?, "replay").map_err(|e| e.to_string())?;
     let mut out = input::open_write(a.get("out")).map_err(|e| e.to_string())?;
-    let summary = replay::run(&engine, &mut trace, &mut out).map_err(|e| e.to_string())?;
+    let hosts: usize = a.number("hosts", Some(1))?;
+    if hosts == 0 || hosts > 1024 {
+        return Err("--hosts must be between 1 and 1024".to_owned());
+    }
+    let opts = replay::fleet::Options {
+        hosts,
+        spread: a.get("spread").unwrap_or("request").parse()?,
+        sync_secs: a.number("sync-secs", Some(0))?,
+    };
+    if hosts == 1 {
+        // One host: exactly the single-Envoy replay.
+        let summary = replay::run(&engine, &mut trace, &mut out).map_err(|e| e.to_string())?;
+        drop(out);
+        eprint!("{}", summary.render());
+        return Ok(());
+    }
+    let (summary, stats) = match a.get("redis") {
+        None => replay::fleet::run(
+            &engine,
+            &mut trace,
+            &mut out,
+            opts,
+            &mut fleet::hub::MemoryBackend::default(),
+        ),
+        Some(url) => {
+            let mut backend = distill_guard::service::redis_backend::RedisBackend::connect(url, "dgreplay")?;
+            backend.clear()?;
+            replay::fleet::run(&engine, &mut trace, &mut out, opts, &mut backend)
+        }
+    }
+    .map_err(|e| e.to_string())?;
     drop(out);
     eprint!("{}", summary.render());
+    eprint!("{}", stats.render(hosts));
     Ok(())
 }
 
@@ -155,6 +194,47 @@ fn cmd_check_config(a: &Args) -> Result<(), String> {
     Ok(())
 }
 
+fn cmd_fleet_sync(a: &Args) -> Result<(), String> {
+    let secret = match a.get("secret-file") {
+        Some(path) => std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?,
+        None => std::env::var("DISTILL_GUARD_FLEET_SECRET")
+            .map_err(|_| "no secret: give --secret-file or set DISTILL_GUARD_FLEET_SECRET".to_owned())?,
+    };
+    let secret = secret.trim_end_matches(['\n', '\r']);
+    if secret.len() < 16 {
+        return Err("the fleet secret must be at least 16 bytes (the same as fleet.secret)".to_owned());
+    }
+    let max_records: usize = a.number("max-records", Some(4_096))?;
+    if max_records == 0 || max_records as u64 > fleet::settings::MAX_RECORDS {
+        return Err(format!(
+            "--max-records must be between 1 and {}",
+            fleet::settings::MAX_RECORDS
+        ));
+    }
+    let ttl_secs: u64 = a.number("ttl-secs", Some(2 * 86_400))?;
+    distill_guard::service::server::serve(distill_guard::service::server::Options {
+        redis: a.need("redis")?.to_owned(),
+        listen: a.need("listen")?.to_owned(),
+        path: a.get("path").unwrap_or("/v1/sync").to_owned(),
+        prefix: a.get("prefix").unwrap_or("dgfleet").to_owned(),
+        key: fleet::wire::MacKey::from_secret(secret.as_bytes()),
+        threads: a.number("threads", Some(4))?,
+        max_records,
+        ttl_ms: ttl_secs.max(1) * 1_000,
+        fades: fleet::merge::Fades {
+            limit_window_secs: a.number(
+                "limit-window-secs",
+                Some(fleet::merge::Fades::DEFAULT.limit_window_secs),
+            )?,
+            memory_half_life_secs: a.number(
+                "memory-half-life-secs",
+                Some(fleet::merge::Fades::DEFAULT.memory_half_life_secs),
+            )?,
+            window_secs: a.number("window-secs", Some(fleet::merge::Fades::DEFAULT.window_secs))?,
+        },
+    })
+}
+
 /// A labelled trace replayed under a flood (src/sim/flood_bench.rs).
 fn cmd_flood(a: &Args) -> Result<(), String> {
     use distill_guard::sim::{flood::FloodKind, flood_bench};
@@ -206,6 +286,7 @@ fn main() -> ExitCode {
             a.flag("help"),
         ),
         "flood" => cmd_flood(&a),
+        "fleet-sync" => cmd_fleet_sync(&a),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())

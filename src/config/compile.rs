@@ -1,5 +1,6 @@
 //! Phase two: checks ranges and cross-references and builds [`Settings`].
 
+use crate::fleet::settings::FleetSettings;
 use std::net::IpAddr;
 
 use super::raw::{Mode, ParseErrorPolicy, RawConfig, RawRule, RawSource, RuleAction};
@@ -88,6 +89,7 @@ pub struct Settings {
     pub identity_requests_per_minute: u64,
     pub namespace: String,
     pub detection: DetectionSettings,
+    pub fleet: FleetSettings,
 }
 
 impl Default for Settings {
@@ -125,6 +127,7 @@ impl Settings {
             identity_requests_per_minute: 0,
             namespace: "dg".to_owned(),
             detection: DetectionSettings::default(),
+            fleet: FleetSettings::default(),
         }
     }
 }
@@ -260,6 +263,7 @@ impl TryFrom<RawConfig> for Settings {
         let mut detection = DetectionSettings::try_from(&raw.detection)?;
         detection.namespace = ns.clone();
         detection.slot_key = crate::detect::config::slot_key(secret);
+        let fleet = FleetSettings::try_from(&raw.fleet)?;
 
         Ok(Settings {
             mode: raw.mode,
@@ -285,6 +289,7 @@ impl TryFrom<RawConfig> for Settings {
             identity_requests_per_minute: raw.limits.identity_requests_per_minute,
             namespace: ns.clone(),
             detection,
+            fleet,
         })
     }
 }

@@ -5,6 +5,7 @@ use serde::Deserialize;
 
 use super::ConfigError;
 use crate::detect::config::RawDetection;
+use crate::fleet::settings::RawFleet;
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
@@ -21,6 +22,8 @@ pub struct RawConfig {
     pub limits: RawLimits,
     pub shared_data: RawSharedData,
     pub detection: RawDetection,
+    /// Fleet sync (off by default): see `fleet::settings`.
+    pub fleet: RawFleet,
 }
 
 impl RawConfig {

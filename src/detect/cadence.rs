@@ -24,8 +24,9 @@
 //! # Record layout (`id3`) and how two hosts' records merge
 //!
 //! Records merge only when their `OWNER`s are equal (otherwise keep the one
-//! with the later `LAST_SEEN`). Decayed values are brought to the later of
-//! their timestamps first.
+//! with the later `LAST_SEEN`, ties to the larger owner). Decayed values
+//! are brought to the later of their timestamps first. The rules are
+//! implemented in `fleet::merge`.
 //!
 //! | index | name | meaning | merge |
 //! |---|---|---|---|
@@ -33,8 +34,8 @@
 //! | 1 | `FIRST_SEEN` | second first seen | min |
 //! | 2 | `LAST_SEEN` | second of the last request; timestamp of `LEVEL`, `MEMORY` | max |
 //! | 3 | `COUNT` | requests | sum |
-//! | 4 | `GAP_MEAN` | `f64`: EWMA of the gaps between requests | count-weighted mean |
-//! | 5 | `GAP_VAR` | `f64`: EWMA variance of the gaps | count-weighted mean |
+//! | 4 | `GAP_MEAN` | `f64`: EWMA of the gaps between requests | union rate: `1 / Σ 1/mean` |
+//! | 5 | `GAP_VAR` | `f64`: EWMA variance of the gaps | count-weighted coefficient of variation, at the merged mean |
 //! | 6 | `HOURS` | bits 48-63 day number, 24-47 yesterday's hours, 0-23 today's | align days, or |
 //! | 7 | `LEVEL` | `f64`: requests decayed by `e` per `limit_window_secs` (the dynamic limit, and the incumbent's hold on the slot) | decay to the later `LAST_SEEN`, sum |
 //! | 8 | `MEMORY` | `f64`: remembered score, halving every `memory_half_life_secs` | decay to the later `LAST_SEEN`, max |
@@ -314,7 +315,7 @@ impl Record {
 
 /// A per-day counter word (bits 48-63 day, 24-47 yesterday, 0-23 today)
 /// after adding `add` on `day`.
-fn roll_days(word: u64, day: u64, add: u64) -> u64 {
+pub(crate) fn roll_days(word: u64, day: u64, add: u64) -> u64 {
     let stored_day = word >> 48;
     let (mut today, mut yesterday) = (word & 0xff_ffff, (word >> 24) & 0xff_ffff);
     if day != stored_day {

@@ -22,7 +22,7 @@
 //! # Record layout (`tpl3`, `net3`) and how two hosts' records merge
 //!
 //! Records merge only when their `OWNER`s are equal (otherwise keep the one
-//! with more accounts). "Aligned" means both brought to the later `WINDOW`
+//! with more accounts, ties to the larger owner; `fleet::merge`). "Aligned" means both brought to the later `WINDOW`
 //! first (a record one window behind moves its `*_CUR` to `*_PREV`, two or
 //! more behind is empty).
 //!

@@ -53,7 +53,7 @@ pub mod limits;
 pub mod normalize;
 pub mod params;
 pub mod score;
-mod slots;
+pub(crate) mod slots;
 pub mod sync;
 pub mod template;
 #[cfg(test)]
@@ -141,7 +141,7 @@ impl Detector {
         }
         let now = secs(obs.now);
         let id = obs.identity.hash;
-        let slots = slots::Slots::new(host, &s.namespace, s.slot_key);
+        let slots = slots::Slots::new(host, &s.namespace, s.slot_key).fading(crate::fleet::merge::Fades::of(s));
 
         let content = content::read(obs.view, s);
         let place = identity_slot::locate(&slots, s, id, now);
@@ -209,7 +209,7 @@ impl Detector {
         if !s.enabled {
             return;
         }
-        let slots = slots::Slots::new(host, &s.namespace, s.slot_key);
+        let slots = slots::Slots::new(host, &s.namespace, s.slot_key).fading(crate::fleet::merge::Fades::of(s));
         identity_slot::upstream_status(&slots, s, identity.hash, status, secs(now));
     }
 

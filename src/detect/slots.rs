@@ -11,11 +11,19 @@
 //! offline for templates that land in a campaign's slot and displace it.
 //! Every table has two places per owner (two-choice hashing): an owner
 //! whose first slot is held by another goes to its second.
+//!
+//! In fleet mode a slot's value also holds the other hosts' merged record
+//! (`fleet::view`): [`Slots::read`] judges on both merged, [`Slots::write`]
+//! updates only this host's half. Without fleet sync the values and
+//! decisions are exactly those of a single host.
 
+use crate::fleet::merge::Fades;
+use crate::fleet::tables::Table;
+use crate::fleet::view;
 use crate::hash::{siphash24, SipKey};
 use crate::host::Host;
 use crate::metrics::Counter;
-use crate::store::counters::{cas_update, decode_words, encode_words, slot_key, UpdateError};
+use crate::store::counters::{cas_update, slot_key, UpdateError};
 use crate::store::StoreError;
 
 /// Table names in shared-data keys (`<ns>:v1:<kind>:<slot>`). The suffix is
@@ -35,18 +43,39 @@ pub struct Slots<'h> {
     host: &'h Host<'h>,
     namespace: &'h str,
     key: SipKey,
+    fades: Fades,
 }
 
 /// A slot's value read ahead of its update: its key, words and cas token.
+///
+/// In fleet mode a value also holds the other hosts' merged record of the
+/// slot (`fleet::view`): `words` is then what the request is judged on
+/// (this host's record merged with theirs), while [`Slots::write`] updates
+/// only this host's record and keeps theirs as it found it. Without it,
+/// `words` is the stored record.
 pub struct Read<const N: usize> {
     pub key: String,
     pub words: Option<[u64; N]>,
+    local: Option<[u64; N]>,
+    others: Option<[u64; N]>,
+    table: Option<Table>,
     cas: u32,
 }
 
 impl<'h> Slots<'h> {
     pub fn new(host: &'h Host<'h>, namespace: &'h str, key: SipKey) -> Slots<'h> {
-        Slots { host, namespace, key }
+        Slots {
+            host,
+            namespace,
+            key,
+            fades: Fades::DEFAULT,
+        }
+    }
+
+    /// How detection's decayed counts fade, for merging the fleet's records
+    /// with this host's (detection's settings; the defaults otherwise).
+    pub fn fading(self, fades: Fades) -> Slots<'h> {
+        Slots { fades, ..self }
     }
 
     /// The slot of `owner` in `table` of `slots` slots, at its `choice`-th
@@ -84,11 +113,52 @@ impl<'h> Slots<'h> {
         let key = slot_key(self.namespace, table, self.slot(table, slots, owner, choice));
         let got = self.host.store.get(&key).map_err(UpdateError::Store);
         let got = self.counted(got)?;
-        let (words, cas) = match got {
-            Some(v) => (Some(self.counted(decode_words::<N>(&key, &v.value))?), v.cas),
-            None => (None, 0),
+        let ((local, others), cas) = match got {
+            Some(v) => (self.counted(view::split::<N>(&key, &v.value))?, v.cas),
+            None => ((None, None), 0),
         };
-        Ok(Read { key, words, cas })
+        let table = Table::from_name(table);
+        let words = self.judged(table, local.as_ref(), others.as_ref());
+        Ok(Read {
+            key,
+            words,
+            local,
+            others,
+            table,
+            cas,
+        })
+    }
+
+    /// The record a request is judged on: the local one, merged with the
+    /// fleet's when the value holds it.
+    fn judged<const N: usize>(
+        &self,
+        table: Option<Table>,
+        local: Option<&[u64; N]>,
+        others: Option<&[u64; N]>,
+    ) -> Option<[u64; N]> {
+        match (table, others) {
+            (Some(t), Some(o)) => Some(view::judged(t, self.fades, local, o)),
+            _ => local.copied(),
+        }
+    }
+
+    /// `f` on the local record (what is stored, with the fleet's record
+    /// behind it as found), then, in fleet mode, on the merged one: the
+    /// side effects the caller sees are the second run's, so the request is
+    /// judged on the fleet's evidence.
+    fn next<const N: usize>(
+        &self,
+        table: Option<Table>,
+        (local, others): view::Parts<N>,
+        f: &mut impl FnMut(Option<&[u64; N]>) -> [u64; N],
+    ) -> Vec<u8> {
+        let next = f(local.as_ref());
+        if others.is_some() {
+            let judged = self.judged(table, local.as_ref(), others.as_ref());
+            let _ = f(judged.as_ref());
+        }
+        view::join(Some(&next), others.as_ref())
     }
 
     /// Writes what `f` makes of a slot read with [`Slots::read`]: one `set`
@@ -98,7 +168,8 @@ impl<'h> Slots<'h> {
         read: Read<N>,
         mut f: impl FnMut(Option<&[u64; N]>) -> [u64; N],
     ) -> Result<(), UpdateError> {
-        let first = encode_words(&f(read.words.as_ref()));
+        let table = read.table;
+        let first = self.next(table, (read.local, read.others), &mut f);
         match self.host.store.set(&read.key, &first, read.cas) {
             Ok(()) => return Ok(()),
             Err(StoreError::CasMismatch) => {}
@@ -106,11 +177,11 @@ impl<'h> Slots<'h> {
         }
         let key = read.key;
         let result = cas_update(self.host.store, &key, |cur| {
-            let words = match cur {
-                Some(bytes) => Some(decode_words::<N>(&key, bytes)?),
-                None => None,
+            let parts = match cur {
+                Some(bytes) => view::split::<N>(&key, bytes)?,
+                None => (None, None),
             };
-            Ok(encode_words(&f(words.as_ref())))
+            Ok(self.next(table, parts, &mut f))
         });
         self.counted(result.map(|_| ()))
     }

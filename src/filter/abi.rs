@@ -231,10 +231,20 @@ pub fn get_buffer(buffer_type: u32, start: usize, max: usize) -> Result<Option<V
 /// The request headers (pseudo-headers included), in order. Names and
 /// values that are not UTF-8 are converted lossily rather than trusted.
 pub fn request_headers() -> Result<Vec<(String, String)>, u32> {
+    header_pairs(REQUEST_HEADERS)
+}
+
+/// `proxy_wasm::types::MapType::HttpCallResponseHeaders`.
+pub const HTTP_CALL_RESPONSE_HEADERS: u32 = 6;
+/// `proxy_wasm::types::BufferType::HttpCallResponseBody`.
+pub const HTTP_CALL_RESPONSE_BODY: u32 = 4;
+
+/// The pairs of a header map, lossily decoded.
+pub fn header_pairs(map_type: u32) -> Result<Vec<(String, String)>, u32> {
     let mut data: *mut u8 = null_mut();
     let mut size: usize = 0;
     // SAFETY: `data` and `size` outlive the call.
-    match unsafe { proxy_get_header_map_pairs(REQUEST_HEADERS, &mut data, &mut size) } {
+    match unsafe { proxy_get_header_map_pairs(map_type, &mut data, &mut size) } {
         OK => Ok(reclaim(data, size).map(|b| decode_pairs(&b)).unwrap_or_default()),
         status => Err(status),
     }

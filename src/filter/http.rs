@@ -22,6 +22,7 @@
 //! `action` (what was done), `intended` (what enforce mode does or would
 //! do), `mode`, `score`, `reasons`, `identity` (see `engine::headers`).
 
+use std::cell::RefCell;
 use std::net::{IpAddr, SocketAddr};
 use std::rc::Rc;
 
@@ -40,8 +41,10 @@ use crate::engine::headers::{
     is_reserved, STATE_ACTION, STATE_IDENTITY, STATE_INTENDED, STATE_MODE, STATE_REASONS, STATE_SCORE,
 };
 use crate::engine::{Decision, Engine, Exchange, Host};
+use crate::fleet::touched::{Touched, Touching};
 use crate::metrics::{Counter, Histogram, Metrics};
 use crate::request::RequestMeta;
+use crate::store::SharedStore;
 
 pub struct Request {
     context_id: u32,
@@ -54,6 +57,8 @@ pub struct Request {
     /// cap; see `api::BodyPrefix`). Kept here because under watermark
     /// buffering each body callback sees only the newly arrived chunk.
     body: Option<BodyPrefix>,
+    /// Fleet mode: where this VM notes the detection slots it writes.
+    touched: Option<Rc<RefCell<Touched>>>,
     /// Nanoseconds spent in this request's callbacks so far, and whether
     /// the decision is in and its processing time not yet recorded.
     busy_ns: u64,
@@ -76,10 +81,16 @@ impl Request {
             watchdog,
             exchange: None,
             body: None,
+            touched: None,
             busy_ns: 0,
             record_busy: false,
             forwarded: None,
         }
+    }
+
+    pub fn with_touched(mut self, touched: Option<Rc<RefCell<Touched>>>) -> Request {
+        self.touched = touched;
+        self
     }
 
     /// Runs one callback and adds its wall time to the request's; once the
@@ -104,8 +115,18 @@ impl Request {
             return Action::Continue;
         };
         let body = self.body.take().unwrap_or_else(|| engine.body_prefix(&ex));
+        let host_store = HostStore { metrics: &self.metrics };
+        let touching = self.touched.as_deref().map(|touched| Touching {
+            inner: &host_store,
+            namespace: &engine.settings().namespace,
+            touched,
+        });
+        let store: &dyn SharedStore = match &touching {
+            Some(t) => t,
+            None => &host_store,
+        };
         let host = Host {
-            store: &HostStore { metrics: &self.metrics },
+            store,
             clock: &HostClock,
             metrics: &*self.metrics,
         };

@@ -6,11 +6,14 @@
 //! - `http`: one request: headers, body prefix, trailers, decision applied.
 //! - `host_store`, `host_clock`, `host_metrics`: the engine's host traits
 //!   over Envoy's shared data, clock and stats.
+//! - `fleet_tick`: fleet sync from the timer (`fleet.enabled`): lease,
+//!   pending slots, the call to the sync service and its answer.
 //! - `watchdog`: resumes requests an Envoy without
 //!   `allow_on_headers_stop_iteration` would leave hanging.
 //! - `abi`: the raw host calls, so no host status can panic the VM.
 
 mod abi;
+mod fleet_tick;
 mod host_clock;
 mod host_metrics;
 mod host_store;
@@ -31,6 +34,6 @@ mod entry {
         std::panic::set_hook(Box::new(|info| {
             abi::log(Level::Critical, &format!("distill-guard: panic: {info}"));
         }));
-        proxy_wasm::set_root_context(|_| Box::new(Root::new()));
+        proxy_wasm::set_root_context(|context_id| Box::new(Root::new(context_id)));
     }}
 }

@@ -7,6 +7,7 @@ use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::ContextType;
 
 use super::abi::{self, Level};
+use super::fleet_tick::FleetTick;
 use super::host_clock::HostClock;
 use super::host_metrics::HostMetrics;
 use super::host_store::HostStore;
@@ -32,22 +33,33 @@ pub fn version() -> String {
 }
 
 pub struct Root {
+    context_id: u32,
     engine: Option<Rc<Engine>>,
     metrics: Rc<HostMetrics>,
     watchdog: Rc<Watchdog>,
+    /// Fleet sync, when `fleet.enabled`.
+    fleet: Option<FleetTick>,
 }
 
 impl Root {
-    pub fn new() -> Root {
+    pub fn new(context_id: u32) -> Root {
         Root {
+            context_id,
             engine: None,
             metrics: Rc::new(HostMetrics::new()),
             watchdog: Rc::new(Watchdog::default()),
+            fleet: None,
         }
     }
 }
 
-impl Context for Root {}
+impl Context for Root {
+    fn on_http_call_response(&mut self, token_id: u32, _num_headers: usize, body_size: usize, _num_trailers: usize) {
+        if let Some(fleet) = self.fleet.as_mut() {
+            fleet.response(token_id, body_size, &self.metrics);
+        }
+    }
+}
 
 impl RootContext for Root {
     fn on_vm_start(&mut self, _vm_configuration_size: usize) -> bool {
@@ -93,6 +105,10 @@ impl RootContext for Root {
                         ),
                     );
                 }
+                self.fleet = s.fleet.enabled.then(|| {
+                    let nanos = abi::now_nanos().unwrap_or(0);
+                    FleetTick::new(s.fleet.clone(), &s.namespace, nanos, self.context_id)
+                });
                 self.engine = Some(Rc::new(engine));
                 self.metrics.predefine(&crate::metrics::labelled::predefined());
                 if abi::set_tick_period(TICK_MILLIS).is_err() {
@@ -113,7 +129,11 @@ impl RootContext for Root {
     }
 
     fn on_tick(&mut self) {
-        self.watchdog.tick(HostClock.now_secs());
+        let now = HostClock.now_secs();
+        self.watchdog.tick(now);
+        if let Some(fleet) = self.fleet.as_mut() {
+            fleet.tick((now * 1_000.0) as u64, &self.metrics);
+        }
     }
 
     fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {
@@ -121,7 +141,10 @@ impl RootContext for Root {
         // happen once on_configure succeeded) the request passes through.
         let engine = self.engine.clone();
         let (metrics, watchdog) = (Rc::clone(&self.metrics), Rc::clone(&self.watchdog));
-        Some(Box::new(Request::new(context_id, engine, metrics, watchdog)))
+        let touched = self.fleet.as_ref().map(|f| Rc::clone(&f.touched));
+        Some(Box::new(
+            Request::new(context_id, engine, metrics, watchdog).with_touched(touched),
+        ))
     }
 
     fn get_type(&self) -> Option<ContextType> {

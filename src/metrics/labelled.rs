@@ -73,6 +73,7 @@ impl Counter {
                 intended.as_str()
             ),
             Counter::Reason(code) => format!("distill_guard.reasons.reason.{code}.total"),
+            Counter::Fleet(what) => format!("distill_guard.fleet.kind.{what}.total"),
         };
         Some(name)
     }

@@ -6,6 +6,7 @@
 //! summary's set of identity hashes).
 
 pub mod evaluate;
+pub mod fleet;
 pub mod input;
 pub mod summary;
 pub mod trace;
@@ -97,6 +98,23 @@ pub fn run_with(
         clock: &clock,
         metrics: &metrics,
     };
+    each_request(trace, out, |_, req| {
+        clock.set(req.ts);
+        before(req.ts, &host, &store);
+        // A forwarded request gets the recorded upstream status, or 200 (the
+        // trace recorded traffic that was served).
+        engine.evaluate_answered(req.meta, &req.body, req.status.unwrap_or(200), &host)
+    })
+}
+
+/// Reads `trace` line by line, checks each line and its order, has
+/// `decide` decide it (with its 0-based line index) and writes the
+/// decision.
+pub(crate) fn each_request(
+    trace: &mut dyn BufRead,
+    out: &mut dyn Write,
+    mut decide: impl FnMut(u64, trace::TraceRequest) -> Decision,
+) -> Result<Summary, ReplayError> {
     let mut summary = Summary::default();
     let started = Instant::now();
     let mut line = String::new();
@@ -126,11 +144,7 @@ pub fn run_with(
             });
         }
         last_ts = req.ts;
-        clock.set(req.ts);
-        before(req.ts, &host, &store);
-        // A forwarded request gets the recorded upstream status, or 200 (the
-        // trace recorded traffic that was served).
-        let decision = engine.evaluate_answered(req.meta, &req.body, req.status.unwrap_or(200), &host);
+        let decision = decide(summary.requests, req);
         write_decision(out, summary.requests, &decision)?;
         summary.record(&decision);
     }

@@ -29,9 +29,12 @@ def render_envoy_config(
     admin_port: int,
     upstream_port: int,
     access_log_path: Path,
+    extra_clusters: str = "",
     json_access_log_path: Path | None = None,
 ) -> str:
-    """The YAML text of an Envoy bootstrap."""
+    """The YAML text of an Envoy bootstrap. `extra_clusters`: YAML list items
+    (indented like the template's clusters) appended to `clusters`, which
+    the template ends with (e.g. the fleet sync service's cluster)."""
     config_text = plugin_config if isinstance(plugin_config, str) else json.dumps(plugin_config)
     values = {
         "@LISTEN_PORT@": str(listen_port),
@@ -50,4 +53,6 @@ def render_envoy_config(
     leftover = re.findall(r"@[A-Z_]+@", text)
     if leftover:
         raise ValueError(f"template placeholders not replaced: {leftover}")
+    if extra_clusters:
+        text = text.rstrip("\n") + "\n" + extra_clusters.rstrip("\n") + "\n"
     return text

@@ -131,6 +131,8 @@ class Envoy:
     concurrency: int = 2
     port: int = 0
     admin_port: int = 0
+    # YAML cluster items appended to the bootstrap (e.g. the fleet service).
+    extra_clusters: str = ""
     proc: subprocess.Popen | None = None
     log_path: Path = field(default=Path("/dev/null"))
     access_log_path: Path = field(default=Path("/dev/null"))
@@ -153,6 +155,7 @@ class Envoy:
             admin_port=self.admin_port,
             upstream_port=self.upstream_port,
             access_log_path=self.access_log_path,
+            extra_clusters=self.extra_clusters,
             json_access_log_path=self.json_access_log_path,
         )
         cfg_path = self.workdir / f"envoy-{self.port}.yaml"
@@ -271,3 +274,95 @@ def new_workdir(prefix: str) -> Path:
     base = REPO / "target" / "e2e"
     base.mkdir(parents=True, exist_ok=True)
     return Path(tempfile.mkdtemp(prefix=f"{prefix}-", dir=base))
+
+
+# Fleet mode: a Redis and the sync service (`distill-guard fleet-sync`).
+REDIS_SERVER = os.environ.get("DG_REDIS_SERVER", "redis-server")
+CLI = Path(os.environ.get("DG_CLI", REPO / "target" / "debug" / "distill-guard"))
+
+
+def _wait_port(proc: subprocess.Popen, port: int, log_path: Path, what: str) -> None:
+    deadline = time.monotonic() + STUB_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited {proc.returncode}:\n{log_path.read_text(errors='replace')}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    _kill_group(proc)
+    raise RuntimeError(f"{what} not listening on {port} after {STUB_TIMEOUT_S}s")
+
+
+@dataclass
+class Redis:
+    """A throwaway redis-server on a loopback port: no persistence, so a
+    restart starts empty (the worst case for the fleet)."""
+
+    workdir: Path
+    port: int = 0
+    proc: subprocess.Popen | None = None
+
+    def start(self) -> "Redis":
+        self.port = self.port or free_port()
+        log_path = self.workdir / f"redis-{self.port}.log"
+        argv = [REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"]
+        argv += ["--dir", str(self.workdir)]
+        self.proc = _spawn(argv, log_path)
+        _wait_port(self.proc, self.port, log_path, "redis-server")
+        return self
+
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            _kill_group(self.proc)
+
+
+@dataclass
+class FleetSync:
+    """`distill-guard fleet-sync` in front of `redis_url`."""
+
+    workdir: Path
+    redis_url: str
+    secret: str
+    port: int = 0
+    proc: subprocess.Popen | None = None
+    log_path: Path = field(default=Path("/dev/null"))
+
+    def start(self) -> "FleetSync":
+        self.port = free_port()
+        self.log_path = self.workdir / f"fleet-sync-{self.port}.log"
+        secret_file = self.workdir / f"fleet-secret-{self.port}"
+        secret_file.write_text(self.secret)
+        argv = [str(CLI), "fleet-sync", "--redis", self.redis_url, "--listen", f"127.0.0.1:{self.port}"]
+        argv += ["--secret-file", str(secret_file), "--threads", "2"]
+        self.proc = _spawn(argv, self.log_path)
+        _wait_port(self.proc, self.port, self.log_path, "fleet-sync")
+        return self
+
+    def cluster_yaml(self, name: str = "distill_guard_fleet") -> str:
+        """The Envoy cluster that reaches this service."""
+        return f"""  - name: {name}
+    type: STATIC
+    connect_timeout: 1s
+    load_assignment:
+      cluster_name: {name}
+      endpoints:
+      - lb_endpoints:
+        - endpoint:
+            address:
+              socket_address: {{ address: 127.0.0.1, port_value: {self.port} }}
+"""
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            _kill_group(self.proc)
