@@ -1,6 +1,6 @@
 # distill-guard. `make help` lists the targets.
 .DEFAULT_GOAL := help
-.PHONY: help setup build cli run test lint bench-quality bench-heldout bench-proxy bench-engine clean-run fuzz bench-flood soak
+.PHONY: help setup build cli run test lint bench-quality bench-heldout bench-proxy bench-engine clean-run oci fuzz bench-flood soak
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -42,6 +42,12 @@ clean-run: ## stop a stub/Envoy left by `make run` (only the PIDs in .run/)
 	  if [ -f $$f ]; then pid=$$(cat $$f); \
 	    if kill $$pid 2>/dev/null; then echo "stopped $$f ($$pid)"; fi; rm -f $$f; fi; \
 	done
+
+OCI_REF ?= localhost:5000/distill-guard:$(shell awk -F'"' '/^version/ {print $$2; exit}' Cargo.toml)
+OCI_FLAGS ?= $(if $(filter localhost:% 127.0.0.1:%,$(OCI_REF)),--insecure,)
+oci: build ## push the module as a Wasm OCI image for Istio/Envoy Gateway: make oci OCI_REF=registry/name:tag
+	@bash scripts/setup.sh --run
+	.venv/bin/python scripts/oci.py $(OCI_REF) $(OCI_FLAGS)
 
 fuzz: ## coverage-guided fuzzing of every input, FUZZ_SECS per target (default 60); `make fuzz FUZZ_SECS=600`
 	@bash scripts/fuzz.sh

@@ -52,15 +52,17 @@ if [ -n "$want" ] && ! $for_run; then
 fi
 
 # 4. The official SDKs the end-to-end tests drive through Envoy
-#    (tests/e2e/test_sdks.py).
-SDKS=(openai anthropic google-genai)
-if ! .venv/bin/python -c 'import openai, anthropic, google.genai' 2>/dev/null; then
+#    (tests/e2e/test_sdks.py); the oras SDK that builds and pushes the OCI
+#    image (scripts/oci.py, `make oci`); PyYAML to read the mesh manifests.
+SDKS=(openai anthropic google-genai oras pyyaml)
+if ! .venv/bin/python -c 'import openai, anthropic, google.genai, oras, yaml' 2>/dev/null; then
   say "installing ${SDKS[*]} into .venv"
   .venv/bin/pip install --quiet --disable-pip-version-check "${SDKS[@]}"
 fi
 
 # 5. Debian packages the end-to-end tests run for real: Prometheus and
-#    promtool (tests/e2e/test_prometheus.py). Installed system-wide (root,
+#    promtool (tests/e2e/test_prometheus.py), an OCI registry
+#    (docker-registry, tests/e2e/test_oci.py). Installed system-wide (root,
 #    as on CI); the package's service is not started by the tests.
 apt_install() {
   local missing=() pkg bin
@@ -75,5 +77,14 @@ apt_install() {
     || { apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }
 }
 if ! $for_run; then
-  apt_install prometheus:prometheus prometheus:promtool
+  apt_install prometheus:prometheus prometheus:promtool docker-registry:docker-registry
+fi
+
+# 6. Istio's CRD schemas (npm @kubernetes-models/istio, into .tools/node)
+#    to validate the shipped Istio manifests (tests/e2e/test_mesh_manifests.py).
+ISTIO_MODELS='@kubernetes-models/istio@3.0.1'
+if ! $for_run && [ ! -f .tools/node/node_modules/@kubernetes-models/istio/package.json ]; then
+  say "installing $ISTIO_MODELS into .tools/node"
+  mkdir -p .tools/node
+  npm install --silent --no-audit --no-fund --prefix .tools/node "$ISTIO_MODELS" >/dev/null
 fi
