@@ -7,7 +7,6 @@
 //! per table after 10 k, 100 k and 1 M flood requests and at the end (key text and value
 //! bytes; Envoy adds its own per-entry overhead on top).
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, Cursor};
 use std::net::IpAddr;
 
@@ -15,7 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::Engine;
 use crate::replay::{self, evaluate};
-use crate::store::{MemoryStore, SharedStore};
+use crate::store::memory::TableSize;
+use crate::store::MemoryStore;
 
 use super::flood::{self, FloodKind};
 use super::rng::Rng;
@@ -34,19 +34,10 @@ pub struct FloodOptions {
     pub seed: u64,
 }
 
-/// Keys, key text bytes and value bytes of one shared-data table.
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct TableBytes {
-    pub table: String,
-    pub keys: u64,
-    pub key_bytes: u64,
-    pub value_bytes: u64,
-}
-
 #[derive(Clone, Debug, Serialize)]
 pub struct Checkpoint {
     pub flood_requests: u64,
-    pub tables: Vec<TableBytes>,
+    pub tables: Vec<TableSize>,
 }
 
 #[derive(Debug, Serialize)]
@@ -68,25 +59,6 @@ struct LineLabel {
 struct LineHead {
     source_ip: Option<String>,
     label: Option<LineLabel>,
-}
-
-/// Shared data per table (`<ns>:v1:<table>:<slot>`), in table order.
-pub fn table_bytes(store: &MemoryStore) -> Vec<TableBytes> {
-    let mut by: BTreeMap<String, TableBytes> = BTreeMap::new();
-    for key in store.keys() {
-        let table = key.split(':').nth(2).unwrap_or("?").to_owned();
-        let value = store.get(&key).ok().flatten().map_or(0, |v| v.value.len());
-        let e = by.entry(table.clone()).or_insert(TableBytes {
-            table,
-            keys: 0,
-            key_bytes: 0,
-            value_bytes: 0,
-        });
-        e.keys += 1;
-        e.key_bytes += key.len() as u64;
-        e.value_bytes += value as u64;
-    }
-    by.into_values().collect()
 }
 
 /// Runs the trace at `open()` (called twice: a first pass counts lines and
@@ -117,7 +89,7 @@ pub fn run(
             if CHECKPOINTS.contains(&sent) {
                 checkpoints.push(Checkpoint {
                     flood_requests: sent,
-                    tables: table_bytes(store),
+                    tables: store.table_sizes(),
                 });
             }
         }
@@ -125,7 +97,7 @@ pub fn run(
         if seen == lines && !CHECKPOINTS.contains(&sent) {
             checkpoints.push(Checkpoint {
                 flood_requests: sent,
-                tables: table_bytes(store),
+                tables: store.table_sizes(),
             });
         }
     };
