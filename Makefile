@@ -1,6 +1,6 @@
 # distill-guard. `make help` lists the targets.
 .DEFAULT_GOAL := help
-.PHONY: help setup build cli run test lint bench-quality bench-heldout bench-proxy bench-engine clean-run oci fuzz bench-flood soak
+.PHONY: help setup build cli run test lint bench-quality bench-heldout bench-proxy bench-engine bench-padding clean-run oci fuzz bench-flood soak
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -36,6 +36,9 @@ bench-engine: ## native per-request cost of Engine::evaluate per API and for a 2
 
 bench-heldout: ## replay the held-out scenario (traffic detection was not tuned on), two seeds
 	@bash scripts/bench-heldout.sh
+
+bench-padding: ## replay a held-out trace as simulated and with campaign bodies padded past the cap, compare
+	@bash scripts/bench-padding.sh
 
 clean-run: ## stop a stub/Envoy left by `make run` (only the PIDs in .run/)
 	@for f in .run/envoy.pid .run/stub.pid; do \

@@ -24,7 +24,7 @@ use distill_guard::store::{MemoryStore, SharedStore, StoreError, Versioned};
 use distill_guard::verdict::Action;
 
 const KEYS: u64 = 4096;
-const CONFIG: &str = r#"{"mode": "enforce"}"#;
+const CONFIG: &str = r#"{"mode": "enforce", "identity": {"secret": "bench-secret"}}"#;
 
 /// Counts shared-data calls, so the table shows what each request costs in
 /// host round trips (in Envoy each one crosses the Wasm ABI and takes a lock).
@@ -304,7 +304,7 @@ fn run(label: &'static str, config: &str, iters: usize, reps: usize) -> Row {
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let (iters, reps) = if quick { (5_000, 3) } else { (20_000, 5) };
-    let no_detect = r#"{"mode": "enforce", "detection": {"enabled": false}}"#;
+    let no_detect = r#"{"mode": "enforce", "identity": {"secret": "bench-secret"}, "detection": {"enabled": false}}"#;
     let workloads: &[(&'static str, &str)] = &[
         ("openai_chat", CONFIG),
         ("azure_chat", CONFIG),

@@ -2,7 +2,7 @@
 """Renders envoy/envoy.template.yaml (see the placeholder contract at its top)
 for a plugin configuration, ports and module path; prints the YAML.
 
-    scripts/render-envoy.py --config '{"mode": "enforce"}' > .run/envoy.yaml
+    scripts/render-envoy.py --config '{"mode": "enforce", "identity": {"secret": "change-me"}}' > .run/envoy.yaml
     scripts/render-envoy.py --config-file my-config.json --listen-port 11000 ...
 """
 

@@ -62,7 +62,8 @@ fi
 
 # 5. Debian packages the end-to-end tests run for real: Prometheus and
 #    promtool (tests/e2e/test_prometheus.py), an OCI registry
-#    (docker-registry, tests/e2e/test_oci.py). Installed system-wide (root,
+#    (docker-registry, tests/e2e/test_oci.py), Chromium to open the HTML
+#    report headless (tests/e2e/test_report.py). Installed system-wide (root,
 #    as on CI); the package's service is not started by the tests.
 apt_install() {
   local missing=() pkg bin
@@ -77,7 +78,7 @@ apt_install() {
     || { apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }
 }
 if ! $for_run; then
-  apt_install prometheus:prometheus prometheus:promtool docker-registry:docker-registry
+  apt_install prometheus:prometheus prometheus:promtool docker-registry:docker-registry chromium:chromium
 fi
 
 # 6. Istio's CRD schemas (npm @kubernetes-models/istio, into .tools/node)

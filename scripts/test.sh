@@ -49,7 +49,7 @@ validate_envoy_configs() {
     case "$f" in
       *.template.yaml)
         local out="$dir/$(basename "$f" .template.yaml).rendered.yaml"
-        .venv/bin/python scripts/render-envoy.py --config '{"mode": "enforce"}' >"$out"
+        .venv/bin/python scripts/render-envoy.py --config '{"mode": "enforce", "identity": {"secret": "validate-secret"}}' >"$out"
         f=$out
         ;;
     esac

@@ -116,6 +116,7 @@ impl MemoryMetrics {
     }
 
     /// All non-zero counters by name, sorted.
+    #[cfg(test)]
     pub fn snapshot(&self) -> Vec<(String, u64)> {
         let mut v: Vec<(String, u64)> = self.counts.borrow().iter().map(|(c, n)| (c.name(), *n)).collect();
         v.sort();

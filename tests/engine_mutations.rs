@@ -97,8 +97,9 @@ fn mutated_bodies_never_panic_and_are_always_decided() {
     .collect();
     let mut rng = Rng(0x5eed);
     for policy in ["allow", "tag", "block"] {
-        let config =
-            format!(r#"{{"mode": "enforce", "body": {{"on_parse_error": "{policy}", "max_inspect_bytes": 2048}}}}"#);
+        let config = format!(
+            r#"{{"mode": "enforce", "identity": {{"secret": "mutations-secret"}}, "body": {{"on_parse_error": "{policy}", "max_inspect_bytes": 2048}}}}"#
+        );
         let engine = Engine::from_config(config.as_bytes()).unwrap();
         let (store, metrics) = (MemoryStore::new(), MemoryMetrics::default());
         let clock = ManualClock::new(1_767_225_600.0);

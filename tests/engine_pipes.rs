@@ -114,7 +114,7 @@ fn other_paths_pass_untouched() {
 #[test]
 fn denials_answer_in_the_called_apis_error_shape() {
     let w = World::new(
-        r#"{"mode":"enforce","rules":[{"phrases":["pineapple"],"action":"block","reason":"known_campaign"}],"detection":{"enabled":false}}"#,
+        r#"{"mode":"enforce","identity":{"secret":"pipes-secret"},"rules":[{"phrases":["pineapple"],"action":"block","reason":"known_campaign"}],"detection":{"enabled":false}}"#,
     );
     for (label, path, body) in apis() {
         let d = w.send(path, &[("x-api-key", "k")], &body);
@@ -134,17 +134,16 @@ fn denials_answer_in_the_called_apis_error_shape() {
                 "{label}"
             );
         }
-        assert!(reply
-            .headers
-            .iter()
-            .any(|(n, v)| n == "x-distill-guard-reasons" && v == "known_campaign"));
+        // No reasons for the caller (tests/denial_oracle.rs).
+        assert!(reply.headers.iter().all(|(n, _)| !n.starts_with("x-distill-guard")));
     }
 }
 
 #[test]
 fn static_identity_limit_throttles_with_retry_after() {
-    let w =
-        World::new(r#"{"mode":"enforce","limits":{"identity_requests_per_minute":3},"detection":{"enabled":false}}"#);
+    let w = World::new(
+        r#"{"mode":"enforce","identity":{"secret":"pipes-secret"},"limits":{"identity_requests_per_minute":3},"detection":{"enabled":false}}"#,
+    );
     let (_, path, body) = &apis()[0];
     let mut actions = Vec::new();
     for _ in 0..5 {
@@ -201,12 +200,12 @@ fn shadow_mode_tags_what_it_would_deny() {
 
 #[test]
 fn allowlisted_identity_is_never_denied() {
-    let probe = World::new("{}");
+    let probe = World::new(r#"{"identity":{"secret":"pipes-secret"}}"#);
     let key = probe
         .send("/v1/models", &[("authorization", "Bearer partner")], "")
         .identity;
     let w = World::new(&format!(
-        r#"{{"mode":"enforce","allowlist":{{"identities":["{key}"]}},"rules":[{{"phrases":["pineapple"],"action":"block"}}],"detection":{{"enabled":false}}}}"#
+        r#"{{"mode":"enforce","identity":{{"secret":"pipes-secret"}},"allowlist":{{"identities":["{key}"]}},"rules":[{{"phrases":["pineapple"],"action":"block"}}],"detection":{{"enabled":false}}}}"#
     ));
     let (_, path, body) = &apis()[0];
     let d = w.send(path, &[("authorization", "Bearer partner")], body);
@@ -237,7 +236,7 @@ fn bad_bodies_are_counted_and_handled_as_configured() {
     ];
     for policy in ["allow", "tag", "block"] {
         let w = World::new(&format!(
-            r#"{{"mode":"enforce","body":{{"on_parse_error":"{policy}"}},"detection":{{"enabled":false}}}}"#
+            r#"{{"mode":"enforce","identity":{{"secret":"pipes-secret"}},"body":{{"on_parse_error":"{policy}"}},"detection":{{"enabled":false}}}}"#
         ));
         for (code, body, headers) in &cases {
             let d = w.send_bytes(path, headers, body);
@@ -255,7 +254,9 @@ fn oversized_body_is_inspected_up_to_the_cap() {
     let w = World::new(
         r#"{"body":{"max_inspect_bytes":4096},"rules":[{"phrases":["pineapple"],"action":"tag"}],"detection":{"enabled":false}}"#,
     );
-    let filler = "x".repeat(4 * 1024 * 1024);
+    // Words, not one long run: a run of base64 characters is compacted to
+    // its first 256 bytes (api::compact), which would bring `late` into view.
+    let filler = "x ".repeat(2 * 1024 * 1024);
     let early = format!(r#"{{"model":"m","messages":[{{"role":"user","content":"pineapple {filler}"}}]}}"#);
     let d = w.send("/v1/chat/completions", &[], &early);
     assert_eq!(d.verdict.action, Action::Tag, "a phrase inside the cap is seen");

@@ -28,12 +28,16 @@ fn config(doc: &str) -> PathBuf {
         "config-{:x}.json",
         distill_guard::hash::fingerprint(doc.as_bytes())
     ));
-    std::fs::write(&p, doc).unwrap();
+    // Tests run in parallel and may write the same config: write a private
+    // file and rename it into place, so no test ever reads a half-written one.
+    let part = p.with_extension(format!("part-{:?}", std::thread::current().id()));
+    std::fs::write(&part, doc).unwrap();
+    std::fs::rename(&part, &p).unwrap();
     p
 }
 
 fn replay(trace: &str, stdin: Option<&[u8]>) -> Output {
-    let cfg = config(r#"{"mode": "enforce"}"#);
+    let cfg = config(r#"{"mode": "enforce", "identity": {"secret": "replay-secret"}}"#);
     let mut child = Command::new(BIN)
         .args(["replay", "--config", cfg.to_str().unwrap(), "--trace", trace])
         .stdin(Stdio::piped())
@@ -146,7 +150,7 @@ fn malformed_lines_fail_naming_the_line() {
 
 #[test]
 fn identity_and_check_config() {
-    let cfg = config(r#"{"mode": "enforce"}"#);
+    let cfg = config(r#"{"mode": "enforce", "identity": {"secret": "replay-secret"}}"#);
     let out = Command::new(BIN)
         .args([
             "identity",

@@ -18,7 +18,7 @@ fn simulate_replay_evaluate_end_to_end() {
     let dir = std::env::temp_dir().join(format!("dg-sim-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (trace, decisions, config) = (dir.join("t.jsonl.gz"), dir.join("d.jsonl"), dir.join("c.json"));
-    std::fs::write(&config, r#"{"mode": "enforce"}"#).unwrap();
+    std::fs::write(&config, r#"{"mode": "enforce", "identity": {"secret": "sim-secret"}}"#).unwrap();
     let s = |p: &Path| p.to_str().unwrap().to_owned();
     let run = |args: &[&str]| {
         let out = Command::new(BIN).args(args).output().unwrap();

@@ -38,8 +38,8 @@ fn settings() -> &'static [Settings] {
     S.get_or_init(|| {
         [
             r#"{}"#,
-            r#"{"identity": {"secret": "fuzz", "trusted_xff_hops": 1, "sources": [{"jwt_claim": "sub"}, "authorization", "query_key"]}}"#,
-            r#"{"identity": {"trusted_xff_hops": 3, "tls_fingerprint_header": "x-ja4", "sources": [{"header": "x-user-id"}, {"jwt_claim": "email", "header": "x-jwt"}, "x-api-key", "x-goog-api-key", "api-key"]}}"#,
+            r#"{"identity": {"secret": "fuzz", "trusted_xff_hops": 1, "sources": [{"jwt_claim": "sub", "verified_by_envoy": true}, "authorization", "query_key"]}}"#,
+            r#"{"identity": {"trusted_xff_hops": 3, "tls_fingerprint_header": "x-ja4", "sources": [{"header": "x-user-id"}, {"jwt_claim": "email", "header": "x-jwt", "verified_by_envoy": true}, "x-api-key", "x-goog-api-key", "api-key"]}}"#,
         ]
         .iter()
         .map(|c| config::load(c.as_bytes()).expect("fuzz settings are valid"))

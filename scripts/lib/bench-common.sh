@@ -4,7 +4,8 @@
 # same way and a change to the pipeline is made once.
 #
 # Shared options: --config CONFIG --days D --scale S --data DIR --json.
-# CONFIG defaults to {"mode": "enforce"}: the shipped defaults.
+# CONFIG defaults to {"mode": "enforce", "identity": {"secret": "bench-secret"}}:
+# the shipped defaults (enforce mode refuses the public built-in secret).
 
 config="" days=3 scale=1 data="../shared/data" json=""
 
@@ -27,7 +28,7 @@ bench_setup() {
   mkdir -p "$out"
   if [ -z "$config" ]; then
     config="$out/enforce.json"
-    echo '{"mode": "enforce"}' > "$config"
+    echo '{"mode": "enforce", "identity": {"secret": "bench-secret"}}' > "$config"
   fi
   cargo build --release --quiet --bin distill-guard
   bin=target/release/distill-guard

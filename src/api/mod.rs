@@ -9,17 +9,24 @@
 //! the failure checks), `truncated` (JSON structure scan: depth limit and
 //! repair of a body cut at the inspection cap), `openai`, `responses`,
 //! `anthropic`, `gemini` (one parser per wire format), `extract` (helpers
-//! they share, text budget) and `error_body` (provider-shaped error answers).
+//! they share, text budget), `error_body` (provider-shaped error answers),
+//! `compact` (streaming removal of bytes that carry no prompt: whitespace
+//! outside strings, long base64 runs) and `prefix` (the inspected prefix,
+//! built chunk by chunk under the compacted cap and the raw bound), `inflate`
+//! (gzip and deflate bodies decompressed as a stream, within a bound).
 
 mod anthropic;
 mod classify;
+pub mod compact;
 mod error_body;
 mod extract;
 mod gemini;
+pub mod inflate;
 mod openai;
 mod parse;
 #[cfg(test)]
 mod parse_tests;
+mod prefix;
 mod responses;
 mod truncated;
 
@@ -27,6 +34,7 @@ pub use classify::{classify, model_from_path, route, Route, MAX_PATH_MODEL};
 pub use error_body::error_body;
 pub use extract::{MAX_TURNS, MAX_VIEW_TEXT};
 pub use parse::{parse, MAX_DEPTH};
+pub use prefix::BodyPrefix;
 
 /// Who defined the wire format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -144,6 +152,10 @@ pub enum ParseFailure {
     TooDeep,
     /// Valid JSON of the wrong shape (e.g. no messages).
     WrongShape,
+    /// The body went on past the inspection cap (or the raw buffer bound)
+    /// and the prefix read holds no prompt text: e.g. a long `tools` list
+    /// or non-base64 filler ahead of the messages.
+    NoPromptInPrefix,
 }
 
 impl ParseFailure {
@@ -155,6 +167,7 @@ impl ParseFailure {
             ParseFailure::Malformed => "malformed",
             ParseFailure::TooDeep => "too_deep",
             ParseFailure::WrongShape => "wrong_shape",
+            ParseFailure::NoPromptInPrefix => "no_prompt_in_prefix",
         }
     }
 }

@@ -18,7 +18,8 @@ pub const MAX_DEPTH: usize = 64;
 
 /// Parses a request body for `api`. `path` supplies the model for Azure
 /// deployments and Gemini; `truncated` says `body` is a prefix of a longer
-/// body. The view's `truncated` is also set when the text or turn caps
+/// body, and then a prefix with no prompt text in it (no system text, no
+/// turn text) is [`ParseFailure::NoPromptInPrefix`]. The view's `truncated` is also set when the text or turn caps
 /// ([`MAX_VIEW_TEXT`], [`super::extract::MAX_TURNS`]) dropped something.
 pub fn parse(
     api: Api,
@@ -27,13 +28,40 @@ pub fn parse(
     body: &[u8],
     truncated: bool,
 ) -> Result<RequestView, ParseFailure> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ParseFailure::Empty);
+    let view = parse_view(api, path, content_encoding, body, truncated);
+    if !truncated {
+        return view;
     }
+    // Cut off before any prompt: its own outcome, so that padding ahead of
+    // the messages cannot pass as an ordinary parse failure.
+    match view {
+        Err(ParseFailure::Empty | ParseFailure::WrongShape) => Err(ParseFailure::NoPromptInPrefix),
+        Ok(v) if v.system.is_empty() && v.turns.iter().all(|t| t.text.is_empty()) => {
+            Err(ParseFailure::NoPromptInPrefix)
+        }
+        other => other,
+    }
+}
+
+fn parse_view(
+    api: Api,
+    path: &str,
+    content_encoding: Option<&str>,
+    body: &[u8],
+    truncated: bool,
+) -> Result<RequestView, ParseFailure> {
+    // The encoding first: a body in a coding that cannot be read is not
+    // inspected at all, so its prefix is empty.
     let encoded = content_encoding
         .map(str::trim)
         .is_some_and(|e| !e.is_empty() && !e.eq_ignore_ascii_case("identity"));
-    if encoded || has_compression_magic(body) {
+    if encoded {
+        return Err(ParseFailure::Compressed);
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ParseFailure::Empty);
+    }
+    if has_compression_magic(body) {
         return Err(ParseFailure::Compressed);
     }
     let bytes = if truncated { trim_partial_char(body) } else { body };

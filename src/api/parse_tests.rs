@@ -73,15 +73,25 @@ fn every_byte_offset_of_every_fixture() {
     for (path, body) in FIXTURES {
         let full = parse_at(path, body.as_bytes(), false).unwrap();
         let mut ok = 0;
+        let mut prompt_seen = false;
         for end in 0..body.len() {
             let prefix = &body.as_bytes()[..end];
             // Without the truncated flag a prefix is simply malformed.
             if let (true, Ok(v)) = (end < body.trim_end().len(), parse_at(path, prefix, false)) {
                 panic!("{path} cut at {end} parsed as complete: {v:?}");
             }
-            let Ok(v) = parse_at(path, prefix, true) else {
+            let parsed = parse_at(path, prefix, true);
+            if parsed == Err(ParseFailure::NoPromptInPrefix) {
+                // Cut before any prompt text: counted with the views, and
+                // never once some prompt text was in view.
+                assert!(!prompt_seen, "{path}@{end}: prompt text seen, then none");
+                ok += 1;
+                continue;
+            }
+            let Ok(v) = parsed else {
                 continue;
             };
+            prompt_seen = true;
             ok += 1;
             assert!(v.truncated);
             assert!(full.system.starts_with(&v.system), "{path}@{end}: {:?}", v.system);
@@ -125,7 +135,17 @@ fn a_cut_inside_the_prompt_keeps_its_prefix() {
 fn failures_are_classified() {
     let p = "/v1/chat/completions";
     assert_eq!(parse_at(p, b"", false), Err(ParseFailure::Empty));
-    assert_eq!(parse_at(p, b" \r\n", true), Err(ParseFailure::Empty));
+    assert_eq!(parse_at(p, b" \r\n", false), Err(ParseFailure::Empty));
+    // Cut off before any prompt text: its own outcome.
+    assert_eq!(parse_at(p, b" \r\n", true), Err(ParseFailure::NoPromptInPrefix));
+    assert_eq!(
+        parse_at(p, b"{\"tools\": [{\"a\": 1}", true),
+        Err(ParseFailure::NoPromptInPrefix)
+    );
+    assert_eq!(
+        parse_at(p, b"{\"messages\": [{\"role\": \"user\", \"content\": \"", true),
+        Err(ParseFailure::NoPromptInPrefix)
+    );
     assert_eq!(parse_at(p, b"{\"messages\": [", false), Err(ParseFailure::Malformed));
     assert_eq!(
         parse_at(p, b"{\"messages\": []} x", false),

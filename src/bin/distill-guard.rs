@@ -18,6 +18,8 @@ const USAGE: &str = "usage:
   distill-guard evaluate --trace TRACE --decisions DECISIONS [--json]
   distill-guard identity --config CONFIG --credential X
   distill-guard check-config CONFIG
+  distill-guard import [--out TRACE] FILE|DIR...   (HAR, Envoy tap JSON; --help)
+  distill-guard report --trace TRACE --decisions DECISIONS [--out report.html]   (--help)
   distill-guard flood --config CONFIG --trace TRACE --kind none|identities|templates|forged_xff [--count N] [--seed N] [--json]
 TRACE `-` is standard input; names ending in .gz are gzip.";
 
@@ -185,11 +187,24 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let result = Args::parse(rest, &["json", "help"]).and_then(|a| match cmd.as_str() {
+        // `--help` on a subcommand without its own help: the usage.
+        c if a.flag("help") && !matches!(c, "import" | "report") => {
+            println!("{USAGE}");
+            Ok(())
+        }
         "replay" => cmd_replay(&a),
         "simulate" => cmd_simulate(&a),
         "evaluate" => cmd_evaluate(&a),
         "identity" => cmd_identity(&a),
         "check-config" => cmd_check_config(&a),
+        "import" => distill_guard::import::cli::run(&a.positional, a.get("out"), a.flag("help")),
+        "report" => distill_guard::report::cli::run(
+            a.get("trace"),
+            a.get("decisions"),
+            a.get("out"),
+            a.get("skeleton-tokens"),
+            a.flag("help"),
+        ),
         "flood" => cmd_flood(&a),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");

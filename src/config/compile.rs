@@ -13,7 +13,8 @@ use crate::verdict::Action;
 /// filter logs a warning.
 pub const DEFAULT_SECRET: &[u8] = b"distill-guard default identity secret";
 
-/// Largest `body.max_inspect_bytes`: Envoy buffers what the filter inspects.
+/// Largest `body.max_buffer_bytes` (and so `body.max_inspect_bytes`):
+/// Envoy buffers what the filter holds.
 pub const MAX_INSPECT_BYTES: u64 = 8 * 1024 * 1024;
 
 /// A credential the identity is taken from.
@@ -71,10 +72,13 @@ pub struct Settings {
     pub trusted_xff_hops: u32,
     pub tls_fingerprint_header: Option<String>,
     pub max_inspect_bytes: usize,
+    pub max_buffer_bytes: usize,
     pub on_parse_error: ParseErrorPolicy,
+    pub on_no_prompt_in_prefix: ParseErrorPolicy,
     pub throttle_status: u16,
     pub block_status: u16,
     pub retry_after_secs: u64,
+    pub expose_reasons: bool,
     pub tag_threshold: f64,
     pub throttle_threshold: f64,
     pub block_threshold: f64,
@@ -105,10 +109,13 @@ impl Settings {
             trusted_xff_hops: 0,
             tls_fingerprint_header: None,
             max_inspect_bytes: 256 * 1024,
+            max_buffer_bytes: 1024 * 1024,
             on_parse_error: ParseErrorPolicy::Tag,
+            on_no_prompt_in_prefix: ParseErrorPolicy::Block,
             throttle_status: 429,
             block_status: 403,
             retry_after_secs: 60,
+            expose_reasons: false,
             tag_threshold: 0.4,
             throttle_threshold: 0.7,
             block_threshold: 0.9,
@@ -146,6 +153,16 @@ impl TryFrom<RawConfig> for Settings {
             return Err(ConfigError::new("identity.trusted_xff_hops", "must be at most 16"));
         }
         let default_secret = raw.identity.secret.is_empty();
+        if default_secret && raw.mode == Mode::Enforce {
+            // A public key makes identity keys and every table slot
+            // computable by anyone: records could be aimed at and denials
+            // steered. Fine for trying the filter in shadow mode, not for
+            // denying traffic.
+            return Err(ConfigError::new(
+                "identity.secret",
+                "enforce mode needs a secret of your own: with the public built-in key anyone can compute identity keys and shared-data slots",
+            ));
+        }
         let secret = if default_secret {
             DEFAULT_SECRET
         } else {
@@ -158,8 +175,25 @@ impl TryFrom<RawConfig> for Settings {
                 format!("must be between 1024 and {MAX_INSPECT_BYTES}"),
             ));
         }
+        if !(1024..=MAX_INSPECT_BYTES).contains(&raw.body.max_buffer_bytes) {
+            return Err(ConfigError::new(
+                "body.max_buffer_bytes",
+                format!("must be between 1024 and {MAX_INSPECT_BYTES}"),
+            ));
+        }
+        if raw.body.max_inspect_bytes > raw.body.max_buffer_bytes {
+            return Err(ConfigError::new(
+                "body.max_inspect_bytes",
+                format!(
+                    "{} is above body.max_buffer_bytes ({}): Envoy would stop reading the body before the filter reached its cap and the request would stall; raise Envoy's per_connection_buffer_limit_bytes and body.max_buffer_bytes to match, or lower the cap",
+                    raw.body.max_inspect_bytes, raw.body.max_buffer_bytes
+                ),
+            ));
+        }
         let max_inspect_bytes = usize::try_from(raw.body.max_inspect_bytes)
             .map_err(|_| ConfigError::new("body.max_inspect_bytes", "too large for this platform"))?;
+        let max_buffer_bytes = usize::try_from(raw.body.max_buffer_bytes)
+            .map_err(|_| ConfigError::new("body.max_buffer_bytes", "too large for this platform"))?;
 
         for (path, status) in [
             ("response.throttle_status", raw.response.throttle_status),
@@ -233,10 +267,13 @@ impl TryFrom<RawConfig> for Settings {
             trusted_xff_hops: raw.identity.trusted_xff_hops,
             tls_fingerprint_header: raw.identity.tls_fingerprint_header.map(|h| h.to_ascii_lowercase()),
             max_inspect_bytes,
+            max_buffer_bytes,
             on_parse_error: raw.body.on_parse_error,
+            on_no_prompt_in_prefix: raw.body.on_no_prompt_in_prefix,
             throttle_status: raw.response.throttle_status,
             block_status: raw.response.block_status,
             retry_after_secs: raw.response.retry_after_secs,
+            expose_reasons: raw.response.expose_reasons,
             tag_threshold: t.tag,
             throttle_threshold: t.throttle,
             block_threshold: t.block,
@@ -271,9 +308,19 @@ fn source(s: &RawSource, path: &str) -> Result<IdentitySource, ConfigError> {
             )),
         },
         RawSource::Header { header } => Ok(IdentitySource::Header(header_name(header, &format!("{path}.header"))?)),
-        RawSource::JwtClaim { jwt_claim, header } => {
+        RawSource::JwtClaim {
+            jwt_claim,
+            header,
+            verified_by_envoy,
+        } => {
             if jwt_claim.is_empty() {
                 return Err(ConfigError::new(format!("{path}.jwt_claim"), "must name a claim"));
+            }
+            if !verified_by_envoy {
+                return Err(ConfigError::new(
+                    format!("{path}.verified_by_envoy"),
+                    "must be true: the JWT's signature is not checked by this filter, so without Envoy's jwt_authn filter in front (rejecting requests whose token fails) anyone can forge a claim and put their traffic on another caller's identity; see docs/configuration.md",
+                ));
             }
             let header = match header {
                 Some(h) => header_name(h, &format!("{path}.header"))?,

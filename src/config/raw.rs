@@ -65,11 +65,13 @@ pub struct RawIdentity {
     /// Credentials that identify a caller, tried in order; the first present
     /// wins. Names: `authorization` (a `Bearer` token), `x-api-key`,
     /// `x-goog-api-key`, `api-key` (Azure), `query_key` (Gemini's `?key=`);
-    /// or `{"header": "x-user-id"}`; or `{"jwt_claim": "sub"}` (payload of
-    /// the `Bearer` JWT, optionally `"header": "x-jwt"`).
+    /// or `{"header": "x-user-id"}`; or `{"jwt_claim": "sub",
+    /// "verified_by_envoy": true}` (payload of the `Bearer` JWT, optionally
+    /// `"header": "x-jwt"`; only behind Envoy's `jwt_authn`).
     pub sources: Vec<RawSource>,
     /// Secret for the keyed hash that turns credentials into identity keys.
-    /// Empty: a built-in key (a warning is logged; set your own in production).
+    /// Empty: a public built-in key, for shadow mode only (a warning is
+    /// logged); enforce mode refuses it.
     pub secret: String,
     /// How many `x-forwarded-for` hops, counted from the right, were added by
     /// proxies you trust. 0 (default): the downstream peer address is the
@@ -105,26 +107,42 @@ pub enum RawSource {
         jwt_claim: String,
         #[serde(default)]
         header: Option<String>,
+        /// Required `true`: the operator states that Envoy's `jwt_authn`
+        /// filter in front verifies this header's token on every request
+        /// that reaches this filter (the claim is read, not verified, here).
+        #[serde(default)]
+        verified_by_envoy: bool,
     },
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawBody {
-    /// Bytes of a request body inspected; the rest is not read (it still
-    /// reaches the upstream). Keep it below Envoy's buffer limit
-    /// (`per_connection_buffer_limit_bytes`, 1 MiB by default).
+    /// Bytes of a request body inspected, counted after whitespace outside
+    /// strings and long base64 runs are dropped; the rest is not read (it
+    /// still reaches the upstream). At most `max_buffer_bytes`.
     pub max_inspect_bytes: u64,
+    /// Raw body bytes the filter holds at most while it reads the prefix
+    /// (Envoy buffers them). Set it to Envoy's
+    /// `per_connection_buffer_limit_bytes` (1 MiB by default) or lower:
+    /// Envoy stops reading a body it holds more than that of.
+    pub max_buffer_bytes: u64,
     /// What to do with a body that cannot be parsed: `allow`, `tag`, or
     /// `block` (enforce mode only).
     pub on_parse_error: ParseErrorPolicy,
+    /// What to do with a body cut off (at either bound) before any prompt
+    /// text: `allow`, `tag`, or `block` (enforce mode only; default
+    /// `block`, see docs/configuration.md).
+    pub on_no_prompt_in_prefix: ParseErrorPolicy,
 }
 
 impl Default for RawBody {
     fn default() -> Self {
         RawBody {
             max_inspect_bytes: 256 * 1024,
+            max_buffer_bytes: 1024 * 1024,
             on_parse_error: ParseErrorPolicy::Tag,
+            on_no_prompt_in_prefix: ParseErrorPolicy::Block,
         }
     }
 }
@@ -147,6 +165,10 @@ pub struct RawResponse {
     /// `Retry-After` seconds when throttling is not driven by a rate limit
     /// that knows better.
     pub retry_after_secs: u64,
+    /// Add `x-distill-guard-action`, `-score` and `-reasons` to denial
+    /// answers. For debugging only: every denial then tells the caller which
+    /// detector fired. Default false.
+    pub expose_reasons: bool,
 }
 
 impl Default for RawResponse {
@@ -155,6 +177,7 @@ impl Default for RawResponse {
             throttle_status: 429,
             block_status: 403,
             retry_after_secs: 60,
+            expose_reasons: false,
         }
     }
 }

@@ -21,9 +21,22 @@ fn empty_and_minimal_documents_take_defaults() {
         assert_eq!(s.namespace, "dg");
         assert_eq!(s.detection.namespace, "dg");
     }
-    let s = load(br#"{"mode": "enforce", "shared_data": {"namespace": "t1"}}"#).unwrap();
+    let s = load(br#"{"mode": "enforce", "identity": {"secret": "t1-secret"}, "shared_data": {"namespace": "t1"}}"#)
+        .unwrap();
     assert_eq!(s.mode, Mode::Enforce);
     assert_eq!(s.detection.namespace, "t1");
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn verified_jwt_claims_are_accepted() {
+    let s = load(br#"{"identity": {"sources": [{"jwt_claim": "sub", "verified_by_envoy": true}]}}"#).unwrap();
+    assert_eq!(
+        s.identity_sources,
+        vec![IdentitySource::JwtClaim {
+            header: "authorization".into(),
+            claim: "sub".into()
+        }]
+    );
 }
 
 #[wasm_bindgen_test(unsupported = test)]
@@ -46,6 +59,26 @@ fn error_table() {
             r#"{"identity": {"sources": [{"header": "x y"}]}}"#,
             "identity.sources[0].header",
             "not a valid header name",
+        ),
+        (
+            r#"{"mode": "enforce"}"#,
+            "identity.secret",
+            "enforce mode needs a secret of your own",
+        ),
+        (
+            r#"{"mode": "enforce", "identity": {"secret": ""}}"#,
+            "identity.secret",
+            "enforce mode needs a secret of your own",
+        ),
+        (
+            r#"{"identity": {"sources": [{"jwt_claim": "sub"}]}}"#,
+            "identity.sources[0].verified_by_envoy",
+            "signature is not checked",
+        ),
+        (
+            r#"{"identity": {"sources": [{"jwt_claim": "sub", "verified_by_envoy": false}]}}"#,
+            "identity.sources[0].verified_by_envoy",
+            "jwt_authn",
         ),
         (
             r#"{"identity": {"sources": [{"jwt_claim": ""}]}}"#,
@@ -71,6 +104,21 @@ fn error_table() {
             r#"{"body": {"max_inspect_bytes": -1}}"#,
             "body.max_inspect_bytes",
             "invalid value",
+        ),
+        (
+            r#"{"body": {"max_inspect_bytes": 2097152}}"#,
+            "body.max_inspect_bytes",
+            "above body.max_buffer_bytes (1048576): Envoy would stop reading",
+        ),
+        (
+            r#"{"body": {"max_buffer_bytes": 16777216}}"#,
+            "body.max_buffer_bytes",
+            "between 1024 and 8388608",
+        ),
+        (
+            r#"{"body": {"on_no_prompt_in_prefix": "throttle"}}"#,
+            "body.on_no_prompt_in_prefix",
+            "unknown variant `throttle`",
         ),
         (
             r#"{"body": {"on_parse_error": "drop"}}"#,

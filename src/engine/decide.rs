@@ -9,6 +9,7 @@ pub mod reasons {
     pub const ALLOWLISTED: &str = "allowlisted";
     pub const IDENTITY_RATE_LIMIT: &str = "identity_rate_limit";
     pub const PARSE_ERROR: &str = "parse_error";
+    pub const NO_PROMPT_IN_PREFIX: &str = "no_prompt_in_prefix";
 }
 
 /// Everything the decision depends on, gathered by the engine.
@@ -24,6 +25,9 @@ pub struct Findings {
     pub rule: Option<(Action, ReasonCode)>,
     /// The body could not be parsed.
     pub parse_failed: bool,
+    /// The body was cut off (inspection cap or buffer bound) before any
+    /// prompt text.
+    pub no_prompt_in_prefix: bool,
     /// The identity or client address is on the allowlist.
     pub allowlisted: bool,
 }
@@ -36,6 +40,7 @@ pub struct Policy {
     pub throttle: f64,
     pub block: f64,
     pub on_parse_error: ParseErrorPolicy,
+    pub on_no_prompt_in_prefix: ParseErrorPolicy,
     pub retry_after_secs: u64,
 }
 
@@ -75,12 +80,11 @@ pub fn decide(f: &Findings, p: &Policy) -> Verdict {
     }
     if f.parse_failed {
         push(&mut reasons, reasons::PARSE_ERROR);
-        let floor = match p.on_parse_error {
-            ParseErrorPolicy::Allow => Action::Allow,
-            ParseErrorPolicy::Tag => Action::Tag,
-            ParseErrorPolicy::Block => Action::Block,
-        };
-        action = action.max(floor);
+        action = action.max(floor(p.on_parse_error));
+    }
+    if f.no_prompt_in_prefix {
+        push(&mut reasons, reasons::NO_PROMPT_IN_PREFIX);
+        action = action.max(floor(p.on_no_prompt_in_prefix));
     }
     for r in &f.reasons {
         push(&mut reasons, r);
@@ -102,6 +106,14 @@ pub fn decide(f: &Findings, p: &Policy) -> Verdict {
     }
 }
 
+fn floor(policy: ParseErrorPolicy) -> Action {
+    match policy {
+        ParseErrorPolicy::Allow => Action::Allow,
+        ParseErrorPolicy::Tag => Action::Tag,
+        ParseErrorPolicy::Block => Action::Block,
+    }
+}
+
 fn push(reasons: &mut Vec<ReasonCode>, code: ReasonCode) {
     if !reasons.contains(&code) {
         reasons.push(code);
@@ -120,8 +132,27 @@ mod tests {
             throttle: 0.7,
             block: 0.9,
             on_parse_error: ParseErrorPolicy::Tag,
+            on_no_prompt_in_prefix: ParseErrorPolicy::Block,
             retry_after_secs: 60,
         }
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn no_prompt_in_prefix_has_its_own_policy() {
+        let f = Findings {
+            no_prompt_in_prefix: true,
+            ..Findings::default()
+        };
+        let v = decide(&f, &policy(Mode::Enforce));
+        assert_eq!(v.action, Action::Block);
+        assert_eq!(v.reasons, vec![reasons::NO_PROMPT_IN_PREFIX]);
+        let tag = Policy {
+            on_no_prompt_in_prefix: ParseErrorPolicy::Tag,
+            ..policy(Mode::Enforce)
+        };
+        assert_eq!(decide(&f, &tag).action, Action::Tag);
+        let v = decide(&f, &policy(Mode::Shadow));
+        assert_eq!((v.action, v.intended), (Action::Tag, Action::Block));
     }
 
     fn scored(score: f64) -> Findings {

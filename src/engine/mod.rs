@@ -8,7 +8,8 @@ pub mod limit;
 pub mod reply;
 pub mod rules;
 
-use crate::api::{self, Api, RequestView};
+use crate::api::inflate::Coding;
+use crate::api::{self, Api, BodyPrefix, ParseFailure, RequestView};
 use crate::config::{ConfigError, Settings};
 use crate::detect::{Detector, Observation};
 use crate::identity::{self, Identity, IdentityKind};
@@ -19,6 +20,11 @@ use crate::verdict::{Action, Verdict};
 pub use crate::host::Host;
 pub use decide::{Findings, Policy};
 pub use reply::LocalReply;
+
+/// The request body's `content-encoding`.
+fn coding(ex: &Exchange) -> Coding {
+    Coding::from_header(ex.meta.header("content-encoding"))
+}
 
 /// A request on an LLM API path, between headers and body.
 #[derive(Clone, Debug)]
@@ -62,9 +68,20 @@ impl Engine {
         &self.settings
     }
 
-    /// Bytes of body to inspect; the glue stops buffering here.
+    /// Bytes of body to inspect (compacted); the glue stops buffering here.
     pub fn body_cap(&self) -> usize {
         self.settings.max_inspect_bytes
+    }
+
+    /// An empty inspected prefix for one request's body, under this
+    /// configuration's cap and raw buffer bound. The glue pushes each chunk
+    /// into it as it arrives and holds the body until `done()`.
+    pub fn body_prefix(&self, ex: &Exchange) -> BodyPrefix {
+        BodyPrefix::new(
+            self.settings.max_inspect_bytes,
+            self.settings.max_buffer_bytes,
+            coding(ex),
+        )
     }
 
     /// Headers phase. `None`: not an LLM API call, pass it through untouched
@@ -78,33 +95,33 @@ impl Engine {
         Some(Exchange { api, identity, meta })
     }
 
-    /// Body phase. `body` is what was buffered; `complete` is false when the
-    /// body went on past the inspection cap (then at most `body_cap()` bytes
-    /// are read).
-    pub fn decide(&self, ex: &Exchange, body: &[u8], complete: bool, host: &Host<'_>) -> Decision {
+    /// Body phase. `body` is the inspected prefix (from [`Engine::body_prefix`]);
+    /// `end_of_stream` says the stream ended (it is the whole body if
+    /// nothing went past the cap or the buffer bound).
+    pub fn decide(&self, ex: &Exchange, body: &BodyPrefix, end_of_stream: bool, host: &Host<'_>) -> Decision {
         let m = host.metrics;
         m.incr(Counter::Requests);
         m.incr(Counter::Api(ex.api.label()));
         if ex.identity.kind == IdentityKind::Anonymous {
             m.incr(Counter::Anonymous);
         }
-        let cap = self.body_cap();
-        let truncated = !complete || body.len() > cap;
+        let truncated = !body.complete(end_of_stream);
         if truncated {
             m.incr(Counter::BodyTruncated);
         }
-        let inspected = body.get(..cap).unwrap_or(body);
-        let parsed = api::parse(
-            ex.api,
-            &ex.meta.path,
-            ex.meta.header("content-encoding"),
-            inspected,
-            truncated,
-        );
+        // A gzip or deflate body was decompressed into the prefix; only one
+        // that could not be is still the compressed bytes.
+        let encoding = ex
+            .meta
+            .header("content-encoding")
+            .filter(|_| body.undecodable(end_of_stream));
+        let parsed = api::parse(ex.api, &ex.meta.path, encoding, body.bytes(), truncated);
+        let mut no_prompt_in_prefix = false;
         let view: Option<RequestView> = match parsed {
             Ok(view) => Some(view),
             Err(failure) => {
                 m.incr(Counter::ParseFailure(failure.code()));
+                no_prompt_in_prefix = failure == ParseFailure::NoPromptInPrefix;
                 None
             }
         };
@@ -124,17 +141,23 @@ impl Engine {
             rule: view
                 .as_ref()
                 .and_then(|v| rules::strongest_match(&self.settings.rules, v)),
-            parse_failed: view.is_none(),
+            parse_failed: view.is_none() && !no_prompt_in_prefix,
+            no_prompt_in_prefix,
             allowlisted: self.is_allowlisted(&ex.identity),
         };
         let verdict = decide::decide(&findings, &self.policy());
         self.finish(verdict, &ex.identity, Some(ex.api), host.metrics)
     }
 
-    /// Headers and whole body at once (the offline replay).
+    /// Headers and whole body at once (the offline replay): the body goes
+    /// through the same prefix the glue builds chunk by chunk.
     pub fn evaluate(&self, meta: RequestMeta, body: &[u8], host: &Host<'_>) -> Decision {
         match self.begin(meta.clone(), host.metrics) {
-            Some(ex) => self.decide(&ex, body, true, host),
+            Some(ex) => {
+                let s = &self.settings;
+                let prefix = BodyPrefix::of(body, s.max_inspect_bytes, s.max_buffer_bytes, coding(&ex));
+                self.decide(&ex, &prefix, true, host)
+            }
             None => {
                 let identity = identity::resolve(&self.settings, &meta);
                 Decision {
@@ -155,6 +178,7 @@ impl Engine {
             throttle: s.throttle_threshold,
             block: s.block_threshold,
             on_parse_error: s.on_parse_error,
+            on_no_prompt_in_prefix: s.on_no_prompt_in_prefix,
             retry_after_secs: s.retry_after_secs,
         }
     }

@@ -1,7 +1,14 @@
 //! The answer sent instead of forwarding a denied request: the status, a
 //! `Retry-After` for throttling, and a body in the error format of the API
 //! that was called, so SDKs surface a readable error.
+//!
+//! It says nothing about how the request was judged: no reason code, score
+//! or threshold, in the headers or the body, or a distiller would learn
+//! which detector fired from every denial and tune around it. Reasons stay
+//! in the log, metrics, filter state and (for tags) the upstream headers.
+//! `response.expose_reasons` adds them back for debugging.
 
+use super::headers::{ACTION, REASONS, SCORE};
 use crate::api::error_body;
 use crate::api::Provider;
 use crate::config::Settings;
@@ -41,7 +48,10 @@ pub fn local_reply(settings: &Settings, verdict: &Verdict, provider: Provider) -
     // (docs/clients.md).
     let sdk_retry = verdict.action == Action::Throttle && retry_after <= SDK_RETRY_MAX_SECS;
     headers.push(("x-should-retry".to_owned(), sdk_retry.to_string()));
-    headers.push(("x-distill-guard-action".to_owned(), verdict.action.as_str().to_owned()));
-    headers.push(("x-distill-guard-reasons".to_owned(), verdict.reasons_header()));
+    if settings.expose_reasons {
+        headers.push((ACTION.to_owned(), verdict.action.as_str().to_owned()));
+        headers.push((SCORE.to_owned(), verdict.score_header()));
+        headers.push((REASONS.to_owned(), verdict.reasons_header()));
+    }
     LocalReply { status, headers, body }
 }

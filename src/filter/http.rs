@@ -30,6 +30,7 @@ use super::host_clock::HostClock;
 use super::host_metrics::HostMetrics;
 use super::host_store::HostStore;
 use super::watchdog::Watchdog;
+use crate::api::BodyPrefix;
 use crate::clock::Clock;
 use crate::config::Mode;
 use crate::engine::headers::{
@@ -46,12 +47,10 @@ pub struct Request {
     watchdog: Rc<Watchdog>,
     /// Set between an LLM API request's headers and its decision.
     exchange: Option<Exchange>,
-    /// The body prefix seen so far, at most the inspection cap. Kept here
-    /// because under watermark buffering each body callback sees only the
-    /// newly arrived chunk.
-    body: Vec<u8>,
-    /// Body bytes seen so far, including those past the cap.
-    body_seen: usize,
+    /// The inspected body prefix so far (compacted, at most the inspection
+    /// cap; see `api::BodyPrefix`). Kept here because under watermark
+    /// buffering each body callback sees only the newly arrived chunk.
+    body: Option<BodyPrefix>,
     /// Nanoseconds spent in this request's callbacks so far, and whether
     /// the decision is in and its processing time not yet recorded.
     busy_ns: u64,
@@ -71,8 +70,7 @@ impl Request {
             metrics,
             watchdog,
             exchange: None,
-            body: Vec::new(),
-            body_seen: 0,
+            body: None,
             busy_ns: 0,
             record_busy: false,
         }
@@ -93,18 +91,19 @@ impl Request {
         action
     }
 
-    /// Runs the engine on `body` and applies the decision. Takes the
-    /// exchange, so a request is decided at most once.
-    fn decide(&mut self, body: &[u8], complete: bool) -> Action {
+    /// Runs the engine on the kept prefix and applies the decision. Takes
+    /// the exchange, so a request is decided at most once.
+    fn decide(&mut self, end_of_stream: bool) -> Action {
         let (Some(engine), Some(ex)) = (self.engine.as_ref(), self.exchange.take()) else {
             return Action::Continue;
         };
+        let body = self.body.take().unwrap_or_else(|| engine.body_prefix(&ex));
         let host = Host {
             store: &HostStore { metrics: &self.metrics },
             clock: &HostClock,
             metrics: &*self.metrics,
         };
-        let decision = engine.decide(&ex, body, complete, &host);
+        let decision = engine.decide(&ex, &body, end_of_stream, &host);
         self.record_busy = true;
         log_decision(&ex, &decision);
         record_state(&decision, engine.settings().mode);
@@ -157,9 +156,10 @@ impl Request {
         let Some(ex) = engine.begin(meta, &*self.metrics) else {
             return Action::Continue;
         };
+        self.body = Some(engine.body_prefix(&ex));
         self.exchange = Some(ex);
         if end_of_stream {
-            return self.decide(&[], true);
+            return self.decide(true);
         }
         // Hold the headers until the body is decided: tag headers must be
         // added before they go upstream (unless the watchdog saw that this
@@ -173,44 +173,30 @@ impl Request {
 
     fn request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
         self.watchdog.body_arrived(self.context_id);
-        if self.exchange.is_none() {
+        let Some(prefix) = self.body.as_mut() else {
             return Action::Continue;
-        }
-        let cap = self.engine.as_ref().map_or(0, |e| e.body_cap());
-        self.take_chunk(body_size, cap);
-        if self.body_seen < cap && !end_of_stream {
+        };
+        // The whole newly arrived chunk (under watermark buffering Envoy
+        // hands the filter only what is new), up to the raw bound; the
+        // prefix compacts it and stops at the cap.
+        let want = prefix.wants(body_size);
+        let chunk = if want > 0 { read_body(want) } else { Vec::new() };
+        prefix.push(body_size, &chunk);
+        if !prefix.done() && !end_of_stream {
             // Buffer under flow control, not StopIterationAndBuffer: with
             // plain buffering Envoy answers 413 as soon as one large read
             // pushes the buffer past the connection limit, even if this
             // filter would have let the body stream on at the cap.
             return Action::StopIterationAndWatermark;
         }
-        let body = std::mem::take(&mut self.body);
-        self.decide(&body, end_of_stream && self.body_seen <= cap)
+        self.decide(end_of_stream)
     }
 
     fn request_trailers(&mut self, _num_trailers: usize) -> Action {
         self.watchdog.body_arrived(self.context_id);
-        if self.exchange.is_none() {
-            return Action::Continue;
-        }
-        // The body phase never saw end_of_stream: what was kept is the whole
-        // body, unless it went past the cap (then the body phase decided).
-        let cap = self.engine.as_ref().map_or(0, |e| e.body_cap());
-        let body = std::mem::take(&mut self.body);
-        self.decide(&body, self.body_seen <= cap)
-    }
-
-    /// Copies the newly arrived chunk (the callback's whole buffer: under
-    /// watermark buffering Envoy hands the filter only what is new) into
-    /// the kept prefix, never past `cap`.
-    fn take_chunk(&mut self, chunk_size: usize, cap: usize) {
-        let room = cap.saturating_sub(self.body.len());
-        if room > 0 && chunk_size > 0 {
-            let chunk = read_body(chunk_size.min(room));
-            self.body.extend_from_slice(&chunk);
-        }
-        self.body_seen = self.body_seen.saturating_add(chunk_size);
+        // The body phase never saw end_of_stream: the trailers end the
+        // stream (if the body went past the cap the body phase decided).
+        self.decide(true)
     }
 }
 

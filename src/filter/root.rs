@@ -9,23 +9,20 @@ use proxy_wasm::types::ContextType;
 use super::abi::{self, Level};
 use super::host_clock::HostClock;
 use super::host_metrics::HostMetrics;
+use super::host_store::HostStore;
 use super::http::Request;
 use super::watchdog::{Watchdog, TICK_MILLIS};
 use crate::clock::Clock;
 use crate::config::Mode;
 use crate::engine::Engine;
 use crate::hash::fingerprint;
+use crate::store::once::{self, Event};
 
-/// True for the first VM of this Envoy process (and module version) that
-/// asks about `what`: a shared-data marker, one key per event and version,
-/// so the key space stays fixed. Two VMs racing may both see true; that only
-/// repeats a log line.
-fn first_in_process(what: &str) -> bool {
-    let key = format!("distill_guard:v1:once:{what}:{}", version());
-    match abi::get_shared_data(&key) {
-        Ok(None) => abi::set_shared_data(&key, b"1", 0).is_ok(),
-        _ => false,
-    }
+/// True for the first VM of this Envoy process to announce `event` with
+/// `value` (`store::once`: one shared-data key per event, never one per
+/// configuration or version).
+fn first_in_process(metrics: &HostMetrics, event: Event, value: &str) -> bool {
+    once::first(&HostStore { metrics }, event, value)
 }
 
 /// `distill-guard 0.1.0 (abc1234)`: what is running, for bug reports.
@@ -56,7 +53,7 @@ impl RootContext for Root {
     fn on_vm_start(&mut self, _vm_configuration_size: usize) -> bool {
         // Envoy starts one VM per worker thread (and more on the main
         // thread); say it once per process, through shared data.
-        if first_in_process("started") {
+        if first_in_process(&self.metrics, Event::Started, &version()) {
             abi::log(Level::Info, &format!("{} starting", version()));
         }
         true
@@ -80,13 +77,13 @@ impl RootContext for Root {
                 let s = engine.settings();
                 // Once per process and configuration: an xDS update logs again.
                 let config_id = format!("{:016x}", fingerprint(&bytes));
-                if s.default_secret && first_in_process(&format!("default_secret:{config_id}")) {
+                if s.default_secret && first_in_process(&self.metrics, Event::DefaultSecret, &config_id) {
                     abi::log(
                         Level::Warn,
                         "distill-guard: identity.secret is not set; identity keys use the public built-in key (set a secret in production)",
                     );
                 }
-                if first_in_process(&format!("configured:{config_id}")) {
+                if first_in_process(&self.metrics, Event::Configured, &config_id) {
                     let mode = if s.mode == Mode::Enforce { "enforce" } else { "shadow" };
                     abi::log(
                         Level::Info,

@@ -1,4 +1,8 @@
-//! Pulls the credential for one configured source out of a request.
+//! Pulls the credential for one configured source out of a request, in a
+//! canonical form: one key is one identity however the client spells it
+//! (percent-escapes in `?key=`, the `Bearer` scheme's case, tabs or runs of
+//! spaces), so nobody splits their traffic across identities by spelling,
+//! or lands it on someone else's.
 
 use super::jwt;
 use crate::config::IdentitySource;
@@ -13,7 +17,7 @@ pub fn extract(source: &IdentitySource, meta: &RequestMeta) -> Option<String> {
     let value = match source {
         IdentitySource::Bearer => bearer(meta.header("authorization")?)?.to_owned(),
         IdentitySource::Header(name) => meta.header(name)?.trim().to_owned(),
-        IdentitySource::QueryKey => query_param(&meta.path, "key")?.to_owned(),
+        IdentitySource::QueryKey => query_key(&meta.path)?,
         IdentitySource::JwtClaim { header, claim } => {
             let raw = meta.header(header)?;
             let token = bearer(raw).unwrap_or(raw.trim());
@@ -30,23 +34,65 @@ pub fn extract(source: &IdentitySource, meta: &RequestMeta) -> Option<String> {
     Some(value.get(..end).unwrap_or_default().to_owned())
 }
 
-/// The token of `Bearer <token>` (scheme case-insensitive).
+/// The token of `Bearer <token>` (scheme case-insensitive, separated by
+/// any run of spaces or tabs).
 fn bearer(value: &str) -> Option<&str> {
     let value = value.trim();
-    let (scheme, token) = value.split_once(' ')?;
+    let (scheme, token) = value.split_once([' ', '\t'])?;
     scheme
         .eq_ignore_ascii_case("bearer")
         .then(|| token.trim())
         .filter(|t| !t.is_empty())
 }
 
-/// A query parameter's raw value.
-fn query_param<'a>(path: &'a str, name: &str) -> Option<&'a str> {
+/// Most `key` parameters read from one query.
+const MAX_KEY_PARAMS: usize = 8;
+
+/// Gemini's `?key=`, percent-decoded (name and value, as the upstream reads
+/// them). Repeated with the same value: that value. Repeated with different
+/// values: all of them, sorted and joined, an identity of its own, since
+/// the upstream may authenticate with either and neither may be charged.
+fn query_key(path: &str) -> Option<String> {
     let (_, query) = path.split_once('?')?;
-    query.split('&').find_map(|pair| {
-        let (k, v) = pair.split_once('=')?;
-        (k == name && !v.is_empty()).then_some(v)
-    })
+    let query = query.split('#').next().unwrap_or(query);
+    let mut values: Vec<String> = query
+        .split('&')
+        .filter_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            (percent_decode(k) == "key").then(|| percent_decode(v))
+        })
+        .filter(|v| !v.is_empty())
+        .take(MAX_KEY_PARAMS)
+        .collect();
+    values.sort_unstable();
+    values.dedup();
+    match values.len() {
+        0 => None,
+        1 => values.pop(),
+        _ => Some(values.join("\n")),
+    }
+}
+
+/// `%XX` escapes decoded; an invalid escape is kept as written; bytes that
+/// are not UTF-8 become U+FFFD.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        match (b, hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(decoded)) if hex.is_some_and(|h| h.bytes().all(|c| c.is_ascii_hexdigit())) => {
+                out.push(decoded);
+                i += 3;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -99,6 +145,42 @@ mod tests {
             None
         );
         assert_eq!(extract(&IdentitySource::QueryKey, &meta("/x?key=", &[])), None);
+    }
+
+    /// One key is one identity, however the client spells it.
+    #[wasm_bindgen_test(unsupported = test)]
+    fn one_key_one_credential() {
+        let q = |path: &str| extract(&IdentitySource::QueryKey, &meta(path, &[]));
+        let plain = q("/m:generateContent?key=AIza-123_x");
+        assert_eq!(plain.as_deref(), Some("AIza-123_x"));
+        for path in [
+            "/m:generateContent?key=AIza%2D123%5Fx",
+            "/m:generateContent?key=%41%49%7a%61-123_x",
+            "/m:generateContent?alt=sse&%6bey=AIza-123_x",
+            "/m:generateContent?key=AIza-123_x&key=AIza%2d123_x",
+            "/m:generateContent?key=AIza-123_x#frag",
+        ] {
+            assert_eq!(q(path), plain, "{path}");
+        }
+        // Two different keys in one query: an identity of its own, never
+        // one of the two (the upstream may use either).
+        let two = q("/m?key=AIza-victim&key=AIza-mine").unwrap();
+        assert_ne!(Some(two.clone()), q("/m?key=AIza-victim"));
+        assert_ne!(Some(two.clone()), q("/m?key=AIza-mine"));
+        assert_eq!(Some(two), q("/m?key=AIza-mine&key=AIza-victim"));
+        // A broken escape is kept as written.
+        assert_eq!(q("/m?key=a%zzb").as_deref(), Some("a%zzb"));
+
+        let b = |v: &str| extract(&IdentitySource::Bearer, &meta("/", &[("authorization", v)]));
+        for v in [
+            "Bearer sk-1",
+            "bearer sk-1",
+            "BEARER	sk-1",
+            "  Bearer   sk-1  ",
+            "Bearer 	 sk-1",
+        ] {
+            assert_eq!(b(v).as_deref(), Some("sk-1"), "{v:?}");
+        }
     }
 
     #[wasm_bindgen_test(unsupported = test)]

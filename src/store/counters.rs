@@ -96,6 +96,8 @@ pub fn encode_words(words: &[u64]) -> Vec<u8> {
 /// A count within a fixed time window, stored as `[window_start, count]`:
 /// adds `n` and returns the count in the window that contains `now_secs`.
 /// The window restarts (count from zero) once `window_secs` have passed.
+/// Only the tests use it (to drive `cas_update` under contention).
+#[cfg(test)]
 pub fn window_add<S: SharedStore + ?Sized>(
     store: &S,
     key: &str,

@@ -45,15 +45,18 @@ impl MemoryStore {
     }
 
     /// Number of keys held: lets tests prove the key space stays bounded.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.inner.lock().map(|g| g.map.len()).unwrap_or(0)
     }
 
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    /// Every key, sorted (tests and diagnostics).
+    /// Every key, sorted (tests).
+    #[cfg(test)]
     pub fn keys(&self) -> Vec<String> {
         let mut keys: Vec<String> = self
             .inner

@@ -12,10 +12,11 @@
 //! - every successful write gives the key a fresh, non-zero cas.
 //!
 //! Entries live forever (no TTL, no eviction), so every key this crate writes
-//! comes from a bounded, versioned key space: see [`counters`].
+//! comes from a bounded, versioned key space: see [`counters`] and [`once`].
 
 pub mod counters;
 pub mod memory;
+pub mod once;
 
 pub use memory::MemoryStore;
 

@@ -19,7 +19,7 @@ WAIT_S = 25.0  # Envoy flushes access-log files on a timer (~10 s)
 
 
 def config(mode):
-    return {**PIPES_ONLY, "mode": mode, "rules": [{"phrases": [BLOCK], "action": "block", "reason": "al_rule"}]}
+    return {**PIPES_ONLY, "mode": mode, "identity": {"secret": "e2e-secret"}, "rules": [{"phrases": [BLOCK], "action": "block", "reason": "al_rule"}]}
 
 
 def chat(text):

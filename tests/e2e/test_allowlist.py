@@ -13,7 +13,7 @@ BLOCK = "allowlist-block-e2e"
 PARTNER_KEY = "sk-partner-eval-0001"
 RULES = [{"phrases": [BLOCK], "action": "block"}]
 
-PLUGIN_CONFIG = {**PIPES_ONLY, "mode": "enforce", "rules": RULES}
+PLUGIN_CONFIG = {**PIPES_ONLY, "mode": "enforce", "identity": {"secret": "e2e-secret"}, "rules": RULES}
 
 
 def chat(text):

@@ -34,6 +34,20 @@ BAD_CONFIGS = [
         "allowlist.client_cidrs[1]",
         ["192.168.1.0/33"],
     ),
+    # Enforce mode with the public built-in secret: refused, not warned.
+    (
+        "enforce_default_secret",
+        {"mode": "enforce"},
+        "identity.secret",
+        ["enforce mode needs a secret of your own"],
+    ),
+    # A JWT claim nobody verifies is anyone's to forge.
+    (
+        "unverified_jwt_claim",
+        {"identity": {"secret": "s", "sources": [{"jwt_claim": "sub"}]}},
+        "identity.sources[0].verified_by_envoy",
+        ["must be true", "jwt_authn"],
+    ),
     # Not JSON: no field to name, so the position in the document instead
     # A syntax error concerns the document itself: path `.`.
     ("not_json", "{mode: enforce", ".", ["line 1 column 2"]),
@@ -93,5 +107,5 @@ def test_validate_mode_refuses_bad_configuration(envoy_factory, name, config, pa
 
 
 def test_good_configuration_still_starts(envoy_factory):
-    e = envoy_factory({"mode": "enforce", "allowlist": {"client_cidrs": ["192.168.1.0/24"]}})
+    e = envoy_factory({"mode": "enforce", "identity": {"secret": "e2e-secret"}, "allowlist": {"client_cidrs": ["192.168.1.0/24"]}})
     assert e.admin_ready()

@@ -12,7 +12,7 @@ from client import PIPES_ONLY, bearer, post
 
 PLUGIN_CONFIG = {**PIPES_ONLY, "mode": "shadow"}  # body.on_parse_error defaults to `tag`
 
-ENFORCE_BLOCK = {**PIPES_ONLY, "mode": "enforce", "body": {"on_parse_error": "block"}}
+ENFORCE_BLOCK = {**PIPES_ONLY, "mode": "enforce", "identity": {"secret": "e2e-secret"}, "body": {"on_parse_error": "block"}}
 
 VALID = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "hello"}]}).encode()
 
@@ -21,7 +21,10 @@ BAD_BODIES = [
     ("malformed", b'{"model": "gpt-4o", "messages": [}', {}, "malformed"),
     ("truncated", VALID[: len(VALID) // 2], {}, None),
     ("not_utf8", b'{"model": "gpt-4o", "messages": [{"role": "user", "content": "\xff\xfe\xc3\x28"}]}', {}, "not_utf8"),
-    ("gzip", gzip.compress(VALID), {"content-encoding": "gzip"}, "compressed"),
+    # A gzip body labelled as such is read (test_compressed.py); unlabelled,
+    # or in a coding the filter cannot decode, it is not inspectable.
+    ("gzip_unlabelled", gzip.compress(VALID), {}, "compressed"),
+    ("brotli", b"\x0b\x80brotli-ish", {"content-encoding": "br"}, "compressed"),
     ("deep_arrays", b"[" * 100_000, {}, "too_deep"),
     ("deep_objects", b'{"a":' * 50_000, {}, "too_deep"),
     ("empty", b"", {}, "empty"),

@@ -26,7 +26,9 @@ import pytest
 
 from client import bearer, post
 
-PLUGIN_CONFIG = {"mode": "enforce", "identity": {"trusted_xff_hops": 1}}
+# `expose_reasons`: the test reads why each denial happened from the answer
+# (an operator's debugging opt-in; denials say nothing by default).
+PLUGIN_CONFIG = {"mode": "enforce", "identity": {"secret": "e2e-secret", "trusted_xff_hops": 1}, "response": {"expose_reasons": True}}
 
 CAMPAIGN_KEYS = 120
 CAMPAIGN_PER_KEY = 6

@@ -12,6 +12,7 @@ THROTTLE = "slow-me-e2e"
 PLUGIN_CONFIG = {
     **PIPES_ONLY,
     "mode": "enforce",
+    "identity": {"secret": "e2e-secret"},
     "rules": [
         {"phrases": [BLOCK], "action": "block"},
         {"phrases": [THROTTLE], "action": "throttle"},

@@ -36,6 +36,7 @@ WAIT_S = 40.0
 BLOCK, THROTTLE = "block-me-prom", "slow-me-prom"
 CONFIG = {
     **PIPES_ONLY,
+    "identity": {"secret": "e2e-secret"},
     "rules": [
         {"phrases": [BLOCK], "action": "block", "reason": "prom_block"},
         {"phrases": [THROTTLE], "action": "throttle"},

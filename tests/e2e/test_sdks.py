@@ -38,6 +38,7 @@ def plugin_config(mode: str, retry_after: int = 60) -> dict:
     return {
         **PIPES_ONLY,
         "mode": mode,
+        "identity": {"secret": "e2e-secret"},
         "rules": [
             {"phrases": [BLOCK], "action": "block"},
             {"phrases": [THROTTLE], "action": "throttle"},

@@ -11,7 +11,9 @@ from client import PIPES_ONLY, away_from_minute_boundary, bearer, post
 LIMIT = 10
 TOTAL = 3 * LIMIT
 
-PLUGIN_CONFIG = {**PIPES_ONLY, "mode": "enforce", "limits": {"identity_requests_per_minute": LIMIT}}
+# `expose_reasons`: the test reads why a denial happened from the answer.
+PLUGIN_CONFIG = {**PIPES_ONLY, "mode": "enforce", "identity": {"secret": "e2e-secret"}, "limits": {"identity_requests_per_minute": LIMIT},
+                 "response": {"expose_reasons": True}}
 
 
 def worker_connections(envoy) -> dict[str, int]:

@@ -13,6 +13,7 @@ BLOCK = "split-phrase-block-e2e"
 PLUGIN_CONFIG = {
     **PIPES_ONLY,
     "mode": "enforce",
+    "identity": {"secret": "e2e-secret"},
     "rules": [{"phrases": [TAG], "action": "tag"}, {"phrases": [BLOCK], "action": "block"}],
 }
 

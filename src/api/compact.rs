@@ -1,0 +1,193 @@
+//! A streaming JSON compactor: drops the bytes of a body that carry no
+//! prompt, chunk by chunk, so that padding cannot push the prompt past the
+//! inspection cap.
+//!
+//! Two kinds of bytes go:
+//! - whitespace outside strings (JSON's insignificant whitespace: space,
+//!   tab, line feed, carriage return). One space is kept where dropping all
+//!   of it would join two scalars (`1 2` stays `1 2`), so a body the
+//!   upstream would refuse is never turned into one it would accept;
+//! - inside a string, a run of base64 characters (`A-Za-z0-9+/=`) longer
+//!   than [`MAX_BASE64_RUN`]: only its first [`MAX_BASE64_RUN`] bytes are
+//!   kept. Inline images and documents are such runs; the upstream bills
+//!   an image by its pixels, not by its base64 length, so a large blob
+//!   ahead of the text would otherwise be cheap padding. Text has spaces,
+//!   punctuation or non-ASCII letters long before that.
+//!
+//! State carried across chunks: inside a string, after a backslash, the
+//! length of the current base64 run, and whether whitespace is pending
+//! after a scalar. The output is the same however the input is split (a
+//! test feeds every split point).
+
+/// Longest run of base64 characters kept inside a string.
+pub const MAX_BASE64_RUN: usize = 256;
+
+#[derive(Clone, Debug, Default)]
+pub struct Compactor {
+    in_string: bool,
+    after_backslash: bool,
+    /// Base64 characters in a row so far in the current string.
+    run: usize,
+    /// Whitespace was dropped after a scalar byte (outside strings).
+    pending_space: bool,
+    /// The last byte written outside a string was part of a scalar
+    /// (number, `true`, `false`, `null`, or anything else unquoted).
+    last_scalar: bool,
+}
+
+fn is_json_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+fn is_base64(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')
+}
+
+/// Outside strings: a byte that is part of a bare token.
+fn is_scalar(b: u8) -> bool {
+    !matches!(b, b'{' | b'}' | b'[' | b']' | b',' | b':' | b'"') && !is_json_space(b)
+}
+
+impl Compactor {
+    pub fn new() -> Compactor {
+        Compactor::default()
+    }
+
+    /// Compacts `input` onto `out`, never letting `out` grow past `cap`.
+    /// Returns how many bytes of `input` were consumed: all of them, unless
+    /// a byte had to be written when `out` was full (then the rest is
+    /// left, and the compactor's state is that of the last consumed byte).
+    pub fn feed(&mut self, input: &[u8], out: &mut Vec<u8>, cap: usize) -> usize {
+        for (i, &b) in input.iter().enumerate() {
+            if !self.step(b, out, cap) {
+                return i;
+            }
+        }
+        input.len()
+    }
+
+    /// One byte; false when it must be written and `out` is full.
+    fn step(&mut self, b: u8, out: &mut Vec<u8>, cap: usize) -> bool {
+        if self.in_string {
+            let base64 = !self.after_backslash && is_base64(b);
+            if base64 && self.run >= MAX_BASE64_RUN {
+                return true;
+            }
+            if out.len() >= cap {
+                return false;
+            }
+            out.push(b);
+            self.run = if base64 { self.run + 1 } else { 0 };
+            if self.after_backslash {
+                self.after_backslash = false;
+            } else if b == b'\\' {
+                self.after_backslash = true;
+            } else if b == b'"' {
+                self.in_string = false;
+                self.last_scalar = false;
+            }
+            return true;
+        }
+        if is_json_space(b) {
+            self.pending_space |= self.last_scalar;
+            return true;
+        }
+        let space = self.pending_space && is_scalar(b);
+        let needed = if space { 2 } else { 1 };
+        if out.len().saturating_add(needed) > cap {
+            return false;
+        }
+        if space {
+            out.push(b' ');
+        }
+        out.push(b);
+        self.pending_space = false;
+        self.last_scalar = is_scalar(b);
+        if b == b'"' {
+            self.in_string = true;
+            self.run = 0;
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    fn compact(input: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let n = Compactor::new().feed(input, &mut out, usize::MAX);
+        assert_eq!(n, input.len());
+        out
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn drops_whitespace_outside_strings_only() {
+        let input = b"{ \"a b\" :\t[1 ,\n 2 ,true ] ,\r\n\"c\":\"x\\\" y\" }";
+        assert_eq!(compact(input), b"{\"a b\":[1,2,true],\"c\":\"x\\\" y\"}".to_vec());
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn keeps_one_space_between_scalars() {
+        assert_eq!(compact(b"[1   2, true\n\nfalse]"), b"[1 2,true false]".to_vec());
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn valid_json_compacts_to_the_same_value() {
+        let text = r#"{ "model" : "gpt-4o", "messages": [ { "role": "user", "content": "a  b\n c \"q\" \\" } ], "n": 2, "x": null }"#;
+        let out = compact(text.as_bytes());
+        let a: serde_json::Value = serde_json::from_str(text).unwrap();
+        let b: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(a, b);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn long_base64_runs_keep_their_start() {
+        let blob = "A".repeat(5000);
+        let input = format!(r#"{{"data":"{blob}","t":"hello world"}}"#);
+        let out = compact(input.as_bytes());
+        let expected = format!(r#"{{"data":"{}","t":"hello world"}}"#, "A".repeat(MAX_BASE64_RUN));
+        assert_eq!(String::from_utf8(out).unwrap(), expected);
+        // An escape breaks a run; so does any other byte.
+        let words = format!("\"{} {}\"", "b".repeat(300), "c".repeat(300));
+        let out = compact(words.as_bytes());
+        assert_eq!(out.len(), 2 + 2 * MAX_BASE64_RUN + 1);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn every_split_gives_the_same_output() {
+        let input = format!(
+            "{{ \"a\" : [ 1 ,  2 ] , \"s\" : \"x\\\\\\\" {} y\" ,\n\"t\":true   false }}",
+            "Q".repeat(300)
+        );
+        let input = input.as_bytes();
+        let whole = compact(input);
+        for at in 0..=input.len() {
+            let (a, b) = input.split_at(at);
+            let mut c = Compactor::new();
+            let mut out = Vec::new();
+            assert_eq!(c.feed(a, &mut out, usize::MAX), a.len());
+            assert_eq!(c.feed(b, &mut out, usize::MAX), b.len());
+            assert_eq!(out, whole, "split at {at}");
+        }
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn stops_at_the_cap_and_resumes_nothing_past_it() {
+        let input = b"{\"a\":   \"bcdef\"}   ";
+        let mut out = Vec::new();
+        let mut c = Compactor::new();
+        let n = c.feed(input, &mut out, 6);
+        assert_eq!(out, b"{\"a\":\"b".to_vec()[..6].to_vec());
+        assert!(n < input.len());
+        // Whitespace after a full output is still consumed.
+        let mut out = Vec::new();
+        let whole = b"{\"a\":1}";
+        let mut padded = whole.to_vec();
+        padded.extend_from_slice(b"  \n ");
+        assert_eq!(Compactor::new().feed(&padded, &mut out, whole.len()), padded.len());
+        assert_eq!(out, whole.to_vec());
+    }
+}
