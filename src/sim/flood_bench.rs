@@ -17,7 +17,7 @@ use crate::replay::{self, evaluate};
 use crate::store::memory::TableSize;
 use crate::store::MemoryStore;
 
-use super::flood::{self, FloodKind};
+use super::flood::{self, FloodKind, Victim};
 use super::rng::Rng;
 
 /// Flood requests after which the tables are weighed.
@@ -53,13 +53,27 @@ pub struct FloodReport {
 #[derive(Deserialize)]
 struct LineLabel {
     class: String,
+    group: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct LineHead {
     source_ip: Option<String>,
+    body: Option<String>,
     label: Option<LineLabel>,
 }
+
+/// What the flood borrows from the trace: benign addresses and the popular
+/// app's request bodies (the simulator's `popular_app` group).
+#[derive(Default)]
+struct Survey {
+    lines: u64,
+    addrs: Vec<IpAddr>,
+    app_bodies: Vec<Vec<u8>>,
+}
+
+/// App bodies kept for [`FloodKind::Framing`].
+const MAX_APP_BODIES: usize = 64;
 
 /// Runs the trace at `open()` (called twice: a first pass counts lines and
 /// collects benign addresses) under the flood.
@@ -69,7 +83,8 @@ pub fn run(
     opts: &FloodOptions,
 ) -> Result<FloodReport, String> {
     let open = || open().map_err(|e| e.to_string());
-    let (lines, victims) = survey(open()?.as_mut())?;
+    let survey = survey(open()?.as_mut())?;
+    let lines = survey.lines;
     let count = if opts.kind.is_some() { opts.count } else { 0 };
     let mut rng = Rng::derive(opts.seed, "flood", 0);
     let (mut sent, mut flagged, mut denied, mut seen) = (0u64, 0u64, 0u64, 0u64);
@@ -80,7 +95,13 @@ pub fn run(
         let due = (u128::from(count) * u128::from(seen) / u128::from(lines.max(1))) as u64;
         while sent < due {
             let Some(kind) = opts.kind else { break };
-            let victim = victims.get(rng.below(victims.len().max(1))).copied();
+            let victim = Victim {
+                addr: survey.addrs.get(rng.below(survey.addrs.len())).copied(),
+                app_body: survey
+                    .app_bodies
+                    .get(rng.below(survey.app_bodies.len()))
+                    .map(Vec::as_slice),
+            };
             let (meta, body) = flood::request(kind, sent, &mut rng, victim);
             let d = engine.evaluate(meta, &body, host);
             flagged += u64::from(d.verdict.action != crate::verdict::Action::Allow);
@@ -113,25 +134,31 @@ pub fn run(
     })
 }
 
-/// Lines in the trace, and up to [`MAX_VICTIMS`] distinct benign addresses.
-fn survey(trace: &mut dyn BufRead) -> Result<(u64, Vec<IpAddr>), String> {
-    let (mut lines, mut victims) = (0u64, Vec::new());
+/// Lines in the trace, up to [`MAX_VICTIMS`] distinct benign addresses and
+/// [`MAX_APP_BODIES`] popular-app bodies.
+fn survey(trace: &mut dyn BufRead) -> Result<Survey, String> {
+    let mut s = Survey::default();
     let mut seen = std::collections::HashSet::new();
     for line in trace.lines() {
         let line = line.map_err(|e| e.to_string())?;
-        lines += 1;
-        if victims.len() >= MAX_VICTIMS {
+        s.lines += 1;
+        if s.addrs.len() >= MAX_VICTIMS && s.app_bodies.len() >= MAX_APP_BODIES {
             continue;
         }
-        let head: LineHead = serde_json::from_str(&line).map_err(|e| format!("trace line {lines}: {e}"))?;
-        let benign = head.label.is_some_and(|l| l.class == "benign");
-        if let Some(ip) = head.source_ip.filter(|_| benign).and_then(|s| s.parse::<IpAddr>().ok()) {
-            if seen.insert(ip) {
-                victims.push(ip);
+        let head: LineHead = serde_json::from_str(&line).map_err(|e| format!("trace line {}: {e}", s.lines))?;
+        let Some(label) = head.label.filter(|l| l.class == "benign") else {
+            continue;
+        };
+        if let Some(ip) = head.source_ip.and_then(|a| a.parse::<IpAddr>().ok()) {
+            if s.addrs.len() < MAX_VICTIMS && seen.insert(ip) {
+                s.addrs.push(ip);
             }
         }
+        if label.group.as_deref() == Some("popular_app") && s.app_bodies.len() < MAX_APP_BODIES {
+            s.app_bodies.extend(head.body.map(String::into_bytes));
+        }
     }
-    Ok((lines, victims))
+    Ok(s)
 }
 
 /// The report as text: the flood, the tables at each checkpoint, and the
