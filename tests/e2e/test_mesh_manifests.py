@@ -114,7 +114,8 @@ def mesh_envoy(envoy_factory, workdir):
     saved = envoy_config.TEMPLATE
     envoy_config.TEMPLATE = template
     try:
-        return envoy_factory({**MESH_CONFIG, "mode": "enforce"})
+        # Enforce mode needs a secret of its own (identity.secret).
+        return envoy_factory({**MESH_CONFIG, "mode": "enforce", "identity": {"secret": "mesh-e2e"}})
     finally:
         envoy_config.TEMPLATE = saved
 
