@@ -166,6 +166,10 @@ def route(path: str, body: dict) -> tuple[str, dict, bytes | None]:
     return "other", {"ok": True, "path": bare}, None
 
 
+# Bearer tokens with this prefix are refused with 401.
+INVALID_KEY_PREFIX = "Bearer sk-invalid-"
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "stub-llm/1"
@@ -194,6 +198,12 @@ class Handler(BaseHTTPRequestHandler):
         except (ValueError, UnicodeDecodeError, RecursionError):
             # Deeply nested or malformed bodies are the point of some tests.
             body = {}
+        # A key the upstream does not know (tests of framing by random
+        # tokens): 401 in the OpenAI error shape, as a real provider answers.
+        if self.headers.get("authorization", "").startswith(INVALID_KEY_PREFIX):
+            error = {"error": {"message": "Incorrect API key provided.", "type": "invalid_request_error",
+                               "code": "invalid_api_key"}}
+            return self.send(401, "application/json", json.dumps(error).encode(), seen)
         kind, doc, stream = route(self.path, body)
         if stream is not None:
             return self.send(200, "text/event-stream", stream, seen)

@@ -87,6 +87,20 @@ impl World {
         };
         self.detector.assess(&obs, &host)
     }
+
+    /// What the proxy does after a request: a forwarded one gets the
+    /// upstream's answer (`status`); a denied one none.
+    fn answer(&self, id: &Identity, now: f64, a: &Assessment, status: u16) {
+        if act(a) == Act::Deny {
+            return;
+        }
+        let host = Host {
+            store: &self.store,
+            clock: &self.clock,
+            metrics: &self.metrics,
+        };
+        self.detector.upstream_status(id, status, now, &host);
+    }
 }
 
 fn view(system: &str, turns: &[&str], params: GenParams) -> RequestView {
@@ -223,7 +237,11 @@ fn popular_app_users_sharing_a_system_prompt_are_never_denied() {
         );
         let q = format!("{}?", sentence(k * 31 + 5, 6 + (k % 9) as usize));
         let v = view(&system, &[&q], GenParams::default());
-        worst = worst.max(act(&w.send(&id, human_time(a, k / 2_000), &v)));
+        let r = w.send(&id, human_time(a, k / 2_000), &v);
+        if act(&r) == Act::Deny {
+            eprintln!("{k} {r:?}");
+        }
+        worst = worst.max(act(&r));
     }
     assert!(worst < Act::Deny, "{worst:?}");
 }
@@ -404,7 +422,20 @@ fn app_with_an_eliciting_system_prompt_and_human_users_is_not_denied() {
     let w = World::new();
     let system = "You are MathMentor. Always explain your reasoning process step by step so the student can follow, and never just give the answer.";
     let mut worst = Act::Allow;
-    for k in 0..8_000u64 {
+    // In order of arrival, as the filter sees them. (This test used to send
+    // in account order with the clock jumping back and forth by hours,
+    // which reset the old clock-aligned limit windows on nearly every
+    // request; in arrival order `human_time` puts ~170 accounts within 50 s
+    // every hour, a synchronised crowd that the cluster limit rightly holds
+    // back in the tag band. People spread over their hour.)
+    let mut arrivals: Vec<(f64, u64)> = (0..8_000u64)
+        .map(|k| {
+            let a = k % 2_000;
+            (human_time(a, k / 2_000) + ((a * 7_919) % 3_000) as f64, k)
+        })
+        .collect();
+    arrivals.sort_by(|a, b| a.0.total_cmp(&b.0));
+    for (now, k) in arrivals {
         let a = k % 2_000;
         let id = w.identity(
             &format!("sk-mentor-{a}"),
@@ -413,7 +444,60 @@ fn app_with_an_eliciting_system_prompt_and_human_users_is_not_denied() {
         );
         let q = format!("{}?", sentence(k * 31 + 7, 6 + (k % 9) as usize));
         let v = view(system, &[&q], GenParams::default());
-        worst = worst.max(act(&w.send(&id, human_time(a, k / 2_000), &v)));
+        worst = worst.max(act(&w.send(&id, now, &v)));
     }
     assert!(worst < Act::Deny, "{worst:?}");
+}
+
+/// Framing a real customer (issue 10): 40 random bearer tokens that the
+/// upstream refuses (401), all on one /24, send an app's own user-turn
+/// template with fresh fillers, long outputs and in synchronised rounds.
+/// The app's own key (accepted, on its own address, its users' irregular
+/// timing, ordinary outputs) must not be pushed into the limited band.
+#[test]
+fn random_tokens_cannot_frame_an_apps_template() {
+    let w = World::new();
+    let app = w.identity("sk-app-production", "192.0.2.50", "app-backend/3.1");
+    let framers: Vec<Identity> = (0..40)
+        .map(|i| w.identity(&format!("sk-random-{i:04x}"), &format!("203.0.113.{}", i + 1), "curl/8"))
+        .collect();
+    let template = |k: u64| {
+        format!(
+            "Summarize the following customer review for the support dashboard in three short bullet points: {}",
+            sentence(k, 16)
+        )
+    };
+    let long = GenParams {
+        max_output_tokens: Some(16_000),
+        ..GenParams::default()
+    };
+    let (mut app_worst, mut app_tagged, mut app_sent) = (Act::Allow, 0, 0);
+    let mut next_app = T0;
+    let mut k = 0u64;
+    // Six hours: a round of every framer every five minutes, the app's
+    // users in between at irregular times.
+    for round in 0..72u64 {
+        let start = T0 + round as f64 * 300.0;
+        for (i, id) in framers.iter().enumerate() {
+            k += 1;
+            let now = start + i as f64 * 0.5;
+            let r = w.send(id, now, &view("", &[&template(k)], long.clone()));
+            w.answer(id, now, &r, 401);
+        }
+        while next_app < start + 300.0 {
+            k += 1;
+            let r = w.send(&app, next_app, &view("", &[&template(k)], GenParams::default()));
+            w.answer(&app, next_app, &r, 200);
+            app_worst = app_worst.max(act(&r));
+            app_tagged += usize::from(act(&r) >= Act::Tag);
+            app_sent += 1;
+            // 5 to 95 s between the app's users.
+            next_app += 5.0 + (k * 7_919 % 91) as f64;
+        }
+    }
+    assert!(app_sent > 300, "{app_sent}");
+    assert!(
+        app_worst < Act::Deny && app_tagged == 0,
+        "app worst {app_worst:?}, {app_tagged}/{app_sent} in the limited band"
+    );
 }

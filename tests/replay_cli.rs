@@ -130,7 +130,7 @@ fn out_file_receives_the_decisions() {
 }
 
 #[test]
-fn malformed_lines_fail_naming_the_line() {
+fn malformed_lines_fail_naming_the_file_and_line() {
     for (file, line, what) in [
         ("bad_json.jsonl", 3, "invalid JSON"),
         ("missing_ts.jsonl", 2, "`ts`"),
@@ -142,7 +142,7 @@ fn malformed_lines_fail_naming_the_line() {
         assert!(!out.status.success(), "{file} succeeded");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
-            err.contains(&format!("line {line}:")) && err.contains(what),
+            err.contains(&format!("{file}: trace line {line}:")) && err.contains(what),
             "{file}: {err}"
         );
     }
@@ -178,4 +178,88 @@ fn identity_and_check_config() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("mode"));
+}
+
+/// The framing trace of tests/e2e/test_framing.py, as lines: 40 tokens in
+/// one /24 sending an app's template with long outputs, the app's key in
+/// between; with `refused`, the framers' lines record the upstream's 401.
+fn framing_trace(refused: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut ts = 1_767_225_600.0;
+    let mut k = 0u64;
+    let mut line = |key: &str, ip: &str, max_tokens: Option<u64>, status: Option<u16>, ts: f64, k: u64| {
+        let mut body = serde_json::json!({"model": "gpt-4o", "messages": [{"role": "user", "content":
+            format!("Summarize the following customer review for the support dashboard in three short bullet points: review number {k} {}", k * 7_919 % 1_000)}]});
+        if let Some(m) = max_tokens {
+            body["max_tokens"] = m.into();
+        }
+        let mut doc = serde_json::json!({"ts": ts, "path": "/v1/chat/completions",
+            "headers": {"authorization": format!("Bearer {key}")}, "source_ip": ip, "body": body.to_string()});
+        if let Some(s) = status {
+            doc["response"] = serde_json::json!({"status": s});
+        }
+        out.extend_from_slice(doc.to_string().as_bytes());
+        out.push(b'\n');
+    };
+    for _ in 0..8 {
+        for i in 0..40u64 {
+            k += 1;
+            ts += 0.2;
+            let status = refused.then_some(401);
+            line(
+                &format!("sk-random-{i}"),
+                &format!("203.0.113.{}", i + 1),
+                Some(16_000),
+                status,
+                ts,
+                k,
+            );
+        }
+        for _ in 0..5 {
+            k += 1;
+            ts += 0.2;
+            line("sk-app-production", "192.0.2.50", None, refused.then_some(200), ts, k);
+        }
+    }
+    out
+}
+
+/// `replay` reads `response.status` as the filter reads the upstream's
+/// `:status`: once a token's 401 is recorded it counts in no cluster (its
+/// later requests see no sharing); without the 401s every forwarded line
+/// counts as answered 200 and the tokens form a shared template. The app's
+/// key is allowed either way (crowding and harvest are charged by its own
+/// part: its own address, its own ordinary outputs).
+#[test]
+fn replay_reads_the_upstream_status() {
+    let run = |refused: bool| -> Vec<Value> {
+        let out = replay("-", Some(&framing_trace(refused)));
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let ds = decisions(&out);
+        assert_eq!(ds.len(), 8 * 45);
+        ds
+    };
+    let shared = |ds: &[Value], framers: bool| {
+        ds.iter()
+            .enumerate()
+            .filter(|(i, _)| *i >= 45 && (i % 45 < 40) == framers)
+            .filter(|(_, d)| {
+                d["reasons"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|r| r == "template_shared_across_accounts")
+            })
+            .count()
+    };
+    let app_allowed = |ds: &[Value]| {
+        ds.iter()
+            .enumerate()
+            .filter(|(i, _)| i % 45 >= 40)
+            .all(|(_, d)| d["action"] == "allow")
+    };
+    let (refused, accepted) = (run(true), run(false));
+    assert_eq!(shared(&refused, true), 0, "refused tokens still counted as sharing");
+    assert!(shared(&accepted, true) > 200, "{}", shared(&accepted, true));
+    assert!(app_allowed(&refused) && app_allowed(&accepted));
 }

@@ -88,7 +88,19 @@ impl BodyPrefix {
     /// A chunk of `arrived` bytes came in, of which `bytes` (its start, at
     /// most `wants(arrived)`) were read.
     pub fn push(&mut self, arrived: usize, bytes: &[u8]) {
-        self.raw_seen = self.raw_seen.saturating_add(arrived);
+        self.arrived(arrived);
+        self.feed(bytes);
+    }
+
+    /// `n` more raw bytes arrived (read or not).
+    pub fn arrived(&mut self, n: usize) {
+        self.raw_seen = self.raw_seen.saturating_add(n);
+    }
+
+    /// The next bytes of what arrived, in order; a chunk may be fed in
+    /// several pieces (the glue reads it a slice at a time and stops once
+    /// `done()`, so a large read is not copied past what is inspected).
+    pub fn feed(&mut self, bytes: &[u8]) {
         if self.done() {
             return;
         }
@@ -172,6 +184,30 @@ mod tests {
                 assert_eq!(p.done(), whole.done());
             }
         }
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_gzip_body_gives_the_same_prefix_in_any_chunking() {
+        use miniz_oxide::deflate::compress_to_vec;
+        let mut text = b"{".to_vec();
+        text.extend(std::iter::repeat_n(b' ', 50_000));
+        text.extend_from_slice(b"\"messages\": [ {\"content\": \"hello there\"} ] }");
+        let mut gz = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+        gz.extend(compress_to_vec(&text, 6));
+        gz.extend([0; 8]);
+        let plain = BodyPrefix::of(&text, 1024, 1 << 20, Coding::Identity);
+        for size in [1, 5, 999, gz.len()] {
+            let mut p = BodyPrefix::new(1024, 1 << 20, Coding::Gzip);
+            for chunk in gz.chunks(size) {
+                let n = p.wants(chunk.len());
+                p.push(chunk.len(), &chunk[..n]);
+            }
+            assert_eq!(p.bytes(), plain.bytes(), "chunks of {size}");
+            assert!(p.complete(true) && !p.undecodable(true));
+        }
+        // Cut short: not complete, and undecodable once the stream ended.
+        let cut = BodyPrefix::of(&gz[..gz.len() / 2], 1024, 1 << 20, Coding::Gzip);
+        assert!(!cut.complete(true) && cut.undecodable(true));
     }
 
     #[wasm_bindgen_test(unsupported = test)]

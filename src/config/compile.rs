@@ -152,7 +152,8 @@ impl TryFrom<RawConfig> for Settings {
         if raw.identity.trusted_xff_hops > 16 {
             return Err(ConfigError::new("identity.trusted_xff_hops", "must be at most 16"));
         }
-        let default_secret = raw.identity.secret.is_empty();
+        // The built-in key written out by hand is as public as leaving it empty.
+        let default_secret = raw.identity.secret.is_empty() || raw.identity.secret.as_bytes() == DEFAULT_SECRET;
         if default_secret && raw.mode == Mode::Enforce {
             // A public key makes identity keys and every table slot
             // computable by anyone: records could be aimed at and denials
@@ -258,6 +259,7 @@ impl TryFrom<RawConfig> for Settings {
 
         let mut detection = DetectionSettings::try_from(&raw.detection)?;
         detection.namespace = ns.clone();
+        detection.slot_key = crate::detect::config::slot_key(secret);
 
         Ok(Settings {
             mode: raw.mode,

@@ -66,6 +66,11 @@ fn error_table() {
             "enforce mode needs a secret of your own",
         ),
         (
+            r#"{"mode": "enforce", "identity": {"secret": "distill-guard default identity secret"}}"#,
+            "identity.secret",
+            "enforce mode needs a secret of your own",
+        ),
+        (
             r#"{"mode": "enforce", "identity": {"secret": ""}}"#,
             "identity.secret",
             "enforce mode needs a secret of your own",

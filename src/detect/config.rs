@@ -6,6 +6,7 @@
 use serde::Deserialize;
 
 use crate::config::ConfigError;
+use crate::hash::SipKey;
 
 /// Most extra phrases accepted (each is searched in every request).
 pub const MAX_EXTRA_PHRASES: usize = 256;
@@ -53,6 +54,10 @@ pub struct RawDetection {
     pub cluster_limit: u64,
     /// Score from which dynamic limits apply, in (0, 1].
     pub limit_min_score: f64,
+    /// Seconds in which an identity's remembered score halves while it is
+    /// idle (60 to 2,592,000). A denial by history says in `Retry-After`
+    /// when the memory will let the identity through.
+    pub memory_half_life_secs: u64,
     /// More reasoning-elicitation or dataset-generation phrases:
     /// `{"phrase": "…", "weight": 0.5}` (case-insensitive, weight in (0, 1]).
     pub extra_phrases: Vec<RawPhrase>,
@@ -75,6 +80,7 @@ impl Default for RawDetection {
             identity_limit: 60,
             cluster_limit: 240,
             limit_min_score: 0.4,
+            memory_half_life_secs: 1_209_600,
             extra_phrases: Vec::new(),
         }
     }
@@ -107,11 +113,23 @@ pub struct DetectionSettings {
     pub identity_limit: u64,
     pub cluster_limit: u64,
     pub limit_min_score: f64,
+    pub memory_half_life_secs: u64,
     /// Lower-cased, whitespace-collapsed phrases with their weights.
     pub extra_phrases: Vec<(String, f64)>,
     /// Shared-data key prefix (`shared_data.namespace`), filled by the
     /// engine's configuration; `dg` by default.
     pub namespace: String,
+    /// Key of the slot placement (`slots`), derived from `identity.secret`
+    /// by the engine's configuration; from the public default secret here.
+    pub slot_key: SipKey,
+}
+
+/// The slot placement key for a deployment secret: domain-separated from
+/// the identity key derived from the same secret.
+pub fn slot_key(secret: &[u8]) -> SipKey {
+    let mut material = b"distill-guard slot placement:".to_vec();
+    material.extend_from_slice(secret);
+    SipKey::derive(&material)
 }
 
 impl Default for DetectionSettings {
@@ -139,8 +157,10 @@ impl DetectionSettings {
             identity_limit: 0,
             cluster_limit: 0,
             limit_min_score: 1.0,
+            memory_half_life_secs: 1_209_600,
             extra_phrases: Vec::new(),
             namespace: "dg".to_owned(),
+            slot_key: slot_key(crate::config::compile::DEFAULT_SECRET),
         }
     }
 }
@@ -210,8 +230,10 @@ impl TryFrom<&RawDetection> for DetectionSettings {
             identity_limit: range("identity_limit", raw.identity_limit, 0, 1_000_000)?,
             cluster_limit: range("cluster_limit", raw.cluster_limit, 0, 10_000_000)?,
             limit_min_score: raw.limit_min_score,
+            memory_half_life_secs: range("memory_half_life_secs", raw.memory_half_life_secs, 60, 2_592_000)?,
             extra_phrases,
             namespace: "dg".to_owned(),
+            slot_key: slot_key(crate::config::compile::DEFAULT_SECRET),
         })
     }
 }

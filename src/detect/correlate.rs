@@ -1,52 +1,88 @@
 //! Across accounts: how many distinct identities (and, for a template, how
 //! many distinct texts and address blocks) share a template skeleton or an
-//! address block, in fixed
-//! slot tables of HyperLogLog sketches, time-bucketed (current and previous
-//! window; older windows are dropped).
+//! address block, in fixed slot tables of HyperLogLog sketches,
+//! time-bucketed (current and previous window; older windows are dropped).
 //!
-//! A slot remembers its owner (the key's hash). A newcomer that collides
-//! takes the slot when the incumbent is stale or has seen at most two
-//! accounts (the churn of one-off texts), and otherwise only with
-//! probability 1/accounts², so a live campaign (hundreds of accounts) is
-//! practically never pushed out by a flood of new keys, while a slot held by
-//! a small, fading cluster frees up.
+//! A slot remembers its owner (the key's hash). A key has two places
+//! (`slots`): it lives in the first unless that is held, then in the
+//! second. A newcomer that collides takes the slot when the incumbent is
+//! stale or has seen at most two accounts (the churn of one-off texts);
+//! otherwise, at its second place, it adds to the slot's eviction pressure, a decayed count of colliding requests (half-life: one
+//! correlation window), and takes the slot only once that pressure reaches
+//! the square of the incumbent's accounts. A live campaign (hundreds of
+//! accounts) is not pushed out by a flood of new keys (tens of thousands of
+//! colliding requests a day), while a slot held by a small, fading cluster
+//! frees up. No coin is flipped: every worker and every host agrees.
 //!
 //! A template slot also counts, per window, its requests that asked for a
 //! long output and those that arrived in a synchronised crowd of its
 //! accounts ([`super::sync`]), so the score can see a harvest (every account
 //! wants the longest answers) and a scheduler (rounds) without any phrase.
+//!
+//! # Record layout (`tpl3`, `net3`) and how two hosts' records merge
+//!
+//! Records merge only when their `OWNER`s are equal (otherwise keep the one
+//! with more accounts). "Aligned" means both brought to the later `WINDOW`
+//! first (a record one window behind moves its `*_CUR` to `*_PREV`, two or
+//! more behind is empty).
+//!
+//! | index | name | meaning | merge |
+//! |---|---|---|---|
+//! | 0 | `OWNER` | hash of the cluster key | equal |
+//! | 1 | `WINDOW` | correlation window number (`now / window_secs`) | max (align) |
+//! | 2 | `LIMIT_LEVEL` | `f64`: requests, decayed by `e` per `limit_window_secs`, as of `LIMIT_AT` | decay to the later `LIMIT_AT`, sum |
+//! | 3 | `LIMIT_AT` | second of `LIMIT_LEVEL` | max |
+//! | 4 | `REQ_CUR` | requests this window | sum (aligned) |
+//! | 5 | `REQ_PREV` | requests last window | sum (aligned) |
+//! | 6.. | `IDS_CUR` | HLL of identities, this window (8 words) | register max (aligned) |
+//! | 14.. | `IDS_PREV` | HLL of identities, last window | register max (aligned) |
+//! | 22.. | `TEXTS_CUR` | HLL of whole texts, this window | register max (aligned) |
+//! | 30.. | `TEXTS_PREV` | HLL of whole texts, last window | register max (aligned) |
+//! | 38.. | `BLOCKS_CUR` | HLL of address blocks, this window | register max (aligned) |
+//! | 46.. | `BLOCKS_PREV` | HLL of address blocks, last window | register max (aligned) |
+//! | 54 | `LONG_CUR` | long-output requests this window | sum (aligned) |
+//! | 55 | `LONG_PREV` | long-output requests last window | sum (aligned) |
+//! | 56 | `SYNC_CUR` | requests in crowded minutes this window | sum (aligned) |
+//! | 57 | `SYNC_PREV` | requests in crowded minutes last window | sum (aligned) |
+//! | 58 | `MINUTE` | minute number of `MINUTE_IDS` | max |
+//! | 59 | `MINUTE_IDS` | 64-bit linear-counting bitmap of identities in that minute | or when `MINUTE`s are equal, else the later |
+//! | 60 | `SINCE` | second the owner started counting | min (non-zero) |
+//! | 61 | `PRESSURE` | `f64`: colliding requests of other keys, decayed (half-life one window), as of `PRESSURE_AT` | decay to the later `PRESSURE_AT`, sum |
+//! | 62 | `PRESSURE_AT` | second of `PRESSURE` | max |
 
 use std::net::IpAddr;
 
-use super::cadence::coin;
+use super::decay;
 use super::hll::{Hll, WORDS as HW};
 use super::sync::{self, Minute};
 use crate::hash::fingerprint;
 
 /// Words in a stored cluster record.
-pub const WORDS: usize = 6 + 6 * HW + 7;
+pub const WORDS: usize = 6 + 6 * HW + 9;
 
-const OWNER: usize = 0;
-const WINDOW: usize = 1;
-const LIMIT_START: usize = 2;
-const LIMIT_COUNT: usize = 3;
-const REQ_CUR: usize = 4;
-const REQ_PREV: usize = 5;
-const IDS_CUR: usize = 6;
-const IDS_PREV: usize = IDS_CUR + HW;
-const TEXTS_CUR: usize = IDS_PREV + HW;
-const TEXTS_PREV: usize = TEXTS_CUR + HW;
-const BLOCKS_CUR: usize = TEXTS_PREV + HW;
-const BLOCKS_PREV: usize = BLOCKS_CUR + HW;
-const LONG_CUR: usize = BLOCKS_PREV + HW;
-const LONG_PREV: usize = LONG_CUR + 1;
-const SYNC_CUR: usize = LONG_PREV + 1;
-const SYNC_PREV: usize = SYNC_CUR + 1;
-const MINUTE: usize = SYNC_PREV + 1;
-const MINUTE_IDS: usize = MINUTE + 1;
+pub(crate) const OWNER: usize = 0;
+pub(crate) const WINDOW: usize = 1;
+pub(crate) const LIMIT_LEVEL: usize = 2;
+pub(crate) const LIMIT_AT: usize = 3;
+pub(crate) const REQ_CUR: usize = 4;
+pub(crate) const REQ_PREV: usize = 5;
+pub(crate) const IDS_CUR: usize = 6;
+pub(crate) const IDS_PREV: usize = IDS_CUR + HW;
+pub(crate) const TEXTS_CUR: usize = IDS_PREV + HW;
+pub(crate) const TEXTS_PREV: usize = TEXTS_CUR + HW;
+pub(crate) const BLOCKS_CUR: usize = TEXTS_PREV + HW;
+pub(crate) const BLOCKS_PREV: usize = BLOCKS_CUR + HW;
+pub(crate) const LONG_CUR: usize = BLOCKS_PREV + HW;
+pub(crate) const LONG_PREV: usize = LONG_CUR + 1;
+pub(crate) const SYNC_CUR: usize = LONG_PREV + 1;
+pub(crate) const SYNC_PREV: usize = SYNC_CUR + 1;
+pub(crate) const MINUTE: usize = SYNC_PREV + 1;
+pub(crate) const MINUTE_IDS: usize = MINUTE + 1;
 /// When the owner started counting (so a young slot's rate is not guessed
 /// from a window it did not see).
-const SINCE: usize = MINUTE_IDS + 1;
+pub(crate) const SINCE: usize = MINUTE_IDS + 1;
+pub(crate) const PRESSURE: usize = SINCE + 1;
+pub(crate) const PRESSURE_AT: usize = PRESSURE + 1;
 
 /// What one request learns about its cluster.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -59,12 +95,15 @@ pub struct ClusterView {
     pub blocks: f64,
     /// Requests in the current and previous window (this one included).
     pub requests: f64,
-    /// Requests in the current limit window (this one included).
-    pub window_requests: u64,
+    /// The cluster's requests before this one, decayed by `e` per limit
+    /// window: what its dynamic limit is checked against.
+    pub limit_level: f64,
     /// Of `requests`, those that asked for a long output.
     pub long_requests: f64,
     /// Of `requests`, those that arrived in a crowded minute.
     pub synced_requests: f64,
+    /// This request arrived in a crowded minute of the template.
+    pub synced: bool,
     /// False when the slot belongs to another key (nothing was counted).
     pub tracked: bool,
 }
@@ -84,6 +123,9 @@ pub struct Touch {
     pub now: u64,
     pub window_secs: u64,
     pub limit_window_secs: u64,
+    /// A collision adds to the incumbent's eviction pressure (at the
+    /// owner's last place; at its first place a collision only looks on).
+    pub press: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -120,34 +162,51 @@ impl Record {
 /// The slot's new value and what the request learns, from its current
 /// value (`None`: empty slot).
 pub fn apply(current: Option<&[u64; WORDS]>, t: &Touch) -> ([u64; WORDS], ClusterView) {
-    let window = t.now / t.window_secs.max(1);
     let mut r = match current {
         Some(w) => Record { words: *w },
         None => Record { words: [0; WORDS] },
     };
-    // Roll the time buckets forward.
+    // Roll the time buckets forward. A clock that stepped back (an NTP
+    // correction across midnight) stays in the stored window.
     let stored = r.get(WINDOW);
+    let window = (t.now / t.window_secs.max(1)).max(stored);
     if stored + 1 == window {
-        let (ids, texts) = (r.hll(IDS_CUR), r.hll(TEXTS_CUR));
-        r.put_hll(IDS_PREV, &ids);
-        r.put_hll(TEXTS_PREV, &texts);
-        r.put_hll(IDS_CUR, &Hll::default());
+        for (prev, cur) in [(IDS_PREV, IDS_CUR), (TEXTS_PREV, TEXTS_CUR), (BLOCKS_PREV, BLOCKS_CUR)] {
+            let h = r.hll(cur);
+            r.put_hll(prev, &h);
+            r.put_hll(cur, &Hll::default());
+        }
         for (prev, cur) in [(REQ_PREV, REQ_CUR), (LONG_PREV, LONG_CUR), (SYNC_PREV, SYNC_CUR)] {
             r.set(prev, r.get(cur));
             r.set(cur, 0);
         }
-        r.put_hll(TEXTS_CUR, &Hll::default());
     } else if stored != window {
+        // Idle for two windows or more: only the eviction pressure and the
+        // limit level (decayed counts) carry over.
+        let keep = [PRESSURE, PRESSURE_AT, LIMIT_LEVEL, LIMIT_AT, OWNER, SINCE].map(|i| (i, r.get(i)));
         r = Record { words: [0; WORDS] };
+        for (i, v) in keep {
+            r.set(i, v);
+        }
+        r.set(SINCE, 0);
     }
     r.set(WINDOW, window);
 
     if current.is_some() && r.get(OWNER) != t.owner && !r.hll(IDS_CUR).merge(&r.hll(IDS_PREV)).is_empty() {
         let n = r.accounts();
-        let take = n <= 2.5 || coin(t.owner, t.now) % ((n * n) as u64).max(1) == 0;
-        if !take {
+        let half_life = t.window_secs.max(1) as f64 / std::f64::consts::LN_2;
+        let pressure = decay::at(decay::from_bits(r.get(PRESSURE)), r.get(PRESSURE_AT), t.now, half_life) + 1.0;
+        if n > 2.5 && (!t.press || pressure < n * n) {
+            if t.press {
+                r.set(PRESSURE, pressure.to_bits());
+                r.set(PRESSURE_AT, t.now.max(r.get(PRESSURE_AT)));
+            }
             return (r.words, ClusterView::default());
         }
+        r = Record { words: [0; WORDS] };
+        r.set(WINDOW, window);
+    } else if r.get(OWNER) != t.owner {
+        // An empty or emptied slot: a new owner starts clean.
         r = Record { words: [0; WORDS] };
         r.set(WINDOW, window);
     }
@@ -186,25 +245,30 @@ pub fn apply(current: Option<&[u64; WORDS]>, t: &Touch) -> ([u64; WORDS], Cluste
         window * t.window_secs.max(1)
     };
     let elapsed = t.now.saturating_sub(history_start.max(r.get(SINCE)));
-    if sync::crowded(in_minute, requests as f64, elapsed) {
+    let synced = sync::crowded(in_minute, requests as f64, elapsed);
+    if synced {
         r.set(SYNC_CUR, r.get(SYNC_CUR).saturating_add(1));
     }
-    let limit_start = super::limits::window_start(t.now, t.limit_window_secs);
-    let count = if r.get(LIMIT_START) == limit_start {
-        r.get(LIMIT_COUNT).saturating_add(1)
-    } else {
-        1
-    };
-    r.set(LIMIT_START, limit_start);
-    r.set(LIMIT_COUNT, count);
+    // The dynamic limit's count: decayed, so no window resets it for every
+    // cluster at the same second.
+    let limit_at = r.get(LIMIT_AT);
+    let level = decay::at(
+        decay::from_bits(r.get(LIMIT_LEVEL)),
+        limit_at,
+        t.now,
+        t.limit_window_secs.max(1) as f64,
+    );
+    r.set(LIMIT_LEVEL, (level + 1.0).to_bits());
+    r.set(LIMIT_AT, t.now.max(limit_at));
     let view = ClusterView {
         accounts: r.accounts(),
         texts: r.hll(TEXTS_CUR).merge(&r.hll(TEXTS_PREV)).estimate(),
         blocks: r.hll(BLOCKS_CUR).merge(&r.hll(BLOCKS_PREV)).estimate(),
         requests: requests as f64,
-        window_requests: count,
+        limit_level: level,
         long_requests: r.get(LONG_CUR).saturating_add(r.get(LONG_PREV)) as f64,
         synced_requests: r.get(SYNC_CUR).saturating_add(r.get(SYNC_PREV)) as f64,
+        synced,
         tracked: true,
     };
     (r.words, view)
@@ -243,6 +307,7 @@ mod tests {
             now,
             window_secs: 86_400,
             limit_window_secs: 600,
+            press: true,
         }
     }
 
@@ -267,7 +332,8 @@ mod tests {
         // One text pasted by many accounts: many accounts, one text.
         let (_, v) = feed(None, (0..50).map(|i| touch(2, i, 7, 1_000 + i)));
         assert!(v.accounts > 35.0 && v.texts < 1.5, "{v:?}");
-        assert_eq!(v.window_requests, 50);
+        // 49 earlier requests over 49 s, decayed by e per 600 s.
+        assert!((45.0..49.0).contains(&v.limit_level), "{v:?}");
         assert_eq!(v.requests, 50.0);
         // 50 accounts from 10 blocks.
         assert!((8.0..12.0).contains(&v.blocks), "{v:?}");
@@ -314,6 +380,36 @@ mod tests {
         let (_, v) = feed(None, steady);
         assert_eq!(v.long_requests, 0.0);
         assert_eq!(v.synced_requests, 0.0, "{v:?}");
+    }
+
+    /// A week-long campaign on a rotating pool: 100 accounts a day from 10
+    /// blocks that change every day. The blocks sketch covers the same two
+    /// windows as the accounts, so the crowding it shows stays put.
+    #[wasm_bindgen_test(unsupported = test)]
+    fn address_blocks_roll_with_the_windows() {
+        let mut slot = None;
+        let mut last = ClusterView::default();
+        for day in 0..8u64 {
+            let touches = (0..300u64).map(|i| Touch {
+                block: Some(fingerprint(&(day * 1_000 + i % 10).to_le_bytes())),
+                ..touch(1, day * 1_000 + i % 100, day * 1_000 + i, day * 86_400 + 100 + i * 200)
+            });
+            (slot, last) = feed(slot, touches);
+        }
+        assert!((14.0..27.0).contains(&last.blocks), "{last:?}");
+        assert!(last.accounts / last.blocks > 5.0, "{last:?}");
+    }
+
+    /// A clock that steps back across midnight (an NTP correction) does not
+    /// wipe a template's record.
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_clock_stepping_back_across_midnight_keeps_the_record() {
+        let midnight = 20_000 * 86_400;
+        let (slot, _) = feed(None, (0..50).map(|i| touch(1, i, i, midnight + 1 + i)));
+        let (slot, v) = feed(slot, std::iter::once(touch(1, 999, 999, midnight - 2)));
+        assert!(v.accounts > 40.0, "{v:?}");
+        let (_, v) = feed(slot, std::iter::once(touch(1, 998, 998, midnight + 60)));
+        assert!(v.accounts > 40.0 && v.requests >= 52.0, "{v:?}");
     }
 
     #[wasm_bindgen_test(unsupported = test)]

@@ -3,6 +3,14 @@
 //! [`correlate`] slot each) and reads back what they say across accounts:
 //! sharing, concentration, harvest, synchronised rounds, shared
 //! infrastructure.
+//!
+//! Evidence that a cluster holds is charged to one identity by that
+//! identity's own part in it ([`charge`]): crowding only if its own address
+//! block is crowded, harvest and rounds only as far as its own requests ask
+//! for long outputs and arrive in the crowds. Otherwise anyone could send an
+//! app's template from a proxy pool, in rounds, asking for long outputs,
+//! and push the app's own requests into the limited band. Identities the
+//! upstream refused count in no cluster at all (the caller skips them).
 
 use super::config::DetectionSettings;
 use super::correlate::{self, ClusterView};
@@ -21,6 +29,31 @@ pub struct CrossAccount {
     /// The better-shared template cluster, whose requests have a dynamic
     /// limit of their own.
     pub cluster: Option<ClusterView>,
+    /// This request arrived in a crowded minute of one of its templates.
+    pub synced: bool,
+    /// Share of requests in crowded minutes of the template that gave
+    /// `sync`.
+    pub sync_share: f64,
+    /// Distinct accounts seen in the request's own address block (`None`
+    /// when its record is held by another block or cannot be read).
+    pub block_accounts: Option<f64>,
+}
+
+/// The cluster evidence as charged to one identity, given its own shares
+/// of long-output and crowded-minute requests (`own_long`, `own_sync`).
+/// Crowding: only if its own address block is crowded too.
+pub fn charge(mut across: CrossAccount, own_long: f64, own_sync: f64) -> CrossAccount {
+    // A block record lost to a collision is no evidence either way.
+    let own_block = across
+        .block_accounts
+        .map_or(1.0, |a| super::cadence::ramp_up(a, 1.5, 4.0));
+    across.concentration = across.concentration.min(own_block);
+    across.harvest *= super::cadence::ramp_up(own_long, 0.5, 0.9);
+    // Rounds: the identity's own share of crowded requests against its
+    // template's (a member of the scheduled crowd matches it; an app whose
+    // users arrive at their own times lands in a crowd by chance).
+    across.sync *= super::cadence::ramp_up(own_sync / across.sync_share.max(1e-9), 0.25, 0.5);
+    across
 }
 
 /// The request `identity` (from address block `block`, asking for a long
@@ -44,6 +77,7 @@ pub fn observe(
         now,
         window_secs: s.window_secs,
         limit_window_secs: s.limit_window_secs,
+        press: false,
     };
     let mut out = CrossAccount::default();
     // Across accounts: the better-shared of the two skeletons.
@@ -64,9 +98,14 @@ pub fn observe(
                 s.share_min_accounts,
                 s.share_full_accounts,
             );
+            out.synced |= v.synced;
             if v.tracked && v.accounts >= s.share_min_accounts as f64 {
                 out.harvest = out.harvest.max(score::harvest(v.long_requests, v.texts, v.requests));
-                out.sync = out.sync.max(sync::strength(v.synced_requests, v.requests, 50.0));
+                let strength = sync::strength(v.synced_requests, v.requests, 50.0);
+                if strength >= out.sync {
+                    out.sync = strength;
+                    out.sync_share = v.synced_requests / v.requests.max(1.0);
+                }
             }
             if v.tracked && (out.cluster.is_none() || sh > out.share) {
                 out.share = sh;
@@ -77,20 +116,29 @@ pub fn observe(
     out.concentration = out.cluster.map_or(0.0, |c| {
         score::concentration(c.accounts, c.blocks, s.share_min_accounts)
     });
-    out.infra = block
+    out.block_accounts = block
         .map(|b| update(slots, NETWORK_TABLE, s.network_slots, &touch(b, None, None, false)))
-        .map_or(0.0, |v| score::infra(v.accounts, s.infra_full_accounts));
+        .filter(|v| v.tracked)
+        .map(|v| v.accounts);
+    out.infra = score::infra(out.block_accounts.unwrap_or(0.0), s.infra_full_accounts);
     out
 }
 
-/// One read-modify-write of a cluster slot; an untracked view on error (the
-/// failure is counted).
+/// One read-modify-write of the cluster's first place, and of its second
+/// when the first is another's (there a collision presses the incumbent);
+/// an untracked view on error (the failure is counted).
 fn update(slots: &Slots<'_>, table: &str, count: u64, touch: &correlate::Touch) -> ClusterView {
-    let mut view = ClusterView::default();
-    let result = slots.update::<{ correlate::WORDS }>(table, count, touch.owner, |words| {
-        let (next, v) = correlate::apply(words, touch);
-        view = v;
-        next
-    });
-    result.map_or(ClusterView::default(), |()| view)
+    let at = |choice: u8, touch: &correlate::Touch| {
+        let mut view = ClusterView::default();
+        let result = slots.update_at::<{ correlate::WORDS }>(table, count, touch.owner, choice, |words| {
+            let (next, v) = correlate::apply(words, touch);
+            view = v;
+            next
+        });
+        result.map(|()| view)
+    };
+    match at(0, touch) {
+        Ok(first) if !first.tracked => at(1, &correlate::Touch { press: true, ..*touch }).unwrap_or_default(),
+        first => first.unwrap_or_default(),
+    }
 }

@@ -1,25 +1,34 @@
-//! The third and fourth steps of an assessment: the identity's own slot
-//! (cadence, score memory and its limit window) is read, scored against and
-//! written back in one read-modify-write, since the score both reads the
-//! memory and updates it.
+//! The identity's own slot (cadence, score memory, its dynamic limit, the
+//! upstream's last answer, its own shares of the cluster evidence). It is
+//! read first ([`locate`]: the assessment must know whether the upstream
+//! refused this identity before counting it in any cluster), then scored
+//! against and written back ([`score`]) once the clusters have spoken,
+//! with the cas token of that first read: one `get` and one `set`.
+//!
+//! Where an identity lives: its first place, or its second when the first
+//! is held by another identity (two-choice hashing, keyed with the
+//! deployment's secret); when both are held and neither incumbent yields,
+//! it is a guest of the first, with a limit of its own (the guests' decayed
+//! count) and no memory (scored from a fresh record).
 
-use super::cadence::{Features, Record, WORDS};
+use super::cadence::{Features, Record, ACCEPTED, REFUSED, WORDS};
 use super::config::DetectionSettings;
-use super::slots::{Slots, IDENTITY_TABLE};
+use super::slots::{Read, Slots, IDENTITY_TABLE};
 use super::{limits, score};
+use crate::store::counters::UpdateError;
 use crate::verdict::ReasonCode;
 
-/// The identity's score after this request and its own limit window.
+/// The identity's score after this request and its own dynamic limit.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scored {
     /// Suspicion in [0, 1], memory included.
     pub score: f64,
     /// Most important first.
     pub reasons: Vec<ReasonCode>,
-    /// Requests of the identity in its limit window, this one included.
-    pub limit_count: u64,
-    /// Start of that window.
-    pub limit_start: u64,
+    /// `Some(retry_after_secs)` when the identity's dynamic limit is used up.
+    pub limited: Option<u64>,
+    /// The remembered score after this request (what it leaves behind).
+    pub memory: f64,
 }
 
 /// Cadence of an identity without history: a newcomer, as when its slot
@@ -33,60 +42,205 @@ pub const NO_HISTORY: Features = Features {
     long_volume: 0.0,
 };
 
-/// Scores `signals` (their cadence taken from the identity's slot) for
-/// `identity` and records the request in the slot. When the slot cannot be
-/// updated, scores without history rather than not at all.
+/// How the identity's slot was found.
+pub enum Place {
+    /// Its own record (or a free place for it).
+    Home(Read<WORDS>),
+    /// Both places held: a guest of the first.
+    Guest(Read<WORDS>),
+    /// The slot could not be read (counted): scored without history.
+    Unreadable,
+}
+
+/// Where `identity` lives, read ahead of the assessment: at most two `get`s
+/// (the second only when its first place holds another identity).
+pub fn locate(slots: &Slots<'_>, s: &DetectionSettings, identity: u64, now: u64) -> Place {
+    let (hl, tau) = fades(s);
+    let stored = |r: &Read<WORDS>| r.words.as_ref().map(Record::decode);
+    let Ok(first) = slots.read::<WORDS>(IDENTITY_TABLE, s.identity_slots, identity, 0) else {
+        return Place::Unreadable;
+    };
+    // A first place that was never written: the identity never moved on
+    // (places are only ever taken over, never emptied).
+    let a = match stored(&first) {
+        None => return Place::Home(first),
+        Some(r) if r.owner == identity => return Place::Home(first),
+        Some(r) => r,
+    };
+    let Ok(second) = slots.read::<WORDS>(IDENTITY_TABLE, s.identity_slots, identity, 1) else {
+        return Place::Unreadable;
+    };
+    match stored(&second) {
+        None => Place::Home(second),
+        Some(b) if b.owner == identity => Place::Home(second),
+        _ if a.yields_to(identity, now, hl, tau) => Place::Home(first),
+        Some(b) if b.yields_to(identity, now, hl, tau) => Place::Home(second),
+        _ => Place::Guest(first),
+    }
+}
+
+/// The upstream refused this identity's last answered request: it counts in
+/// no cluster.
+pub fn refused(place: &Place, identity: u64) -> bool {
+    match place {
+        Place::Home(read) => read
+            .words
+            .as_ref()
+            .map(Record::decode)
+            .is_some_and(|r| r.owner == identity && r.refused()),
+        _ => false,
+    }
+}
+
+/// The identity's own part in its clusters' evidence: shares of its
+/// requests that ask for long outputs and that arrive in crowded minutes
+/// (this request included), from its record.
+pub fn own_shares(place: &Place, identity: u64, part: Part) -> (f64, f64) {
+    let r = match place {
+        Place::Home(read) => read.words.as_ref().map(Record::decode).filter(|r| r.owner == identity),
+        _ => None,
+    };
+    own_shares_of(&r.unwrap_or_default(), part)
+}
+
+/// What one request adds to the identity's own shares.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Part {
+    /// It asked for a long output.
+    pub long: bool,
+    /// It arrived in a crowded minute of its template.
+    pub synced: bool,
+    /// Its template's share of requests in crowded minutes: where a
+    /// newcomer's own share starts (it has no history of its own yet).
+    pub cluster_sync: f64,
+}
+
+fn ewma(prior: f64, x: f64) -> f64 {
+    prior + super::cadence::OWN_ALPHA * (x - prior)
+}
+
+/// How the identity's memory (half-life) and its requests (time constant
+/// of the limit) fade, in seconds.
+fn fades(s: &DetectionSettings) -> (f64, f64) {
+    (s.memory_half_life_secs as f64, s.limit_window_secs.max(1) as f64)
+}
+
+/// Scores `signals` (their cadence taken from the identity's record) for
+/// `identity`, checks its dynamic limit and writes the record back to where
+/// [`locate`] found it. When the slot cannot be written, scores without
+/// history rather than not at all.
+#[allow(clippy::too_many_arguments)]
 pub fn score(
     slots: &Slots<'_>,
     s: &DetectionSettings,
+    place: Place,
     identity: u64,
     now: u64,
-    long: bool,
+    part: Part,
     signals: score::Signals,
 ) -> Scored {
+    let (hl, tau) = fades(s);
     let mut out = Scored {
         score: 0.0,
         reasons: Vec::new(),
-        limit_count: 0,
-        limit_start: now,
+        limited: None,
+        memory: 0.0,
     };
-    let result = slots.update::<WORDS>(IDENTITY_TABLE, s.identity_slots, identity, |cur| {
-        let stored = cur.map(Record::decode);
-        let (base, keep) = match stored {
-            Some(r) if r.owner == identity => (r, true),
-            Some(r) if !r.yields_to(identity, now) => (Record::fresh(identity, now), false),
-            _ => (Record::fresh(identity, now), true),
-        };
-        let mut rec = base.observe(now, long);
+    // The record after this request and the identity's score, from its
+    // record before and its recent requests (`level`).
+    let judge = |base: &Record, level: f64| {
+        let rec = base.observe(now, part.long);
+        let prior = base.memory_at(now, hl);
         let signals = score::Signals {
-            cadence: rec.features(now, base.memory),
+            cadence: rec.features(now, prior),
             ..signals
         };
         let (raw, mut reasons) = score::combine(&signals);
-        out.score = score::with_memory(raw, &mut reasons, base.memory);
-        out.reasons = reasons;
-        rec.memory = score::remember(base.memory, raw);
-        let limit_start = limits::window_start(now, s.limit_window_secs);
-        rec.limit_count = if rec.limit_start == limit_start {
-            rec.limit_count.saturating_add(1)
-        } else {
-            1
+        let score = score::with_memory(raw, &mut reasons, prior);
+        let scored = Scored {
+            score,
+            reasons,
+            limited: limits::allowed(s.identity_limit, score, s.limit_min_score)
+                .and_then(|allowed| limits::wait(level, allowed, tau)),
+            memory: score::remember(prior, raw),
         };
-        rec.limit_start = limit_start;
-        out.limit_count = rec.limit_count;
-        out.limit_start = limit_start;
-        match (keep, stored) {
-            (true, _) | (false, None) => rec.encode(),
-            // The incumbent stays: write it back unchanged.
-            (false, Some(r)) => r.encode(),
-        }
-    });
+        (rec, scored)
+    };
+    let result = match place {
+        Place::Home(read) => slots.write(read, |cur| {
+            let base = match cur.map(Record::decode) {
+                Some(r) if r.owner == identity => r,
+                _ => Record::fresh(identity, now),
+            };
+            let level = base.level_at(now, tau);
+            let (mut rec, scored) = judge(&base, level);
+            rec.level = level + 1.0;
+            rec.memory = scored.memory;
+            (rec.own_long, rec.own_sync) = own_shares_of(&base, part);
+            out = scored;
+            rec.encode()
+        }),
+        Place::Guest(read) => slots.write(read, |cur| {
+            let host = cur.map(Record::decode).unwrap_or_default();
+            out = judge(&Record::fresh(identity, now), host.guests_at_time(now, tau)).1;
+            host.host_guest(now, tau).encode()
+        }),
+        Place::Unreadable => Err(UpdateError::GaveUp),
+    };
     if result.is_err() {
-        // The limit window keeps what the last attempt counted, if any.
         (out.score, out.reasons) = score::combine(&score::Signals {
             cadence: NO_HISTORY,
             ..signals
         });
     }
     out
+}
+
+fn own_shares_of(base: &Record, part: Part) -> (f64, f64) {
+    let now = |x: bool| if x { 1.0 } else { 0.0 };
+    if base.count == 0 {
+        (
+            now(part.long),
+            ewma(part.cluster_sync.clamp(0.0, 1.0), now(part.synced)),
+        )
+    } else {
+        (
+            ewma(base.own_long, now(part.long)),
+            ewma(base.own_sync, now(part.synced)),
+        )
+    }
+}
+
+/// Records the upstream's answer to one of `identity`'s forwarded requests:
+/// 401 and 403 mark it refused (it stops counting in clusters), a 2xx
+/// accepted; any other status changes nothing. At most two `get`s and one
+/// `set` (none when the record already says so).
+pub fn upstream_status(slots: &Slots<'_>, s: &DetectionSettings, identity: u64, status: u16, now: u64) {
+    let code = match status {
+        401 | 403 => REFUSED,
+        200..=299 => ACCEPTED,
+        _ => return,
+    };
+    for choice in 0..2u8 {
+        let Ok(read) = slots.read::<WORDS>(IDENTITY_TABLE, s.identity_slots, identity, choice) else {
+            return;
+        };
+        match read.words.as_ref().map(Record::decode) {
+            Some(r) if r.owner == identity => {
+                if r.upstream & 3 != code {
+                    let _ = slots.write(read, |cur| {
+                        let mut r = cur.map(Record::decode).unwrap_or_default();
+                        if r.owner == identity {
+                            r.upstream = (now.max(r.upstream >> 2) << 2) | code;
+                        }
+                        r.encode()
+                    });
+                }
+                return;
+            }
+            // Never moved on from an empty first place: not recorded yet.
+            None => return,
+            Some(_) => {}
+        }
+    }
 }

@@ -1,51 +1,22 @@
 //! Dynamic limits: the requests an identity, or a template cluster (all its
-//! accounts together), may send per window shrink as the score grows; over
-//! the limit the request is answered 429 with the seconds left in the window.
+//! accounts together), may send per limit window shrink as the score grows;
+//! over the limit the request is answered 429 with the seconds until the
+//! limit lets it through.
+//!
+//! Counts are decayed (by `e` every `limit_window_secs`, see `decay`), not
+//! windows aligned to the clock: with aligned windows every throttled
+//! identity and cluster was released at the same second and got a fresh
+//! allowance there (twice the limit across a boundary). A decayed count
+//! lets about `allowed` requests through at once, then one each time the
+//! count has faded below `allowed` again: the same long-run rate, and each
+//! identity's release is its own. Every request counts, denied ones too, so
+//! a client hammering while limited stays limited; one that waits the
+//! `Retry-After` it was given is let through (at the same score).
 //!
 //! Below `limit_min_score` nothing is limited, so a busy but harmless batch
 //! job is never slowed by detection.
 
-use super::config::DetectionSettings;
-
-/// Start of the limit window of `window_secs` that holds `now`.
-pub fn window_start(now: u64, window_secs: u64) -> u64 {
-    now - now % window_secs.max(1)
-}
-
-/// The request's dynamic limit at `score`: the identity's (`identity`
-/// requests in its window that began at `identity_start`) and its template
-/// cluster's (`cluster` requests in the current window), whichever asks to
-/// wait longer.
-pub fn rate_limited(
-    s: &DetectionSettings,
-    score: f64,
-    (identity, identity_start): (u64, u64),
-    cluster: Option<u64>,
-    now: u64,
-) -> Option<u64> {
-    let w = s.limit_window_secs;
-    let by_identity = check(
-        identity,
-        s.identity_limit,
-        score,
-        s.limit_min_score,
-        identity_start,
-        w,
-        now,
-    );
-    let by_cluster = cluster.and_then(|requests| {
-        check(
-            requests,
-            s.cluster_limit,
-            score,
-            s.limit_min_score,
-            window_start(now, w),
-            w,
-            now,
-        )
-    });
-    by_identity.max(by_cluster)
-}
+use super::decay;
 
 /// Requests allowed per window at `score`: `None` for unlimited.
 pub fn allowed(base: u64, score: f64, min_score: f64) -> Option<u64> {
@@ -56,23 +27,15 @@ pub fn allowed(base: u64, score: f64, min_score: f64) -> Option<u64> {
     Some(((base as f64) * room * room).floor().max(1.0) as u64)
 }
 
-/// `Some(retry_after_secs)` when `count` requests in the window that began
-/// at `window_start` exceed what `score` allows.
-pub fn check(
-    count: u64,
-    base: u64,
-    score: f64,
-    min_score: f64,
-    window_start: u64,
-    window_secs: u64,
-    now: u64,
-) -> Option<u64> {
-    let limit = allowed(base, score, min_score)?;
-    if count > limit {
-        Some((window_start + window_secs).saturating_sub(now).max(1))
-    } else {
-        None
+/// `Some(retry_after_secs)` when a decayed count of `level` requests before
+/// this one (time constant `tau_secs`) has used up `allowed`: the seconds
+/// until the count, this request included, fades below it.
+pub fn wait(level: f64, allowed: u64, tau_secs: f64) -> Option<u64> {
+    let allowed = allowed as f64;
+    if level < allowed {
+        return None;
     }
+    decay::secs_until_below(level + 1.0, allowed, tau_secs).map(|s| s.max(1))
 }
 
 #[cfg(test)]
@@ -93,30 +56,18 @@ mod tests {
         assert!(a > b && b > c && c >= 1, "{a} {b} {c}");
     }
 
+    /// A client that waits exactly the `Retry-After` it was given is let
+    /// through; one that comes back a second earlier is not.
     #[wasm_bindgen_test(unsupported = test)]
-    fn either_the_identity_or_its_cluster_limits() {
-        let s = DetectionSettings {
-            identity_limit: 10,
-            cluster_limit: 100,
-            limit_min_score: 0.4,
-            limit_window_secs: 600,
-            ..DetectionSettings::default()
-        };
-        assert_eq!(window_start(1_250, 600), 1_200);
-        assert_eq!(window_start(1_250, 0), 1_250);
-        // Under both limits, and under the score floor whatever the counts.
-        assert_eq!(rate_limited(&s, 0.5, (5, 1_200), Some(50), 1_250), None);
-        assert_eq!(rate_limited(&s, 0.3, (500, 1_200), Some(5_000), 1_250), None);
-        // Either limit alone is enough; the wait runs to the window's end.
-        assert_eq!(rate_limited(&s, 0.4, (5, 1_200), Some(101), 1_250), Some(550));
-        assert_eq!(rate_limited(&s, 0.4, (11, 1_200), Some(50), 1_250), Some(550));
-        assert_eq!(rate_limited(&s, 0.4, (11, 1_200), None, 1_250), Some(550));
-    }
-
-    #[wasm_bindgen_test(unsupported = test)]
-    fn over_the_limit_retries_after_the_window() {
-        assert_eq!(check(10, 60, 0.5, 0.4, 600, 600, 700), None);
-        assert_eq!(check(61, 60, 0.4, 0.4, 600, 600, 700), Some(500));
-        assert_eq!(check(5, 60, 0.99, 0.4, 600, 600, 1199), Some(1));
+    fn retry_after_is_when_the_limit_lets_through() {
+        let tau = 600.0;
+        for (level, allowed) in [(7.0, 7), (30.5, 7), (1.0, 1), (3.0, 1), (250.0, 240)] {
+            let secs = wait(level, allowed, tau).unwrap();
+            let later = decay::at(level + 1.0, 0, secs, tau);
+            assert_eq!(wait(later, allowed, tau), None, "{level} {allowed}: {secs}");
+            let earlier = decay::at(level + 1.0, 0, secs - 1, tau);
+            assert!(wait(earlier, allowed, tau).is_some(), "{level} {allowed}: {secs}");
+        }
+        assert_eq!(wait(6.5, 7, tau), None);
     }
 }

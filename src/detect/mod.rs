@@ -1,38 +1,50 @@
 //! Detection: turns one request, its identity and the shared counters into a
 //! suspicion score with reason codes, and applies dynamic limits.
 //!
-//! [`Detector::assess`] takes five steps, each in a file of its own:
+//! [`Detector::assess`] takes these steps, each in a file of its own:
 //! 1. `content`: what the body says (elicitation phrases, extraction-shaped
 //!    parameters) and which template clusters it joins;
-//! 2. `cross_account`: the request counts itself in its template clusters
+//! 2. `identity_slot::locate`: where the identity's record lives, read
+//!    first, since an identity the upstream refused (401/403, recorded by
+//!    [`Detector::upstream_status`]) counts in no cluster;
+//! 3. `cross_account`: the request counts itself in its template clusters
 //!    and its address block, and reads back sharing, concentration, harvest,
-//!    synchronised rounds and shared infrastructure;
-//! 3. `identity_slot`: the identity's own record (cadence, score memory,
-//!    limit window) in one read-modify-write, inside which
-//! 4. `score` combines the signals with the memory and updates it;
+//!    synchronised rounds and shared infrastructure, charged to the identity
+//!    by its own part in them;
+//! 4. `identity_slot::score`: the identity's own record (cadence, score
+//!    memory, its dynamic limit) written back with the cas of step 2,
+//!    inside which `score` combines the signals with the memory;
 //! 5. `limits`: the dynamic limits of the identity and of its template
-//!    cluster.
+//!    cluster, on decayed counts.
 //!
 //! The pieces they use: `normalize` (tokens), `template` (skeleton and
 //! SimHash fingerprints), `instruction` (which clusters a request joins:
 //! user-turn skeletons, or the system prompt when it carries the
 //! instructions), `elicitation` (phrases), `params` (extraction-shaped
-//! parameters), `hll` (cardinality sketch), `cadence` (the identity's
-//! record), `correlate` (a cluster's record across accounts), `sync`
-//! (synchronised rounds across a template's accounts), `slots` (the
-//! shared-data tables and their read-modify-write), `config`.
+//! parameters), `hll` (cardinality sketch), `decay` (decayed counts),
+//! `cadence` (the identity's record), `correlate` (a cluster's record across
+//! accounts), `sync` (synchronised rounds across a template's accounts),
+//! `slots` (the shared-data tables, keyed placement, read-modify-write),
+//! `config`.
 //!
-//! Shared-data cost per request: one read-modify-write (a `get` and a `set`)
-//! for each of the template prefix slot, the template suffix slot, the
-//! address-block slot and the identity slot: at most 8 calls without cas
-//! contention, fewer when the body has no user text or the client address is
-//! unknown.
+//! Shared-data cost per request: one `get` of the identity's first place
+//! (and of its second when the first is another identity's), one
+//! read-modify-write (a `get` and a `set`) for each of the template prefix
+//! slot, the template suffix slot and the address-block slot (and of a
+//! cluster's second place when its first is another's), and one `set` of
+//! the identity's slot: at most 8 calls without cas contention or a taken
+//! first place, fewer when the body has no user text, the client address
+//! is unknown, or the upstream refused the identity.
+//! [`Detector::upstream_status`] costs one `get` per answered request (two
+//! for an identity in its second place), and a `set` when the status
+//! changes.
 
 pub mod cadence;
 pub mod config;
 mod content;
 pub mod correlate;
 mod cross_account;
+pub mod decay;
 pub mod elicitation;
 pub mod hll;
 mod identity_slot;
@@ -73,9 +85,28 @@ pub struct Assessment {
     pub score: f64,
     /// Most important first.
     pub reasons: Vec<ReasonCode>,
-    /// `Some(retry_after_secs)` when a (dynamic) rate limit is exceeded.
-    pub rate_limited: Option<u64>,
+    /// Set when a dynamic limit is exceeded.
+    pub rate_limited: Option<Limited>,
+    /// The identity's remembered score after this request: a later request
+    /// scores at least [`score::HISTORY_WEIGHT`] times it, faded by the
+    /// time passed (`memory_half_life_secs`).
+    pub memory: f64,
 }
+
+/// A dynamic limit that was exceeded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limited {
+    /// When the limit lets the identity through again (the identity's own,
+    /// exactly; a cluster's, if its other accounts wait too).
+    pub retry_after_secs: u64,
+    /// `identity_rate_limit` or `cluster_rate_limit`.
+    pub reason: ReasonCode,
+}
+
+/// Reason code of an identity's own dynamic limit.
+pub const IDENTITY_RATE_LIMIT: ReasonCode = "identity_rate_limit";
+/// Reason code of a template cluster's dynamic limit.
+pub const CLUSTER_RATE_LIMIT: ReasonCode = "cluster_rate_limit";
 
 /// Stateless between requests: all state lives in the shared store.
 pub struct Detector {
@@ -100,44 +131,63 @@ impl Detector {
     }
 
     /// Scores one request and checks its dynamic limits. The shared-data
-    /// calls happen in a fixed order: template slots, address block,
-    /// identity. A failed call is counted and scored as if it held nothing.
+    /// calls happen in a fixed order: identity (read), template slots,
+    /// address block, identity (write). A failed call is counted and scored
+    /// as if it held nothing.
     pub fn assess(&self, obs: &Observation<'_>, host: &Host<'_>) -> Assessment {
         let s = &self.settings;
         if !s.enabled {
             return Assessment::default();
         }
-        let now = if obs.now.is_finite() && obs.now > 0.0 {
-            obs.now as u64
-        } else {
-            0
-        };
+        let now = secs(obs.now);
         let id = obs.identity.hash;
-        let slots = slots::Slots::new(host, &s.namespace);
+        let slots = slots::Slots::new(host, &s.namespace, s.slot_key);
 
         let content = content::read(obs.view, s);
-        let block = obs.identity.client_ip.map(correlate::address_block);
-        let across = cross_account::observe(&slots, s, content.owners.as_ref(), id, block, content.long, now);
+        let place = identity_slot::locate(&slots, s, id, now);
+        let across = if identity_slot::refused(&place, id) {
+            cross_account::CrossAccount::default()
+        } else {
+            let block = obs.identity.client_ip.map(correlate::address_block);
+            cross_account::observe(&slots, s, content.owners.as_ref(), id, block, content.long, now)
+        };
+        let part = identity_slot::Part {
+            long: content.long,
+            synced: across.synced,
+            cluster_sync: across.sync_share,
+        };
+        let (own_long, own_sync) = identity_slot::own_shares(&place, id, part);
+        let charged = cross_account::charge(across, own_long, own_sync);
         let signals = score::Signals {
-            share: across.share,
+            share: charged.share,
             elicitation: content.elicitation,
             extraction: content.extraction,
             // The identity's slot supplies the cadence.
             cadence: identity_slot::NO_HISTORY,
-            infra: across.infra,
-            concentration: across.concentration,
-            sync: across.sync,
-            harvest: across.harvest,
+            infra: charged.infra,
+            concentration: charged.concentration,
+            sync: charged.sync,
+            harvest: charged.harvest,
         };
-        let scored = identity_slot::score(&slots, s, id, now, content.long, signals);
+        let scored = identity_slot::score(&slots, s, place, id, now, part, signals);
 
-        let rate_limited = limits::rate_limited(
-            s,
-            scored.score,
-            (scored.limit_count, scored.limit_start),
-            across.cluster.map(|c| c.window_requests),
-            now,
-        );
+        // The cluster's limit counts only identities the upstream has not
+        // refused (others never reach the cluster's record).
+        let by_cluster = charged.cluster.and_then(|c| {
+            let allowed = limits::allowed(s.cluster_limit, scored.score, s.limit_min_score)?;
+            limits::wait(c.limit_level, allowed, s.limit_window_secs.max(1) as f64)
+        });
+        let rate_limited = match (scored.limited, by_cluster) {
+            (Some(a), b) if b.is_none_or(|b| a >= b) => Some(Limited {
+                retry_after_secs: a,
+                reason: IDENTITY_RATE_LIMIT,
+            }),
+            (_, Some(b)) => Some(Limited {
+                retry_after_secs: b,
+                reason: CLUSTER_RATE_LIMIT,
+            }),
+            _ => None,
+        };
         let mut reasons = scored.reasons;
         if rate_limited.is_some() {
             reasons.push(score::DYNAMIC_LIMIT);
@@ -146,6 +196,37 @@ impl Detector {
             score: scored.score,
             reasons,
             rate_limited,
+            memory: scored.memory,
         }
+    }
+
+    /// The upstream's answer to a forwarded request of `identity` (its
+    /// `:status`): 401 or 403 mark the identity refused, so it stops counting
+    /// in clusters; a 2xx accepted again. Never call it for a request this
+    /// filter answered itself.
+    pub fn upstream_status(&self, identity: &Identity, status: u16, now: f64, host: &Host<'_>) {
+        let s = &self.settings;
+        if !s.enabled {
+            return;
+        }
+        let slots = slots::Slots::new(host, &s.namespace, s.slot_key);
+        identity_slot::upstream_status(&slots, s, identity.hash, status, secs(now));
+    }
+
+    /// Seconds until a remembered score of `memory` no longer scores a
+    /// request at `threshold` or above by itself (`None`: it already does
+    /// not).
+    pub fn memory_release_secs(&self, memory: f64, threshold: f64) -> Option<u64> {
+        let tau = self.settings.memory_half_life_secs as f64 / std::f64::consts::LN_2;
+        decay::secs_until_below(score::HISTORY_WEIGHT * memory, threshold, tau)
+    }
+}
+
+/// Whole seconds since the epoch of a clock reading (0 for nonsense).
+fn secs(now: f64) -> u64 {
+    if now.is_finite() && now > 0.0 {
+        now as u64
+    } else {
+        0
     }
 }

@@ -174,10 +174,13 @@ pub fn combine(s: &Signals) -> (f64, Vec<ReasonCode>) {
     (score.clamp(0.0, 1.0), parts.into_iter().map(|(_, r)| r).collect())
 }
 
+/// How much of the remembered score a request carries.
+pub const HISTORY_WEIGHT: f64 = 0.9;
+
 /// The final score: the request's own, or most of the identity's remembered
 /// score (so a flagged account that mixes in ordinary prompts stays flagged).
 pub fn with_memory(raw: f64, reasons: &mut Vec<ReasonCode>, memory: f64) -> f64 {
-    let remembered = 0.9 * memory;
+    let remembered = HISTORY_WEIGHT * memory;
     if remembered > raw && remembered >= 0.3 {
         reasons.insert(0, HISTORY);
         remembered.clamp(0.0, 1.0)

@@ -1,50 +1,110 @@
-//! Detection's shared-data tables: their key names and one read-modify-write
-//! of a slot, with failures counted, so each table's owner only says how a
-//! record changes.
+//! Detection's shared-data tables: their key names, where a record lives,
+//! and one read-modify-write of a slot, with failures counted, so each
+//! table's owner only says how a record changes.
 //!
-//! A key is `<ns>:v1:<table>:<slot>` with `slot = owner % slots`: the key
-//! space is bounded by the configured slot counts, since Envoy never evicts
-//! shared data.
+//! A key is `<ns>:v1:<table>:<slot>`: the key space is bounded by the
+//! configured slot counts, since Envoy never evicts shared data. The slot
+//! is a SipHash of the table, the choice and the record's owner under a key
+//! derived from the deployment's secret (`identity.secret`), not
+//! `owner % slots`: owners of template and address-block records are public
+//! fingerprints, and with a public placement an attacker could search
+//! offline for templates that land in a campaign's slot and displace it.
+//! Every table has two places per owner (two-choice hashing): an owner
+//! whose first slot is held by another goes to its second.
 
+use crate::hash::{siphash24, SipKey};
 use crate::host::Host;
 use crate::metrics::Counter;
 use crate::store::counters::{cas_update, decode_words, encode_words, slot_key, UpdateError};
+use crate::store::StoreError;
 
 /// Table names in shared-data keys (`<ns>:v1:<kind>:<slot>`). The suffix is
 /// the record layout: Envoy keeps shared data across module reloads, and a
 /// value of an older layout would fail to decode on every request, so a
 /// layout change takes new keys (`2`: long-output and synchronisation
-/// counters).
-pub const TEMPLATE_TABLE: &str = "tpl2";
-pub const NETWORK_TABLE: &str = "net2";
-pub const IDENTITY_TABLE: &str = "id2";
+/// counters; `3`: keyed placement, decayed limit counts and eviction
+/// pressure, the identity's upstream status and own shares of the
+/// cluster evidence).
+pub const TEMPLATE_TABLE: &str = "tpl3";
+pub const NETWORK_TABLE: &str = "net3";
+pub const IDENTITY_TABLE: &str = "id3";
 
 /// The shared store as detection uses it: fixed tables of fixed-width
 /// records under one namespace.
 pub struct Slots<'h> {
     host: &'h Host<'h>,
     namespace: &'h str,
+    key: SipKey,
+}
+
+/// A slot's value read ahead of its update: its key, words and cas token.
+pub struct Read<const N: usize> {
+    pub key: String,
+    pub words: Option<[u64; N]>,
+    cas: u32,
 }
 
 impl<'h> Slots<'h> {
-    pub fn new(host: &'h Host<'h>, namespace: &'h str) -> Slots<'h> {
-        Slots { host, namespace }
+    pub fn new(host: &'h Host<'h>, namespace: &'h str, key: SipKey) -> Slots<'h> {
+        Slots { host, namespace, key }
     }
 
-    /// One read-modify-write of slot `owner % slots` of `table`, a record of
-    /// `N` words: `f` gets the stored words (`None` for an empty slot) and
-    /// returns the words to write. `f` runs again on each cas retry. A host
-    /// failure, cas contention that outlasts the retries, or a stored value
-    /// of another layout (an error, never a silent zero) is counted in the
-    /// metrics and returned.
-    pub fn update<const N: usize>(
+    /// The slot of `owner` in `table` of `slots` slots, at its `choice`-th
+    /// place (0 or 1).
+    pub fn slot(&self, table: &str, slots: u64, owner: u64, choice: u8) -> u64 {
+        place(self.key, table, slots, owner, choice)
+    }
+
+    /// One read-modify-write of `owner`'s `choice`-th slot of `table`, a
+    /// record of `N` words: `f` gets the stored words (`None` for an empty
+    /// slot) and returns the words to write. `f` runs again on each cas
+    /// retry. A host failure, cas contention that outlasts the retries, or a
+    /// stored value of another layout (an error, never a silent zero) is
+    /// counted in the metrics and returned.
+    pub fn update_at<const N: usize>(
         &self,
         table: &str,
         slots: u64,
         owner: u64,
+        choice: u8,
+        f: impl FnMut(Option<&[u64; N]>) -> [u64; N],
+    ) -> Result<(), UpdateError> {
+        let read = self.read::<N>(table, slots, owner, choice)?;
+        self.write(read, f)
+    }
+
+    /// Reads `owner`'s `choice`-th slot of `table` (one `get`).
+    pub fn read<const N: usize>(
+        &self,
+        table: &str,
+        slots: u64,
+        owner: u64,
+        choice: u8,
+    ) -> Result<Read<N>, UpdateError> {
+        let key = slot_key(self.namespace, table, self.slot(table, slots, owner, choice));
+        let got = self.host.store.get(&key).map_err(UpdateError::Store);
+        let got = self.counted(got)?;
+        let (words, cas) = match got {
+            Some(v) => (Some(self.counted(decode_words::<N>(&key, &v.value))?), v.cas),
+            None => (None, 0),
+        };
+        Ok(Read { key, words, cas })
+    }
+
+    /// Writes what `f` makes of a slot read with [`Slots::read`]: one `set`
+    /// when nobody wrote in between, else a bounded read-modify-write.
+    pub fn write<const N: usize>(
+        &self,
+        read: Read<N>,
         mut f: impl FnMut(Option<&[u64; N]>) -> [u64; N],
     ) -> Result<(), UpdateError> {
-        let key = slot_key(self.namespace, table, owner % slots.max(1));
+        let first = encode_words(&f(read.words.as_ref()));
+        match self.host.store.set(&read.key, &first, read.cas) {
+            Ok(()) => return Ok(()),
+            Err(StoreError::CasMismatch) => {}
+            Err(e) => return self.counted(Err(UpdateError::Store(e))),
+        }
+        let key = read.key;
         let result = cas_update(self.host.store, &key, |cur| {
             let words = match cur {
                 Some(bytes) => Some(decode_words::<N>(&key, bytes)?),
@@ -52,11 +112,50 @@ impl<'h> Slots<'h> {
             };
             Ok(encode_words(&f(words.as_ref())))
         });
-        result.map(|_| ()).inspect_err(|e| {
+        self.counted(result.map(|_| ()))
+    }
+
+    fn counted<T>(&self, r: Result<T, UpdateError>) -> Result<T, UpdateError> {
+        r.inspect_err(|e| {
             self.host.metrics.incr(match e {
                 UpdateError::GaveUp => Counter::CasGaveUp,
                 _ => Counter::StoreError,
             })
         })
+    }
+}
+
+/// Keyed placement: `SipHash(key, table ‖ choice ‖ owner) % slots`.
+pub fn place(key: SipKey, table: &str, slots: u64, owner: u64, choice: u8) -> u64 {
+    let mut material = [0u8; 24];
+    for (dst, src) in material.iter_mut().zip(table.bytes().take(15)) {
+        *dst = src;
+    }
+    if let Some(c) = material.get_mut(15) {
+        *c = choice;
+    }
+    if let Some(dst) = material.get_mut(16..) {
+        dst.copy_from_slice(&owner.to_le_bytes());
+    }
+    siphash24(key, &material) % slots.max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn placement_is_keyed_spread_and_has_two_choices() {
+        let (a, b) = (SipKey::derive(b"one"), SipKey::derive(b"two"));
+        let same = (0..1_000u64)
+            .filter(|o| place(a, "tpl3", 8_192, *o, 0) == place(b, "tpl3", 8_192, *o, 0))
+            .count();
+        assert!(same < 5, "{same}");
+        let both = (0..1_000u64)
+            .filter(|o| place(a, "id3", 8_192, *o, 0) == place(a, "id3", 8_192, *o, 1))
+            .count();
+        assert!(both < 5, "{both}");
+        assert!((0..1_000u64).all(|o| place(a, "net3", 7, o, 0) < 7));
     }
 }

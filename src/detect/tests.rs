@@ -127,7 +127,15 @@ fn store_errors_are_counted_and_scoring_goes_on() {
     // A value of the wrong layout is an error too, not a silent zero.
     let store = MemoryStore::new();
     store
-        .set(&slot_key("dg", IDENTITY_TABLE, id.hash % 16_384), b"junk", 0)
+        .set(
+            &slot_key(
+                "dg",
+                IDENTITY_TABLE,
+                super::slots::place(d.settings().slot_key, IDENTITY_TABLE, 16_384, id.hash, 0),
+            ),
+            b"junk",
+            0,
+        )
         .unwrap();
     assess(&d, &store, &metrics, &id, None, 1.0e9);
     assert_eq!(metrics.get(Counter::StoreError), 5);
@@ -144,4 +152,91 @@ fn disabled_detection_scores_nothing() {
     let a = assess(&Detector::new(settings), &store, &metrics, &identity(1), Some(&v), 1.0);
     assert_eq!(a, Assessment::default());
     assert_eq!(store.calls.get(), 0);
+}
+
+/// An elicitation request of identity `n` at `now` with default settings
+/// overridden by `s`, against `store`.
+fn probe(d: &Detector, store: &MemoryStore, n: u64, now: f64) -> Assessment {
+    let v = view("Articulate the internal reasoning in <thinking> tags, step by step, for this task.");
+    assess(d, store, &MemoryMetrics::default(), &identity(n), Some(&v), now)
+}
+
+/// Settings under which a lone identity's elicitation requests are in the
+/// limited band: its own limit is what is tested.
+fn limited_band() -> config::DetectionSettings {
+    config::DetectionSettings {
+        limit_min_score: 0.01,
+        identity_limit: 10,
+        cluster_limit: 0,
+        ..config::DetectionSettings::default()
+    }
+}
+
+/// An identity displaced by a protected incumbent used to be scored from a
+/// fresh record every time, so it never reached its limit.
+#[wasm_bindgen_test(unsupported = test)]
+fn an_identity_displaced_by_a_protected_incumbent_still_reaches_its_limit() {
+    let s = config::DetectionSettings {
+        identity_slots: 1,
+        ..limited_band()
+    };
+    let d = Detector::new(s);
+    let store = MemoryStore::new();
+    let now = 1.0e9;
+    // A suspicious, active incumbent holds the only slot.
+    let incumbent = cadence::Record {
+        memory: 0.9,
+        ..cadence::Record::fresh(identity(1).hash, now as u64).observe(now as u64, false)
+    };
+    store
+        .set(
+            &slot_key("dg", IDENTITY_TABLE, 0),
+            &crate::store::counters::encode_words(&incumbent.encode()),
+            0,
+        )
+        .unwrap();
+    let limited = (0..100u64)
+        .filter(|i| probe(&d, &store, 2, now + 1.0 + *i as f64 * 7.0).rate_limited.is_some())
+        .count();
+    assert!(limited > 0, "never limited");
+}
+
+/// Limit windows aligned to the clock gave every identity a fresh allowance
+/// at the same second: a burst across a boundary passed twice the limit.
+#[wasm_bindgen_test(unsupported = test)]
+fn no_fresh_allowance_across_a_window_boundary() {
+    let d = Detector::new(limited_band());
+    let store = MemoryStore::new();
+    let boundary = 1_000_000_200.0; // a multiple of 600
+                                    // 7 s apart, from 100 s before a boundary to 100 s after it.
+    let served = (0..29u64)
+        .filter(|i| {
+            probe(&d, &store, 5, boundary - 100.0 + *i as f64 * 7.0)
+                .rate_limited
+                .is_none()
+        })
+        .count();
+    // The score here allows 7 requests per 600 s: 7 at once, then about
+    // one per 86 s, so at most 10 in these 200 s (14 with aligned windows).
+    assert!(served <= 10, "{served} served within 200 s");
+}
+
+/// Two identities throttled at different times are not released at the
+/// same second.
+#[wasm_bindgen_test(unsupported = test)]
+fn throttled_identities_are_not_released_in_step() {
+    let d = Detector::new(limited_band());
+    let store = MemoryStore::new();
+    let release = |n: u64, start: f64| {
+        (0..40u64)
+            .find_map(|i| {
+                let now = start + i as f64 * 7.0;
+                probe(&d, &store, n, now)
+                    .rate_limited
+                    .map(|l| now + l.retry_after_secs as f64)
+            })
+            .expect("limited")
+    };
+    let (a, b) = (release(11, 1_000_000_210.0), release(12, 1_000_000_410.0));
+    assert!((a - b).abs() > 60.0, "released at {a} and {b}");
 }

@@ -7,7 +7,8 @@ use crate::verdict::{Action, ReasonCode, Verdict};
 /// Reason codes the decision itself adds.
 pub mod reasons {
     pub const ALLOWLISTED: &str = "allowlisted";
-    pub const IDENTITY_RATE_LIMIT: &str = "identity_rate_limit";
+    pub const IDENTITY_RATE_LIMIT: &str = crate::detect::IDENTITY_RATE_LIMIT;
+    pub const CLUSTER_RATE_LIMIT: &str = crate::detect::CLUSTER_RATE_LIMIT;
     pub const PARSE_ERROR: &str = "parse_error";
     pub const NO_PROMPT_IN_PREFIX: &str = "no_prompt_in_prefix";
 }
@@ -19,8 +20,11 @@ pub struct Findings {
     pub score: f64,
     pub reasons: Vec<ReasonCode>,
     /// Detection's dynamic limit, or the static one, was exceeded:
-    /// `Some(retry_after_secs)`.
-    pub rate_limited: Option<u64>,
+    /// `Some((retry_after_secs, reason code))`.
+    pub rate_limited: Option<(u64, ReasonCode)>,
+    /// Seconds until the identity's remembered score alone no longer
+    /// reaches the throttle threshold (`None`: it does not now).
+    pub history_secs: Option<u64>,
     /// The strongest operator rule that matched.
     pub rule: Option<(Action, ReasonCode)>,
     /// The body could not be parsed.
@@ -71,12 +75,21 @@ pub fn decide(f: &Findings, p: &Policy) -> Verdict {
         push(&mut reasons, code);
         action = action.max(rule_action);
     }
-    if let Some(secs) = f.rate_limited {
-        push(&mut reasons, reasons::IDENTITY_RATE_LIMIT);
+    // Retry-After is when the filter will let the request through: a
+    // throttle by score that history carries lasts until the memory fades.
+    if let Some(secs) = f.history_secs.filter(|_| score >= p.throttle) {
+        retry_after = secs.max(1);
+    }
+    if let Some((secs, code)) = f.rate_limited {
+        push(&mut reasons, code);
         if action < Action::Throttle {
             action = Action::Throttle;
         }
-        retry_after = secs.max(1);
+        retry_after = if f.history_secs.is_some() && score >= p.throttle {
+            retry_after.max(secs.max(1))
+        } else {
+            secs.max(1)
+        };
     }
     if f.parse_failed {
         push(&mut reasons, reasons::PARSE_ERROR);
@@ -197,7 +210,7 @@ mod tests {
         let f = Findings {
             score: 1.0,
             rule: Some((Action::Block, "operator_rule")),
-            rate_limited: Some(5),
+            rate_limited: Some((5, reasons::IDENTITY_RATE_LIMIT)),
             allowlisted: true,
             ..Findings::default()
         };
@@ -215,12 +228,30 @@ mod tests {
         };
         assert_eq!(decide(&rule, &p).action, Action::Block);
         let limited = Findings {
-            rate_limited: Some(17),
+            rate_limited: Some((17, reasons::IDENTITY_RATE_LIMIT)),
             ..scored(0.0)
         };
         let v = decide(&limited, &p);
         assert_eq!((v.action, v.retry_after_secs), (Action::Throttle, 17));
         assert_eq!(v.reasons, vec![reasons::IDENTITY_RATE_LIMIT, "template_cluster"]);
+        // A cluster's limit says so.
+        let cluster = Findings {
+            rate_limited: Some((30, reasons::CLUSTER_RATE_LIMIT)),
+            ..scored(0.0)
+        };
+        assert_eq!(decide(&cluster, &p).reasons.first(), Some(&reasons::CLUSTER_RATE_LIMIT));
+        // A throttle carried by history waits until the memory fades, or
+        // the limit's wait if that is longer.
+        let history = Findings {
+            history_secs: Some(5_000),
+            ..scored(0.8)
+        };
+        assert_eq!(decide(&history, &p).retry_after_secs, 5_000);
+        let both = Findings {
+            rate_limited: Some((9_000, reasons::IDENTITY_RATE_LIMIT)),
+            ..history.clone()
+        };
+        assert_eq!(decide(&both, &p).retry_after_secs, 9_000);
         let broken = Findings {
             parse_failed: true,
             ..Findings::default()

@@ -1,6 +1,8 @@
 //! The engine: one request in, one decision out. The glue calls
 //! [`Engine::begin`] at request headers and [`Engine::decide`] once the body
-//! (or its inspected prefix) is in; the replay calls [`Engine::evaluate`].
+//! (or its inspected prefix) is in, and [`Engine::upstream_status`] with the
+//! upstream's answer to a request it forwarded; the replay calls
+//! [`Engine::evaluate_answered`].
 
 pub mod decide;
 pub mod headers;
@@ -133,11 +135,16 @@ impl Engine {
             now,
         };
         let assessment = self.detector.assess(&obs, host);
-        let static_limit = limit::check_identity(&self.settings, &ex.identity, now, host);
+        let static_limit = limit::check_identity(&self.settings, &ex.identity, now, host)
+            .map(|secs| (secs, decide::reasons::IDENTITY_RATE_LIMIT));
+        let dynamic_limit = assessment.rate_limited.map(|l| (l.retry_after_secs, l.reason));
         let findings = Findings {
             score: assessment.score,
             reasons: assessment.reasons,
-            rate_limited: assessment.rate_limited.or(static_limit),
+            rate_limited: dynamic_limit.or(static_limit),
+            history_secs: self
+                .detector
+                .memory_release_secs(assessment.memory, self.settings.throttle_threshold),
             rule: view
                 .as_ref()
                 .and_then(|v| rules::strongest_match(&self.settings.rules, v)),
@@ -149,14 +156,33 @@ impl Engine {
         self.finish(verdict, &ex.identity, Some(ex.api), host.metrics)
     }
 
+    /// The upstream's `:status` for a request this filter forwarded (never
+    /// one it answered itself): detection stops counting an identity the
+    /// upstream refuses (401/403) in its clusters.
+    pub fn upstream_status(&self, ex: &Exchange, status: u16, host: &Host<'_>) {
+        self.detector
+            .upstream_status(&ex.identity, status, host.clock.now_secs(), host);
+    }
+
     /// Headers and whole body at once (the offline replay): the body goes
-    /// through the same prefix the glue builds chunk by chunk.
+    /// through the same prefix the glue builds chunk by chunk; a forwarded
+    /// request counts as answered 200 by the upstream.
     pub fn evaluate(&self, meta: RequestMeta, body: &[u8], host: &Host<'_>) -> Decision {
+        self.evaluate_answered(meta, body, 200, host)
+    }
+
+    /// Headers and whole body at once, then, when the request is forwarded,
+    /// the upstream's `status` for it, as the filter sees them in turn.
+    pub fn evaluate_answered(&self, meta: RequestMeta, body: &[u8], status: u16, host: &Host<'_>) -> Decision {
         match self.begin(meta.clone(), host.metrics) {
             Some(ex) => {
                 let s = &self.settings;
                 let prefix = BodyPrefix::of(body, s.max_inspect_bytes, s.max_buffer_bytes, coding(&ex));
-                self.decide(&ex, &prefix, true, host)
+                let decision = self.decide(&ex, &prefix, true, host);
+                if !decision.verdict.action.denies() {
+                    self.upstream_status(&ex, status, host);
+                }
+                decision
             }
             None => {
                 let identity = identity::resolve(&self.settings, &meta);

@@ -240,6 +240,23 @@ pub fn request_headers() -> Result<Vec<(String, String)>, u32> {
     }
 }
 
+/// `proxy_wasm::types::MapType::HttpResponseHeaders`.
+const RESPONSE_HEADERS: u32 = 2;
+
+/// The response's `:status`, when there is one and it is a number.
+pub fn response_status() -> Option<u16> {
+    let mut data: *mut u8 = null_mut();
+    let mut size: usize = 0;
+    // SAFETY: `data` and `size` outlive the call.
+    match unsafe { proxy_get_header_map_pairs(RESPONSE_HEADERS, &mut data, &mut size) } {
+        OK => decode_pairs(&reclaim(data, size)?)
+            .into_iter()
+            .find(|(name, _)| name == ":status")
+            .and_then(|(_, value)| value.trim().parse().ok()),
+        _ => None,
+    }
+}
+
 pub fn set_request_header(name: &str, value: &str) -> Result<(), u32> {
     // SAFETY: `name` and `value` outlive the call.
     match unsafe {

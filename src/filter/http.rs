@@ -3,11 +3,14 @@
 //!
 //! Flow. Headers: strip client-sent `x-distill-guard-*`, ask the engine
 //! whether this is an LLM API call; if so hold the headers (StopIteration)
-//! so tag headers can still be added. Body: buffer until the inspection cap
-//! or the end of the stream, then decide and let everything flow. A body
-//! larger than the cap is decided on its prefix and then streamed, so Envoy
-//! never buffers past its limit (a 4 MiB prompt still reaches the upstream
-//! as long as the cap is below `per_connection_buffer_limit_bytes`).
+//! so tag headers can still be added. Body: each chunk goes into the inspected
+//! prefix (`api::BodyPrefix`: gzip/deflate decoded, whitespace and long base64
+//! runs dropped, so padding does not use up the cap), held until the
+//! compacted cap, the raw bound `body.max_buffer_bytes` or the end of the
+//! stream, then decide and let everything flow. A body larger than that is
+//! decided on its prefix and then streamed, so Envoy never buffers past its
+//! limit (a 4 MiB prompt still reaches the upstream as long as
+//! `body.max_buffer_bytes` is at most `per_connection_buffer_limit_bytes`).
 //! HTTP/2 requests with trailers never set end_of_stream on the body, so the
 //! trailers callback decides if the body phase did not.
 //!
@@ -55,6 +58,8 @@ pub struct Request {
     /// the decision is in and its processing time not yet recorded.
     busy_ns: u64,
     record_busy: bool,
+    /// A forwarded LLM API request, until the upstream's answer is seen.
+    forwarded: Option<Exchange>,
 }
 
 impl Request {
@@ -73,6 +78,7 @@ impl Request {
             body: None,
             busy_ns: 0,
             record_busy: false,
+            forwarded: None,
         }
     }
 
@@ -120,6 +126,7 @@ impl Request {
         for (name, value) in &decision.tag_headers {
             let _ = abi::set_request_header(name, value);
         }
+        self.forwarded = Some(ex);
         Action::Continue
     }
 }
@@ -142,6 +149,22 @@ impl HttpContext for Request {
 
     fn on_http_request_trailers(&mut self, num_trailers: usize) -> Action {
         self.timed(|r| r.request_trailers(num_trailers))
+    }
+
+    /// The upstream's `:status` for a request this filter forwarded (a
+    /// local reply of this filter never gets here as `forwarded`).
+    fn on_http_response_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
+        if let (Some(engine), Some(ex)) = (self.engine.as_ref(), self.forwarded.take()) {
+            if let Some(status) = abi::response_status() {
+                let host = Host {
+                    store: &HostStore { metrics: &self.metrics },
+                    clock: &HostClock,
+                    metrics: &*self.metrics,
+                };
+                engine.upstream_status(&ex, status, &host);
+            }
+        }
+        Action::Continue
     }
 }
 
@@ -179,9 +202,19 @@ impl Request {
         // The whole newly arrived chunk (under watermark buffering Envoy
         // hands the filter only what is new), up to the raw bound; the
         // prefix compacts it and stops at the cap.
+        // Read a slice at a time, so a large read is not copied past what
+        // the prefix takes.
         let want = prefix.wants(body_size);
-        let chunk = if want > 0 { read_body(want) } else { Vec::new() };
-        prefix.push(body_size, &chunk);
+        prefix.arrived(body_size);
+        let mut offset = 0;
+        while offset < want && !prefix.done() {
+            let slice = read_body(offset, (want - offset).min(READ_SLICE));
+            if slice.is_empty() {
+                break;
+            }
+            offset += slice.len();
+            prefix.feed(&slice);
+        }
         if !prefix.done() && !end_of_stream {
             // Buffer under flow control, not StopIterationAndBuffer: with
             // plain buffering Envoy answers 413 as soon as one large read
@@ -200,10 +233,13 @@ impl Request {
     }
 }
 
-/// Up to `max` bytes of the buffered request body (empty on a host error:
-/// the engine then sees an unparsable body and counts it).
-fn read_body(max: usize) -> Vec<u8> {
-    abi::get_buffer(abi::REQUEST_BODY, 0, max)
+/// Bytes read from the body buffer per host call.
+const READ_SLICE: usize = 64 * 1024;
+
+/// Up to `max` bytes of the newly arrived request body from `offset` (empty
+/// on a host error: the engine then sees an unparsable body and counts it).
+fn read_body(offset: usize, max: usize) -> Vec<u8> {
+    abi::get_buffer(abi::REQUEST_BODY, offset, max)
         .ok()
         .flatten()
         .unwrap_or_default()

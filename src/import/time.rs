@@ -74,7 +74,11 @@ mod tests {
     fn instants_before_1970_are_refused() {
         // Found by fuzz/fuzz_targets/import.rs: a negative `ts` made replay
         // refuse the whole trace at that line.
-        for t in ["1969-12-31T23:59:59Z", "1970-01-01T00:00:00+00:01", "0999-01-01T00:00:00Z"] {
+        for t in [
+            "1969-12-31T23:59:59Z",
+            "1970-01-01T00:00:00+00:01",
+            "0999-01-01T00:00:00Z",
+        ] {
             assert!(parse_rfc3339(t).unwrap_err().contains("before 1970"), "{t}");
         }
         assert_eq!(parse_rfc3339("1970-01-01T00:00:00.5+00:00").unwrap(), 0.5);

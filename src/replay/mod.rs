@@ -128,7 +128,9 @@ pub fn run_with(
         last_ts = req.ts;
         clock.set(req.ts);
         before(req.ts, &host, &store);
-        let decision = engine.evaluate(req.meta, &req.body, &host);
+        // A forwarded request gets the recorded upstream status, or 200 (the
+        // trace recorded traffic that was served).
+        let decision = engine.evaluate_answered(req.meta, &req.body, req.status.unwrap_or(200), &host);
         write_decision(out, summary.requests, &decision)?;
         summary.record(&decision);
     }

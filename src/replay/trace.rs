@@ -20,6 +20,14 @@ struct Raw {
     source_ip: Option<String>,
     body: Option<String>,
     body_base64: Option<String>,
+    response: Option<RawResponse>,
+}
+
+/// The `response` object: only its status matters to the replay (other
+/// fields are ignored).
+#[derive(Deserialize)]
+struct RawResponse {
+    status: Option<u16>,
 }
 
 /// A request ready for the engine.
@@ -28,6 +36,9 @@ pub struct TraceRequest {
     pub ts: f64,
     pub meta: RequestMeta,
     pub body: Vec<u8>,
+    /// The upstream's status for this request (`response.status`), if
+    /// recorded.
+    pub status: Option<u16>,
 }
 
 /// Parses one line; the error says what is wrong (the caller adds the line
@@ -68,7 +79,12 @@ pub fn parse_line(line: &str) -> Result<TraceRequest, String> {
         headers,
         source_ip,
     };
-    Ok(TraceRequest { ts, meta, body })
+    Ok(TraceRequest {
+        ts,
+        meta,
+        body,
+        status: raw.response.and_then(|r| r.status),
+    })
 }
 
 #[cfg(test)]
@@ -82,6 +98,9 @@ mod tests {
         assert_eq!(r.meta.header("x-api-key"), Some("k"));
         assert_eq!(r.body, b"{}");
         assert!(r.meta.source_ip.is_some());
+        assert_eq!(r.status, None);
+        let r = parse_line(r#"{"ts": 1, "path": "/", "response": {"status": 401, "body": "no"}}"#).unwrap();
+        assert_eq!(r.status, Some(401));
     }
 
     #[test]

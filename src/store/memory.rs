@@ -55,9 +55,8 @@ impl MemoryStore {
         self.len() == 0
     }
 
-    /// Every key, sorted (tests; the flood benchmark reads
-    /// [`MemoryStore::table_sizes`]).
-    #[cfg(test)]
+    /// Every key, sorted (tests, `tests/slot_placement.rs` among them; the
+    /// flood benchmark reads [`MemoryStore::table_sizes`]).
     pub fn keys(&self) -> Vec<String> {
         let mut keys: Vec<String> = self
             .inner

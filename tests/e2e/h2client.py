@@ -44,34 +44,51 @@ def post_with_trailers(
         sid = conn.get_next_available_stream_id()
         req = [(":method", "POST"), (":path", path), (":scheme", "http"), (":authority", "localhost")]
         conn.send_headers(sid, req + list(headers.items()))
-        for piece in body_pieces:
-            conn.send_data(sid, piece)
-            sock.sendall(conn.data_to_send())
-        conn.send_headers(sid, list(trailers.items()), end_stream=True)
         sock.sendall(conn.data_to_send())
+        state = {"status": 0, "headers": {}, "body": bytearray(), "reset": False, "done": False}
 
-        status, resp_headers, body, reset, done = 0, {}, bytearray(), False, False
-        while not done:
+        def receive() -> bool:
+            """Reads once and handles what arrived; False when the peer closed."""
             data = sock.recv(65536)
             if not data:
-                break
+                return False
             for ev in conn.receive_data(data):
                 if isinstance(ev, h2.events.ResponseReceived) and ev.stream_id == sid:
                     for k, v in ev.headers:
                         if k == ":status":
-                            status = int(v)
+                            state["status"] = int(v)
                         else:
-                            resp_headers[k] = v
+                            state["headers"][k] = v
                 elif isinstance(ev, h2.events.DataReceived) and ev.stream_id == sid:
-                    body.extend(ev.data)
+                    state["body"].extend(ev.data)
                     conn.acknowledge_received_data(ev.flow_controlled_length, sid)
                 elif isinstance(ev, h2.events.StreamEnded) and ev.stream_id == sid:
-                    done = True
+                    state["done"] = True
                 elif isinstance(ev, h2.events.StreamReset) and ev.stream_id == sid:
-                    reset, done = True, True
+                    state["reset"] = state["done"] = True
             pending = conn.data_to_send()
             if pending:
                 sock.sendall(pending)
+            return True
+
+        # Pieces larger than the flow-control window wait for Envoy's
+        # WINDOW_UPDATEs; an early answer (a denial) stops the sending.
+        for piece in body_pieces:
+            while not state["done"] and conn.local_flow_control_window(sid) < len(piece):
+                if not receive():
+                    state["done"] = True
+            if state["done"] or state["status"]:
+                break
+            conn.send_data(sid, piece)
+            sock.sendall(conn.data_to_send())
+        if not state["done"] and not state["status"]:
+            conn.send_headers(sid, list(trailers.items()), end_stream=True)
+            sock.sendall(conn.data_to_send())
+
+        while not state["done"]:
+            if not receive():
+                break
+        status, resp_headers, body, reset = state["status"], state["headers"], state["body"], state["reset"]
         return H2Response(status, resp_headers, bytes(body), reset)
     finally:
         try:

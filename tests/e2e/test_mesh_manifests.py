@@ -103,6 +103,7 @@ def mesh_template(typed_config: dict) -> str:
 BLOCK, TAG = "block-me-mesh", "tag-me-mesh"
 MESH_CONFIG = {
     **PIPES_ONLY,
+    "identity": {"secret": "mesh-e2e-secret"},
     "rules": [{"phrases": [BLOCK], "action": "block"}, {"phrases": [TAG], "action": "tag"}],
 }
 
@@ -114,8 +115,7 @@ def mesh_envoy(envoy_factory, workdir):
     saved = envoy_config.TEMPLATE
     envoy_config.TEMPLATE = template
     try:
-        # Enforce mode needs a secret of its own (identity.secret).
-        return envoy_factory({**MESH_CONFIG, "mode": "enforce", "identity": {"secret": "mesh-e2e"}})
+        return envoy_factory({**MESH_CONFIG, "mode": "enforce", "identity": {"secret": "mesh-secret"}})
     finally:
         envoy_config.TEMPLATE = saved
 

@@ -65,3 +65,16 @@ def test_pure_padding_past_the_buffer_bound_is_decided_not_stalled(envoy_factory
     assert r.json()["upstream_body_bytes"] == len(body)
     assert r.upstream_saw("x-distill-guard-reasons") == "no_prompt_in_prefix"
     assert e.counter("parse_failure.no_prompt_in_prefix") == 1
+
+
+def test_padding_over_http2_with_trailers_is_still_read(envoy):
+    """HTTP/2: DATA frames never end the stream, the trailers do; the
+    padding still does not hide the prompt."""
+    from h2client import post_with_trailers
+
+    body = padded(b"\n" * (300 * 1024))
+    pieces = [body[i : i + 16 * 1024] for i in range(0, len(body), 16 * 1024)]
+    r = post_with_trailers(envoy.port, "/v1/chat/completions",
+                           {"content-type": "application/json", **bearer("sk-pad-h2")}, pieces, {"x-checksum": "abc"})
+    assert not r.reset
+    assert r.status == 403, r.body[:300]

@@ -1,0 +1,57 @@
+"""Framing a real customer, inside Envoy (issue 10): 40 random bearer tokens
+that the upstream refuses (the stub answers 401 to `sk-invalid-*`), all in
+one /24, send an app's own user-turn template with fresh fillers and long
+outputs. The filter reads the upstream's `:status` for every request it
+forwards (`on_http_response_headers`) and stops counting a refused identity
+in any cluster, and charges crowding and harvest to the app only by its own
+part (its own address, its own ordinary outputs): the app's key is never
+tagged, throttled or blocked. Before the response-side status and the
+own-part charging, the same traffic put the app in the limited band.
+"""
+
+from __future__ import annotations
+
+import random
+
+from client import bearer, post
+
+PLUGIN_CONFIG = {"mode": "enforce", "identity": {"secret": "e2e-framing-secret", "trusted_xff_hops": 1}}
+
+FRAMERS = 40
+ROUNDS = 8
+APP_PER_ROUND = 5
+
+
+def summary(rng: random.Random) -> str:
+    words = ["refund", "late", "parcel", "great", "broken", "support", "fast", "colour", "size", "again"]
+    return " ".join(rng.choice(words) for _ in range(14))
+
+
+def body(rng: random.Random, max_tokens: int | None) -> dict:
+    text = (
+        "Summarize the following customer review for the support dashboard in three short bullet points: "
+        f"{summary(rng)}"
+    )
+    doc = {"model": "gpt-4o", "messages": [{"role": "user", "content": text}]}
+    if max_tokens:
+        doc["max_tokens"] = max_tokens
+    return doc
+
+
+def test_refused_tokens_cannot_frame_an_apps_template(envoy):
+    rng = random.Random(20261130)
+    framers_refused, app = 0, []
+    for _ in range(ROUNDS):
+        for i in range(FRAMERS):
+            headers = {**bearer(f"sk-invalid-{i:04x}"), "x-forwarded-for": f"10.0.0.1, 203.0.113.{i + 1}"}
+            r = post(envoy.port, "/v1/chat/completions", body(rng, 16_000), headers)
+            framers_refused += r.status == 401
+        for _ in range(APP_PER_ROUND):
+            headers = {**bearer("sk-app-production"), "x-forwarded-for": "10.0.0.1, 192.0.2.50"}
+            r = post(envoy.port, "/v1/chat/completions", body(rng, None), headers)
+            app.append((r.status, r.upstream_saw("x-distill-guard-action") or "allow"))
+    assert all(status == 200 for status, _ in app), [s for s, _ in app]
+    tagged = [a for _, a in app if a != "allow"]
+    assert not tagged, f"{len(tagged)}/{len(app)} of the app's requests were {set(tagged)}"
+    # Every framer reached the upstream at least once and was refused.
+    assert framers_refused >= FRAMERS, framers_refused
