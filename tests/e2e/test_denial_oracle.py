@@ -5,6 +5,7 @@ still reach the operator (filter state in the access log, metrics). An
 operator may opt in with `response.expose_reasons` for debugging."""
 
 import json
+import time
 
 from client import PIPES_ONLY, bearer, post
 
