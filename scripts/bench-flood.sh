@@ -3,7 +3,9 @@
 # labelled traffic (seed 1, 2 days) replays through the engine while a flood
 # runs through the same engine and shared store: a million fresh identities,
 # a million distinct templates, a million forged x-forwarded-for addresses
-# naming real benign users (src/sim/flood.rs). For each, and without a
+# naming real benign users, and the review's framing attack on the popular
+# app (40 made-up keys behind one /24 sending the app's system prompt with
+# fresh questions and long outputs) (src/sim/flood.rs). For each, and without a
 # flood for comparison: is each campaign still denied, how many benign
 # accounts are denied (must be 0), and the shared data per table after
 # 10 k / 100 k / 1 M flood requests. About a minute per flood on one core.
@@ -33,13 +35,13 @@ bench_setup
 trace="$out/flood-base-1-${days}d-x$scale.jsonl.gz"
 "$bin" simulate --seed 1 --days "$days" --scale "$scale" --data "$data" --out "$trace"
 echo "== bench-flood: base trace seed 1, $days days, scale $scale; $count flood requests each; config $config ($(git rev-parse --short HEAD 2>/dev/null || echo unknown))"
-for kind in none identities templates forged_xff; do
+for kind in none identities templates forged_xff framing; do
   "$bin" flood --config "$config" --trace "$trace" --kind "$kind" --count "$count" --json >"$out/flood-$kind.json"
 done
 python3 - "$out" <<'PY'
 import json, sys
 out = sys.argv[1]
-kinds = ["none", "identities", "templates", "forged_xff"]
+kinds = ["none", "identities", "templates", "forged_xff", "framing"]
 reports = {k: json.load(open(f"{out}/flood-{k}.json")) for k in kinds}
 groups = [g["group"] for g in reports["none"]["quality"]["groups"] if g["class"] == "campaign"]
 print()
@@ -53,6 +55,11 @@ for k in kinds:
         s = 100 * g["served"] / max(1, g["requests"])
         row += f"{d:>13.1f} ({s:>5.1f})"
     row += f"{q['benign']['accounts_denied']:>9} / {q['benign']['accounts']}"
+    app = next((g for g in q["groups"] if g["group"] == "popular_app"), None)
+    if app:
+        row += f"   popular_app: {app['accounts_denied']} accounts, {app['requests_denied']} requests denied"
+    r = reports[k]
+    row += f"   flood: {r['flood_requests']:,} sent, {r['flood_denied']:,} denied"
     print(row)
 print()
 print("shared-data values by table (keys / bytes), key text not counted")

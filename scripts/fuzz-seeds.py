@@ -7,6 +7,8 @@
 Writes OUTDIR/<target>/<n> for the targets that read requests:
   engine, identity  the request in the text form of fuzz/src/lib.rs
   body_parse        API byte, cut byte, encoding byte, then the body
+  body_prefix       coding byte, cap byte, chunking byte, the body (every
+                    third one gzip-compressed)
   trace             runs of a few consecutive trace lines
 Up to N requests (default 300), spread over the trace and over APIs.
 """
@@ -69,7 +71,7 @@ def main() -> None:
     step = max(1, len(raw_lines) // args.max)
     picked = raw_lines[::step][: args.max]
     out = Path(args.outdir)
-    for target in ("engine", "identity", "body_parse", "trace"):
+    for target in ("engine", "identity", "body_parse", "body_prefix", "trace"):
         (out / target).mkdir(parents=True, exist_ok=True)
     for n, raw in enumerate(picked):
         line = json.loads(raw)
@@ -77,6 +79,12 @@ def main() -> None:
         (out / "identity" / f"sim-{n}").write_bytes(request_text(line).split(b"\n\n", 1)[0])
         cut = bytes([api_index(line["path"]), (n * 37) % 256, 0])
         (out / "body_parse" / f"sim-{n}").write_bytes(cut + body_bytes(line))
+        body = body_bytes(line)
+        if n % 3 == 0:
+            head, body = bytes([1, n % 256, (n * 13) % 256]), gzip.compress(body)
+        else:
+            head = bytes([0, n % 256, (n * 13) % 256])
+        (out / "body_prefix" / f"sim-{n}").write_bytes(head + body)
         if n % 10 == 0:
             i = n * step
             (out / "trace" / f"sim-{n}").write_text("\n".join(raw_lines[i : i + 3]) + "\n")

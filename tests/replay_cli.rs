@@ -130,7 +130,7 @@ fn out_file_receives_the_decisions() {
 }
 
 #[test]
-fn malformed_lines_fail_naming_the_line() {
+fn malformed_lines_fail_naming_the_file_and_line() {
     for (file, line, what) in [
         ("bad_json.jsonl", 3, "invalid JSON"),
         ("missing_ts.jsonl", 2, "`ts`"),
@@ -142,7 +142,7 @@ fn malformed_lines_fail_naming_the_line() {
         assert!(!out.status.success(), "{file} succeeded");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
-            err.contains(&format!("line {line}:")) && err.contains(what),
+            err.contains(&format!("{file}: trace line {line}:")) && err.contains(what),
             "{file}: {err}"
         );
     }

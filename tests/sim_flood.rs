@@ -1,10 +1,10 @@
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // test helpers: a panic is a failed test
 //! Floods and poisoning in replay (src/sim/flood_bench.rs, small here;
 //! `make bench-flood` runs a million of each): while fresh identities,
-//! distinct templates or forged `x-forwarded-for` addresses flood the
-//! engine, the simulated campaigns are still caught, no benign account is
-//! denied, and the shared data holds no more keys than its tables have
-//! slots.
+//! distinct templates, forged `x-forwarded-for` addresses or the framing of
+//! the popular app flood the engine, the simulated campaigns are still
+//! caught, no benign account is denied, and the shared data holds no more
+//! keys than its tables have slots.
 
 use std::io::{BufRead, Cursor};
 use std::path::Path;

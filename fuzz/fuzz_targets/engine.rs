@@ -1,10 +1,11 @@
 //! The whole engine, headers and body to decision, as the filter drives it:
-//! `begin` at headers, then `decide` once, on the whole body or on a prefix
-//! cut at the inspection cap. Never panics, and decides exactly once per
-//! request (the `requests` and `decision.*` counters move by one each).
-//! The same request is sent twice so the second meets the records the first
-//! wrote. Input: a request in the text form of fuzz/src/lib.rs; its length
-//! picks one of three configurations.
+//! `begin` at headers, the body pushed chunk by chunk into the engine's
+//! `BodyPrefix` (chunk sizes from the input's length) until it is done or
+//! the stream ends, then `decide` once. Never panics, and decides exactly
+//! once per request (the `requests` and `decision.*` counters move by one
+//! each). The same request is sent twice so the second meets the records
+//! the first wrote. Input: a request in the text form of fuzz/src/lib.rs;
+//! its length picks one of three configurations.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -34,19 +35,26 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(metrics.get(Counter::Requests), 0, "a passthrough is not a request");
             return;
         };
-        // What the glue does: each chunk into the inspected prefix until it
-        // is done or the body ends (chunk size from the input, so chunking
-        // is fuzzed too).
+        // What the glue does: each chunk as it arrives, until the prefix is
+        // done (cap or raw bound) or the stream ends.
         let mut prefix = engine.body_prefix(&ex);
-        let size = data.len() % 997 + 1;
-        for chunk in body.chunks(size) {
-            let n = prefix.wants(chunk.len());
-            prefix.push(chunk.len(), &chunk[..n]);
-            if prefix.done() {
-                break;
+        let mut step = 1 + data.len() % 97;
+        let mut rest = body;
+        let end_of_stream = loop {
+            let (chunk, after) = rest.split_at(step.min(rest.len()));
+            rest = after;
+            step = step * 7 % 4093 + 1;
+            let want = prefix.wants(chunk.len());
+            prefix.push(chunk.len(), &chunk[..want.min(chunk.len())]);
+            if rest.is_empty() {
+                break true;
             }
-        }
-        let d = engine.decide(&ex, &prefix, !prefix.done(), &host);
+            if prefix.done() {
+                break false;
+            }
+        };
+        assert!(prefix.bytes().len() <= engine.body_cap(), "prefix past the cap");
+        let d = engine.decide(&ex, &prefix, end_of_stream, &host);
         check_decision(&d);
         decided += 1;
         let actions: u64 = Action::ALL.iter().map(|a| metrics.get(Counter::Decision(*a))).sum();
@@ -60,8 +68,8 @@ fn engines() -> &'static [Engine] {
     static E: OnceLock<Vec<Engine>> = OnceLock::new();
     E.get_or_init(|| {
         [
-            r#"{"mode": "enforce", "identity": {"secret": "fuzz-secret"}}"#,
-            r#"{"mode": "enforce", "body": {"max_inspect_bytes": 1024, "on_parse_error": "block"}, "identity": {"secret": "fuzz-secret", "trusted_xff_hops": 1, "sources": [{"jwt_claim": "sub", "verified_by_envoy": true}, "authorization", "x-api-key", "query_key"]}, "limits": {"identity_requests_per_minute": 1}, "rules": [{"phrases": ["step by step"], "action": "throttle"}]}"#,
+            r#"{"mode": "enforce", "identity": {"secret": "fuzz"}}"#,
+            r#"{"mode": "enforce", "body": {"max_inspect_bytes": 1024, "on_parse_error": "block"}, "identity": {"secret": "fuzz", "trusted_xff_hops": 1, "sources": [{"jwt_claim": "sub", "verified_by_envoy": true}, "authorization", "x-api-key", "query_key"]}, "limits": {"identity_requests_per_minute": 1}, "rules": [{"phrases": ["step by step"], "action": "throttle"}]}"#,
             r#"{"allowlist": {"client_cidrs": ["203.0.113.0/24"]}, "detection": {"identity_slots": 1, "template_slots": 1, "network_slots": 1}}"#,
         ]
         .iter()

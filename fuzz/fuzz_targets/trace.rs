@@ -9,7 +9,8 @@ use std::sync::OnceLock;
 
 fuzz_target!(|data: &[u8]| {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
-    let engine = ENGINE.get_or_init(|| Engine::from_config(br#"{"mode": "enforce", "identity": {"secret": "fuzz-secret"}}"#).expect("valid"));
+    let engine = ENGINE
+        .get_or_init(|| Engine::from_config(br#"{"mode": "enforce", "identity": {"secret": "fuzz"}}"#).expect("valid"));
     if let Ok(text) = std::str::from_utf8(data) {
         for line in text.lines() {
             let _ = replay::trace::parse_line(line);

@@ -58,12 +58,72 @@ impl Compactor {
     /// a byte had to be written when `out` was full (then the rest is
     /// left, and the compactor's state is that of the last consumed byte).
     pub fn feed(&mut self, input: &[u8], out: &mut Vec<u8>, cap: usize) -> usize {
-        for (i, &b) in input.iter().enumerate() {
+        out.reserve(input.len().min(cap.saturating_sub(out.len())));
+        let mut i = 0;
+        while let Some(&b) = input.get(i) {
+            if self.in_string && !self.after_backslash && b != b'"' && b != b'\\' {
+                // Fast path: plain string bytes up to the next quote or
+                // backslash, copied a stretch at a time (most of a body).
+                let n = self.copy_plain(input.get(i..).unwrap_or_default(), out, cap);
+                if n == 0 {
+                    // A byte to keep and no room.
+                    return i;
+                }
+                i += n;
+                continue;
+            }
             if !self.step(b, out, cap) {
                 return i;
             }
+            i += 1;
         }
         input.len()
+    }
+
+    /// Copies the plain string bytes at the start of `input` (before any
+    /// quote or backslash) onto `out`, dropping base64 bytes past the run
+    /// limit, never past `cap`. Returns the input bytes consumed; the state
+    /// is that of the last consumed byte.
+    fn copy_plain(&mut self, input: &[u8], out: &mut Vec<u8>, cap: usize) -> usize {
+        let end = input
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\')
+            .unwrap_or(input.len());
+        let plain = input.get(..end).unwrap_or_default();
+        let mut i = 0;
+        while i < plain.len() {
+            // Base64 bytes past the run limit are dropped.
+            while self.run >= MAX_BASE64_RUN && plain.get(i).is_some_and(|&b| is_base64(b)) {
+                i += 1;
+            }
+            // Bytes are kept until a run reaches the limit.
+            let (start, run_before) = (i, self.run);
+            while let Some(&b) = plain.get(i) {
+                if is_base64(b) {
+                    if self.run >= MAX_BASE64_RUN {
+                        break;
+                    }
+                    self.run += 1;
+                } else {
+                    self.run = 0;
+                }
+                i += 1;
+            }
+            let kept = plain.get(start..i).unwrap_or_default();
+            let room = cap.saturating_sub(out.len());
+            if kept.len() > room {
+                // Out of room: keep what fits; the run state is recounted
+                // at the cut.
+                let fits = kept.get(..room).unwrap_or_default();
+                out.extend_from_slice(fits);
+                self.run = fits
+                    .iter()
+                    .fold(run_before, |run, &b| if is_base64(b) { run + 1 } else { 0 });
+                return start + room;
+            }
+            out.extend_from_slice(kept);
+        }
+        i
     }
 
     /// One byte; false when it must be written and `out` is full.
@@ -154,6 +214,46 @@ mod tests {
         let words = format!("\"{} {}\"", "b".repeat(300), "c".repeat(300));
         let out = compact(words.as_bytes());
         assert_eq!(out.len(), 2 + 2 * MAX_BASE64_RUN + 1);
+    }
+
+    /// The stretch-at-a-time fast path gives exactly what one byte at a time
+    /// gives, at every cap and split.
+    #[wasm_bindgen_test(unsupported = test)]
+    fn fast_path_matches_byte_by_byte() {
+        let inputs = [
+            format!(
+                "{{\"a\" : \"{}x y{}\\\"z\" , \"b\":[1 , 2]}}",
+                "Q".repeat(300),
+                "R".repeat(260)
+            ),
+            format!("\"{}+/={} tail\"", "a".repeat(255), "b".repeat(10)),
+            format!("{{ \"t\": \"\\u00e9t\\u00e9 {} \"}}", "é".repeat(50)),
+        ];
+        for input in &inputs {
+            let input = input.as_bytes();
+            for cap in 0..input.len() + 2 {
+                let mut slow = Compactor::new();
+                let mut slow_out = Vec::new();
+                let mut slow_n = input.len();
+                for (i, &b) in input.iter().enumerate() {
+                    if !slow.step(b, &mut slow_out, cap) {
+                        slow_n = i;
+                        break;
+                    }
+                }
+                for split in [0, 1, 7, input.len() / 2] {
+                    let (a, b) = input.split_at(split.min(input.len()));
+                    let mut fast = Compactor::new();
+                    let mut out = Vec::new();
+                    let mut n = fast.feed(a, &mut out, cap);
+                    if n == a.len() {
+                        n += fast.feed(b, &mut out, cap);
+                    }
+                    assert_eq!(out, slow_out, "cap {cap} split {split}");
+                    assert_eq!(n, slow_n, "cap {cap} split {split}");
+                }
+            }
+        }
     }
 
     #[wasm_bindgen_test(unsupported = test)]

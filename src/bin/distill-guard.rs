@@ -88,7 +88,8 @@ fn load_engine(path: &str) -> Result<Engine, String> {
 
 fn cmd_replay(a: &Args) -> Result<(), String> {
     let engine = load_engine(a.need("config")?)?;
-    let mut trace = input::open_read_progress(a.need("trace")?, "replay").map_err(|e| e.to_string())?;
+    let trace_path = a.need("trace")?;
+    let mut trace = input::open_read_progress(trace_path, "replay").map_err(|e| e.to_string())?;
     let mut out = input::open_write(a.get("out")).map_err(|e| e.to_string())?;
     let hosts: usize = a.number("hosts", Some(1))?;
     if hosts == 0 || hosts > 1024 {
@@ -101,7 +102,8 @@ fn cmd_replay(a: &Args) -> Result<(), String> {
     };
     if hosts == 1 {
         // One host: exactly the single-Envoy replay.
-        let summary = replay::run(&engine, &mut trace, &mut out).map_err(|e| e.to_string())?;
+        // Errors name the file as well as the line: a backtest reads many.
+        let summary = replay::run(&engine, &mut trace, &mut out).map_err(|e| format!("{trace_path}: {e}"))?;
         drop(out);
         eprint!("{}", summary.render());
         return Ok(());
@@ -120,7 +122,7 @@ fn cmd_replay(a: &Args) -> Result<(), String> {
             replay::fleet::run(&engine, &mut trace, &mut out, opts, &mut backend)
         }
     }
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| format!("{trace_path}: {e}"))?;
     drop(out);
     eprint!("{}", summary.render());
     eprint!("{}", stats.render(hosts));
@@ -163,9 +165,11 @@ fn cmd_simulate(a: &Args) -> Result<(), String> {
 }
 
 fn cmd_evaluate(a: &Args) -> Result<(), String> {
-    let mut trace = input::open_read(a.need("trace")?).map_err(|e| e.to_string())?;
-    let mut decisions = input::open_read(a.need("decisions")?).map_err(|e| e.to_string())?;
-    let report = evaluate::evaluate(&mut trace, &mut decisions).map_err(|e| e.to_string())?;
+    let (trace_path, decisions_path) = (a.need("trace")?, a.need("decisions")?);
+    let mut trace = input::open_read(trace_path).map_err(|e| e.to_string())?;
+    let mut decisions = input::open_read(decisions_path).map_err(|e| e.to_string())?;
+    let report = evaluate::evaluate(&mut trace, &mut decisions)
+        .map_err(|e| format!("{e} (trace {trace_path}, decisions {decisions_path})"))?;
     if a.flag("json") {
         println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
     } else {

@@ -91,6 +91,9 @@ pub fn convert(doc: &Value) -> Result<Converted, String> {
         .and_then(|a| field(a, "socket_address"))
         .and_then(|s| s.get("address"))
         .and_then(Value::as_str)
+        // Only what replay reads as an address (a pipe or a mangled address
+        // would make it refuse the whole trace).
+        .filter(|a| a.parse::<std::net::IpAddr>().is_ok())
         .map(str::to_owned);
     Ok(Converted {
         line: TraceLine {
@@ -166,6 +169,18 @@ mod tests {
             "downstream_connection": {"local_address": {"socket_address": {"address": "127.0.0.1", "port_value": 10000}},
                                       "remote_address": {"socket_address": {"address": "10.1.2.3", "port_value": 5555}}}
         }})
+    }
+
+    #[test]
+    fn an_address_replay_cannot_read_is_left_out() {
+        // Found by fuzz/fuzz_targets/import.rs: "09.1.2.3" went into
+        // `source_ip`, and replay refused the whole trace at that line.
+        for bad in ["09.1.2.3", "pipe:/run/envoy.sock", ""] {
+            let mut t = trace();
+            t["http_buffered_trace"]["downstream_connection"]["remote_address"]["socket_address"]["address"] =
+                json!(bad);
+            assert_eq!(convert(&t).unwrap().line.source_ip, None, "{bad}");
+        }
     }
 
     #[test]

@@ -38,7 +38,12 @@ pub fn parse_rfc3339(text: &str) -> Result<f64, String> {
     }
     let days = days_from_civil(year, month, day);
     let whole = days * 86_400 + hour * 3600 + minute * 60 - offset_secs;
-    Ok(whole as f64 + seconds)
+    let ts = whole as f64 + seconds;
+    if ts < 0.0 {
+        // The trace format counts non-negative seconds from 1970.
+        return Err(format!("{text:?} is before 1970"));
+    }
+    Ok(ts)
 }
 
 /// An unsigned decimal field of exactly `width` digits.
@@ -64,6 +69,20 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn instants_before_1970_are_refused() {
+        // Found by fuzz/fuzz_targets/import.rs: a negative `ts` made replay
+        // refuse the whole trace at that line.
+        for t in [
+            "1969-12-31T23:59:59Z",
+            "1970-01-01T00:00:00+00:01",
+            "0999-01-01T00:00:00Z",
+        ] {
+            assert!(parse_rfc3339(t).unwrap_err().contains("before 1970"), "{t}");
+        }
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00.5+00:00").unwrap(), 0.5);
+    }
 
     #[test]
     fn known_instants() {

@@ -11,6 +11,11 @@
 //! - [`FloodKind::ForgedXff`]: fresh tokens whose `x-forwarded-for` names a
 //!   real benign user's address (taken from the trace) to the left of the
 //!   sender's own, to crowd that user's address block and frame it.
+//! - [`FloodKind::Framing`]: the review's framing attack on a popular app:
+//!   40 made-up bearer tokens behind one /24 send the app's own requests
+//!   (its system prompt, taken from the trace) with fresh questions and
+//!   16,000 output tokens, so that the app's template looks harvested and
+//!   crowded and its real users get limited.
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -23,16 +28,32 @@ pub enum FloodKind {
     Identities,
     Templates,
     ForgedXff,
+    Framing,
+}
+
+/// What a flood request may borrow from the trace's benign traffic.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Victim<'a> {
+    /// A benign client address ([`FloodKind::ForgedXff`]).
+    pub addr: Option<IpAddr>,
+    /// A popular app's request body, OpenAI chat ([`FloodKind::Framing`]).
+    pub app_body: Option<&'a [u8]>,
 }
 
 impl FloodKind {
-    pub const ALL: [FloodKind; 3] = [FloodKind::Identities, FloodKind::Templates, FloodKind::ForgedXff];
+    pub const ALL: [FloodKind; 4] = [
+        FloodKind::Identities,
+        FloodKind::Templates,
+        FloodKind::ForgedXff,
+        FloodKind::Framing,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             FloodKind::Identities => "identities",
             FloodKind::Templates => "templates",
             FloodKind::ForgedXff => "forged_xff",
+            FloodKind::Framing => "framing",
         }
     }
 
@@ -56,9 +77,11 @@ const WORDS: &[&str] = &[
     "yarrow", "zephyr",
 ];
 
-/// The flood request number `n`. `victim` is a benign client address seen
-/// in the trace (used by [`FloodKind::ForgedXff`]).
-pub fn request(kind: FloodKind, n: u64, rng: &mut Rng, victim: Option<IpAddr>) -> (RequestMeta, Vec<u8>) {
+/// The flood request number `n`, borrowing from `victim` what its kind needs.
+pub fn request(kind: FloodKind, n: u64, rng: &mut Rng, victim: Victim<'_>) -> (RequestMeta, Vec<u8>) {
+    if kind == FloodKind::Framing {
+        return framing(n, rng, victim.app_body);
+    }
     let pool_addr = |rng: &mut Rng| -> IpAddr {
         // 100.64.0.0/10: 4 M addresses, 16 k /24 blocks.
         let host = (rng.next_u64() & 0x003f_ffff) as u32;
@@ -80,9 +103,9 @@ pub fn request(kind: FloodKind, n: u64, rng: &mut Rng, victim: Option<IpAddr>) -
             let text = format!("{head} {n} please describe the following in one paragraph {tail}");
             (format!("sk-flood-tpl-{}", n % 1000), pool_addr(rng), None, text)
         }
-        FloodKind::ForgedXff => {
+        FloodKind::ForgedXff | FloodKind::Framing => {
             let own = pool_addr(rng);
-            let forged = victim.unwrap_or(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)));
+            let forged = victim.addr.unwrap_or(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)));
             let q = rng.pick(QUESTIONS).copied().unwrap_or("hello");
             (
                 format!("sk-flood-xff-{n}"),
@@ -113,6 +136,44 @@ pub fn request(kind: FloodKind, n: u64, rng: &mut Rng, victim: Option<IpAddr>) -
     (meta, body.to_string().into_bytes())
 }
 
+/// The app's request with a fresh question in its last message and a long
+/// output asked for, from one of 40 tokens behind 198.18.9.0/24.
+fn framing(n: u64, rng: &mut Rng, app_body: Option<&[u8]>) -> (RequestMeta, Vec<u8>) {
+    let question = format!(
+        "Question {n}: explain in full detail, with every step, how {} {} relates to {} {}.",
+        rng.pick(WORDS).copied().unwrap_or("x"),
+        rng.pick(WORDS).copied().unwrap_or("y"),
+        rng.pick(WORDS).copied().unwrap_or("z"),
+        rng.pick(WORDS).copied().unwrap_or("w"),
+    );
+    let mut body: serde_json::Value = app_body
+        .and_then(|b| serde_json::from_slice(b).ok())
+        .unwrap_or_else(|| serde_json::json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": ""}]}));
+    if let Some(last) = body
+        .get_mut("messages")
+        .and_then(serde_json::Value::as_array_mut)
+        .and_then(|m| m.last_mut())
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        last.insert("content".to_owned(), serde_json::Value::String(question));
+    }
+    if let Some(root) = body.as_object_mut() {
+        root.insert("max_tokens".to_owned(), serde_json::json!(16_000));
+    }
+    let k = n % 40;
+    let meta = RequestMeta {
+        method: "POST".to_owned(),
+        path: "/v1/chat/completions".to_owned(),
+        authority: None,
+        headers: vec![
+            ("authorization".to_owned(), format!("Bearer sk-frame-{k:02}")),
+            ("content-type".to_owned(), "application/json".to_owned()),
+        ],
+        source_ip: Some(IpAddr::V4(Ipv4Addr::new(198, 18, 9, 1 + k as u8))),
+    };
+    (meta, body.to_string().into_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,16 +181,39 @@ mod tests {
     #[test]
     fn each_kind_varies_what_it_floods() {
         let mut rng = Rng::new(1);
-        let (a, _) = request(FloodKind::Identities, 1, &mut rng, None);
-        let (b, _) = request(FloodKind::Identities, 2, &mut rng, None);
+        let none = Victim::default();
+        let (a, _) = request(FloodKind::Identities, 1, &mut rng, none);
+        let (b, _) = request(FloodKind::Identities, 2, &mut rng, none);
         assert_ne!(a.header("authorization"), b.header("authorization"));
-        let (_, x) = request(FloodKind::Templates, 1, &mut rng, None);
-        let (_, y) = request(FloodKind::Templates, 2, &mut rng, None);
+        let (_, x) = request(FloodKind::Templates, 1, &mut rng, none);
+        let (_, y) = request(FloodKind::Templates, 2, &mut rng, none);
         assert_ne!(x, y);
         let victim: IpAddr = "198.51.100.7".parse().unwrap();
-        let (f, _) = request(FloodKind::ForgedXff, 1, &mut rng, Some(victim));
+        let (f, _) = request(
+            FloodKind::ForgedXff,
+            1,
+            &mut rng,
+            Victim {
+                addr: Some(victim),
+                app_body: None,
+            },
+        );
         let xff = f.header("x-forwarded-for").unwrap();
         assert!(xff.starts_with("198.51.100.7, 100."), "{xff}");
+        let app = br#"{"model":"m","messages":[{"role":"system","content":"You are StudyPal."},{"role":"user","content":"mine"}]}"#;
+        let with_app = Victim {
+            addr: None,
+            app_body: Some(app),
+        };
+        let (m, body) = request(FloodKind::Framing, 41, &mut rng, with_app);
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["messages"][0]["content"], "You are StudyPal.");
+        assert!(v["messages"][1]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("Question 41:"));
+        assert_eq!(v["max_tokens"], 16_000);
+        assert_eq!(m.header("authorization"), Some("Bearer sk-frame-01"));
         assert_eq!(FloodKind::parse("forged_xff"), Some(FloodKind::ForgedXff));
     }
 }

@@ -7,7 +7,6 @@
 //! per table after 10 k, 100 k and 1 M flood requests and at the end (key text and value
 //! bytes; Envoy adds its own per-entry overhead on top).
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, Cursor};
 use std::net::IpAddr;
 
@@ -15,9 +14,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::Engine;
 use crate::replay::{self, evaluate};
-use crate::store::{MemoryStore, SharedStore};
+use crate::store::memory::TableSize;
+use crate::store::MemoryStore;
 
-use super::flood::{self, FloodKind};
+use super::flood::{self, FloodKind, Victim};
 use super::rng::Rng;
 
 /// Flood requests after which the tables are weighed.
@@ -34,19 +34,10 @@ pub struct FloodOptions {
     pub seed: u64,
 }
 
-/// Keys, key text bytes and value bytes of one shared-data table.
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct TableBytes {
-    pub table: String,
-    pub keys: u64,
-    pub key_bytes: u64,
-    pub value_bytes: u64,
-}
-
 #[derive(Clone, Debug, Serialize)]
 pub struct Checkpoint {
     pub flood_requests: u64,
-    pub tables: Vec<TableBytes>,
+    pub tables: Vec<TableSize>,
 }
 
 #[derive(Debug, Serialize)]
@@ -62,32 +53,27 @@ pub struct FloodReport {
 #[derive(Deserialize)]
 struct LineLabel {
     class: String,
+    group: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct LineHead {
     source_ip: Option<String>,
+    body: Option<String>,
     label: Option<LineLabel>,
 }
 
-/// Shared data per table (`<ns>:v1:<table>:<slot>`), in table order.
-pub fn table_bytes(store: &MemoryStore) -> Vec<TableBytes> {
-    let mut by: BTreeMap<String, TableBytes> = BTreeMap::new();
-    for key in store.keys() {
-        let table = key.split(':').nth(2).unwrap_or("?").to_owned();
-        let value = store.get(&key).ok().flatten().map_or(0, |v| v.value.len());
-        let e = by.entry(table.clone()).or_insert(TableBytes {
-            table,
-            keys: 0,
-            key_bytes: 0,
-            value_bytes: 0,
-        });
-        e.keys += 1;
-        e.key_bytes += key.len() as u64;
-        e.value_bytes += value as u64;
-    }
-    by.into_values().collect()
+/// What the flood borrows from the trace: benign addresses and the popular
+/// app's request bodies (the simulator's `popular_app` group).
+#[derive(Default)]
+struct Survey {
+    lines: u64,
+    addrs: Vec<IpAddr>,
+    app_bodies: Vec<Vec<u8>>,
 }
+
+/// App bodies kept for [`FloodKind::Framing`].
+const MAX_APP_BODIES: usize = 64;
 
 /// Runs the trace at `open()` (called twice: a first pass counts lines and
 /// collects benign addresses) under the flood.
@@ -97,7 +83,8 @@ pub fn run(
     opts: &FloodOptions,
 ) -> Result<FloodReport, String> {
     let open = || open().map_err(|e| e.to_string());
-    let (lines, victims) = survey(open()?.as_mut())?;
+    let survey = survey(open()?.as_mut())?;
+    let lines = survey.lines;
     let count = if opts.kind.is_some() { opts.count } else { 0 };
     let mut rng = Rng::derive(opts.seed, "flood", 0);
     let (mut sent, mut flagged, mut denied, mut seen) = (0u64, 0u64, 0u64, 0u64);
@@ -108,7 +95,13 @@ pub fn run(
         let due = (u128::from(count) * u128::from(seen) / u128::from(lines.max(1))) as u64;
         while sent < due {
             let Some(kind) = opts.kind else { break };
-            let victim = victims.get(rng.below(victims.len().max(1))).copied();
+            let victim = Victim {
+                addr: survey.addrs.get(rng.below(survey.addrs.len())).copied(),
+                app_body: survey
+                    .app_bodies
+                    .get(rng.below(survey.app_bodies.len()))
+                    .map(Vec::as_slice),
+            };
             let (meta, body) = flood::request(kind, sent, &mut rng, victim);
             let d = engine.evaluate(meta, &body, host);
             flagged += u64::from(d.verdict.action != crate::verdict::Action::Allow);
@@ -117,7 +110,7 @@ pub fn run(
             if CHECKPOINTS.contains(&sent) {
                 checkpoints.push(Checkpoint {
                     flood_requests: sent,
-                    tables: table_bytes(store),
+                    tables: store.table_sizes(),
                 });
             }
         }
@@ -125,7 +118,7 @@ pub fn run(
         if seen == lines && !CHECKPOINTS.contains(&sent) {
             checkpoints.push(Checkpoint {
                 flood_requests: sent,
-                tables: table_bytes(store),
+                tables: store.table_sizes(),
             });
         }
     };
@@ -141,25 +134,31 @@ pub fn run(
     })
 }
 
-/// Lines in the trace, and up to [`MAX_VICTIMS`] distinct benign addresses.
-fn survey(trace: &mut dyn BufRead) -> Result<(u64, Vec<IpAddr>), String> {
-    let (mut lines, mut victims) = (0u64, Vec::new());
+/// Lines in the trace, up to [`MAX_VICTIMS`] distinct benign addresses and
+/// [`MAX_APP_BODIES`] popular-app bodies.
+fn survey(trace: &mut dyn BufRead) -> Result<Survey, String> {
+    let mut s = Survey::default();
     let mut seen = std::collections::HashSet::new();
     for line in trace.lines() {
         let line = line.map_err(|e| e.to_string())?;
-        lines += 1;
-        if victims.len() >= MAX_VICTIMS {
+        s.lines += 1;
+        if s.addrs.len() >= MAX_VICTIMS && s.app_bodies.len() >= MAX_APP_BODIES {
             continue;
         }
-        let head: LineHead = serde_json::from_str(&line).map_err(|e| format!("trace line {lines}: {e}"))?;
-        let benign = head.label.is_some_and(|l| l.class == "benign");
-        if let Some(ip) = head.source_ip.filter(|_| benign).and_then(|s| s.parse::<IpAddr>().ok()) {
-            if seen.insert(ip) {
-                victims.push(ip);
+        let head: LineHead = serde_json::from_str(&line).map_err(|e| format!("trace line {}: {e}", s.lines))?;
+        let Some(label) = head.label.filter(|l| l.class == "benign") else {
+            continue;
+        };
+        if let Some(ip) = head.source_ip.and_then(|a| a.parse::<IpAddr>().ok()) {
+            if s.addrs.len() < MAX_VICTIMS && seen.insert(ip) {
+                s.addrs.push(ip);
             }
         }
+        if label.group.as_deref() == Some("popular_app") && s.app_bodies.len() < MAX_APP_BODIES {
+            s.app_bodies.extend(head.body.map(String::into_bytes));
+        }
     }
-    Ok((lines, victims))
+    Ok(s)
 }
 
 /// The report as text: the flood, the tables at each checkpoint, and the

@@ -91,6 +91,8 @@ fn write_days(
 ) -> io::Result<u64> {
     let mut requests = 0;
     let mut carry: Vec<Event> = Vec::new();
+    // Days done, rate and time left on a terminal; silent in pipes and CI.
+    let mut progress = crate::progress::Progress::new("simulate", "days", days as usize);
     for day in 0..days {
         let mut events = std::mem::take(&mut carry);
         schedule(day, &mut events);
@@ -105,7 +107,9 @@ fn write_days(
             write(&mut *out, e)?;
             requests += 1;
         }
+        progress.update(day as usize + 1);
     }
+    progress.finish();
     out.flush()?;
     Ok(requests)
 }

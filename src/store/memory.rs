@@ -55,7 +55,8 @@ impl MemoryStore {
         self.len() == 0
     }
 
-    /// Every key, sorted (tests and the flood benchmark's per-table bytes).
+    /// Every key, sorted (tests, `tests/slot_placement.rs` among them; the
+    /// flood benchmark reads [`MemoryStore::table_sizes`]).
     pub fn keys(&self) -> Vec<String> {
         let mut keys: Vec<String> = self
             .inner
@@ -89,6 +90,40 @@ impl SharedStore for MemoryStore {
     }
 }
 
+/// Keys, key text bytes and value bytes of one table
+/// (`<ns>:v1:<table>:<slot>`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct TableSize {
+    pub table: String,
+    pub keys: u64,
+    pub key_bytes: u64,
+    pub value_bytes: u64,
+}
+
+impl MemoryStore {
+    /// What the store holds, per table, in table order: how the flood
+    /// bench (`sim::flood_bench`) weighs the shared data.
+    pub fn table_sizes(&self) -> Vec<TableSize> {
+        let mut by: std::collections::BTreeMap<String, TableSize> = std::collections::BTreeMap::new();
+        let Ok(guard) = self.inner.lock() else {
+            return Vec::new();
+        };
+        for (key, (value, _)) in guard.map.iter() {
+            let table = key.split(':').nth(2).unwrap_or("?").to_owned();
+            let e = by.entry(table.clone()).or_insert(TableSize {
+                table,
+                keys: 0,
+                key_bytes: 0,
+                value_bytes: 0,
+            });
+            e.keys += 1;
+            e.key_bytes += key.len() as u64;
+            e.value_bytes += value.len() as u64;
+        }
+        by.into_values().collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,5 +144,20 @@ mod tests {
         assert_eq!(s.set("a", b"3", v.cas), Err(StoreError::CasMismatch));
         s.set("a", b"4", 0).unwrap();
         assert_eq!(s.get("a").unwrap().unwrap().value, b"4");
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn sizes_per_table() {
+        let s = MemoryStore::new();
+        s.set("dg:v1:id2:1", &[0; 16], 0).unwrap();
+        s.set("dg:v1:id2:2", &[0; 16], 0).unwrap();
+        s.set("dg:v1:net2:7", &[0; 8], 0).unwrap();
+        let t = s.table_sizes();
+        assert_eq!(t.len(), 2);
+        assert_eq!(
+            (t[0].table.as_str(), t[0].keys, t[0].key_bytes, t[0].value_bytes),
+            ("id2", 2, 22, 32)
+        );
+        assert_eq!((t[1].table.as_str(), t[1].keys, t[1].value_bytes), ("net2", 1, 8));
     }
 }
