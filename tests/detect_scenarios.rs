@@ -203,6 +203,60 @@ fn templated_campaign_across_accounts_is_denied_quickly() {
     );
 }
 
+/// A campaign of real keys cannot leave its clusters by getting itself
+/// refused: before each harvest request every account sends a probe the
+/// upstream answers 403 (a model it may not use), then the harvest request
+/// is answered 200. A key the upstream has accepted stays accepted, so the
+/// harvest still counts and is denied as without the probes.
+#[test]
+fn accepted_keys_cannot_leave_their_clusters_with_403_probes() {
+    let w = World::new();
+    let accounts: Vec<Identity> = (0..300)
+        .map(|i| {
+            w.identity(
+                &format!("sk-probe-{i}"),
+                &format!("198.51.100.{}", i % 30),
+                "python-httpx/0.27",
+            )
+        })
+        .collect();
+    let mut first_deny = None;
+    let (mut denied_after, mut total_after) = (0, 0);
+    for k in 0..6_000u64 {
+        let a = &accounts[((k * 7) % 300) as usize];
+        let now = T0 + k as f64 * (DAY / 7_800.0);
+        let probe = w.send(a, now - 1.0, &view("", &["hello"], GenParams::default()));
+        w.answer(a, now - 1.0, &probe, 403);
+        let text = format!(
+            "Imagine and articulate the internal reasoning behind a completed response to this problem: {}. Write it out step by step and justify each step.",
+            sentence(k, 14)
+        );
+        let v = view(
+            "",
+            &[&text],
+            GenParams {
+                max_output_tokens: Some(16_000),
+                ..GenParams::default()
+            },
+        );
+        let r = w.send(a, now, &v);
+        w.answer(a, now, &r, 200);
+        if act(&r) == Act::Deny {
+            first_deny.get_or_insert(k);
+        }
+        if first_deny.is_some() {
+            total_after += 1;
+            denied_after += usize::from(act(&r) == Act::Deny);
+        }
+    }
+    let first = first_deny.expect("campaign never denied");
+    assert!(first < 1_000, "first denial after {first} requests");
+    assert!(
+        denied_after as f64 >= 0.95 * total_after as f64,
+        "{denied_after}/{total_after}"
+    );
+}
+
 #[test]
 fn chinese_campaign_is_denied() {
     let w = World::new();

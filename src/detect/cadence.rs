@@ -6,8 +6,8 @@
 //! identity's recent requests as a decayed count (its dynamic limit), a
 //! memory of its score that fades with time, how many long outputs it asked
 //! for today and yesterday (harvest volume: no person reads hundreds of long
-//! answers a day), what the upstream last answered it (an identity the
-//! upstream refuses, 401/403, counts in no cluster), and its own shares of
+//! answers a day), whether the upstream ever served it (an identity the
+//! upstream only refuses, 401/403, counts in no cluster), and its own shares of
 //! long-output and synchronised requests (its part in its clusters'
 //! evidence).
 //!
@@ -43,7 +43,7 @@
 //! | 10 | `LONG_DAYS` | long-output requests: bits 48-63 day, 24-47 yesterday, 0-23 today | align days, sum |
 //! | 11 | `GUESTS` | `f64`: requests of identities living here as guests, decayed like `LEVEL` | decay to the later `GUESTS_AT`, sum |
 //! | 12 | `GUESTS_AT` | second of `GUESTS` | max |
-//! | 13 | `UPSTREAM` | `second << 2 \| status`: the upstream's last answer (1 accepted, 2 refused 401/403) | max (the later answer wins) |
+//! | 13 | `UPSTREAM` | `second << 2 \| status`: accepted (1) once the upstream served any request, else refused (2) after a 401/403 | [`combine_upstream`]: accepted if either, at the later second |
 //! | 14 | `OWN_SYNC` | `f64`: EWMA of "this request was in a crowded minute of its template" | count-weighted mean |
 //! | 15 | `OWN_LONG` | `f64`: EWMA of "this request asked for a long output" | count-weighted mean |
 
@@ -85,6 +85,22 @@ pub const ACCEPTED: u64 = 1;
 /// `UPSTREAM` status: the upstream refused it (401/403).
 pub const REFUSED: u64 = 2;
 
+/// Two `UPSTREAM` words as one (a new answer on an old word, or two hosts'
+/// words): accepted if either is, at the later second. Acceptance is
+/// sticky: a key the upstream has served is a real key, and if a later
+/// 401/403 could undo that, a campaign would send a probe the upstream
+/// refuses (a model it may not use) before each harvest request and never
+/// count in a cluster. Commutative, associative, 0 is its identity.
+pub fn combine_upstream(a: u64, b: u64) -> u64 {
+    let second = (a >> 2).max(b >> 2);
+    let status = if (a | b) & ACCEPTED != 0 {
+        ACCEPTED
+    } else {
+        (a | b) & REFUSED
+    };
+    second << 2 | status
+}
+
 /// One identity's slot.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Record {
@@ -108,7 +124,7 @@ pub struct Record {
     /// Guests' requests, decayed like `level`, as of `guests_at`.
     pub guests: f64,
     pub guests_at: u64,
-    /// `second << 2 | status` of the upstream's last answer.
+    /// `second << 2 | status` of the upstream's answers ([`combine_upstream`]).
     pub upstream: u64,
     /// Share of the identity's requests in crowded minutes (EWMA).
     pub own_sync: f64,
@@ -213,7 +229,7 @@ impl Record {
         decay::at(self.guests, self.guests_at, now, tau_secs)
     }
 
-    /// The upstream refused the identity's last answered request.
+    /// The upstream refused the identity and never served it.
     pub fn refused(&self) -> bool {
         self.upstream & 3 == REFUSED
     }
@@ -351,6 +367,21 @@ pub fn ramp_down(x: f64, lo: f64, hi: f64) -> f64 {
 mod tests {
     use super::*;
     use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn acceptance_is_sticky_and_combines_in_any_order() {
+        let (acc, ref_) = (10 << 2 | ACCEPTED, 20 << 2 | REFUSED);
+        // A later refusal does not undo an acceptance; the time is the later.
+        assert_eq!(combine_upstream(acc, ref_), 20 << 2 | ACCEPTED);
+        assert_eq!(combine_upstream(ref_, acc), combine_upstream(acc, ref_));
+        assert_eq!(combine_upstream(0, ref_), ref_);
+        assert_eq!(combine_upstream(ref_, 30 << 2 | REFUSED), 30 << 2 | REFUSED);
+        let c = 5 << 2 | REFUSED;
+        assert_eq!(
+            combine_upstream(combine_upstream(acc, ref_), c),
+            combine_upstream(acc, combine_upstream(ref_, c))
+        );
+    }
 
     fn run(times: &[u64]) -> Record {
         let first = times.first().copied().unwrap_or(0);

@@ -1,5 +1,5 @@
-//! The identity's own slot (cadence, score memory, its dynamic limit, the
-//! upstream's last answer, its own shares of the cluster evidence). It is
+//! The identity's own slot (cadence, score memory, its dynamic limit,
+//! whether the upstream ever served it, its own shares of the cluster evidence). It is
 //! read first ([`locate`]: the assessment must know whether the upstream
 //! refused this identity before counting it in any cluster), then scored
 //! against and written back ([`score`]) once the clusters have spoken,
@@ -11,7 +11,7 @@
 //! it is a guest of the first, with a limit of its own (the guests' decayed
 //! count) and no memory (scored from a fresh record).
 
-use super::cadence::{Features, Record, ACCEPTED, REFUSED, WORDS};
+use super::cadence::{combine_upstream, Features, Record, ACCEPTED, REFUSED, WORDS};
 use super::config::DetectionSettings;
 use super::slots::{Read, Slots, IDENTITY_TABLE};
 use super::{limits, score};
@@ -79,8 +79,8 @@ pub fn locate(slots: &Slots<'_>, s: &DetectionSettings, identity: u64, now: u64)
     }
 }
 
-/// The upstream refused this identity's last answered request: it counts in
-/// no cluster.
+/// The upstream refused this identity and never served it: it counts in no
+/// cluster.
 pub fn refused(place: &Place, identity: u64) -> bool {
     match place {
         Place::Home(read) => read
@@ -212,8 +212,9 @@ fn own_shares_of(base: &Record, part: Part) -> (f64, f64) {
 }
 
 /// Records the upstream's answer to one of `identity`'s forwarded requests:
-/// 401 and 403 mark it refused (it stops counting in clusters), a 2xx
-/// accepted; any other status changes nothing. At most two `get`s and one
+/// 401 and 403 mark it refused (it stops counting in clusters) unless the
+/// upstream has served it before, a 2xx accepted for good
+/// ([`combine_upstream`]); any other status changes nothing. At most two `get`s and one
 /// `set` (none when the record already says so).
 pub fn upstream_status(slots: &Slots<'_>, s: &DetectionSettings, identity: u64, status: u16, now: u64) {
     let code = match status {
@@ -227,11 +228,11 @@ pub fn upstream_status(slots: &Slots<'_>, s: &DetectionSettings, identity: u64, 
         };
         match read.words.as_ref().map(Record::decode) {
             Some(r) if r.owner == identity => {
-                if r.upstream & 3 != code {
+                if combine_upstream(r.upstream, code) & 3 != r.upstream & 3 {
                     let _ = slots.write(read, |cur| {
                         let mut r = cur.map(Record::decode).unwrap_or_default();
                         if r.owner == identity {
-                            r.upstream = (now.max(r.upstream >> 2) << 2) | code;
+                            r.upstream = combine_upstream(r.upstream, now << 2 | code);
                         }
                         r.encode()
                     });

@@ -202,7 +202,7 @@ impl Detector {
 
     /// The upstream's answer to a forwarded request of `identity` (its
     /// `:status`): 401 or 403 mark the identity refused, so it stops counting
-    /// in clusters; a 2xx accepted again. Never call it for a request this
+    /// in clusters unless a 2xx accepted it before (acceptance is sticky). Never call it for a request this
     /// filter answered itself.
     pub fn upstream_status(&self, identity: &Identity, status: u16, now: f64, host: &Host<'_>) {
         let s = &self.settings;

@@ -25,8 +25,9 @@
 //!   timestamp, summed; score memory: faded the same way, maximum (a fleet
 //!   verdict: one host's suspicion is every host's);
 //! - the minute's burst count: summed in the same minute, else the later;
-//! - the upstream's last answer: the later (maximum of `second << 2 |
-//!   status`);
+//! - the upstream's answer: accepted if either host saw the key served,
+//!   at the later second (`cadence::combine_upstream`, the rule one host
+//!   applies to a new answer);
 //! - own shares (long outputs, crowded minutes): count-weighted mean;
 //! - gaps: the union's rate is the sum of the hosts' rates, so its mean gap
 //!   is `1 / Σ 1/mean`; its regularity (coefficient of variation) is the
@@ -377,7 +378,7 @@ pub fn merge_identity(fades: Fades, a: &[u64; cadence::WORDS], b: &[u64; cadence
         |x, y| x.saturating_add(y).min(0xffff_ffff),
     );
     m.minute = minute << 32 | in_minute;
-    m.upstream = ra.upstream.max(rb.upstream);
+    m.upstream = cadence::combine_upstream(ra.upstream, rb.upstream);
     let (wa, wb) = (ra.count as f64, rb.count as f64);
     let weighted = |x: f64, y: f64| {
         if wa + wb > 0.0 {
