@@ -251,6 +251,11 @@ mod tests {
         r.words.get(3).copied().unwrap_or(0)
     }
 
+    /// One sync of `host` under [`LIMITS`].
+    fn ask(b: &mut MemoryBackend, host: u64, cursor: u64, records: Vec<Record>) -> (u64, Vec<Record>) {
+        sync(b, LIMITS, &Request { host, cursor, records }).unwrap()
+    }
+
     const LIMITS: Limits = Limits {
         max_records: 100,
         ttl_ms: 60_000,
@@ -260,67 +265,22 @@ mod tests {
     #[wasm_bindgen_test(unsupported = test)]
     fn each_host_gets_the_others_merged_once() {
         let mut b = MemoryBackend::default();
-        let (c1, out) = sync(
-            &mut b,
-            LIMITS,
-            &Request {
-                host: 1,
-                cursor: 0,
-                records: vec![rec(5, 3)],
-            },
-        )
-        .unwrap();
+        let (c1, out) = ask(&mut b, 1, 0, vec![rec(5, 3)]);
         assert!(out.is_empty(), "nobody else yet");
-        let (c2, out) = sync(
-            &mut b,
-            LIMITS,
-            &Request {
-                host: 2,
-                cursor: 0,
-                records: vec![rec(5, 4)],
-            },
-        )
-        .unwrap();
+        let (c2, out) = ask(&mut b, 2, 0, vec![rec(5, 4)]);
         assert_eq!(out.len(), 1);
         assert_eq!(count(&out[0]), 3, "host 2 sees host 1's record, not its own");
-        let (c3, out) = sync(
-            &mut b,
-            LIMITS,
-            &Request {
-                host: 3,
-                cursor: 0,
-                records: vec![],
-            },
-        )
-        .unwrap();
+        let (c3, out) = ask(&mut b, 3, 0, vec![]);
         assert_eq!(
             out.iter().map(count).collect::<Vec<_>>(),
             vec![7],
             "a host that never saw the slot"
         );
         // Host 1 asks again: host 2's write is new to it.
-        let (c1b, out) = sync(
-            &mut b,
-            LIMITS,
-            &Request {
-                host: 1,
-                cursor: c1,
-                records: vec![],
-            },
-        )
-        .unwrap();
+        let (c1b, out) = ask(&mut b, 1, c1, vec![]);
         assert_eq!(out.iter().map(count).collect::<Vec<_>>(), vec![4]);
         // Nothing new since: nothing answered, the cursor stands.
-        let (again, out) = sync(
-            &mut b,
-            LIMITS,
-            &Request {
-                host: 1,
-                cursor: c1b,
-                records: vec![],
-            },
-        )
-        .unwrap();
+        let (again, out) = ask(&mut b, 1, c1b, vec![]);
         assert!(out.is_empty() && again == c1b);
         assert!(c2 > c1 && c3 >= c2);
     }
@@ -328,39 +288,12 @@ mod tests {
     #[wasm_bindgen_test(unsupported = test)]
     fn stale_hosts_drop_out_and_answers_are_bounded() {
         let mut b = MemoryBackend::default();
-        sync(
-            &mut b,
-            LIMITS,
-            &Request {
-                host: 1,
-                cursor: 0,
-                records: vec![rec(5, 3)],
-            },
-        )
-        .unwrap();
+        ask(&mut b, 1, 0, vec![rec(5, 3)]);
         b.now_ms = 120_000;
-        let (_, out) = sync(
-            &mut b,
-            LIMITS,
-            &Request {
-                host: 2,
-                cursor: 0,
-                records: vec![rec(5, 4)],
-            },
-        )
-        .unwrap();
+        let (_, out) = ask(&mut b, 2, 0, vec![rec(5, 4)]);
         assert!(out.is_empty(), "host 1's record is older than the ttl");
         let many: Vec<Record> = (0..250).map(|s| rec(s, 1)).collect();
-        sync(
-            &mut b,
-            LIMITS,
-            &Request {
-                host: 3,
-                cursor: 0,
-                records: many,
-            },
-        )
-        .unwrap();
+        ask(&mut b, 3, 0, many);
         let (mut cursor, mut seen) = (0, 0);
         for _ in 0..5 {
             let (c, out) = sync(
