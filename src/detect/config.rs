@@ -83,7 +83,7 @@ impl Default for RawDetection {
             limit_window_secs: 600,
             identity_limit: 60,
             cluster_limit: 240,
-            token_limit: 120_000,
+            token_limit: 15_000,
             limit_min_score: 0.4,
             memory_half_life_secs: 1_209_600,
             extra_phrases: Vec::new(),
