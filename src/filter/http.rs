@@ -33,6 +33,7 @@ use super::abi::{self, Level};
 use super::host_clock::HostClock;
 use super::host_metrics::HostMetrics;
 use super::host_store::HostStore;
+use super::reasoning::Withholding;
 use super::watchdog::Watchdog;
 use crate::api::BodyPrefix;
 use crate::clock::Clock;
@@ -65,6 +66,8 @@ pub struct Request {
     record_busy: bool,
     /// A forwarded LLM API request, until the upstream's answer is seen.
     forwarded: Option<Exchange>,
+    /// Set for a tagged request whose answer loses its reasoning.
+    reasoning: Option<Withholding>,
 }
 
 impl Request {
@@ -85,6 +88,7 @@ impl Request {
             busy_ns: 0,
             record_busy: false,
             forwarded: None,
+            reasoning: None,
         }
     }
 
@@ -147,6 +151,10 @@ impl Request {
         for (name, value) in &decision.tag_headers {
             let _ = abi::set_request_header(name, value);
         }
+        self.reasoning = Withholding::for_decision(engine.settings(), ex.api, &decision);
+        if let Some(w) = &self.reasoning {
+            w.request();
+        }
         self.forwarded = Some(ex);
         Action::Continue
     }
@@ -174,7 +182,7 @@ impl HttpContext for Request {
 
     /// The upstream's `:status` for a request this filter forwarded (a
     /// local reply of this filter never gets here as `forwarded`).
-    fn on_http_response_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
+    fn on_http_response_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
         if let (Some(engine), Some(ex)) = (self.engine.as_ref(), self.forwarded.take()) {
             if let Some(status) = abi::response_status() {
                 let host = Host {
@@ -185,7 +193,24 @@ impl HttpContext for Request {
                 engine.upstream_status(&ex, status, &host);
             }
         }
-        Action::Continue
+        match self.reasoning.as_mut() {
+            Some(w) => w.response_headers(end_of_stream, &*self.metrics),
+            None => Action::Continue,
+        }
+    }
+
+    fn on_http_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        match self.reasoning.as_mut() {
+            Some(w) => w.response_body(body_size, end_of_stream, &*self.metrics),
+            None => Action::Continue,
+        }
+    }
+
+    fn on_http_response_trailers(&mut self, _num_trailers: usize) -> Action {
+        match self.reasoning.as_mut() {
+            Some(w) => w.response_trailers(&*self.metrics),
+            None => Action::Continue,
+        }
     }
 }
 

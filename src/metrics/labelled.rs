@@ -74,6 +74,7 @@ impl Counter {
             ),
             Counter::Reason(code) => format!("distill_guard.reasons.reason.{code}.total"),
             Counter::Fleet(what) => format!("distill_guard.fleet.kind.{what}.total"),
+            Counter::Reasoning { api, kind } => format!("distill_guard.reasoning.api.{api}.kind.{kind}.total"),
         };
         Some(name)
     }
@@ -182,6 +183,22 @@ mod tests {
             (
                 "distill_guard_shared_data_errors_total".to_owned(),
                 vec![("kind", "cas_gave_up")]
+            )
+        );
+    }
+
+    #[test]
+    fn reasoning_counters_carry_api_and_kind() {
+        let c = Counter::Reasoning {
+            api: "anthropic_messages",
+            kind: "withheld",
+        };
+        assert_eq!(c.name(), "distill_guard.reasoning.withheld.anthropic_messages");
+        assert_eq!(
+            prometheus_view(&c.labelled_name().unwrap()),
+            (
+                "distill_guard_reasoning_total".to_owned(),
+                vec![("api", "anthropic_messages"), ("kind", "withheld")]
             )
         );
     }
