@@ -34,6 +34,7 @@ use super::host_clock::HostClock;
 use super::host_metrics::HostMetrics;
 use super::host_store::HostStore;
 use super::reasoning::Withholding;
+use super::response_body::Answer;
 use super::watchdog::Watchdog;
 use crate::api::BodyPrefix;
 use crate::clock::Clock;
@@ -64,8 +65,12 @@ pub struct Request {
     /// the decision is in and its processing time not yet recorded.
     busy_ns: u64,
     record_busy: bool,
-    /// A forwarded LLM API request, until the upstream's answer is seen.
+    /// A forwarded LLM API request, until the upstream's answer is seen,
+    /// and the action applied to it.
     forwarded: Option<Exchange>,
+    forwarded_action: crate::verdict::Action,
+    /// The upstream's answer being read (see `response_body`).
+    answer: Option<Answer>,
     /// Set for a tagged request whose answer loses its reasoning.
     reasoning: Option<Withholding>,
 }
@@ -88,6 +93,8 @@ impl Request {
             busy_ns: 0,
             record_busy: false,
             forwarded: None,
+            forwarded_action: crate::verdict::Action::Allow,
+            answer: None,
             reasoning: None,
         }
     }
@@ -156,13 +163,22 @@ impl Request {
             w.request();
         }
         self.forwarded = Some(ex);
+        self.forwarded_action = decision.verdict.action;
         Action::Continue
+    }
+
+    /// Hands a finished (or abandoned) answer's counts to the engine.
+    fn finish_answer(&mut self) {
+        if let (Some(engine), Some(answer)) = (self.engine.as_ref(), self.answer.take()) {
+            answer.finish(engine, &self.metrics);
+        }
     }
 }
 
 impl Context for Request {
     fn on_done(&mut self) -> bool {
         self.watchdog.release(self.context_id);
+        self.finish_answer();
         true
     }
 }
@@ -191,7 +207,14 @@ impl HttpContext for Request {
                     metrics: &*self.metrics,
                 };
                 engine.upstream_status(&ex, status, &host);
+                // Only answers the upstream served are read for tokens.
+                if (200..300).contains(&status) {
+                    self.answer = Some(Answer::start(engine, ex, self.forwarded_action));
+                }
             }
+        }
+        if end_of_stream {
+            self.finish_answer();
         }
         match self.reasoning.as_mut() {
             Some(w) => w.response_headers(end_of_stream, &*self.metrics),
@@ -199,7 +222,17 @@ impl HttpContext for Request {
         }
     }
 
+    /// Each chunk of an answer being read goes to its meter (the upstream's
+    /// bytes) and on to the client at once, never held; unless the answer
+    /// loses its reasoning (`reasoning`), which rewrites the chunk after
+    /// the meter read it.
     fn on_http_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        if let Some(answer) = self.answer.as_mut() {
+            answer.chunk(body_size);
+        }
+        if end_of_stream {
+            self.finish_answer();
+        }
         match self.reasoning.as_mut() {
             Some(w) => w.response_body(body_size, end_of_stream, &*self.metrics),
             None => Action::Continue,
