@@ -7,7 +7,7 @@ use super::stream::StreamStripper;
 use super::Format;
 
 /// How to read one answer.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub enum Plan {
     Json(JsonAnswer),
     Stream(StreamStripper),

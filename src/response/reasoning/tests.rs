@@ -33,8 +33,8 @@ fn run(format: Format, input: &[u8], size: usize, max: usize) -> (Vec<u8>, Strea
 fn datas(stream: &[u8]) -> Vec<Value> {
     let text = std::str::from_utf8(stream).unwrap().replace("\r\n", "\n");
     text.split("\n\n")
-        .filter_map(|ev| event::data(ev.as_bytes()))
-        .filter(|d| d != "[DONE]")
+        .map(|ev| crate::response::sse::parse(ev.as_bytes().to_vec()).data)
+        .filter(|d| !d.is_empty() && d != "[DONE]")
         .map(|d| serde_json::from_str(&d).unwrap())
         .collect()
 }
