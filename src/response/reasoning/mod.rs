@@ -25,10 +25,10 @@
 //! Files: `renumber` (positions of the items left once some are removed),
 //! `chat`, `responses`, `anthropic`, `gemini` (one wire format each: a JSON
 //! document or one stream event in, changed in place), `event` (one SSE
-//! event: its data and a copy with new data), `stream` (an SSE stream as
-//! chunks arrive: one incomplete event held at most, bounded), `body` (a
-//! whole JSON answer, bounded), `answer` (which of the two an answer is,
-//! from its headers).
+//! event, copied with new data), `stream` (an SSE stream as chunks arrive,
+//! framed by `response::sse`: one incomplete event held at most, bounded),
+//! `body` (a whole JSON answer, bounded), `answer` (which of the two an
+//! answer is, from its headers).
 
 pub mod answer;
 mod anthropic;
