@@ -172,7 +172,10 @@ impl Withholding {
                 bytes
             }
             JsonOutcome::Unreadable(bytes) => {
-                self.count(metrics, "unreadable");
+                // An empty body (a 204) had nothing to read.
+                if !bytes.is_empty() {
+                    self.count(metrics, "unreadable");
+                }
                 bytes
             }
             JsonOutcome::Oversize => {
