@@ -146,3 +146,43 @@ fn two_hosts_halves_are_judged_together_within_eight_calls() {
     let local = assess(&d, &alone, 50, t0 + 20.0);
     assert!(fleet.score > local.score + 0.1, "fleet {fleet:?} alone {local:?}");
 }
+
+/// A template's round as the fleet saw it: 39 accounts on other hosts in
+/// this minute, one request here. The request is judged crowded on the
+/// merged view, and this host's stored record counts it so, so the
+/// fleet's sum of crowded requests is what one host would count (before,
+/// the local record alone decided, and with the traffic spread over many
+/// hosts no host ever counted a crowd).
+#[wasm_bindgen_test(unsupported = test)]
+fn a_crowded_minute_judged_on_the_fleet_view_is_counted_locally() {
+    use crate::detect::correlate::{self, apply, WORDS as CW};
+    use crate::detect::slots::{Slots, TEMPLATE_TABLE};
+    use crate::fleet::carry::tests::round;
+    use crate::fleet::view;
+    use crate::hash::SipKey;
+    use crate::store::counters::{decode_words, slot_key};
+
+    let (others, local, t) = round();
+    let store = MemoryStore::new();
+    let (clock, metrics) = (ManualClock::new(t.now as f64), MemoryMetrics::default());
+    let host = Host {
+        store: &store,
+        clock: &clock,
+        metrics: &metrics,
+    };
+    let slots = Slots::new(&host, "t", SipKey::derive(b"s"));
+    let key = slot_key("t", TEMPLATE_TABLE, slots.slot(TEMPLATE_TABLE, 1_024, t.owner, 0));
+    store.set(&key, &view::join(Some(&local), Some(&others)), 0).unwrap();
+    let mut seen = correlate::ClusterView::default();
+    slots
+        .update_at::<CW>(TEMPLATE_TABLE, 1_024, t.owner, 0, |w| {
+            let (next, v) = apply(w, &t);
+            seen = v;
+            next
+        })
+        .unwrap();
+    assert!(seen.synced, "{seen:?}");
+    let value = store.get(&key).unwrap().unwrap().value;
+    let stored = decode_words::<CW>(&key, &value[..CW * 8]).unwrap();
+    assert_eq!(stored[correlate::SYNC_CUR], 1);
+}
