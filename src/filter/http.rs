@@ -33,6 +33,7 @@ use super::abi::{self, Level};
 use super::host_clock::HostClock;
 use super::host_metrics::HostMetrics;
 use super::host_store::{with_host, HostStore};
+use super::reasoning::Withholding;
 use super::response_body::Answer;
 use super::watchdog::Watchdog;
 use crate::api::BodyPrefix;
@@ -69,6 +70,8 @@ pub struct Request {
     forwarded_action: crate::verdict::Action,
     /// The upstream's answer being read (see `response_body`).
     answer: Option<Answer>,
+    /// Set for a tagged request whose answer loses its reasoning.
+    reasoning: Option<Withholding>,
 }
 
 impl Request {
@@ -91,6 +94,7 @@ impl Request {
             forwarded: None,
             forwarded_action: crate::verdict::Action::Allow,
             answer: None,
+            reasoning: None,
         }
     }
 
@@ -142,6 +146,10 @@ impl Request {
         }
         for (name, value) in &decision.tag_headers {
             let _ = abi::set_request_header(name, value);
+        }
+        self.reasoning = Withholding::for_decision(engine.settings(), ex.api, &decision);
+        if let Some(w) = &self.reasoning {
+            w.request();
         }
         self.forwarded = Some(ex);
         self.forwarded_action = decision.verdict.action;
@@ -197,11 +205,16 @@ impl HttpContext for Request {
         if end_of_stream {
             self.finish_answer();
         }
-        Action::Continue
+        match self.reasoning.as_mut() {
+            Some(w) => w.response_headers(end_of_stream, &*self.metrics),
+            None => Action::Continue,
+        }
     }
 
-    /// Each chunk of an answer being read goes to its meter and on to the
-    /// client at once: never held.
+    /// Each chunk of an answer being read goes to its meter (the upstream's
+    /// bytes) and on to the client at once, never held; unless the answer
+    /// loses its reasoning (`reasoning`), which rewrites the chunk after
+    /// the meter read it.
     fn on_http_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
         if let Some(answer) = self.answer.as_mut() {
             answer.chunk(body_size);
@@ -209,7 +222,17 @@ impl HttpContext for Request {
         if end_of_stream {
             self.finish_answer();
         }
-        Action::Continue
+        match self.reasoning.as_mut() {
+            Some(w) => w.response_body(body_size, end_of_stream, &*self.metrics),
+            None => Action::Continue,
+        }
+    }
+
+    fn on_http_response_trailers(&mut self, _num_trailers: usize) -> Action {
+        match self.reasoning.as_mut() {
+            Some(w) => w.response_trailers(&*self.metrics),
+            None => Action::Continue,
+        }
     }
 }
 
