@@ -36,7 +36,7 @@ for a in "$@"; do
     *) targets+=("$a") ;;
   esac
 done
-all=(body_parse body_prefix identity config trace import engine reasoning)
+all=(body_parse body_prefix identity config trace import engine response reasoning)
 if [ ${#targets[@]} -eq 0 ]; then targets=("${all[@]}"); fi
 secs=${FUZZ_SECS:-$($smoke && echo 4 || echo 60)}
 

@@ -32,7 +32,7 @@ use proxy_wasm::types::Action;
 use super::abi::{self, Level};
 use super::host_clock::HostClock;
 use super::host_metrics::HostMetrics;
-use super::host_store::HostStore;
+use super::host_store::{with_host, HostStore};
 use super::reasoning::Withholding;
 use super::response_body::Answer;
 use super::watchdog::Watchdog;
@@ -43,10 +43,9 @@ use crate::engine::headers::{
     is_reserved, STATE_ACTION, STATE_IDENTITY, STATE_INTENDED, STATE_MODE, STATE_REASONS, STATE_SCORE,
 };
 use crate::engine::{Decision, Engine, Exchange, Host};
-use crate::fleet::touched::{Touched, Touching};
+use crate::fleet::touched::Touched;
 use crate::metrics::{Counter, Histogram, Metrics};
 use crate::request::RequestMeta;
-use crate::store::SharedStore;
 
 pub struct Request {
     context_id: u32,
@@ -126,22 +125,12 @@ impl Request {
             return Action::Continue;
         };
         let body = self.body.take().unwrap_or_else(|| engine.body_prefix(&ex));
-        let host_store = HostStore { metrics: &self.metrics };
-        let touching = self.touched.as_deref().map(|touched| Touching {
-            inner: &host_store,
-            namespace: &engine.settings().namespace,
-            touched,
-        });
-        let store: &dyn SharedStore = match &touching {
-            Some(t) => t,
-            None => &host_store,
-        };
-        let host = Host {
-            store,
-            clock: &HostClock,
-            metrics: &*self.metrics,
-        };
-        let decision = engine.decide(&ex, &body, end_of_stream, &host);
+        let decision = with_host(
+            &self.metrics,
+            self.touched.as_deref(),
+            &engine.settings().namespace,
+            |host| engine.decide(&ex, &body, end_of_stream, host),
+        );
         self.record_busy = true;
         log_decision(&ex, &decision);
         record_state(&decision, engine.settings().mode);
@@ -209,7 +198,7 @@ impl HttpContext for Request {
                 engine.upstream_status(&ex, status, &host);
                 // Only answers the upstream served are read for tokens.
                 if (200..300).contains(&status) {
-                    self.answer = Some(Answer::start(engine, ex, self.forwarded_action));
+                    self.answer = Some(Answer::start(engine, ex, self.forwarded_action, self.touched.clone()));
                 }
             }
         }
