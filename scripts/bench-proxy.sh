@@ -7,7 +7,12 @@
 #
 #   scripts/bench-proxy.sh [--duration SECS] [--rounds N] [--sizes "1500 65536 1048576"]
 #                          [--threads N] [--connections N] [--config JSON]
+#                          [--module WASM] [--compare WASM]
 #   BENCH_QUICK=1 scripts/bench-proxy.sh    one round of 2 s runs (a smoke run)
+#
+# --module runs that distill-guard module instead of building one; --compare
+# adds a fourth proxy, `dg2`, with another distill-guard module (a change
+# measured against the module before it in the same run: `dg2/dg` ratios).
 #
 # Starts, on free loopback ports, in bench-out/proxy/:
 #   - an upstream Envoy (concurrency 1) answering every request with a fixed
@@ -30,7 +35,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 duration=5 rounds=3 threads=2 connections=16 warmup=1
-sizes="1500 65536 1048576"
+sizes="1500 65536 1048576" module="" compare=""
 if [ -n "${BENCH_QUICK:-}" ]; then duration=2 rounds=1 warmup=0; fi
 CONFIG='{"mode": "enforce", "identity": {"secret": "bench-secret", "trusted_xff_hops": 1}}'
 while [ $# -gt 0 ]; do
@@ -41,23 +46,31 @@ while [ $# -gt 0 ]; do
     --threads) threads="$2"; shift 2 ;;
     --connections) connections="$2"; shift 2 ;;
     --config) CONFIG="$2"; shift 2 ;;
+    --module) module="$2"; shift 2 ;;
+    --compare) compare="$2"; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
 
 source scripts/lib/proxy-common.sh
+[ -z "$module" ] || export BENCH_SKIP_BUILD=1
 proxy_prepare bench-out/proxy
+[ -z "$module" ] || wasm=$(realpath "$module")
+proxies=(alone floor dg)
+[ -z "$compare" ] || proxies+=(dg2)
 floor=target/floor/wasm32-wasip1/release/floor_filter.wasm
 cargo build --quiet --release --target wasm32-wasip1 --manifest-path benches/floor/Cargo.toml \
   --target-dir target/floor
-read -r up_port up_admin alone_port alone_admin floor_port floor_admin dg_port dg_admin < <(free_ports 8)
+read -r up_port up_admin alone_port alone_admin floor_port floor_admin dg_port dg_admin dg2_port dg2_admin \
+  < <(free_ports 10)
 write_upstream "$work/upstream.yaml" "$up_port" "$up_admin"
 
 render() { # port admin out [module]
   python3 scripts/render-envoy.py --config "$CONFIG" --listen-port "$1" --admin-port "$2" \
     --upstream-port "$up_port" --access-log /dev/null ${4:+--wasm "$4"} >"$3"
 }
-render "$dg_port" "$dg_admin" "$work/dg.yaml"
+render "$dg_port" "$dg_admin" "$work/dg.yaml" "$wasm"
+[ -z "$compare" ] || render "$dg2_port" "$dg2_admin" "$work/dg2.yaml" "$(realpath "$compare")"
 render "$floor_port" "$floor_admin" "$work/floor.yaml" "$PWD/$floor"
 render "$alone_port" "$alone_admin" "$work/alone.yaml"
 # Envoy alone: drop the Wasm filter's list item (from its `- name:` line to
@@ -65,9 +78,10 @@ render "$alone_port" "$alone_admin" "$work/alone.yaml"
 # All: %REQ_WITHOUT_QUERY% needs a formatter extension that Envoy 1.40
 # refuses without a `formatters:` entry; the log goes to /dev/null here, so
 # the plain path costs the same.
-python3 - "$work/alone.yaml" "$work/floor.yaml" "$work/dg.yaml" <<'EOF'
+python3 - "${proxies[@]/#/$work/}" <<'EOF'
 import sys
 for path in sys.argv[1:]:
+    path += ".yaml"
     text = open(path).read().replace("%REQ_WITHOUT_QUERY(:PATH)%", "%REQ(:PATH)%")
     lines = text.split("\n")
     if path.endswith("alone.yaml"):
@@ -80,14 +94,13 @@ for path in sys.argv[1:]:
 EOF
 
 start_envoy upstream "$work/upstream.yaml" 1
-for p in alone floor dg; do start_envoy "$p" "$work/$p.yaml" 2; done
+for p in "${proxies[@]}"; do start_envoy "$p" "$work/$p.yaml" 2; done
+declare -A port=([alone]=$alone_port [floor]=$floor_port [dg]=$dg_port [dg2]=$dg2_port)
+declare -A admin=([alone]=$alone_admin [floor]=$floor_admin [dg]=$dg_admin [dg2]=$dg2_admin)
 wait_ready upstream "$up_admin"
-wait_ready alone "$alone_admin"
-wait_ready floor "$floor_admin"
-wait_ready dg "$dg_admin"
-declare -A port=([alone]=$alone_port [floor]=$floor_port [dg]=$dg_port)
+for p in "${proxies[@]}"; do wait_ready "$p" "${admin[$p]}"; done
 declare -A rss0
-for p in alone floor dg; do rss0[$p]=$(rss_kib "$p"); done
+for p in "${proxies[@]}"; do rss0[$p]=$(rss_kib "$p"); done
 
 # One wrk run: "round proxy bytes kind threads conns" -> a row in $work/rows.
 : >"$work/rows"
@@ -105,7 +118,7 @@ run() {
 
 : >"$work/load"
 echo "bench-proxy: $rounds rounds of ${duration}s runs; alone :$alone_port, floor :$floor_port, dg :$dg_port, upstream :$up_port" >&2
-order=(alone floor dg)
+order=("${proxies[@]}")
 for round in $(seq 1 "$rounds"); do
   echo "round $round: $(uptime | sed 's/.*load average/load average/')" | tee -a "$work/load" >&2
   for bytes in $sizes; do
@@ -118,7 +131,7 @@ for round in $(seq 1 "$rounds"); do
 done
 echo "end: $(uptime | sed 's/.*load average/load average/')" | tee -a "$work/load" >&2
 declare -A rss1
-for p in alone floor dg; do rss1[$p]=$(rss_kib "$p"); done
+for p in "${proxies[@]}"; do rss1[$p]=$(rss_kib "$p"); done
 stats=$(curl -sf "http://127.0.0.1:$dg_admin/stats?filter=wasmcustom" || true)
 
 echo
@@ -126,6 +139,7 @@ echo "distill-guard proxy benchmark at $(git rev-parse --short HEAD 2>/dev/null 
 echo "$($ENVOY --version 2>/dev/null | grep -o 'version: [^ ]*' | head -1); $rounds rounds, runs of ${duration}s: saturated wrk -t$threads -c$connections, one connection wrk -t1 -c1"
 echo "filter config $CONFIG"
 printf 'module sizes: distill-guard %d bytes, floor %d bytes\n' "$(wc -c <"$wasm")" "$(wc -c <"$floor")"
+[ -z "$compare" ] || printf 'dg2: %s, %d bytes (dg: %s)\n' "$compare" "$(wc -c <"$compare")" "$wasm"
 sed 's/^/machine /' "$work/load"
 echo
 python3 - "$work/rows" <<'EOF'
@@ -142,7 +156,9 @@ sizes = sorted({k[0] for k in rows})
 print("medians over the rounds (req/s saturated; p50/p99 in µs at one connection)")
 print(f"{'body':>9} {'proxy':<6} {'req/s':>8} {'1conn p50':>10} {'1conn p99':>10} {'sat p50':>9} {'non2xx':>7}")
 for s in sizes:
-    for p in ("alone", "floor", "dg"):
+    for p in ("alone", "floor", "dg", "dg2"):
+        if (s, "sat", p) not in rows:
+            continue
         non2xx = sum(int(r["non2xx"]) for k in ("sat", "one") for r in rows.get((s, k, p), []))
         print(f"{s:>9} {p:<6} {med(s,'sat',p,'rps'):>8.0f} {med(s,'one',p,'p50_us'):>10.0f} "
               f"{med(s,'one',p,'p99_us'):>10.0f} {med(s,'sat',p,'p50_us'):>9.0f} {non2xx:>7}")
@@ -160,10 +176,19 @@ print("per round, saturated req/s dg/floor:", "; ".join(
     f"{s}B " + " ".join(f"{float(d['rps'])/float(f['rps']):.2f}" for d, f in
                          zip(rows.get((s,'sat','dg'), []), rows.get((s,'sat','floor'), [])))
     for s in sizes))
+if any(k[2] == "dg2" for k in rows):
+    print("dg2 against dg:", "; ".join(
+        f"{s}B thru {med(s,'sat','dg2','rps')/med(s,'sat','dg','rps'):.2f}, "
+        f"1conn p50 {med(s,'one','dg2','p50_us')-med(s,'one','dg','p50_us'):+.0f}µs" for s in sizes))
+    print("per round, saturated req/s dg2/dg:", "; ".join(
+        f"{s}B " + " ".join(f"{float(d['rps'])/float(f['rps']):.2f}" for d, f in
+                             zip(rows.get((s,'sat','dg2'), []), rows.get((s,'sat','dg'), [])))
+        for s in sizes))
 EOF
 echo
-printf 'Envoy RSS (VmRSS, KiB, at ready -> after the runs): alone %d -> %d, floor %d -> %d, dg %d -> %d\n' \
-  "${rss0[alone]}" "${rss1[alone]}" "${rss0[floor]}" "${rss1[floor]}" "${rss0[dg]}" "${rss1[dg]}"
+printf 'Envoy RSS (VmRSS, KiB, at ready -> after the runs):'
+for p in "${proxies[@]}"; do printf ' %s %d -> %d' "$p" "${rss0[$p]}" "${rss1[$p]}"; done
+echo
 echo
 echo "distill-guard counters at the end (all runs, warm-ups included):"
 grep -v ': 0$' <<<"$stats" | grep -v 'processing_time\|score_percent' | sed 's/^/  /'

@@ -14,7 +14,8 @@ proxy_prepare() {
   mkdir -p "$work"
   install_wrk
   [ -x "$ENVOY" ] || bash scripts/setup.sh
-  bash scripts/build.sh
+  # BENCH_SKIP_BUILD: the caller brings its own module.
+  [ -n "${BENCH_SKIP_BUILD:-}" ] || bash scripts/build.sh
   trap stop_started EXIT
   trap 'exit 130' INT TERM
 }
