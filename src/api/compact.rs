@@ -43,6 +43,28 @@ fn is_base64(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')
 }
 
+/// [`BYTE_CLASS`] values: a string's end or escape, a base64 byte, any other.
+const STOP: u8 = 2;
+const BASE64: u8 = 1;
+
+/// The class of every byte, for the string fast path.
+const BYTE_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = if c == b'"' || c == b'\\' {
+            STOP
+        } else if c.is_ascii_alphanumeric() || c == b'+' || c == b'/' || c == b'=' {
+            BASE64
+        } else {
+            0
+        };
+        b += 1;
+    }
+    t
+};
+
 /// Outside strings: a byte that is part of a bare token.
 fn is_scalar(b: u8) -> bool {
     !matches!(b, b'{' | b'}' | b'[' | b']' | b',' | b':' | b'"') && !is_json_space(b)
@@ -85,6 +107,34 @@ impl Compactor {
     /// limit, never past `cap`. Returns the input bytes consumed; the state
     /// is that of the last consumed byte.
     fn copy_plain(&mut self, input: &[u8], out: &mut Vec<u8>, cap: usize) -> usize {
+        // One pass with a byte table over what is surely kept: bytes that
+        // fit, up to the first quote or backslash or a base64 byte past the
+        // run limit (most of a body's text). The rest, if any, goes the
+        // general way below.
+        let room = cap.saturating_sub(out.len());
+        let mut run = self.run;
+        let mut kept = 0;
+        for &b in input.iter().take(room) {
+            match BYTE_CLASS.get(usize::from(b)).copied().unwrap_or(STOP) {
+                STOP => break,
+                BASE64 if run >= MAX_BASE64_RUN => break,
+                BASE64 => run += 1,
+                _ => run = 0,
+            }
+            kept += 1;
+        }
+        out.extend_from_slice(input.get(..kept).unwrap_or_default());
+        self.run = run;
+        let rest = input.get(kept..).unwrap_or_default();
+        if rest.first().is_none_or(|&b| b == b'"' || b == b'\\') {
+            return kept;
+        }
+        kept + self.copy_plain_general(rest, out, cap)
+    }
+
+    /// [`Self::copy_plain`] byte by byte: the same result, also where base64
+    /// bytes are dropped or `cap` is reached.
+    fn copy_plain_general(&mut self, input: &[u8], out: &mut Vec<u8>, cap: usize) -> usize {
         let end = input
             .iter()
             .position(|&b| b == b'"' || b == b'\\')
