@@ -294,6 +294,31 @@ mod tests {
         assert_eq!(out.len(), 2 + 2 * MAX_BASE64_RUN + 1);
     }
 
+    /// Output and bytes consumed, one [`Compactor::step`] at a time.
+    fn byte_by_byte(input: &[u8], cap: usize) -> (Vec<u8>, usize) {
+        let mut c = Compactor::new();
+        let mut out = Vec::new();
+        for (i, &b) in input.iter().enumerate() {
+            if !c.step(b, &mut out, cap) {
+                return (out, i);
+            }
+        }
+        (out, input.len())
+    }
+
+    /// Output and bytes consumed by [`Compactor::feed`], the input split
+    /// in two at `split`.
+    fn fed_in_two(input: &[u8], split: usize, cap: usize) -> (Vec<u8>, usize) {
+        let (a, b) = input.split_at(split.min(input.len()));
+        let mut c = Compactor::new();
+        let mut out = Vec::new();
+        let mut n = c.feed(a, &mut out, cap);
+        if n == a.len() {
+            n += c.feed(b, &mut out, cap);
+        }
+        (out, n)
+    }
+
     /// The stretch-at-a-time fast path gives exactly what one byte at a time
     /// gives, at every cap and split.
     #[wasm_bindgen_test(unsupported = test)]
@@ -310,25 +335,9 @@ mod tests {
         for input in &inputs {
             let input = input.as_bytes();
             for cap in 0..input.len() + 2 {
-                let mut slow = Compactor::new();
-                let mut slow_out = Vec::new();
-                let mut slow_n = input.len();
-                for (i, &b) in input.iter().enumerate() {
-                    if !slow.step(b, &mut slow_out, cap) {
-                        slow_n = i;
-                        break;
-                    }
-                }
+                let slow = byte_by_byte(input, cap);
                 for split in [0, 1, 7, input.len() / 2] {
-                    let (a, b) = input.split_at(split.min(input.len()));
-                    let mut fast = Compactor::new();
-                    let mut out = Vec::new();
-                    let mut n = fast.feed(a, &mut out, cap);
-                    if n == a.len() {
-                        n += fast.feed(b, &mut out, cap);
-                    }
-                    assert_eq!(out, slow_out, "cap {cap} split {split}");
-                    assert_eq!(n, slow_n, "cap {cap} split {split}");
+                    assert_eq!(fed_in_two(input, split, cap), slow, "cap {cap} split {split}");
                 }
             }
         }
@@ -369,24 +378,8 @@ mod tests {
             } else {
                 next(input.len() + 8)
             };
-            let mut slow = Compactor::new();
-            let mut slow_out = Vec::new();
-            let mut slow_n = input.len();
-            for (i, &b) in input.iter().enumerate() {
-                if !slow.step(b, &mut slow_out, cap) {
-                    slow_n = i;
-                    break;
-                }
-            }
-            let (a, b) = input.split_at(next(input.len()));
-            let mut fast = Compactor::new();
-            let mut out = Vec::new();
-            let mut n = fast.feed(a, &mut out, cap);
-            if n == a.len() {
-                n += fast.feed(b, &mut out, cap);
-            }
-            assert_eq!(out, slow_out, "cap {cap}");
-            assert_eq!(n, slow_n, "cap {cap}");
+            let split = next(input.len());
+            assert_eq!(fed_in_two(&input, split, cap), byte_by_byte(&input, cap), "cap {cap}");
         }
     }
 
