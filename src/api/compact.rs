@@ -60,6 +60,9 @@ const STOP: u8 = 2;
 const BASE64: u8 = 1;
 
 /// The class of every byte, for the string fast path.
+// Indexing in a const block is checked when the module is compiled: it
+// cannot panic at run time.
+#[allow(clippy::indexing_slicing)]
 const BYTE_CLASS: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut b = 0;
