@@ -29,7 +29,7 @@ lint: ## rustfmt check, clippy -D warnings (native and wasm32-wasip1)
 bench-quality: ## replay simulated traffic in enforce mode, print the quality table
 	@bash scripts/bench-quality.sh
 
-bench-proxy: ## requests/s, latency and RSS of Envoy with and without the filter (wrk, ~2 min)
+bench-proxy: ## Envoy alone, a floor filter and distill-guard interleaved: throughput, latency, ratios, RSS, sizes (~6 min; BENCH_QUICK=1 ~1 min)
 	@bash scripts/bench-proxy.sh
 
 bench-engine: ## native per-request cost of Engine::evaluate per API and for a 256 KiB body

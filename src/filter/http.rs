@@ -392,6 +392,11 @@ fn log_decision(ex: &Exchange, d: &Decision) {
     } else {
         Level::Info
     };
+    // Allowed requests' lines are usually below the host's level: skip the
+    // formatting and the host call (issue 8).
+    if !abi::log_enabled(level) {
+        return;
+    }
     abi::log(
         level,
         &format!(
