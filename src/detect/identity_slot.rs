@@ -92,6 +92,23 @@ pub fn refused(place: &Place, identity: u64) -> bool {
     }
 }
 
+/// The identity's first request as far as the filter knows (its own place
+/// holds no record of it yet): the upstream has not answered it, so it
+/// cannot tell a real key from a random token. Such a request reads its
+/// clusters but counts in none; from its second request on, an identity
+/// the upstream refused counts nowhere ([`refused`]) and any other does.
+/// A guest or an unreadable slot cannot tell, and counts as before.
+pub fn pending(place: &Place, identity: u64) -> bool {
+    match place {
+        Place::Home(read) => !read
+            .words
+            .as_ref()
+            .map(Record::decode)
+            .is_some_and(|r| r.owner == identity && r.count > 0),
+        _ => false,
+    }
+}
+
 /// The identity's own part in its clusters' evidence: shares of its
 /// requests that ask for long outputs and that arrive in crowded minutes
 /// (this request included), from its record.
