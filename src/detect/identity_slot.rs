@@ -70,11 +70,17 @@ pub fn locate(slots: &Slots<'_>, s: &DetectionSettings, identity: u64, now: u64)
     let Ok(second) = slots.read::<WORDS>(IDENTITY_TABLE, s.identity_slots, identity, 1) else {
         return Place::Unreadable;
     };
+    // When both incumbents would yield, the one with less history goes (a
+    // one-off token before an account with a past): taking the first
+    // place whenever it yielded let a flood of fresh identities wipe
+    // campaign accounts idle for a few minutes while one-offs held their
+    // other place.
+    let first_yields = a.yields_to(identity, now, hl, tau);
     match stored(&second) {
         None => Place::Home(second),
         Some(b) if b.owner == identity => Place::Home(second),
-        _ if a.yields_to(identity, now, hl, tau) => Place::Home(first),
-        Some(b) if b.yields_to(identity, now, hl, tau) => Place::Home(second),
+        Some(b) if b.yields_to(identity, now, hl, tau) && (!first_yields || b.count < a.count) => Place::Home(second),
+        _ if first_yields => Place::Home(first),
         _ => Place::Guest(first),
     }
 }

@@ -42,7 +42,8 @@
 //! read-modify-writes follow when the upstream answers 2xx).
 //! [`Detector::upstream_status`] costs one `get` per answered request (two
 //! for an identity in its second place), and a `set` when the status
-//! changes.
+//! changes; [`Detector::count_deferred`], for an identity's first request
+//! answered 2xx, the read-modify-writes its assessment skipped.
 
 pub mod cadence;
 pub mod config;

@@ -138,4 +138,4 @@ def test_reload_keeps_shared_counts_and_applies_the_new_configuration(lds_envoy)
     # The running listener keeps the last good configuration.
     assert status(e, "sk-reload-other", "a reload marker question") == 403
     assert status(e, "sk-reload-limited") == 429
-    assert status(e, "sk-reload-fresh") == 200
+    assert status(e, "sk-reload-fresh-again") == 200
