@@ -50,6 +50,7 @@ fn bucket(stored: Option<[u64; 2]>, id: u64, limit: u64, now_ms: u64) -> ([u64; 
     ([tat.saturating_add(interval), id], None)
 }
 
+/// `Some(retry_after_secs)` when this request exceeds the limit.
 pub fn check_identity(settings: &Settings, id: &Identity, now: f64, host: &Host<'_>) -> Option<u64> {
     let limit = settings.identity_requests_per_minute;
     if limit == 0 {

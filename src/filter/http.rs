@@ -115,13 +115,9 @@ impl Request {
         action
     }
 
-    /// Runs the engine on the kept prefix and applies the decision. Takes
-    /// the exchange, so a request is decided at most once.
-    fn decide(&mut self, end_of_stream: bool) -> Action {
-        let (Some(engine), Some(ex)) = (self.engine.as_ref(), self.exchange.take()) else {
-            return Action::Continue;
-        };
-        let body = self.body.take().unwrap_or_else(|| engine.body_prefix(&ex));
+    /// `f` with the host as the engine sees it: in fleet mode every record
+    /// written is marked for the next sync.
+    fn with_host<R>(&self, engine: &Engine, f: impl FnOnce(&Host<'_>) -> R) -> R {
         let host_store = HostStore { metrics: &self.metrics };
         let touching = self.touched.as_deref().map(|touched| Touching {
             inner: &host_store,
@@ -132,12 +128,21 @@ impl Request {
             Some(t) => t,
             None => &host_store,
         };
-        let host = Host {
+        f(&Host {
             store,
             clock: &HostClock,
             metrics: &*self.metrics,
+        })
+    }
+
+    /// Runs the engine on the kept prefix and applies the decision. Takes
+    /// the exchange, so a request is decided at most once.
+    fn decide(&mut self, end_of_stream: bool) -> Action {
+        let (Some(engine), Some(ex)) = (self.engine.as_ref(), self.exchange.take()) else {
+            return Action::Continue;
         };
-        let decision = engine.decide(&ex, &body, end_of_stream, &host);
+        let body = self.body.take().unwrap_or_else(|| engine.body_prefix(&ex));
+        let decision = self.with_host(engine, |host| engine.decide(&ex, &body, end_of_stream, host));
         self.record_busy = true;
         log_decision(&ex, &decision);
         record_state(&decision, engine.settings().mode);
@@ -193,12 +198,9 @@ impl HttpContext for Request {
     fn on_http_response_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
         if let (Some(engine), Some(ex)) = (self.engine.as_ref(), self.forwarded.take()) {
             if let Some(status) = abi::response_status() {
-                let host = Host {
-                    store: &HostStore { metrics: &self.metrics },
-                    clock: &HostClock,
-                    metrics: &*self.metrics,
-                };
-                engine.upstream_status(&ex, status, &host);
+                // Through the fleet's touched set too: an identity's first
+                // request writes its cluster counts here, on a 2xx.
+                self.with_host(engine, |host| engine.upstream_status(&ex, status, host));
                 // Only answers the upstream served are read for tokens.
                 if (200..300).contains(&status) {
                     self.answer = Some(Answer::start(engine, ex, self.forwarded_action));
