@@ -32,7 +32,7 @@ use proxy_wasm::types::Action;
 use super::abi::{self, Level};
 use super::host_clock::HostClock;
 use super::host_metrics::HostMetrics;
-use super::host_store::{with_host, HostStore};
+use super::host_store::with_host;
 use super::reasoning::Withholding;
 use super::response_body::Answer;
 use super::watchdog::Watchdog;
@@ -42,7 +42,7 @@ use crate::config::Mode;
 use crate::engine::headers::{
     is_reserved, STATE_ACTION, STATE_IDENTITY, STATE_INTENDED, STATE_MODE, STATE_REASONS, STATE_SCORE,
 };
-use crate::engine::{Decision, Engine, Exchange, Host};
+use crate::engine::{Decision, Engine, Exchange};
 use crate::fleet::touched::Touched;
 use crate::metrics::{Counter, Histogram, Metrics};
 use crate::request::RequestMeta;
