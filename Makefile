@@ -59,7 +59,7 @@ oci: build ## push the module as a Wasm OCI image for Istio/Envoy Gateway: make 
 fuzz: ## coverage-guided fuzzing of every input, FUZZ_SECS per target (default 60); `make fuzz FUZZ_SECS=600`
 	@bash scripts/fuzz.sh
 
-bench-flood: ## a campaign under floods (1 M fresh identities, templates, forged XFF) in replay: detection, benign denials, shared-data bytes (~5 min)
+bench-flood: ## a campaign under floods (1 M fresh identities, templates, forged XFF, framing, refused framing, eviction) in replay: detection, benign denials, shared-data bytes (~10 min)
 	@bash scripts/bench-flood.sh
 
 soak: ## Envoy + filter under steady load for SOAK_SECS (default 3600): RSS, shared-data bytes, latency each minute
