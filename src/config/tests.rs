@@ -228,3 +228,26 @@ fn reloading_a_rule_reuses_its_reason_code() {
     // The same allocation, not a fresh leak per load.
     assert!(std::ptr::eq(a.rules[0].reason, b.rules[0].reason));
 }
+
+#[wasm_bindgen_test(unsupported = test)]
+fn reasoning_is_kept_unless_strip_is_configured() {
+    let s = load(b"{}").unwrap();
+    assert!(!s.strip_reasoning);
+    assert_eq!(s.reasoning_max_bytes, 4 * 1024 * 1024);
+    let s = load(br#"{"response": {"reasoning": "strip", "reasoning_max_bytes": 65536}}"#).unwrap();
+    assert!(s.strip_reasoning);
+    assert_eq!(s.reasoning_max_bytes, 65536);
+    assert!(!load(br#"{"response": {"reasoning": "keep"}}"#).unwrap().strip_reasoning);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn reasoning_settings_are_checked() {
+    let e = err(r#"{"response": {"reasoning": "hide"}}"#);
+    assert_eq!(e.path, "response.reasoning");
+    assert!(e.message.contains("unknown variant `hide`"), "{}", e.message);
+    for bad in [1024, 128 * 1024 * 1024] {
+        let e = err(&format!(r#"{{"response": {{"reasoning_max_bytes": {bad}}}}}"#));
+        assert_eq!(e.path, "response.reasoning_max_bytes");
+        assert_eq!(e.message, "must be between 65536 and 67108864");
+    }
+}

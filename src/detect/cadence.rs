@@ -21,7 +21,7 @@
 //! worker and host agrees, and a flood of one-off identities cannot push
 //! out an established suspicious one.
 //!
-//! # Record layout (`id3`) and how two hosts' records merge
+//! # Record layout (`id4`) and how two hosts' records merge
 //!
 //! Records merge only when their `OWNER`s are equal (otherwise keep the one
 //! with the later `LAST_SEEN`, ties to the larger owner). Decayed values
@@ -46,11 +46,13 @@
 //! | 13 | `UPSTREAM` | `second << 2 \| status`: accepted (1) once the upstream served any request, else refused (2) after a 401/403 | [`combine_upstream`]: accepted if either, at the later second |
 //! | 14 | `OWN_SYNC` | `f64`: EWMA of "this request was in a crowded minute of its template" | count-weighted mean |
 //! | 15 | `OWN_LONG` | `f64`: EWMA of "this request asked for a long output" | count-weighted mean |
+//! | 16 | `TOKENS` | `f64`: output tokens the upstream sent the identity (read from its answers), decayed by `e` per `limit_window_secs` (its token budget) | decay to the later `TOKENS_AT`, sum |
+//! | 17 | `TOKENS_AT` | second of `TOKENS` | max |
 
 use super::decay;
 
 /// Words in a stored record.
-pub const WORDS: usize = 16;
+pub const WORDS: usize = 18;
 
 pub(crate) const OWNER: usize = 0;
 pub(crate) const FIRST_SEEN: usize = 1;
@@ -68,6 +70,8 @@ pub(crate) const GUESTS_AT: usize = 12;
 pub(crate) const UPSTREAM: usize = 13;
 pub(crate) const OWN_SYNC: usize = 14;
 pub(crate) const OWN_LONG: usize = 15;
+pub(crate) const TOKENS: usize = 16;
+pub(crate) const TOKENS_AT: usize = 17;
 
 /// Remembered score from which an entry cannot be displaced while active.
 pub const PROTECT_SCORE: f64 = 0.4;
@@ -130,6 +134,9 @@ pub struct Record {
     pub own_sync: f64,
     /// Share of the identity's requests asking for long outputs (EWMA).
     pub own_long: f64,
+    /// Output tokens of its answers, decayed like `level`, as of `tokens_at`.
+    pub tokens: f64,
+    pub tokens_at: u64,
 }
 
 /// What the cadence says about the identity, after this request.
@@ -179,6 +186,8 @@ impl Record {
             upstream: word(UPSTREAM),
             own_sync: float(OWN_SYNC).clamp(0.0, 1.0),
             own_long: float(OWN_LONG).clamp(0.0, 1.0),
+            tokens: float(TOKENS).max(0.0),
+            tokens_at: word(TOKENS_AT),
         }
     }
 
@@ -201,6 +210,8 @@ impl Record {
             (UPSTREAM, self.upstream),
             (OWN_SYNC, self.own_sync.to_bits()),
             (OWN_LONG, self.own_long.to_bits()),
+            (TOKENS, self.tokens.to_bits()),
+            (TOKENS_AT, self.tokens_at),
         ] {
             if let Some(dst) = w.get_mut(i) {
                 *dst = v;
@@ -222,6 +233,17 @@ impl Record {
     /// The identity's recent requests at `now` (decayed by `e` per `tau`).
     pub fn level_at(&self, now: u64, tau_secs: f64) -> f64 {
         decay::at(self.level, self.last_seen, now, tau_secs)
+    }
+
+    /// Output tokens of its recent answers at `now` (decayed like `level`).
+    pub fn tokens_at_time(&self, now: u64, tau_secs: f64) -> f64 {
+        decay::at(self.tokens, self.tokens_at, now, tau_secs)
+    }
+
+    /// Counts one answer's output tokens at `now`.
+    pub fn add_tokens(&mut self, tokens: u64, now: u64, tau_secs: f64) {
+        self.tokens = self.tokens_at_time(now, tau_secs) + tokens as f64;
+        self.tokens_at = self.tokens_at.max(now);
     }
 
     /// Its guests' recent requests at `now`.
@@ -504,7 +526,10 @@ mod tests {
             u64::MAX,
             f64::NAN.to_bits(),
             7,
+            f64::NEG_INFINITY.to_bits(),
+            9,
         ]);
         assert!(junk.gap_mean == 0.0 && junk.memory == 0.0 && junk.level == 0.0 && junk.guests == 0.0);
+        assert_eq!(junk.tokens, 0.0);
     }
 }

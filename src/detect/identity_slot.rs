@@ -27,6 +27,8 @@ pub struct Scored {
     pub reasons: Vec<ReasonCode>,
     /// `Some(retry_after_secs)` when the identity's dynamic limit is used up.
     pub limited: Option<u64>,
+    /// `Some(retry_after_secs)` when its token budget is used up.
+    pub token_limited: Option<u64>,
     /// The remembered score after this request (what it leaves behind).
     pub memory: f64,
 }
@@ -144,6 +146,7 @@ pub fn score(
         score: 0.0,
         reasons: Vec::new(),
         limited: None,
+        token_limited: None,
         memory: 0.0,
     };
     // The record after this request and the identity's score, from its
@@ -162,6 +165,8 @@ pub fn score(
             reasons,
             limited: limits::allowed(s.identity_limit, score, s.limit_min_score)
                 .and_then(|allowed| limits::wait(level, allowed, tau)),
+            token_limited: limits::allowed(s.token_limit, score, s.limit_min_score)
+                .and_then(|allowed| limits::wait(base.tokens_at_time(now, tau), allowed, tau)),
             memory: score::remember(prior, raw),
         };
         (rec, scored)
@@ -208,6 +213,35 @@ fn own_shares_of(base: &Record, part: Part) -> (f64, f64) {
             ewma(base.own_long, now(part.long)),
             ewma(base.own_sync, now(part.synced)),
         )
+    }
+}
+
+/// Counts the output tokens of an answer to one of `identity`'s forwarded
+/// requests in its record (its token budget). At most two `get`s and one
+/// `set`; nothing for an identity without a record of its own (a guest).
+pub fn answered(slots: &Slots<'_>, s: &DetectionSettings, identity: u64, tokens: u64, now: u64) {
+    if tokens == 0 {
+        return;
+    }
+    let (_, tau) = fades(s);
+    for choice in 0..2u8 {
+        let Ok(read) = slots.read::<WORDS>(IDENTITY_TABLE, s.identity_slots, identity, choice) else {
+            return;
+        };
+        match read.words.as_ref().map(Record::decode) {
+            Some(r) if r.owner == identity => {
+                let _ = slots.write(read, |cur| {
+                    let mut r = cur.map(Record::decode).unwrap_or_default();
+                    if r.owner == identity {
+                        r.add_tokens(tokens, now, tau);
+                    }
+                    r.encode()
+                });
+                return;
+            }
+            None => return,
+            Some(_) => {}
+        }
     }
 }
 

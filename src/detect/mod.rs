@@ -107,6 +107,8 @@ pub struct Limited {
 pub const IDENTITY_RATE_LIMIT: ReasonCode = "identity_rate_limit";
 /// Reason code of a template cluster's dynamic limit.
 pub const CLUSTER_RATE_LIMIT: ReasonCode = "cluster_rate_limit";
+/// Reason code of an identity's token budget (output tokens per window).
+pub const TOKEN_LIMIT: ReasonCode = "identity_token_limit";
 
 /// Stateless between requests: all state lives in the shared store.
 pub struct Detector {
@@ -177,17 +179,24 @@ impl Detector {
             let allowed = limits::allowed(s.cluster_limit, scored.score, s.limit_min_score)?;
             limits::wait(c.limit_level, allowed, s.limit_window_secs.max(1) as f64)
         });
-        let rate_limited = match (scored.limited, by_cluster) {
-            (Some(a), b) if b.is_none_or(|b| a >= b) => Some(Limited {
-                retry_after_secs: a,
-                reason: IDENTITY_RATE_LIMIT,
-            }),
-            (_, Some(b)) => Some(Limited {
-                retry_after_secs: b,
-                reason: CLUSTER_RATE_LIMIT,
-            }),
-            _ => None,
-        };
+        // The longest wait answers (ties: the identity's, then the
+        // cluster's, then the token budget).
+        let rate_limited = [
+            (scored.limited, IDENTITY_RATE_LIMIT),
+            (by_cluster, CLUSTER_RATE_LIMIT),
+            (scored.token_limited, TOKEN_LIMIT),
+        ]
+        .into_iter()
+        .filter_map(|(wait, reason)| {
+            wait.map(|retry_after_secs| Limited {
+                retry_after_secs,
+                reason,
+            })
+        })
+        .fold(None, |best: Option<Limited>, l| match best {
+            Some(b) if b.retry_after_secs >= l.retry_after_secs => Some(b),
+            _ => Some(l),
+        });
         let mut reasons = scored.reasons;
         if rate_limited.is_some() {
             reasons.push(score::DYNAMIC_LIMIT);
@@ -211,6 +220,18 @@ impl Detector {
         }
         let slots = slots::Slots::new(host, &s.namespace, s.slot_key).fading(crate::fleet::merge::Fades::of(s));
         identity_slot::upstream_status(&slots, s, identity.hash, status, secs(now));
+    }
+
+    /// The output tokens of the upstream's answer to a forwarded request of
+    /// `identity` (read by the response meter): they count in its token
+    /// budget. Never call it for a request this filter answered itself.
+    pub fn answered(&self, identity: &Identity, output_tokens: u64, now: f64, host: &Host<'_>) {
+        let s = &self.settings;
+        if !s.enabled {
+            return;
+        }
+        let slots = slots::Slots::new(host, &s.namespace, s.slot_key).fading(crate::fleet::merge::Fades::of(s));
+        identity_slot::answered(&slots, s, identity.hash, output_tokens, secs(now));
     }
 
     /// Seconds until a remembered score of `memory` no longer scores a

@@ -32,10 +32,22 @@ use crate::store::StoreError;
 /// layout change takes new keys (`2`: long-output and synchronisation
 /// counters; `3`: keyed placement, decayed limit counts and eviction
 /// pressure, the identity's upstream status and own shares of the
-/// cluster evidence).
+/// cluster evidence; `id4`: the identity's output tokens).
 pub const TEMPLATE_TABLE: &str = "tpl3";
 pub const NETWORK_TABLE: &str = "net3";
-pub const IDENTITY_TABLE: &str = "id3";
+pub const IDENTITY_TABLE: &str = "id4";
+
+/// The name a table's keyed placement hashes. A new record layout takes new
+/// keys but keeps every record where the old layout had it (`id4` places
+/// as `id3` did), so a layout change alone never changes which identities
+/// share a slot, and with it no decision.
+fn placement_name(table: &str) -> &str {
+    if table == IDENTITY_TABLE {
+        "id3"
+    } else {
+        table
+    }
+}
 
 /// The shared store as detection uses it: fixed tables of fixed-width
 /// records under one namespace.
@@ -198,6 +210,7 @@ impl<'h> Slots<'h> {
 
 /// Keyed placement: `SipHash(key, table ‖ choice ‖ owner) % slots`.
 pub fn place(key: SipKey, table: &str, slots: u64, owner: u64, choice: u8) -> u64 {
+    let table = placement_name(table);
     let mut material = [0u8; 24];
     for (dst, src) in material.iter_mut().zip(table.bytes().take(15)) {
         *dst = src;
@@ -215,6 +228,26 @@ pub fn place(key: SipKey, table: &str, slots: u64, owner: u64, choice: u8) -> u6
 mod tests {
     use super::*;
     use wasm_bindgen_test::wasm_bindgen_test;
+
+    /// The `id4` layout (output tokens) places every identity where `id3`
+    /// did: the layout change alone moves no record, so no two identities
+    /// come to share a slot and no decision changes.
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_new_identity_layout_keeps_every_place() {
+        let key = SipKey::derive(b"k");
+        for owner in 0..1_000u64 {
+            for choice in 0..2 {
+                let old = siphash24(key, &{
+                    let mut m = [0u8; 24];
+                    m[..3].copy_from_slice(b"id3");
+                    m[15] = choice;
+                    m[16..].copy_from_slice(&owner.to_le_bytes());
+                    m
+                }) % 16_384;
+                assert_eq!(place(key, IDENTITY_TABLE, 16_384, owner, choice), old);
+            }
+        }
+    }
 
     #[wasm_bindgen_test(unsupported = test)]
     fn placement_is_keyed_spread_and_has_two_choices() {

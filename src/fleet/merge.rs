@@ -372,6 +372,12 @@ pub fn merge_identity(fades: Fades, a: &[u64; cadence::WORDS], b: &[u64; cadence
         fades.limit_tau(),
         sum,
     );
+    (m.tokens, m.tokens_at) = decayed(
+        (ra.tokens, ra.tokens_at),
+        (rb.tokens, rb.tokens_at),
+        fades.limit_tau(),
+        sum,
+    );
     let (in_minute, minute) = same_or_later(
         (ra.minute & 0xffff_ffff, ra.minute >> 32),
         (rb.minute & 0xffff_ffff, rb.minute >> 32),
@@ -526,6 +532,25 @@ mod tests {
         let m = Record::decode(&merge_identity(F, &sus.encode(), &b)).memory;
         assert!((m - sus.memory_at(base + 19 * 3_600, 1_209_600.0)).abs() < 1e-12, "{m}");
         assert_eq!(merge_identity(F, &a, &[0; cadence::WORDS]), a);
+    }
+
+    /// Output tokens two hosts counted for one identity add up, each
+    /// faded to the later of their times, as one host counting both would.
+    #[wasm_bindgen_test(unsupported = test)]
+    fn identity_tokens_sum_as_one_host_counts_them() {
+        let tau = F.limit_tau();
+        let (mut a, mut b, mut one) = (Record::fresh(7, 100), Record::fresh(7, 100), Record::fresh(7, 100));
+        a.add_tokens(5_000, 200, tau);
+        b.add_tokens(3_000, 900, tau);
+        one.add_tokens(5_000, 200, tau);
+        one.add_tokens(3_000, 900, tau);
+        let m = Record::decode(&merge_identity(F, &a.encode(), &b.encode()));
+        assert_eq!(m.tokens_at, 900);
+        assert!((m.tokens - one.tokens).abs() < 1e-6, "{} vs {}", m.tokens, one.tokens);
+        assert_eq!(
+            merge_identity(F, &a.encode(), &b.encode()),
+            merge_identity(F, &b.encode(), &a.encode())
+        );
     }
 
     #[wasm_bindgen_test(unsupported = test)]
