@@ -262,6 +262,7 @@ impl TryFrom<RawConfig> for Settings {
 
         let mut detection = DetectionSettings::try_from(&raw.detection)?;
         detection.namespace = ns.clone();
+        detection.deny_score = t.throttle;
         detection.slot_key = crate::detect::config::slot_key(secret);
         let fleet = FleetSettings::try_from(&raw.fleet)?;
 

@@ -42,6 +42,8 @@
 pub mod cadence;
 pub mod config;
 mod content;
+pub mod continuation;
+pub mod cooldown;
 pub mod correlate;
 mod cross_account;
 pub mod decay;
@@ -52,6 +54,7 @@ pub mod instruction;
 pub mod limits;
 pub mod normalize;
 pub mod params;
+pub mod recurrence;
 pub mod score;
 pub(crate) mod slots;
 pub mod sync;
@@ -108,6 +111,33 @@ pub const IDENTITY_RATE_LIMIT: ReasonCode = "identity_rate_limit";
 /// Reason code of a template cluster's dynamic limit.
 pub const CLUSTER_RATE_LIMIT: ReasonCode = "cluster_rate_limit";
 
+/// Reason code of a denial that lasts because an earlier one did (the
+/// identity's cool-down, `cooldown`).
+pub const DENIAL_COOLDOWN: ReasonCode = "denial_cooldown";
+
+/// The limit this request exceeded, if any: the identity's own or its
+/// cluster's (whichever waits longer), else a cool-down it is still in.
+/// Retry-After is the longest of all that deny it, cool-down included, so
+/// it says when the filter will let the identity through.
+fn limited(scored: &identity_slot::Scored) -> Option<Limited> {
+    let cooling = scored.cooldown.map(|(secs, _)| secs);
+    let secs = [scored.limited, scored.cluster_limited, cooling]
+        .into_iter()
+        .flatten()
+        .max()?;
+    let reason = match (scored.limited, scored.cluster_limited) {
+        (Some(a), b) if b.is_none_or(|b| a >= b) => IDENTITY_RATE_LIMIT,
+        (_, Some(_)) => CLUSTER_RATE_LIMIT,
+        // Cooling down, or denied by the score alone (the cool-down it
+        // started is the wait).
+        _ => DENIAL_COOLDOWN,
+    };
+    Some(Limited {
+        retry_after_secs: secs,
+        reason,
+    })
+}
+
 /// Stateless between requests: all state lives in the shared store.
 pub struct Detector {
     settings: config::DetectionSettings,
@@ -149,15 +179,30 @@ impl Detector {
             cross_account::CrossAccount::default()
         } else {
             let block = obs.identity.client_ip.map(correlate::address_block);
-            cross_account::observe(&slots, s, content.owners.as_ref(), id, block, content.long, now)
+            let continuation = identity_slot::continues(&place, id, content.conversation);
+            cross_account::observe(
+                &slots,
+                s,
+                content.owners.as_ref(),
+                id,
+                block,
+                content.long,
+                continuation,
+                now,
+            )
         };
         let part = identity_slot::Part {
             long: content.long,
             synced: across.synced,
             cluster_sync: across.sync_share,
+            conversation: content.conversation,
+            text: content.owners.map_or(0, |o| o.text),
         };
-        let (own_long, own_sync) = identity_slot::own_shares(&place, id, part);
-        let charged = cross_account::charge(across, own_long, own_sync);
+        let own = cross_account::Own {
+            deterministic: content.deterministic,
+            ..identity_slot::own_shares(&place, id, part)
+        };
+        let charged = cross_account::charge(across, own);
         let signals = score::Signals {
             share: charged.share,
             elicitation: content.elicitation,
@@ -169,27 +214,13 @@ impl Detector {
             sync: charged.sync,
             harvest: charged.harvest,
         };
-        let scored = identity_slot::score(&slots, s, place, id, now, part, signals);
-
         // The cluster's limit counts only identities the upstream has not
         // refused (others never reach the cluster's record).
-        let by_cluster = charged.cluster.and_then(|c| {
-            let allowed = limits::allowed(s.cluster_limit, scored.score, s.limit_min_score)?;
-            limits::wait(c.limit_level, allowed, s.limit_window_secs.max(1) as f64)
-        });
-        let rate_limited = match (scored.limited, by_cluster) {
-            (Some(a), b) if b.is_none_or(|b| a >= b) => Some(Limited {
-                retry_after_secs: a,
-                reason: IDENTITY_RATE_LIMIT,
-            }),
-            (_, Some(b)) => Some(Limited {
-                retry_after_secs: b,
-                reason: CLUSTER_RATE_LIMIT,
-            }),
-            _ => None,
-        };
+        let cluster_level = charged.cluster.map(|c| c.limit_level);
+        let scored = identity_slot::score(&slots, s, place, id, now, part, signals, cluster_level);
+        let rate_limited = limited(&scored);
         let mut reasons = scored.reasons;
-        if rate_limited.is_some() {
+        if rate_limited.is_some_and(|l| l.reason != DENIAL_COOLDOWN) {
             reasons.push(score::DYNAMIC_LIMIT);
         }
         Assessment {

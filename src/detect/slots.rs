@@ -35,7 +35,7 @@ use crate::store::StoreError;
 /// cluster evidence).
 pub const TEMPLATE_TABLE: &str = "tpl3";
 pub const NETWORK_TABLE: &str = "net3";
-pub const IDENTITY_TABLE: &str = "id3";
+pub const IDENTITY_TABLE: &str = "id4";
 
 /// The shared store as detection uses it: fixed tables of fixed-width
 /// records under one namespace.
