@@ -88,20 +88,34 @@ pub fn charge(mut across: CrossAccount, own: Own) -> CrossAccount {
 /// continue its own tool loops is spared.
 pub const CONTINUATION_DISCOUNT: f64 = 0.8;
 
-/// The request `identity` (from address block `block`, asking for a long
-/// output or not, continuing its own conversation or not) joins the
-/// template clusters `owners` and its address block.
-pub fn observe(
-    slots: &Slots<'_>,
-    s: &DetectionSettings,
-    owners: Option<&Owners>,
-    identity: u64,
-    block: Option<u64>,
-    long: bool,
-    continuation: bool,
-    now: u64,
-) -> CrossAccount {
-    let touch = |owner, text, block, long| correlate::Touch {
+/// Who sends one request and what it adds to its clusters.
+#[derive(Clone, Copy, Debug)]
+pub struct Sender {
+    pub identity: u64,
+    /// Who it is in template clusters: its organisation when the request
+    /// names one, else the identity.
+    pub account: u64,
+    /// Its address block.
+    pub block: Option<u64>,
+    /// It asked for a long output.
+    pub long: bool,
+    /// It continues the identity's own conversation.
+    pub continuation: bool,
+    pub now: u64,
+}
+
+/// The request of `sender` joins the template clusters `owners` (as its
+/// account) and its address block (as its identity).
+pub fn observe(slots: &Slots<'_>, s: &DetectionSettings, owners: Option<&Owners>, sender: Sender) -> CrossAccount {
+    let Sender {
+        identity,
+        account,
+        block,
+        long,
+        continuation,
+        now,
+    } = sender;
+    let touch = |owner, text, block, long, identity| correlate::Touch {
         owner,
         identity,
         text,
@@ -123,7 +137,7 @@ pub fn observe(
                 slots,
                 TEMPLATE_TABLE,
                 s.template_slots,
-                &touch(owner, Some(o.text), block, long),
+                &touch(owner, Some(o.text), block, long, account),
             );
             let sh = score::share(
                 v.accounts,
@@ -152,7 +166,14 @@ pub fn observe(
         score::concentration(c.accounts, c.blocks, s.share_min_accounts)
     });
     out.block_accounts = block
-        .map(|b| update(slots, NETWORK_TABLE, s.network_slots, &touch(b, None, None, false)))
+        .map(|b| {
+            update(
+                slots,
+                NETWORK_TABLE,
+                s.network_slots,
+                &touch(b, None, None, false, identity),
+            )
+        })
         .filter(|v| v.tracked)
         .map(|v| v.accounts);
     out.infra = score::infra(out.block_accounts.unwrap_or(0.0), s.infra_full_accounts);

@@ -255,7 +255,7 @@ fn texts_after(base: &Record, part: Part) -> super::recurrence::Texts {
     if part.text == 0 {
         base.texts
     } else {
-        base.texts.add(part.text)
+        base.texts.with_text(part.text)
     }
 }
 

@@ -180,16 +180,15 @@ impl Detector {
         } else {
             let block = obs.identity.client_ip.map(correlate::address_block);
             let continuation = identity_slot::continues(&place, id, content.conversation);
-            cross_account::observe(
-                &slots,
-                s,
-                content.owners.as_ref(),
-                id,
+            let sender = cross_account::Sender {
+                identity: id,
+                account: obs.identity.organization.unwrap_or(id),
                 block,
-                content.long,
+                long: content.long,
                 continuation,
                 now,
-            )
+            };
+            cross_account::observe(&slots, s, content.owners.as_ref(), sender)
         };
         let part = identity_slot::Part {
             long: content.long,

@@ -44,7 +44,7 @@ impl Texts {
     }
 
     /// The sketch with one more request of text hash `text`.
-    pub fn add(self, text: u64) -> Texts {
+    pub fn with_text(self, text: u64) -> Texts {
         let mut t = if self.requests() >= PERIOD {
             Texts {
                 registers: 0,
@@ -117,28 +117,30 @@ mod tests {
     #[wasm_bindgen_test(unsupported = test)]
     fn a_closed_set_sent_again_is_told_from_fresh_items() {
         // A benchmark of 500 items, run four times.
-        let bench = (0..2000u64).fold(Texts::default(), |t, i| t.add(h(i % 500)));
+        let bench = (0..2000u64).fold(Texts::default(), |t, i| t.with_text(h(i % 500)));
         let d = bench.distinct();
         assert!((300.0..800.0).contains(&d), "{d}");
         assert!(bench.strength() > 0.6, "{}", bench.strength());
         // Fresh items every time.
-        let fresh = (0..2000u64).fold(Texts::default(), |t, i| t.add(h(i)));
+        let fresh = (0..2000u64).fold(Texts::default(), |t, i| t.with_text(h(i)));
         assert!(fresh.strength() < 0.1, "{}", fresh.strength());
         // One generator prompt sampled again and again is no benchmark.
-        let lo = (0..2000u64).fold(Texts::default(), |t, i| t.add(h(i % 3)));
+        let lo = (0..2000u64).fold(Texts::default(), |t, i| t.with_text(h(i % 3)));
         assert_eq!(lo.strength(), 0.0);
         // Too few requests to say.
         assert_eq!(
-            (0..20u64).fold(Texts::default(), |t, i| t.add(h(i % 5))).strength(),
+            (0..20u64)
+                .fold(Texts::default(), |t, i| t.with_text(h(i % 5)))
+                .strength(),
             0.0
         );
     }
 
     #[wasm_bindgen_test(unsupported = test)]
     fn the_sketch_starts_again_and_keeps_what_it_knew() {
-        let mut t = (0..PERIOD as u64).fold(Texts::default(), |t, i| t.add(h(i % 400)));
+        let mut t = (0..PERIOD as u64).fold(Texts::default(), |t, i| t.with_text(h(i % 400)));
         let before = t.strength();
-        t = t.add(h(1));
+        t = t.with_text(h(1));
         assert_eq!(t.counts & 0xffff_ffff, 1);
         assert!((t.strength() - before).abs() < 1e-6, "kept until the new period says");
         let m = Texts::merge(t, Texts::default());
