@@ -16,12 +16,29 @@ So that tests can see what really reached the upstream, every answer:
 
 `GET /healthz` answers 200. Any other path answers a small JSON document.
 
+Every answer carries its API's usage (7 output tokens; streams too: OpenAI
+chat streams add a usage chunk when `stream_options.include_usage` is set).
+A reasoning model (a `model` containing `reason`, or the request header
+`x-stub-reasoning: 1`) also answers with reasoning, in its API's fields:
+OpenAI chat `reasoning_content` (and `completion_tokens_details`), Responses
+`reasoning` items with a summary, Anthropic `thinking` blocks, Gemini
+`thought` parts (and `thoughtsTokenCount`); 5 of the output tokens are
+reasoning. Request headers for the response-side tests:
+- `x-stub-stream-bytes: N`: a streamed answer of about N bytes, sent in
+  chunks (chunked transfer coding), usage at the end (one output token per
+  content event);
+- `x-stub-truncate: N`: only the first N bytes of the answer are sent (a
+  stream cut mid-event);
+- `x-stub-malformed: 1`: a stream of malformed events.
+Every answer carries `x-stub-body-sha256`, the SHA-256 of the body it sent.
+
     python3 envoy/stub_llm.py [--host 127.0.0.1] [--port 10080]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import time
@@ -112,6 +129,107 @@ def gemini(model: str) -> dict:
         "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 7, "totalTokenCount": 17},
         "modelVersion": model,
     }
+
+
+REASONING = "Let me think about the stub's question step by step."
+OUTPUT_TOKENS = 7
+REASONING_TOKENS = 5
+
+
+def with_reasoning(kind: str, doc: dict) -> dict:
+    """`doc` as a reasoning model answers it (usage counts reasoning)."""
+    doc = json.loads(json.dumps(doc))
+    if kind in ("openai_chat", "openai_completions"):
+        if kind == "openai_chat":
+            doc["choices"][0]["message"]["reasoning_content"] = REASONING
+        doc["usage"]["completion_tokens_details"] = {"reasoning_tokens": REASONING_TOKENS}
+    elif kind == "openai_responses":
+        doc["output"].insert(0, {"type": "reasoning", "id": "rs_stub",
+                                 "summary": [{"type": "summary_text", "text": REASONING}]})
+        doc["usage"]["output_tokens_details"] = {"reasoning_tokens": REASONING_TOKENS}
+    elif kind == "anthropic_messages":
+        doc["content"].insert(0, {"type": "thinking", "thinking": REASONING, "signature": "c2lnLXN0dWI="})
+        doc["content"].insert(1, {"type": "redacted_thinking", "data": "cmVkYWN0ZWQ="})
+    elif kind.startswith("gemini"):
+        doc["candidates"][0]["content"]["parts"].insert(0, {"text": REASONING, "thought": True})
+        doc["usageMetadata"]["candidatesTokenCount"] = OUTPUT_TOKENS - REASONING_TOKENS
+        doc["usageMetadata"]["thoughtsTokenCount"] = REASONING_TOKENS
+    return doc
+
+
+def reasoning_stream(kind: str, doc: dict, include_usage: bool) -> bytes | None:
+    """The SSE stream of a reasoning model's answer, or None to use the plain one."""
+    if kind == "openai_chat":
+        base = {"id": doc["id"], "object": "chat.completion.chunk", "model": doc["model"]}
+        events = [(None, json.dumps({**base, "choices": [{"index": 0, "delta": {"role": "assistant",
+                                                                                 "reasoning_content": REASONING}}]})),
+                  (None, json.dumps({**base, "choices": [{"index": 0, "delta": {"content": ANSWER},
+                                                          "finish_reason": "stop"}]}))]
+        if include_usage:
+            events.append((None, json.dumps({**base, "choices": [], "usage": doc["usage"]})))
+        return sse(events + [(None, "[DONE]")])
+    if kind == "anthropic_messages":
+        start = {**doc, "content": [], "usage": {"input_tokens": 10, "output_tokens": 1}}
+        events = [
+            ("message_start", {"type": "message_start", "message": start}),
+            ("content_block_start", {"type": "content_block_start", "index": 0,
+                                     "content_block": {"type": "thinking", "thinking": ""}}),
+            ("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                     "delta": {"type": "thinking_delta", "thinking": REASONING}}),
+            ("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                     "delta": {"type": "signature_delta", "signature": "c2lnLXN0dWI="}}),
+            ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+            ("content_block_start", {"type": "content_block_start", "index": 1,
+                                     "content_block": {"type": "text", "text": ""}}),
+            ("content_block_delta", {"type": "content_block_delta", "index": 1,
+                                     "delta": {"type": "text_delta", "text": ANSWER}}),
+            ("content_block_stop", {"type": "content_block_stop", "index": 1}),
+            ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                               "usage": {"output_tokens": OUTPUT_TOKENS}}),
+            ("message_stop", {"type": "message_stop"}),
+        ]
+        return sse([(e, json.dumps(d)) for e, d in events])
+    if kind == "openai_responses":
+        item = doc["output"][0]
+        events = [
+            ("response.created", {"type": "response.created", "response": {**doc, "output": [], "usage": None}}),
+            ("response.output_item.added", {"type": "response.output_item.added", "output_index": 0,
+                                            "item": {**item, "summary": []}}),
+            ("response.reasoning_summary_text.delta", {"type": "response.reasoning_summary_text.delta",
+                                                       "item_id": item["id"], "output_index": 0,
+                                                       "summary_index": 0, "delta": REASONING}),
+            ("response.output_item.done", {"type": "response.output_item.done", "output_index": 0, "item": item}),
+            ("response.output_text.delta", {"type": "response.output_text.delta", "output_index": 1,
+                                            "content_index": 0, "delta": ANSWER}),
+            ("response.completed", {"type": "response.completed", "response": doc}),
+        ]
+        return sse([(e, json.dumps(d)) for e, d in events])
+    if kind == "gemini_stream":
+        return sse([(None, json.dumps(doc))])
+    return None
+
+
+def big_stream(kind: str, size: int) -> list[bytes]:
+    """A streamed answer of about `size` bytes, as a list of chunks to send
+    (one output token per content event; usage at the end)."""
+    piece = "lorem ipsum dolor sit amet " * 4
+    if kind == "anthropic_messages":
+        event = sse([("content_block_delta", json.dumps({"type": "content_block_delta", "index": 0,
+                                                         "delta": {"type": "text_delta", "text": piece}}))])
+    else:
+        event = sse([(None, json.dumps({"object": "chat.completion.chunk",
+                                        "choices": [{"index": 0, "delta": {"content": piece}}]}))])
+    n = max(1, size // len(event))
+    per_chunk = max(1, 16384 // len(event))
+    chunks = [event * min(per_chunk, n - i) for i in range(0, n, per_chunk)]
+    if kind == "anthropic_messages":
+        tail = sse([("message_delta", json.dumps({"type": "message_delta", "delta": {"stop_reason": "end_turn"},
+                                                  "usage": {"output_tokens": n}})),
+                    ("message_stop", json.dumps({"type": "message_stop"}))])
+    else:
+        tail = sse([(None, json.dumps({"object": "chat.completion.chunk", "choices": [],
+                                       "usage": {"prompt_tokens": 1, "completion_tokens": n}})), (None, "[DONE]")])
+    return chunks + [tail]
 
 
 def sse(events: list[tuple[str | None, str]]) -> bytes:
@@ -205,19 +323,58 @@ class Handler(BaseHTTPRequestHandler):
                                "code": "invalid_api_key"}}
             return self.send(401, "application/json", json.dumps(error).encode(), seen)
         kind, doc, stream = route(self.path, body)
+        reasoning = "reason" in str(body.get("model") or "") or self.headers.get("x-stub-reasoning") == "1"
+        include_usage = isinstance(body.get("stream_options"), dict) and body["stream_options"].get("include_usage")
+        if reasoning:
+            doc = with_reasoning(kind, doc)
+            if stream is not None:
+                stream = reasoning_stream(kind, doc, bool(include_usage)) or stream
+        elif stream is not None and kind == "openai_chat" and include_usage:
+            stream = stream.replace(b"data: [DONE]", sse([(None, json.dumps(
+                {"id": doc["id"], "object": "chat.completion.chunk", "choices": [], "usage": doc["usage"]}))])
+                + b"data: [DONE]")
+        if self.headers.get("x-stub-malformed") == "1":
+            stream = b"data: {\"choices\": [ {{{ not json\n\n\xff\xfe garbage\r\n\r\ndata: {\"usage\": nul\n\n"
+        size = self.headers.get("x-stub-stream-bytes")
+        if size and size.isdigit():
+            return self.send_chunked(200, "text/event-stream", big_stream(kind, int(size)), seen)
+        cut = self.headers.get("x-stub-truncate")
         if stream is not None:
+            if cut and cut.isdigit():
+                stream = stream[: int(cut)]
             return self.send(200, "text/event-stream", stream, seen)
         doc = dict(doc)
         doc["upstream_saw"] = seen
         doc["upstream_body_bytes"] = len(raw)
         doc["upstream_api"] = kind
         payload = [doc] if kind == "gemini_stream" else doc
-        self.send(200, "application/json", json.dumps(payload).encode(), seen)
+        out = json.dumps(payload).encode()
+        if cut and cut.isdigit():
+            out = out[: int(cut)]
+        self.send(200, "application/json", out, seen)
+
+    def send_chunked(self, status: int, content_type: str, chunks: list[bytes], seen: dict[str, str]) -> None:
+        """A body sent in pieces with chunked transfer coding (a long stream)."""
+        digest = hashlib.sha256()
+        for c in chunks:
+            digest.update(c)
+        self.send_response(status)
+        self.send_header("content-type", content_type)
+        self.send_header("transfer-encoding", "chunked")
+        self.send_header("x-stub-body-sha256", digest.hexdigest())
+        self.send_header("x-upstream-body-bytes", str(self.body_bytes))
+        for name, value in seen.items():
+            self.send_header(f"x-upstream-saw-{name}", value)
+        self.end_headers()
+        for c in chunks:
+            self.wfile.write(b"%x\r\n" % len(c) + c + b"\r\n")
+        self.wfile.write(b"0\r\n\r\n")
 
     def send(self, status: int, content_type: str, payload: bytes, seen: dict[str, str]) -> None:
         self.send_response(status)
         self.send_header("content-type", content_type)
         self.send_header("content-length", str(len(payload)))
+        self.send_header("x-stub-body-sha256", hashlib.sha256(payload).hexdigest())
         self.send_header("x-upstream-body-bytes", str(self.body_bytes))
         for name, value in seen.items():
             self.send_header(f"x-upstream-saw-{name}", value)

@@ -27,6 +27,7 @@ pub mod replay;
 #[cfg(not(target_family = "wasm"))]
 pub mod report;
 pub mod request;
+pub mod response;
 #[cfg(not(target_family = "wasm"))]
 pub mod service;
 #[cfg(not(target_family = "wasm"))]

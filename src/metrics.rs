@@ -63,6 +63,15 @@ pub enum Counter {
     /// Each reason code of a decided request. Reason codes come from a fixed
     /// set plus the configuration's rules, so the set of names is bounded.
     Reason(&'static str),
+    /// Output tokens (reasoning included) of upstream answers, by API and
+    /// the action applied to the request (`allow` or `tag`). Labelled only.
+    OutputTokens { api: &'static str, action: Action },
+    /// Of which reasoning tokens. Labelled only.
+    ReasoningTokens { api: &'static str, action: Action },
+    /// Upstream answers read, by where their count came from (`usage`,
+    /// `estimate`, `compressed`), and SSE events too long to hold
+    /// (`sse_overlong`). Labelled only.
+    Response(&'static str),
 }
 
 impl Counter {
@@ -82,13 +91,19 @@ impl Counter {
             Counter::Fleet(what) => format!("distill_guard.fleet.{what}"),
             Counter::SharedDataKeysCreated => "distill_guard.shared_data.keys_created".into(),
             Counter::SharedDataBytesCreated => "distill_guard.shared_data.bytes_created".into(),
-            Counter::Decided { .. } | Counter::Reason(_) => self.labelled_name().unwrap_or_default(),
+            Counter::Decided { .. }
+            | Counter::Reason(_)
+            | Counter::OutputTokens { .. }
+            | Counter::ReasoningTokens { .. }
+            | Counter::Response(_) => self.labelled_name().unwrap_or_default(),
         }
     }
 }
 
 pub trait Metrics {
     fn incr(&self, counter: Counter);
+    /// Adds `by` to a counter (token counts).
+    fn incr_by(&self, counter: Counter, by: u64);
     /// One value of a distribution (an Envoy histogram). Sinks that keep no
     /// distributions ignore it.
     fn record(&self, _histogram: Histogram, _value: u64) {}
@@ -99,6 +114,7 @@ pub struct NoMetrics;
 
 impl Metrics for NoMetrics {
     fn incr(&self, _: Counter) {}
+    fn incr_by(&self, _: Counter, _: u64) {}
 }
 
 /// Counts in memory (replay summary and tests).
@@ -130,6 +146,12 @@ impl MemoryMetrics {
 
 impl Metrics for MemoryMetrics {
     fn incr(&self, counter: Counter) {
-        *self.counts.borrow_mut().entry(counter).or_insert(0) += 1;
+        self.incr_by(counter, 1);
+    }
+
+    fn incr_by(&self, counter: Counter, by: u64) {
+        let mut counts = self.counts.borrow_mut();
+        let n = counts.entry(counter).or_insert(0);
+        *n = n.saturating_add(by);
     }
 }

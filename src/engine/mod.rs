@@ -4,6 +4,7 @@
 //! upstream's answer to a request it forwarded; the replay calls
 //! [`Engine::evaluate_answered`].
 
+mod answer;
 pub mod decide;
 pub mod headers;
 pub mod limit;

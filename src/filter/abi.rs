@@ -213,6 +213,8 @@ pub fn increment(id: u32, by: i64) -> Result<(), u32> {
 const REQUEST_HEADERS: u32 = 0;
 /// `proxy_wasm::types::BufferType::HttpRequestBody`.
 pub const REQUEST_BODY: u32 = 0;
+/// `proxy_wasm::types::BufferType::HttpResponseBody`.
+pub const RESPONSE_BODY: u32 = 1;
 /// `proxy_wasm::types::BufferType::PluginConfiguration`.
 pub const PLUGIN_CONFIGURATION: u32 = 7;
 
@@ -252,6 +254,11 @@ pub fn header_pairs(map_type: u32) -> Result<Vec<(String, String)>, u32> {
 
 /// `proxy_wasm::types::MapType::HttpResponseHeaders`.
 const RESPONSE_HEADERS: u32 = 2;
+
+/// The response headers (pseudo-headers included), lossily decoded.
+pub fn response_headers() -> Result<Vec<(String, String)>, u32> {
+    header_pairs(RESPONSE_HEADERS)
+}
 
 /// The response's `:status`, when there is one and it is a number.
 pub fn response_status() -> Option<u16> {

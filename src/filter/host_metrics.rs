@@ -80,6 +80,10 @@ impl Metrics for HostMetrics {
         self.add(counter, 1);
     }
 
+    fn incr_by(&self, counter: Counter, by: u64) {
+        self.add(counter, usize::try_from(by).unwrap_or(usize::MAX));
+    }
+
     fn record(&self, histogram: Histogram, value: u64) {
         if let Some(id) = self.histogram_id(histogram) {
             let _ = abi::record(id, value);

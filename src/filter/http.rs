@@ -33,6 +33,7 @@ use super::abi::{self, Level};
 use super::host_clock::HostClock;
 use super::host_metrics::HostMetrics;
 use super::host_store::HostStore;
+use super::response_body::Answer;
 use super::watchdog::Watchdog;
 use crate::api::BodyPrefix;
 use crate::clock::Clock;
@@ -63,8 +64,12 @@ pub struct Request {
     /// the decision is in and its processing time not yet recorded.
     busy_ns: u64,
     record_busy: bool,
-    /// A forwarded LLM API request, until the upstream's answer is seen.
+    /// A forwarded LLM API request, until the upstream's answer is seen,
+    /// and the action applied to it.
     forwarded: Option<Exchange>,
+    forwarded_action: crate::verdict::Action,
+    /// The upstream's answer being read (see `response_body`).
+    answer: Option<Answer>,
 }
 
 impl Request {
@@ -85,6 +90,8 @@ impl Request {
             busy_ns: 0,
             record_busy: false,
             forwarded: None,
+            forwarded_action: crate::verdict::Action::Allow,
+            answer: None,
         }
     }
 
@@ -148,13 +155,22 @@ impl Request {
             let _ = abi::set_request_header(name, value);
         }
         self.forwarded = Some(ex);
+        self.forwarded_action = decision.verdict.action;
         Action::Continue
+    }
+
+    /// Hands a finished (or abandoned) answer's counts to the engine.
+    fn finish_answer(&mut self) {
+        if let (Some(engine), Some(answer)) = (self.engine.as_ref(), self.answer.take()) {
+            answer.finish(engine, &self.metrics);
+        }
     }
 }
 
 impl Context for Request {
     fn on_done(&mut self) -> bool {
         self.watchdog.release(self.context_id);
+        self.finish_answer();
         true
     }
 }
@@ -174,7 +190,7 @@ impl HttpContext for Request {
 
     /// The upstream's `:status` for a request this filter forwarded (a
     /// local reply of this filter never gets here as `forwarded`).
-    fn on_http_response_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
+    fn on_http_response_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
         if let (Some(engine), Some(ex)) = (self.engine.as_ref(), self.forwarded.take()) {
             if let Some(status) = abi::response_status() {
                 let host = Host {
@@ -183,7 +199,26 @@ impl HttpContext for Request {
                     metrics: &*self.metrics,
                 };
                 engine.upstream_status(&ex, status, &host);
+                // Only answers the upstream served are read for tokens.
+                if (200..300).contains(&status) {
+                    self.answer = Some(Answer::start(engine, ex, self.forwarded_action));
+                }
             }
+        }
+        if end_of_stream {
+            self.finish_answer();
+        }
+        Action::Continue
+    }
+
+    /// Each chunk of an answer being read goes to its meter and on to the
+    /// client at once: never held.
+    fn on_http_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        if let Some(answer) = self.answer.as_mut() {
+            answer.chunk(body_size);
+        }
+        if end_of_stream {
+            self.finish_answer();
         }
         Action::Continue
     }

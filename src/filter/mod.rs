@@ -4,6 +4,8 @@
 //!
 //! - `root`: configuration → `Engine`, shared with every request of the VM.
 //! - `http`: one request: headers, body prefix, trailers, decision applied.
+//! - `response_body`: the upstream's answer read as it passes (never held):
+//!   token counts for the engine.
 //! - `host_store`, `host_clock`, `host_metrics`: the engine's host traits
 //!   over Envoy's shared data, clock and stats.
 //! - `fleet_tick`: fleet sync from the timer (`fleet.enabled`): lease,
@@ -18,6 +20,7 @@ mod host_clock;
 mod host_metrics;
 mod host_store;
 mod http;
+mod response_body;
 mod root;
 mod watchdog;
 

@@ -73,6 +73,16 @@ impl Counter {
                 intended.as_str()
             ),
             Counter::Reason(code) => format!("distill_guard.reasons.reason.{code}.total"),
+            Counter::OutputTokens { api, action } => {
+                format!("distill_guard.output_tokens.api.{api}.action.{}.total", action.as_str())
+            }
+            Counter::ReasoningTokens { api, action } => {
+                format!(
+                    "distill_guard.reasoning_tokens.api.{api}.action.{}.total",
+                    action.as_str()
+                )
+            }
+            Counter::Response(kind) => format!("distill_guard.responses.kind.{kind}.total"),
             Counter::Fleet(what) => format!("distill_guard.fleet.kind.{what}.total"),
         };
         Some(name)

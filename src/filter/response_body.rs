@@ -1,0 +1,69 @@
+//! The upstream's answer to a forwarded LLM API request, read as it
+//! passes: every body chunk goes to the engine's response meter and
+//! straight on to the client (`Action::Continue`: the stream is never held,
+//! the first byte never delayed). At the end of the stream (or when the
+//! request ends without one: a client gone, a reset) the meter's counts go
+//! to `Engine::answered`. No detection logic lives here.
+
+use std::rc::Rc;
+
+use super::abi;
+use super::host_clock::HostClock;
+use super::host_metrics::HostMetrics;
+use super::host_store::HostStore;
+use crate::engine::{Engine, Exchange, Host};
+use crate::response::ResponseMeter;
+use crate::verdict::Action;
+
+/// Bytes read from the response body buffer per host call.
+const READ_SLICE: usize = 64 * 1024;
+
+/// One answer being read.
+pub struct Answer {
+    ex: Exchange,
+    action: Action,
+    meter: ResponseMeter,
+}
+
+impl Answer {
+    /// At response headers, for a request forwarded with `action`.
+    pub fn start(engine: &Engine, ex: Exchange, action: Action) -> Answer {
+        let headers = abi::response_headers().unwrap_or_default();
+        let find = |name: &str| {
+            headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        };
+        let meter = engine.response_meter(find("content-type"), find("content-encoding"));
+        Answer { ex, action, meter }
+    }
+
+    /// Reads the newly arrived chunk (`body_size` bytes) into the meter.
+    pub fn chunk(&mut self, body_size: usize) {
+        let mut offset = 0;
+        while offset < body_size {
+            let want = (body_size - offset).min(READ_SLICE);
+            let slice = abi::get_buffer(abi::RESPONSE_BODY, offset, want)
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            if slice.is_empty() {
+                break;
+            }
+            offset += slice.len();
+            self.meter.feed(&slice);
+        }
+    }
+
+    /// The answer ended: its counts go to the engine.
+    pub fn finish(self, engine: &Engine, metrics: &Rc<HostMetrics>) {
+        let tally = self.meter.finish();
+        let host = Host {
+            store: &HostStore { metrics },
+            clock: &HostClock,
+            metrics: &**metrics,
+        };
+        engine.answered(&self.ex, self.action, &tally, &host);
+    }
+}

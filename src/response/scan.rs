@@ -1,0 +1,307 @@
+//! A streaming scan of a JSON answer: never holds the document, only a
+//! small stack and, at most, one usage object (`MAX_USAGE` bytes).
+//!
+//! It finds every `usage` / `usageMetadata` object at any depth (OpenAI,
+//! Azure, Anthropic, Responses, Gemini) and reads it once it closes, the
+//! last one winning where it speaks ([`Usage::then`]); and it counts the
+//! bytes of the answer's text: string values under the keys providers put
+//! generated text in (`content`, `text`, `delta`, `arguments`, `refusal`;
+//! reasoning: `reasoning_content`, `reasoning`, `thinking`). Those bytes
+//! are the estimate of output tokens when an answer carries no usage.
+//!
+//! Malformed or truncated input never fails: the scan reads what it can.
+
+use super::usage::Usage;
+
+/// Largest usage object read (real ones are a few hundred bytes).
+pub const MAX_USAGE: usize = 4096;
+/// Nesting tracked; deeper containers are scanned without key context.
+const MAX_DEPTH: usize = 64;
+/// Longest key remembered (longer keys classify as `Other`).
+const MAX_KEY: usize = 24;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Other,
+    Text,
+    Reasoning,
+    Usage,
+}
+
+fn classify(key: &[u8]) -> Kind {
+    match key {
+        b"content" | b"text" | b"delta" | b"arguments" | b"refusal" => Kind::Text,
+        b"reasoning_content" | b"reasoning" | b"thinking" => Kind::Reasoning,
+        b"usage" | b"usageMetadata" => Kind::Usage,
+        _ => Kind::Other,
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Frame {
+    object: bool,
+    /// Arrays: the kind of the key the array is the value of.
+    kind: Kind,
+}
+
+/// The scan of one JSON document (or one SSE event's data).
+#[derive(Debug)]
+pub struct JsonScan {
+    stack: Vec<Frame>,
+    /// Depth beyond `MAX_DEPTH`.
+    overflow: usize,
+    expect_key: bool,
+    in_string: bool,
+    escape: bool,
+    string_is_key: bool,
+    string_kind: Kind,
+    key: [u8; MAX_KEY],
+    key_len: usize,
+    key_kind: Kind,
+    /// The usage object being read and the depth it opened at.
+    capture: Option<(Vec<u8>, usize)>,
+    usage: Usage,
+    usages: u32,
+    usage_too_long: u32,
+    text_bytes: u64,
+    reasoning_bytes: u64,
+}
+
+impl Default for JsonScan {
+    fn default() -> Self {
+        JsonScan::new()
+    }
+}
+
+impl JsonScan {
+    pub fn new() -> JsonScan {
+        JsonScan {
+            stack: Vec::new(),
+            overflow: 0,
+            expect_key: false,
+            in_string: false,
+            escape: false,
+            string_is_key: false,
+            string_kind: Kind::Other,
+            key: [0; MAX_KEY],
+            key_len: 0,
+            key_kind: Kind::Other,
+            capture: None,
+            usage: Usage::default(),
+            usages: 0,
+            usage_too_long: 0,
+            text_bytes: 0,
+            reasoning_bytes: 0,
+        }
+    }
+
+    /// What the usage objects seen say.
+    pub fn usage(&self) -> Usage {
+        self.usage
+    }
+
+    /// Usage objects read, and those too long to read.
+    pub fn usages(&self) -> (u32, u32) {
+        (self.usages, self.usage_too_long)
+    }
+
+    /// Bytes of generated text and of reasoning text seen.
+    pub fn text_bytes(&self) -> (u64, u64) {
+        (self.text_bytes, self.reasoning_bytes)
+    }
+
+    /// Scans the next bytes.
+    pub fn feed(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.step(b);
+        }
+    }
+
+    fn value_kind(&self) -> Kind {
+        match self.stack.last() {
+            Some(f) if f.object => self.key_kind,
+            Some(f) => f.kind,
+            None => Kind::Other,
+        }
+    }
+
+    fn depth(&self) -> usize {
+        self.stack.len() + self.overflow
+    }
+
+    fn step(&mut self, b: u8) {
+        if let Some((buf, _)) = self.capture.as_mut() {
+            if buf.len() < MAX_USAGE {
+                buf.push(b);
+            } else {
+                self.capture = None;
+                self.usage_too_long = self.usage_too_long.saturating_add(1);
+            }
+        }
+        if self.in_string {
+            self.string_byte(b);
+            return;
+        }
+        match b {
+            b'"' => {
+                self.in_string = true;
+                self.string_is_key = self.expect_key && self.overflow == 0;
+                if self.string_is_key {
+                    self.key_len = 0;
+                } else {
+                    self.string_kind = self.value_kind();
+                }
+            }
+            b'{' | b'[' => {
+                let kind = self.value_kind();
+                if b == b'{' && kind == Kind::Usage && self.capture.is_none() {
+                    self.capture = Some((vec![b'{'], self.depth()));
+                }
+                if self.stack.len() < MAX_DEPTH && self.overflow == 0 {
+                    self.stack.push(Frame {
+                        object: b == b'{',
+                        kind,
+                    });
+                } else {
+                    self.overflow += 1;
+                }
+                self.expect_key = b == b'{';
+            }
+            b'}' | b']' => {
+                if self.overflow > 0 {
+                    self.overflow -= 1;
+                } else {
+                    self.stack.pop();
+                }
+                self.expect_key = false;
+                self.close_capture();
+            }
+            b':' => self.expect_key = false,
+            b',' => self.expect_key = matches!(self.stack.last(), Some(f) if f.object) && self.overflow == 0,
+            _ => {}
+        }
+    }
+
+    fn string_byte(&mut self, b: u8) {
+        if self.escape {
+            self.escape = false;
+        } else if b == b'\\' {
+            self.escape = true;
+            return;
+        } else if b == b'"' {
+            self.in_string = false;
+            if self.string_is_key {
+                self.key_kind = match self.key.get(..self.key_len) {
+                    Some(k) if self.key_len < MAX_KEY => classify(k),
+                    _ => Kind::Other,
+                };
+            }
+            return;
+        }
+        if self.string_is_key {
+            if let Some(slot) = self.key.get_mut(self.key_len) {
+                *slot = b;
+            }
+            self.key_len = self.key_len.saturating_add(1);
+        } else {
+            match self.string_kind {
+                Kind::Text => self.text_bytes += 1,
+                Kind::Reasoning => self.reasoning_bytes += 1,
+                _ => {}
+            }
+        }
+    }
+
+    fn close_capture(&mut self) {
+        let closes = matches!(&self.capture, Some((_, depth)) if *depth == self.depth());
+        if closes {
+            if let Some((buf, _)) = self.capture.take() {
+                self.usages = self.usages.saturating_add(1);
+                self.usage = self.usage.then(Usage::parse(&buf));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(chunks: &[&[u8]]) -> JsonScan {
+        let mut s = JsonScan::new();
+        for c in chunks {
+            s.feed(c);
+        }
+        s
+    }
+
+    const CHAT: &str = r#"{"id":"chatcmpl-1","object":"chat.completion","model":"o3","choices":[{"index":0,"message":{"role":"assistant","content":"Hello there","reasoning_content":"think"},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":120,"completion_tokens_details":{"reasoning_tokens":64}}}"#;
+
+    #[test]
+    fn openai_chat_usage_and_text() {
+        let s = scan(&[CHAT.as_bytes()]);
+        assert_eq!(s.usage().output, Some(120));
+        assert_eq!(s.usage().reasoning, Some(64));
+        assert_eq!(s.text_bytes(), (11, 5));
+    }
+
+    #[test]
+    fn split_anywhere_gives_the_same_scan() {
+        let whole = scan(&[CHAT.as_bytes()]);
+        for cut in 0..=CHAT.len() {
+            let (a, b) = CHAT.as_bytes().split_at(cut);
+            let s = scan(&[a, b]);
+            assert_eq!(s.usage(), whole.usage(), "cut {cut}");
+            assert_eq!(s.text_bytes(), whole.text_bytes());
+        }
+    }
+
+    #[test]
+    fn anthropic_gemini_responses_and_legacy() {
+        let anthropic = r#"{"id":"msg_1","type":"message","role":"assistant","content":[{"type":"thinking","thinking":"abc","signature":"zz"},{"type":"text","text":"four"}],"stop_reason":"end_turn","usage":{"input_tokens":5,"output_tokens":77}}"#;
+        let s = scan(&[anthropic.as_bytes()]);
+        assert_eq!((s.usage().output, s.text_bytes()), (Some(77), (4, 3)));
+        let gemini = r#"{"candidates":[{"content":{"parts":[{"text":"hi","thought":true},{"text":"yo!"}],"role":"model"}}],"usageMetadata":{"promptTokenCount":3,"candidatesTokenCount":10,"thoughtsTokenCount":5}}"#;
+        let s = scan(&[gemini.as_bytes()]);
+        assert_eq!((s.usage().output, s.usage().reasoning), (Some(15), Some(5)));
+        let responses = r#"{"id":"resp_1","object":"response","output":[{"type":"reasoning","summary":[]},{"type":"message","content":[{"type":"output_text","text":"done"}]}],"usage":{"input_tokens":1,"output_tokens":33,"output_tokens_details":{"reasoning_tokens":8}}}"#;
+        let s = scan(&[responses.as_bytes()]);
+        assert_eq!((s.usage().output, s.usage().reasoning), (Some(33), Some(8)));
+        let legacy = r#"{"choices":[{"text":"abc","index":0}],"usage":{"prompt_tokens":1,"completion_tokens":3}}"#;
+        assert_eq!(scan(&[legacy.as_bytes()]).usage().output, Some(3));
+    }
+
+    #[test]
+    fn null_usage_and_no_usage() {
+        let s = scan(&[br#"{"choices":[{"delta":{"content":"ab\"c"}}],"usage":null}"#]);
+        assert_eq!(s.usage(), Usage::default());
+        assert_eq!(s.text_bytes(), (4, 0));
+        assert_eq!(s.usages(), (0, 0));
+    }
+
+    #[test]
+    fn huge_answer_is_not_held() {
+        let mut s = JsonScan::new();
+        s.feed(br#"{"choices":[{"message":{"content":""#);
+        let filler = vec![b'a'; 1 << 16];
+        for _ in 0..64 {
+            s.feed(&filler);
+        }
+        s.feed(br#""}}],"usage":{"completion_tokens":1000000}}"#);
+        assert_eq!(s.usage().output, Some(1_000_000));
+        assert_eq!(s.text_bytes().0, 64 << 16);
+        assert!(s.stack.capacity() <= MAX_DEPTH);
+    }
+
+    #[test]
+    fn oversized_usage_and_deep_nesting_are_safe() {
+        let mut big = String::from(r#"{"usage":{"completion_tokens":5,"pad":""#);
+        big.push_str(&"x".repeat(MAX_USAGE * 2));
+        big.push_str("\"}}");
+        let s = scan(&[big.as_bytes()]);
+        assert_eq!(s.usages(), (0, 1));
+        let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        let s = scan(&[deep.as_bytes(), br#"{"usage":{"output_tokens":2}}"#]);
+        assert_eq!(s.usage().output, Some(2));
+    }
+}
