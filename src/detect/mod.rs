@@ -20,12 +20,15 @@
 //! The pieces they use: `normalize` (tokens), `template` (skeleton and
 //! SimHash fingerprints), `instruction` (which clusters a request joins:
 //! user-turn skeletons, or the system prompt when it carries the
-//! instructions), `elicitation` (phrases), `params` (extraction-shaped
-//! parameters), `hll` (cardinality sketch), `decay` (decayed counts),
-//! `cadence` (the identity's record), `correlate` (a cluster's record across
-//! accounts), `sync` (synchronised rounds across a template's accounts),
-//! `slots` (the shared-data tables, keyed placement, read-modify-write),
-//! `config`.
+//! instructions, or the parameter shape of a request for token
+//! probabilities), `elicitation` (phrases), `params` (extraction-shaped
+//! parameters and probability shapes), `hll` (cardinality sketch), `decay`
+//! (decayed counts), `cadence` (the identity's record), `cooldown` (denials
+//! that stick), `continuation` (tool-loop conversations that grow),
+//! `recurrence` (the identity's closed item set), `correlate` (a cluster's
+//! record across accounts), `sync` (synchronised rounds across a template's
+//! accounts), `slots` (the shared-data tables, keyed placement,
+//! read-modify-write), `config`.
 //!
 //! Shared-data cost per request: one `get` of the identity's first place
 //! (and of its second when the first is another identity's), one
