@@ -1,5 +1,6 @@
 # distill-guard. `make help` lists the targets.
 .DEFAULT_GOAL := help
+.PHONY: bench-response
 .PHONY: help setup build cli run test lint bench-quality bench-heldout bench-proxy bench-engine bench-padding bench-fleet clean-run oci fuzz bench-flood soak
 
 help: ## this list
@@ -63,3 +64,6 @@ bench-flood: ## a campaign under floods (1 M fresh identities, templates, forged
 
 soak: ## Envoy + filter under steady load for SOAK_SECS (default 3600): RSS, shared-data bytes, latency each minute
 	@bash scripts/soak.sh
+
+bench-response: build ## Envoy RSS while 10 MB SSE answers pass through the filter (bytes intact, tokens counted)
+	.venv/bin/python scripts/bench-response.py

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of every input an attacker or operator controls
 # (fuzz/fuzz_targets: body_parse, body_prefix, identity, config, trace,
-# import, engine), with
+# import, engine, reasoning), with
 # cargo-fuzz and libFuzzer on the stable toolchain.
 #
 #   scripts/fuzz.sh [--smoke] [TARGET...]      (make fuzz / make test)
@@ -36,7 +36,7 @@ for a in "$@"; do
     *) targets+=("$a") ;;
   esac
 done
-all=(body_parse body_prefix identity config trace import engine)
+all=(body_parse body_prefix identity config trace import engine response reasoning)
 if [ ${#targets[@]} -eq 0 ]; then targets=("${all[@]}"); fi
 secs=${FUZZ_SECS:-$($smoke && echo 4 || echo 60)}
 

@@ -63,6 +63,13 @@ pub enum Counter {
     /// Each reason code of a decided request. Reason codes come from a fixed
     /// set plus the configuration's rules, so the set of names is bounded.
     Reason(&'static str),
+    /// Answers to tagged requests read for reasoning
+    /// (`response.reasoning: strip`), by API and what became of them:
+    /// `withheld` (reasoning removed), `oversize` (a JSON answer over
+    /// `response.reasoning_max_bytes`, answered with an error instead, or a
+    /// stream that had an over-long event dropped), `unreadable` (encoded or
+    /// not JSON: forwarded as it came).
+    Reasoning { api: &'static str, kind: &'static str },
     /// Output tokens (reasoning included) of upstream answers, by API and
     /// the action applied to the request (`allow` or `tag`). Labelled only.
     OutputTokens { api: &'static str, action: Action },
@@ -91,6 +98,7 @@ impl Counter {
             Counter::Fleet(what) => format!("distill_guard.fleet.{what}"),
             Counter::SharedDataKeysCreated => "distill_guard.shared_data.keys_created".into(),
             Counter::SharedDataBytesCreated => "distill_guard.shared_data.bytes_created".into(),
+            Counter::Reasoning { api, kind } => format!("distill_guard.reasoning.{kind}.{api}"),
             Counter::Decided { .. }
             | Counter::Reason(_)
             | Counter::OutputTokens { .. }

@@ -3,7 +3,7 @@
 use crate::fleet::settings::FleetSettings;
 use std::net::IpAddr;
 
-use super::raw::{Mode, ParseErrorPolicy, RawConfig, RawRule, RawSource, RuleAction};
+use super::raw::{Mode, ParseErrorPolicy, RawConfig, RawRule, RawSource, ReasoningPolicy, RuleAction};
 use super::ConfigError;
 use crate::detect::config::DetectionSettings;
 use crate::hash::SipKey;
@@ -17,6 +17,11 @@ pub const DEFAULT_SECRET: &[u8] = b"distill-guard default identity secret";
 /// Largest `body.max_buffer_bytes` (and so `body.max_inspect_bytes`):
 /// Envoy buffers what the filter holds.
 pub const MAX_INSPECT_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Range of `response.reasoning_max_bytes`: an answer held to remove its
+/// reasoning lives in the VM's memory until it is complete.
+pub const REASONING_MIN_BYTES: usize = 64 * 1024;
+pub const REASONING_MAX_BYTES: usize = 64 * 1024 * 1024;
 
 /// A credential the identity is taken from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -82,6 +87,11 @@ pub struct Settings {
     pub block_status: u16,
     pub retry_after_secs: u64,
     pub expose_reasons: bool,
+    /// Remove reasoning from answers to tagged requests
+    /// (`response.reasoning: strip`).
+    pub strip_reasoning: bool,
+    /// Bytes of an answer held to remove its reasoning.
+    pub reasoning_max_bytes: usize,
     pub tag_threshold: f64,
     pub throttle_threshold: f64,
     pub block_threshold: f64,
@@ -121,6 +131,8 @@ impl Settings {
             block_status: 403,
             retry_after_secs: 60,
             expose_reasons: false,
+            strip_reasoning: false,
+            reasoning_max_bytes: 4 * 1024 * 1024,
             tag_threshold: 0.4,
             throttle_threshold: 0.7,
             block_threshold: 0.9,
@@ -224,6 +236,16 @@ impl TryFrom<RawConfig> for Settings {
             ));
         }
 
+        let reasoning_max_bytes = usize::try_from(raw.response.reasoning_max_bytes)
+            .ok()
+            .filter(|n| (REASONING_MIN_BYTES..=REASONING_MAX_BYTES).contains(n))
+            .ok_or_else(|| {
+                ConfigError::new(
+                    "response.reasoning_max_bytes",
+                    format!("must be between {REASONING_MIN_BYTES} and {REASONING_MAX_BYTES}"),
+                )
+            })?;
+
         let t = &raw.thresholds;
         for (path, v) in [
             ("thresholds.tag", t.tag),
@@ -292,6 +314,8 @@ impl TryFrom<RawConfig> for Settings {
             block_status: raw.response.block_status,
             retry_after_secs: raw.response.retry_after_secs,
             expose_reasons: raw.response.expose_reasons,
+            strip_reasoning: raw.response.reasoning == ReasoningPolicy::Strip,
+            reasoning_max_bytes,
             tag_threshold: t.tag,
             throttle_threshold: t.throttle,
             block_threshold: t.block,

@@ -181,6 +181,23 @@ pub struct RawResponse {
     /// answers. For debugging only: every denial then tells the caller which
     /// detector fired. Default false.
     pub expose_reasons: bool,
+    /// Reasoning in answers to requests forwarded with the action `tag`:
+    /// `keep` (default) or `strip` (see `response::reasoning`). Answers to
+    /// every other request are never modified.
+    pub reasoning: ReasoningPolicy,
+    /// Bytes of an answer held to remove its reasoning: a whole JSON answer,
+    /// or one event of a stream (65536–67108864).
+    pub reasoning_max_bytes: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasoningPolicy {
+    /// Answers go on as the upstream sent them.
+    #[default]
+    Keep,
+    /// Reasoning is removed from answers to tagged requests.
+    Strip,
 }
 
 impl Default for RawResponse {
@@ -190,6 +207,8 @@ impl Default for RawResponse {
             block_status: 403,
             retry_after_secs: 60,
             expose_reasons: false,
+            reasoning: ReasoningPolicy::Keep,
+            reasoning_max_bytes: 4 * 1024 * 1024,
         }
     }
 }

@@ -262,3 +262,26 @@ fn cooldowns_default_on_and_follow_the_throttle_threshold() {
     let off = load(br#"{"detection": {"cooldown_secs": 0}}"#).unwrap();
     assert_eq!(off.detection.cooldown.base_secs, 0);
 }
+
+#[wasm_bindgen_test(unsupported = test)]
+fn reasoning_is_kept_unless_strip_is_configured() {
+    let s = load(b"{}").unwrap();
+    assert!(!s.strip_reasoning);
+    assert_eq!(s.reasoning_max_bytes, 4 * 1024 * 1024);
+    let s = load(br#"{"response": {"reasoning": "strip", "reasoning_max_bytes": 65536}}"#).unwrap();
+    assert!(s.strip_reasoning);
+    assert_eq!(s.reasoning_max_bytes, 65536);
+    assert!(!load(br#"{"response": {"reasoning": "keep"}}"#).unwrap().strip_reasoning);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn reasoning_settings_are_checked() {
+    let e = err(r#"{"response": {"reasoning": "hide"}}"#);
+    assert_eq!(e.path, "response.reasoning");
+    assert!(e.message.contains("unknown variant `hide`"), "{}", e.message);
+    for bad in [1024, 128 * 1024 * 1024] {
+        let e = err(&format!(r#"{{"response": {{"reasoning_max_bytes": {bad}}}}}"#));
+        assert_eq!(e.path, "response.reasoning_max_bytes");
+        assert_eq!(e.message, "must be between 65536 and 67108864");
+    }
+}

@@ -21,7 +21,7 @@
 //! worker and host agrees, and a flood of one-off identities cannot push
 //! out an established suspicious one.
 //!
-//! # Record layout (`id4`) and how two hosts' records merge
+//! # Record layout (`id5`) and how two hosts' records merge
 //!
 //! Records merge only when their `OWNER`s are equal (otherwise keep the one
 //! with the later `LAST_SEEN`, ties to the larger owner). Decayed values
@@ -34,8 +34,8 @@
 //! | 1 | `FIRST_SEEN` | second first seen | min |
 //! | 2 | `LAST_SEEN` | second of the last request; timestamp of `LEVEL`, `MEMORY` | max |
 //! | 3 | `COUNT` | requests | sum |
-//! | 4 | `GAP_MEAN` | `f64`: EWMA of the gaps between requests | union rate: `1 / Σ 1/mean` |
-//! | 5 | `GAP_VAR` | `f64`: EWMA variance of the gaps | count-weighted coefficient of variation, at the merged mean |
+//! | 4 | `GAP_MEAN` | `f64`: EWMA of the gaps between requests (in fleet mode: anywhere in the fleet) | the later `LAST_SEEN`'s |
+//! | 5 | `GAP_VAR` | `f64`: EWMA variance of the gaps | with `GAP_MEAN` |
 //! | 6 | `HOURS` | bits 48-63 day number, 24-47 yesterday's hours, 0-23 today's | align days, or |
 //! | 7 | `LEVEL` | `f64`: requests decayed by `e` per `limit_window_secs` (the dynamic limit, and the incumbent's hold on the slot) | decay to the later `LAST_SEEN`, sum |
 //! | 8 | `MEMORY` | `f64`: remembered score, halving every `memory_half_life_secs` | decay to the later `LAST_SEEN`, max |
@@ -52,11 +52,13 @@
 //! | 19 | `OWN_CONT` | `f64`: EWMA of "this request continued the identity's own conversation, grown, with tool results" | count-weighted mean |
 //! | 20 | `TEXTS` | 16 × 4-bit HyperLogLog registers of the identity's texts (`recurrence`) | register max |
 //! | 21 | `TEXT_COUNTS` | bits 0-31 requests in `TEXTS`; 32-63 `f32` closed-set strength of the last period | sum; max |
+//! | 22 | `TOKENS` | `f64`: output tokens the upstream sent the identity (read from its answers), decayed by `e` per `limit_window_secs` (its token budget) | decay to the later `TOKENS_AT`, sum |
+//! | 23 | `TOKENS_AT` | second of `TOKENS` | max |
 
 use super::decay;
 
 /// Words in a stored record.
-pub const WORDS: usize = 22;
+pub const WORDS: usize = 24;
 
 pub(crate) const OWNER: usize = 0;
 pub(crate) const FIRST_SEEN: usize = 1;
@@ -80,6 +82,8 @@ pub(crate) const CONVERSATION: usize = 18;
 pub(crate) const OWN_CONT: usize = 19;
 pub(crate) const TEXTS: usize = 20;
 pub(crate) const TEXT_COUNTS: usize = 21;
+pub(crate) const TOKENS: usize = 22;
+pub(crate) const TOKENS_AT: usize = 23;
 
 /// Remembered score from which an entry cannot be displaced while active.
 pub const PROTECT_SCORE: f64 = 0.4;
@@ -150,6 +154,9 @@ pub struct Record {
     pub own_cont: f64,
     /// Its distinct texts against its requests ([`super::recurrence`]).
     pub texts: super::recurrence::Texts,
+    /// Output tokens of its answers, decayed like `level`, as of `tokens_at`.
+    pub tokens: f64,
+    pub tokens_at: u64,
 }
 
 /// What the cadence says about the identity, after this request.
@@ -209,6 +216,8 @@ impl Record {
                 registers: word(TEXTS),
                 counts: word(TEXT_COUNTS),
             },
+            tokens: float(TOKENS).max(0.0),
+            tokens_at: word(TOKENS_AT),
         }
     }
 
@@ -237,6 +246,8 @@ impl Record {
             (OWN_CONT, self.own_cont.to_bits()),
             (TEXTS, self.texts.registers),
             (TEXT_COUNTS, self.texts.counts),
+            (TOKENS, self.tokens.to_bits()),
+            (TOKENS_AT, self.tokens_at),
         ] {
             if let Some(dst) = w.get_mut(i) {
                 *dst = v;
@@ -258,6 +269,17 @@ impl Record {
     /// The identity's recent requests at `now` (decayed by `e` per `tau`).
     pub fn level_at(&self, now: u64, tau_secs: f64) -> f64 {
         decay::at(self.level, self.last_seen, now, tau_secs)
+    }
+
+    /// Output tokens of its recent answers at `now` (decayed like `level`).
+    pub fn tokens_at_time(&self, now: u64, tau_secs: f64) -> f64 {
+        decay::at(self.tokens, self.tokens_at, now, tau_secs)
+    }
+
+    /// Counts one answer's output tokens at `now`.
+    pub fn add_tokens(&mut self, tokens: u64, now: u64, tau_secs: f64) {
+        self.tokens = self.tokens_at_time(now, tau_secs) + tokens as f64;
+        self.tokens_at = self.tokens_at.max(now);
     }
 
     /// Its guests' recent requests at `now`.
@@ -546,8 +568,11 @@ mod tests {
             f64::INFINITY.to_bits(),
             u64::MAX,
             u64::MAX,
+            f64::NEG_INFINITY.to_bits(),
+            9,
         ]);
         assert!(junk.gap_mean == 0.0 && junk.memory == 0.0 && junk.level == 0.0 && junk.guests == 0.0);
         assert!(junk.cooldown.strikes == 0.0 && junk.own_cont == 0.0 && junk.texts.strength() <= 1.0);
+        assert_eq!(junk.tokens, 0.0);
     }
 }

@@ -52,6 +52,10 @@ pub struct RawDetection {
     /// limit window once its score reaches the tag threshold; shrinks as the
     /// score grows. 0 turns the cluster limit off.
     pub cluster_limit: u64,
+    /// Output tokens (read from the upstream's answers) one identity may
+    /// receive per limit window once its score reaches `limit_min_score`;
+    /// shrinks as the score grows. 0 turns the token budget off.
+    pub token_limit: u64,
     /// Score from which dynamic limits apply, in (0, 1].
     pub limit_min_score: f64,
     /// Seconds in which an identity's remembered score halves while it is
@@ -89,6 +93,7 @@ impl Default for RawDetection {
             limit_window_secs: 600,
             identity_limit: 60,
             cluster_limit: 240,
+            token_limit: 15_000,
             limit_min_score: 0.4,
             memory_half_life_secs: 1_209_600,
             extra_phrases: Vec::new(),
@@ -125,6 +130,7 @@ pub struct DetectionSettings {
     pub limit_window_secs: u64,
     pub identity_limit: u64,
     pub cluster_limit: u64,
+    pub token_limit: u64,
     pub limit_min_score: f64,
     pub memory_half_life_secs: u64,
     /// Lower-cased, whitespace-collapsed phrases with their weights.
@@ -174,6 +180,7 @@ impl DetectionSettings {
             limit_window_secs: 600,
             identity_limit: 0,
             cluster_limit: 0,
+            token_limit: 0,
             limit_min_score: 1.0,
             memory_half_life_secs: 1_209_600,
             extra_phrases: Vec::new(),
@@ -259,6 +266,7 @@ impl TryFrom<&RawDetection> for DetectionSettings {
             limit_window_secs: range("limit_window_secs", raw.limit_window_secs, 1, 86_400)?,
             identity_limit: range("identity_limit", raw.identity_limit, 0, 1_000_000)?,
             cluster_limit: range("cluster_limit", raw.cluster_limit, 0, 10_000_000)?,
+            token_limit: range("token_limit", raw.token_limit, 0, 1_000_000_000)?,
             limit_min_score: raw.limit_min_score,
             memory_half_life_secs: range("memory_half_life_secs", raw.memory_half_life_secs, 60, 2_592_000)?,
             extra_phrases,

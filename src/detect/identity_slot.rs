@@ -34,6 +34,8 @@ pub struct Scored {
     /// the identity was cooling down already when it arrived (`false`:
     /// this request's denial started it).
     pub cooldown: Option<(u64, bool)>,
+    /// `Some(retry_after_secs)` when its token budget is used up.
+    pub token_limited: Option<u64>,
     /// The remembered score after this request (what it leaves behind).
     pub memory: f64,
 }
@@ -178,6 +180,7 @@ pub fn score(
         limited: None,
         cluster_limited: None,
         cooldown: None,
+        token_limited: None,
         memory: 0.0,
     };
     // The record after this request and the identity's score, from its
@@ -200,6 +203,8 @@ pub fn score(
             limited: limit(s.identity_limit, level),
             cluster_limited: cluster_level.and_then(|l| limit(s.cluster_limit, l)),
             cooldown: None,
+            token_limited: limits::allowed(s.token_limit, score, s.limit_min_score)
+                .and_then(|allowed| limits::wait(base.tokens_at_time(now, tau), allowed, tau)),
             memory: score::remember(prior, raw),
         };
         (rec, scored)
@@ -218,7 +223,10 @@ pub fn score(
             (rec.own_long, rec.own_sync, rec.own_cont) = (own.long, own.sync, own.cont);
             rec.texts = texts_after(&base, part);
             rec.conversation = continuation::remember(base.conversation, part.conversation);
-            let denied = scored.limited.is_some() || scored.cluster_limited.is_some() || scored.score >= s.deny_score;
+            let denied = scored.limited.is_some()
+                || scored.cluster_limited.is_some()
+                || scored.token_limited.is_some()
+                || scored.score >= s.deny_score;
             // A cool-down holds while the identity is still suspicious (in
             // the limited band); one whose score fell below it is through.
             scored.cooldown = match base.cooldown.remaining(now) {
@@ -278,6 +286,35 @@ fn own_shares_of(base: &Record, part: Part) -> Own {
             cont: ewma(base.own_cont, continued),
             closed,
             deterministic: false,
+        }
+    }
+}
+
+/// Counts the output tokens of an answer to one of `identity`'s forwarded
+/// requests in its record (its token budget). At most two `get`s and one
+/// `set`; nothing for an identity without a record of its own (a guest).
+pub fn answered(slots: &Slots<'_>, s: &DetectionSettings, identity: u64, tokens: u64, now: u64) {
+    if tokens == 0 {
+        return;
+    }
+    let (_, tau) = fades(s);
+    for choice in 0..2u8 {
+        let Ok(read) = slots.read::<WORDS>(IDENTITY_TABLE, s.identity_slots, identity, choice) else {
+            return;
+        };
+        match read.words.as_ref().map(Record::decode) {
+            Some(r) if r.owner == identity => {
+                let _ = slots.write(read, |cur| {
+                    let mut r = cur.map(Record::decode).unwrap_or_default();
+                    if r.owner == identity {
+                        r.add_tokens(tokens, now, tau);
+                    }
+                    r.encode()
+                });
+                return;
+            }
+            None => return,
+            Some(_) => {}
         }
     }
 }

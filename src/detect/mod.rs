@@ -113,6 +113,8 @@ pub struct Limited {
 pub const IDENTITY_RATE_LIMIT: ReasonCode = "identity_rate_limit";
 /// Reason code of a template cluster's dynamic limit.
 pub const CLUSTER_RATE_LIMIT: ReasonCode = "cluster_rate_limit";
+/// Reason code of an identity's token budget (output tokens per window).
+pub const TOKEN_LIMIT: ReasonCode = "identity_token_limit";
 
 /// Reason code of a denial that lasts because an earlier one did (the
 /// identity's cool-down, `cooldown`).
@@ -124,17 +126,25 @@ pub const DENIAL_COOLDOWN: ReasonCode = "denial_cooldown";
 /// it says when the filter will let the identity through.
 fn limited(scored: &identity_slot::Scored) -> Option<Limited> {
     let cooling = scored.cooldown.map(|(secs, _)| secs);
-    let secs = [scored.limited, scored.cluster_limited, cooling]
+    let secs = [scored.limited, scored.cluster_limited, scored.token_limited, cooling]
         .into_iter()
         .flatten()
         .max()?;
-    let reason = match (scored.limited, scored.cluster_limited) {
-        (Some(a), b) if b.is_none_or(|b| a >= b) => IDENTITY_RATE_LIMIT,
-        (_, Some(_)) => CLUSTER_RATE_LIMIT,
-        // Cooling down, or denied by the score alone (the cool-down it
-        // started is the wait).
-        _ => DENIAL_COOLDOWN,
-    };
+    // The longest of the limits names the denial (ties: the identity's,
+    // then the cluster's, then the token budget); cooling down, or denied
+    // by the score alone (the cool-down it started is the wait), says so.
+    let reason = [
+        (scored.limited, IDENTITY_RATE_LIMIT),
+        (scored.cluster_limited, CLUSTER_RATE_LIMIT),
+        (scored.token_limited, TOKEN_LIMIT),
+    ]
+    .into_iter()
+    .filter_map(|(wait, reason)| wait.map(|w| (w, reason)))
+    .fold(None, |best: Option<(u64, ReasonCode)>, l| match best {
+        Some(b) if b.0 >= l.0 => Some(b),
+        _ => Some(l),
+    })
+    .map_or(DENIAL_COOLDOWN, |(_, reason)| reason);
     Some(Limited {
         retry_after_secs: secs,
         reason,
@@ -244,6 +254,18 @@ impl Detector {
         }
         let slots = slots::Slots::new(host, &s.namespace, s.slot_key).fading(crate::fleet::merge::Fades::of(s));
         identity_slot::upstream_status(&slots, s, identity.hash, status, secs(now));
+    }
+
+    /// The output tokens of the upstream's answer to a forwarded request of
+    /// `identity` (read by the response meter): they count in its token
+    /// budget. Never call it for a request this filter answered itself.
+    pub fn answered(&self, identity: &Identity, output_tokens: u64, now: f64, host: &Host<'_>) {
+        let s = &self.settings;
+        if !s.enabled {
+            return;
+        }
+        let slots = slots::Slots::new(host, &s.namespace, s.slot_key).fading(crate::fleet::merge::Fades::of(s));
+        identity_slot::answered(&slots, s, identity.hash, output_tokens, secs(now));
     }
 
     /// Seconds until a remembered score of `memory` no longer scores a

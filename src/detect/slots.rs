@@ -17,6 +17,7 @@
 //! updates only this host's half. Without fleet sync the values and
 //! decisions are exactly those of a single host.
 
+use crate::fleet::carry::carry;
 use crate::fleet::merge::Fades;
 use crate::fleet::tables::Table;
 use crate::fleet::view;
@@ -32,10 +33,23 @@ use crate::store::StoreError;
 /// layout change takes new keys (`2`: long-output and synchronisation
 /// counters; `3`: keyed placement, decayed limit counts and eviction
 /// pressure, the identity's upstream status and own shares of the
-/// cluster evidence).
+/// cluster evidence; `id4`: the identity's output tokens; `id5`: its denial
+/// cool-down, tool-loop conversations and texts sketch).
 pub const TEMPLATE_TABLE: &str = "tpl3";
 pub const NETWORK_TABLE: &str = "net3";
-pub const IDENTITY_TABLE: &str = "id4";
+pub const IDENTITY_TABLE: &str = "id5";
+
+/// The name a table's keyed placement hashes. A new record layout takes new
+/// keys but keeps every record where the old layout had it (`id4` and `id5`
+/// place as `id3` did), so a layout change alone never changes which identities
+/// share a slot, and with it no decision.
+fn placement_name(table: &str) -> &str {
+    if table == IDENTITY_TABLE {
+        "id3"
+    } else {
+        table
+    }
+}
 
 /// The shared store as detection uses it: fixed tables of fixed-width
 /// records under one namespace.
@@ -146,17 +160,19 @@ impl<'h> Slots<'h> {
     /// `f` on the local record (what is stored, with the fleet's record
     /// behind it as found), then, in fleet mode, on the merged one: the
     /// side effects the caller sees are the second run's, so the request is
-    /// judged on the fleet's evidence.
+    /// judged on the fleet's evidence, and what that run decided from the
+    /// fleet's evidence is kept in the stored record (`fleet::carry`).
     fn next<const N: usize>(
         &self,
         table: Option<Table>,
         (local, others): view::Parts<N>,
         f: &mut impl FnMut(Option<&[u64; N]>) -> [u64; N],
     ) -> Vec<u8> {
-        let next = f(local.as_ref());
+        let mut next = f(local.as_ref());
         if others.is_some() {
             let judged = self.judged(table, local.as_ref(), others.as_ref());
-            let _ = f(judged.as_ref());
+            let after = f(judged.as_ref());
+            carry(table, local.as_ref(), &mut next, judged.as_ref(), &after);
         }
         view::join(Some(&next), others.as_ref())
     }
@@ -198,6 +214,7 @@ impl<'h> Slots<'h> {
 
 /// Keyed placement: `SipHash(key, table ‖ choice ‖ owner) % slots`.
 pub fn place(key: SipKey, table: &str, slots: u64, owner: u64, choice: u8) -> u64 {
+    let table = placement_name(table);
     let mut material = [0u8; 24];
     for (dst, src) in material.iter_mut().zip(table.bytes().take(15)) {
         *dst = src;
@@ -215,6 +232,26 @@ pub fn place(key: SipKey, table: &str, slots: u64, owner: u64, choice: u8) -> u6
 mod tests {
     use super::*;
     use wasm_bindgen_test::wasm_bindgen_test;
+
+    /// The `id4` layout (output tokens) places every identity where `id3`
+    /// did: the layout change alone moves no record, so no two identities
+    /// come to share a slot and no decision changes.
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_new_identity_layout_keeps_every_place() {
+        let key = SipKey::derive(b"k");
+        for owner in 0..1_000u64 {
+            for choice in 0..2 {
+                let old = siphash24(key, &{
+                    let mut m = [0u8; 24];
+                    m[..3].copy_from_slice(b"id3");
+                    m[15] = choice;
+                    m[16..].copy_from_slice(&owner.to_le_bytes());
+                    m
+                }) % 16_384;
+                assert_eq!(place(key, IDENTITY_TABLE, 16_384, owner, choice), old);
+            }
+        }
+    }
 
     #[wasm_bindgen_test(unsupported = test)]
     fn placement_is_keyed_spread_and_has_two_choices() {

@@ -6,6 +6,7 @@ use super::*;
 use crate::api::{Api, Endpoint, GenParams, Provider, RequestView, Role, Turn};
 use crate::clock::ManualClock;
 use crate::hash::fingerprint;
+use crate::host::Host;
 use crate::metrics::{Counter, MemoryMetrics};
 use crate::store::counters::slot_key;
 use crate::store::{MemoryStore, SharedStore, StoreError, Versioned};
@@ -324,4 +325,66 @@ fn an_identity_that_stops_looking_suspicious_is_not_held_by_its_cooldown() {
     );
     assert!(a.score < 0.05, "{a:?}");
     assert_eq!(a.rate_limited, None, "{a:?}");
+}
+
+/// Output tokens read from the upstream's answers to identity `n`.
+fn answered(d: &Detector, store: &MemoryStore, n: u64, tokens: u64, now: f64) {
+    let (clock, metrics) = (ManualClock::new(now), MemoryMetrics::default());
+    let host = Host {
+        store,
+        clock: &clock,
+        metrics: &metrics,
+    };
+    d.answered(&identity(n), tokens, now, &host);
+}
+
+/// A suspicious identity that has received its token budget is limited
+/// (429 with `identity_token_limit`) until its decayed token count is back
+/// under the budget, however few requests it sent; its `Retry-After` is
+/// when that happens. Tokens of an unsuspicious identity limit nothing.
+#[wasm_bindgen_test(unsupported = test)]
+fn token_budget_limits_a_suspicious_identity_until_its_tokens_fade() {
+    let d = Detector::new(config::DetectionSettings {
+        identity_limit: 0,
+        token_limit: 10_000,
+        ..limited_band()
+    });
+    let store = MemoryStore::new();
+    let now = 1.0e9;
+    assert_eq!(probe(&d, &store, 7, now).rate_limited, None);
+    answered(&d, &store, 7, 40_000, now + 1.0);
+    let limited = probe(&d, &store, 7, now + 2.0)
+        .rate_limited
+        .expect("limited by its tokens");
+    assert_eq!(limited.reason, TOKEN_LIMIT);
+    let later = now + 2.0 + limited.retry_after_secs as f64;
+    assert_eq!(
+        probe(&d, &store, 7, later).rate_limited,
+        None,
+        "still limited after Retry-After"
+    );
+    assert!(probe(&d, &store, 7, later - 30.0).rate_limited.is_some());
+    // Another identity is not charged with these tokens.
+    assert_eq!(probe(&d, &store, 8, now + 3.0).rate_limited, None);
+
+    // Below `limit_min_score` no budget applies.
+    let calm = Detector::new(config::DetectionSettings {
+        token_limit: 10,
+        limit_min_score: 1.0,
+        ..config::DetectionSettings::default()
+    });
+    let store = MemoryStore::new();
+    assert_eq!(probe(&calm, &store, 9, now).rate_limited, None);
+    answered(&calm, &store, 9, 1_000_000, now + 1.0);
+    assert_eq!(probe(&calm, &store, 9, now + 2.0).rate_limited, None);
+}
+
+/// Answers without a record (never seen, or a guest) change nothing and
+/// cost at most the reads.
+#[wasm_bindgen_test(unsupported = test)]
+fn tokens_of_an_unknown_identity_write_nothing() {
+    let d = Detector::new(limited_band());
+    let store = MemoryStore::new();
+    answered(&d, &store, 42, 5_000, 1.0e9);
+    assert_eq!(store.len(), 0);
 }

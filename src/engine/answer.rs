@@ -2,11 +2,33 @@
 //! feeds its bytes to a [`ResponseMeter`] as they pass and hands the
 //! resulting [`Tally`] to [`Engine::answered`].
 
-use super::{Engine, Exchange, Host};
+use super::{Decision, Engine, Exchange, Host};
 use crate::metrics::Counter;
+use crate::request::RequestMeta;
 use crate::response::meter::DEFAULT_MAX_EVENT;
 use crate::response::{ResponseMeter, Tally};
 use crate::verdict::Action;
+
+/// A recorded upstream answer (the replay's trace `response`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Recorded<'a> {
+    pub status: u16,
+    pub content_type: Option<&'a str>,
+    pub content_encoding: Option<&'a str>,
+    /// The answer's bytes (a stream's SSE text); `None`: not recorded, no
+    /// tokens counted.
+    pub body: Option<&'a [u8]>,
+}
+
+impl Recorded<'_> {
+    /// Only the status is known.
+    pub fn status_only(status: u16) -> Recorded<'static> {
+        Recorded {
+            status,
+            ..Recorded::default()
+        }
+    }
+}
 
 impl Engine {
     /// A meter for the answer with these response headers.
@@ -25,5 +47,34 @@ impl Engine {
         }
         m.incr_by(Counter::OutputTokens { api, action }, tally.output_tokens);
         m.incr_by(Counter::ReasoningTokens { api, action }, tally.reasoning_tokens);
+        self.detector
+            .answered(&ex.identity, tally.output_tokens, host.clock.now_secs(), host);
+    }
+
+    /// Headers and whole body at once, then, when the request is forwarded,
+    /// the upstream's answer, as the filter sees them in turn: its status,
+    /// and for a 2xx answer whose bytes were recorded, those bytes through
+    /// the same meter the glue feeds.
+    pub fn evaluate_recorded(
+        &self,
+        meta: RequestMeta,
+        body: &[u8],
+        answer: &Recorded<'_>,
+        host: &Host<'_>,
+    ) -> Decision {
+        let Some(ex) = self.begin(meta.clone(), host.metrics) else {
+            return self.passthrough_decision(&meta);
+        };
+        let decision = self.decide(&ex, &self.prefix_of(&ex, body), true, host);
+        let action = decision.verdict.action;
+        if !action.denies() {
+            self.upstream_status(&ex, answer.status, host);
+            if let (true, Some(bytes)) = ((200..300).contains(&answer.status), answer.body) {
+                let mut meter = self.response_meter(answer.content_type, answer.content_encoding);
+                meter.feed(bytes);
+                self.answered(&ex, action, &meter.finish(), host);
+            }
+        }
+        decision
     }
 }

@@ -21,6 +21,7 @@ use crate::request::RequestMeta;
 use crate::verdict::{Action, Verdict};
 
 pub use crate::host::Host;
+pub use answer::Recorded;
 pub use decide::{Findings, Policy};
 pub use reply::LocalReply;
 
@@ -175,25 +176,22 @@ impl Engine {
     /// Headers and whole body at once, then, when the request is forwarded,
     /// the upstream's `status` for it, as the filter sees them in turn.
     pub fn evaluate_answered(&self, meta: RequestMeta, body: &[u8], status: u16, host: &Host<'_>) -> Decision {
-        match self.begin(meta.clone(), host.metrics) {
-            Some(ex) => {
-                let s = &self.settings;
-                let prefix = BodyPrefix::of(body, s.max_inspect_bytes, s.max_buffer_bytes, coding(&ex));
-                let decision = self.decide(&ex, &prefix, true, host);
-                if !decision.verdict.action.denies() {
-                    self.upstream_status(&ex, status, host);
-                }
-                decision
-            }
-            None => {
-                let identity = identity::resolve(&self.settings, &meta);
-                Decision {
-                    verdict: Verdict::allow(),
-                    identity: identity.key,
-                    reply: None,
-                    tag_headers: Vec::new(),
-                }
-            }
+        self.evaluate_recorded(meta, body, &Recorded::status_only(status), host)
+    }
+
+    /// The whole body as the glue would have built its prefix chunk by chunk.
+    fn prefix_of(&self, ex: &Exchange, body: &[u8]) -> BodyPrefix {
+        let s = &self.settings;
+        BodyPrefix::of(body, s.max_inspect_bytes, s.max_buffer_bytes, coding(ex))
+    }
+
+    /// The decision for a request that is not an LLM API call.
+    fn passthrough_decision(&self, meta: &RequestMeta) -> Decision {
+        Decision {
+            verdict: Verdict::allow(),
+            identity: identity::resolve(&self.settings, meta).key,
+            reply: None,
+            tag_headers: Vec::new(),
         }
     }
 

@@ -275,18 +275,24 @@ pub fn response_status() -> Option<u16> {
 }
 
 pub fn set_request_header(name: &str, value: &str) -> Result<(), u32> {
+    replace_header(REQUEST_HEADERS, name, value)
+}
+
+pub fn remove_request_header(name: &str) -> Result<(), u32> {
+    remove_header(REQUEST_HEADERS, name)
+}
+
+fn replace_header(map_type: u32, name: &str, value: &str) -> Result<(), u32> {
     // SAFETY: `name` and `value` outlive the call.
-    match unsafe {
-        proxy_replace_header_map_value(REQUEST_HEADERS, name.as_ptr(), name.len(), value.as_ptr(), value.len())
-    } {
+    match unsafe { proxy_replace_header_map_value(map_type, name.as_ptr(), name.len(), value.as_ptr(), value.len()) } {
         OK => Ok(()),
         status => Err(status),
     }
 }
 
-pub fn remove_request_header(name: &str) -> Result<(), u32> {
+fn remove_header(map_type: u32, name: &str) -> Result<(), u32> {
     // SAFETY: `name` outlives the call.
-    match unsafe { proxy_remove_header_map_value(REQUEST_HEADERS, name.as_ptr(), name.len()) } {
+    match unsafe { proxy_remove_header_map_value(map_type, name.as_ptr(), name.len()) } {
         OK => Ok(()),
         status => Err(status),
     }
@@ -379,6 +385,35 @@ pub fn resume_request_of(context_id: u32) -> Result<(), u32> {
         status => return Err(status),
     }
     match unsafe { proxy_continue_stream(0) } {
+        OK => Ok(()),
+        status => Err(status),
+    }
+}
+
+// Response headers and body, for the answers of `filter::reasoning`.
+#[link(wasm_import_module = "env")]
+extern "C" {
+    fn proxy_set_buffer_bytes(
+        buffer_type: u32,
+        start: usize,
+        size: usize,
+        buffer_data: *const u8,
+        buffer_size: usize,
+    ) -> u32;
+}
+
+pub fn set_response_header(name: &str, value: &str) -> Result<(), u32> {
+    replace_header(RESPONSE_HEADERS, name, value)
+}
+
+pub fn remove_response_header(name: &str) -> Result<(), u32> {
+    remove_header(RESPONSE_HEADERS, name)
+}
+
+/// Replaces `size` bytes of a host buffer from `start` with `data`.
+pub fn set_buffer(buffer_type: u32, start: usize, size: usize, data: &[u8]) -> Result<(), u32> {
+    // SAFETY: `data` outlives the call.
+    match unsafe { proxy_set_buffer_bytes(buffer_type, start, size, data.as_ptr(), data.len()) } {
         OK => Ok(()),
         status => Err(status),
     }

@@ -4,10 +4,41 @@
 //! their bytes (`shared_data.keys_created`, `.bytes_created`): the only
 //! view of the shared-data footprint Envoy offers.
 
+use std::cell::RefCell;
+
 use super::abi;
+use super::host_clock::HostClock;
 use super::host_metrics::HostMetrics;
+use crate::engine::Host;
+use crate::fleet::touched::{Touched, Touching};
 use crate::metrics::Counter;
 use crate::store::{SharedStore, StoreError, Versioned};
+
+/// Runs `f` with the engine's host over Envoy: shared data (in fleet mode
+/// through `Touching`, which notes every detection slot written in
+/// `touched` for the next sync), the clock and `metrics`.
+pub fn with_host<R>(
+    metrics: &HostMetrics,
+    touched: Option<&RefCell<Touched>>,
+    namespace: &str,
+    f: impl FnOnce(&Host<'_>) -> R,
+) -> R {
+    let host_store = HostStore { metrics };
+    let touching = touched.map(|touched| Touching {
+        inner: &host_store,
+        namespace,
+        touched,
+    });
+    let store: &dyn SharedStore = match &touching {
+        Some(t) => t,
+        None => &host_store,
+    };
+    f(&Host {
+        store,
+        clock: &HostClock,
+        metrics,
+    })
+}
 
 pub struct HostStore<'a> {
     pub metrics: &'a HostMetrics,

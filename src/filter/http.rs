@@ -32,7 +32,8 @@ use proxy_wasm::types::Action;
 use super::abi::{self, Level};
 use super::host_clock::HostClock;
 use super::host_metrics::HostMetrics;
-use super::host_store::HostStore;
+use super::host_store::{with_host, HostStore};
+use super::reasoning::Withholding;
 use super::response_body::Answer;
 use super::watchdog::Watchdog;
 use crate::api::BodyPrefix;
@@ -42,10 +43,9 @@ use crate::engine::headers::{
     is_reserved, STATE_ACTION, STATE_IDENTITY, STATE_INTENDED, STATE_MODE, STATE_REASONS, STATE_SCORE,
 };
 use crate::engine::{Decision, Engine, Exchange, Host};
-use crate::fleet::touched::{Touched, Touching};
+use crate::fleet::touched::Touched;
 use crate::metrics::{Counter, Histogram, Metrics};
 use crate::request::RequestMeta;
-use crate::store::SharedStore;
 
 pub struct Request {
     context_id: u32,
@@ -70,6 +70,8 @@ pub struct Request {
     forwarded_action: crate::verdict::Action,
     /// The upstream's answer being read (see `response_body`).
     answer: Option<Answer>,
+    /// Set for a tagged request whose answer loses its reasoning.
+    reasoning: Option<Withholding>,
 }
 
 impl Request {
@@ -92,6 +94,7 @@ impl Request {
             forwarded: None,
             forwarded_action: crate::verdict::Action::Allow,
             answer: None,
+            reasoning: None,
         }
     }
 
@@ -122,22 +125,12 @@ impl Request {
             return Action::Continue;
         };
         let body = self.body.take().unwrap_or_else(|| engine.body_prefix(&ex));
-        let host_store = HostStore { metrics: &self.metrics };
-        let touching = self.touched.as_deref().map(|touched| Touching {
-            inner: &host_store,
-            namespace: &engine.settings().namespace,
-            touched,
-        });
-        let store: &dyn SharedStore = match &touching {
-            Some(t) => t,
-            None => &host_store,
-        };
-        let host = Host {
-            store,
-            clock: &HostClock,
-            metrics: &*self.metrics,
-        };
-        let decision = engine.decide(&ex, &body, end_of_stream, &host);
+        let decision = with_host(
+            &self.metrics,
+            self.touched.as_deref(),
+            &engine.settings().namespace,
+            |host| engine.decide(&ex, &body, end_of_stream, host),
+        );
         self.record_busy = true;
         log_decision(&ex, &decision);
         record_state(&decision, engine.settings().mode);
@@ -153,6 +146,10 @@ impl Request {
         }
         for (name, value) in &decision.tag_headers {
             let _ = abi::set_request_header(name, value);
+        }
+        self.reasoning = Withholding::for_decision(engine.settings(), ex.api, &decision);
+        if let Some(w) = &self.reasoning {
+            w.request();
         }
         self.forwarded = Some(ex);
         self.forwarded_action = decision.verdict.action;
@@ -201,18 +198,23 @@ impl HttpContext for Request {
                 engine.upstream_status(&ex, status, &host);
                 // Only answers the upstream served are read for tokens.
                 if (200..300).contains(&status) {
-                    self.answer = Some(Answer::start(engine, ex, self.forwarded_action));
+                    self.answer = Some(Answer::start(engine, ex, self.forwarded_action, self.touched.clone()));
                 }
             }
         }
         if end_of_stream {
             self.finish_answer();
         }
-        Action::Continue
+        match self.reasoning.as_mut() {
+            Some(w) => w.response_headers(end_of_stream, &*self.metrics),
+            None => Action::Continue,
+        }
     }
 
-    /// Each chunk of an answer being read goes to its meter and on to the
-    /// client at once: never held.
+    /// Each chunk of an answer being read goes to its meter (the upstream's
+    /// bytes) and on to the client at once, never held; unless the answer
+    /// loses its reasoning (`reasoning`), which rewrites the chunk after
+    /// the meter read it.
     fn on_http_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
         if let Some(answer) = self.answer.as_mut() {
             answer.chunk(body_size);
@@ -220,7 +222,17 @@ impl HttpContext for Request {
         if end_of_stream {
             self.finish_answer();
         }
-        Action::Continue
+        match self.reasoning.as_mut() {
+            Some(w) => w.response_body(body_size, end_of_stream, &*self.metrics),
+            None => Action::Continue,
+        }
+    }
+
+    fn on_http_response_trailers(&mut self, _num_trailers: usize) -> Action {
+        match self.reasoning.as_mut() {
+            Some(w) => w.response_trailers(&*self.metrics),
+            None => Action::Continue,
+        }
     }
 }
 

@@ -12,6 +12,8 @@
 //!   pending slots, the call to the sync service and its answer.
 //! - `watchdog`: resumes requests an Envoy without
 //!   `allow_on_headers_stop_iteration` would leave hanging.
+//! - `reasoning`: the answer to a tagged request through the reasoning
+//!   stripper (`response.reasoning: strip`).
 //! - `abi`: the raw host calls, so no host status can panic the VM.
 
 mod abi;
@@ -20,6 +22,7 @@ mod host_clock;
 mod host_metrics;
 mod host_store;
 mod http;
+mod reasoning;
 mod response_body;
 mod root;
 mod watchdog;

@@ -5,13 +5,14 @@
 //! request ends without one: a client gone, a reset) the meter's counts go
 //! to `Engine::answered`. No detection logic lives here.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::abi;
-use super::host_clock::HostClock;
 use super::host_metrics::HostMetrics;
-use super::host_store::HostStore;
-use crate::engine::{Engine, Exchange, Host};
+use super::host_store::with_host;
+use crate::engine::{Engine, Exchange};
+use crate::fleet::touched::Touched;
 use crate::response::ResponseMeter;
 use crate::verdict::Action;
 
@@ -23,11 +24,14 @@ pub struct Answer {
     ex: Exchange,
     action: Action,
     meter: ResponseMeter,
+    /// Fleet mode: where this VM notes the detection slots it writes (the
+    /// identity's token count syncs like its other counts).
+    touched: Option<Rc<RefCell<Touched>>>,
 }
 
 impl Answer {
     /// At response headers, for a request forwarded with `action`.
-    pub fn start(engine: &Engine, ex: Exchange, action: Action) -> Answer {
+    pub fn start(engine: &Engine, ex: Exchange, action: Action, touched: Option<Rc<RefCell<Touched>>>) -> Answer {
         let headers = abi::response_headers().unwrap_or_default();
         let find = |name: &str| {
             headers
@@ -36,7 +40,12 @@ impl Answer {
                 .map(|(_, v)| v.as_str())
         };
         let meter = engine.response_meter(find("content-type"), find("content-encoding"));
-        Answer { ex, action, meter }
+        Answer {
+            ex,
+            action,
+            meter,
+            touched,
+        }
     }
 
     /// Reads the newly arrived chunk (`body_size` bytes) into the meter.
@@ -59,11 +68,8 @@ impl Answer {
     /// The answer ended: its counts go to the engine.
     pub fn finish(self, engine: &Engine, metrics: &Rc<HostMetrics>) {
         let tally = self.meter.finish();
-        let host = Host {
-            store: &HostStore { metrics },
-            clock: &HostClock,
-            metrics: &**metrics,
-        };
-        engine.answered(&self.ex, self.action, &tally, &host);
+        with_host(metrics, self.touched.as_deref(), &engine.settings().namespace, |host| {
+            engine.answered(&self.ex, self.action, &tally, host)
+        });
     }
 }

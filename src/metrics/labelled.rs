@@ -84,6 +84,7 @@ impl Counter {
             }
             Counter::Response(kind) => format!("distill_guard.responses.kind.{kind}.total"),
             Counter::Fleet(what) => format!("distill_guard.fleet.kind.{what}.total"),
+            Counter::Reasoning { api, kind } => format!("distill_guard.reasoning.api.{api}.kind.{kind}.total"),
         };
         Some(name)
     }
@@ -192,6 +193,22 @@ mod tests {
             (
                 "distill_guard_shared_data_errors_total".to_owned(),
                 vec![("kind", "cas_gave_up")]
+            )
+        );
+    }
+
+    #[test]
+    fn reasoning_counters_carry_api_and_kind() {
+        let c = Counter::Reasoning {
+            api: "anthropic_messages",
+            kind: "withheld",
+        };
+        assert_eq!(c.name(), "distill_guard.reasoning.withheld.anthropic_messages");
+        assert_eq!(
+            prometheus_view(&c.labelled_name().unwrap()),
+            (
+                "distill_guard_reasoning_total".to_owned(),
+                vec![("api", "anthropic_messages"), ("kind", "withheld")]
             )
         );
     }

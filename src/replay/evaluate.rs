@@ -14,6 +14,9 @@ use std::io::{self, BufRead};
 
 use serde::{Deserialize, Serialize};
 
+use crate::response::meter::DEFAULT_MAX_EVENT;
+use crate::response::ResponseMeter;
+
 #[derive(Deserialize)]
 struct Label {
     class: String,
@@ -24,6 +27,35 @@ struct Label {
 #[derive(Deserialize)]
 struct LabelledLine {
     label: Option<Label>,
+    response: Option<RecordedAnswer>,
+}
+
+/// A trace line's `response`, for its output tokens.
+#[derive(Deserialize)]
+struct RecordedAnswer {
+    status: Option<u16>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    body: Option<String>,
+}
+
+impl RecordedAnswer {
+    /// Output tokens of the answer, through the filter's own meter (0 when
+    /// it was not a 2xx answer or carried no body).
+    fn output_tokens(&self) -> u64 {
+        let (Some(body), true) = (&self.body, (200..300).contains(&self.status.unwrap_or(200))) else {
+            return 0;
+        };
+        let header = |n: &str| {
+            self.headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(n))
+                .map(|(_, v)| v.as_str())
+        };
+        let mut meter = ResponseMeter::new(header("content-type"), header("content-encoding"), DEFAULT_MAX_EVENT);
+        meter.feed(body.as_bytes());
+        meter.finish().output_tokens
+    }
 }
 
 #[derive(Deserialize)]
@@ -52,6 +84,10 @@ pub struct GroupRow {
     pub served_after_first_deny: u64,
     pub requests_to_first_flag: Option<u64>,
     pub requests_to_first_deny: Option<u64>,
+    /// Output tokens the upstream would have sent for all the group's
+    /// requests (from the trace's `response`s), and for those served.
+    pub output_tokens: u64,
+    pub output_tokens_served: u64,
 }
 
 impl GroupRow {
@@ -121,6 +157,7 @@ pub fn evaluate(trace: &mut dyn BufRead, decisions: &mut dyn BufRead) -> Result<
         let Some(label) = lab.label else {
             return Err(EvalError(format!("trace line {n} has no `label`")));
         };
+        let tokens = lab.response.as_ref().map_or(0, RecordedAnswer::output_tokens);
         let flagged = dec.action != "allow";
         let denied = dec.action == "throttle" || dec.action == "block";
         let row = rows.entry(label.group.clone()).or_insert_with(|| GroupRow {
@@ -135,6 +172,10 @@ pub fn evaluate(trace: &mut dyn BufRead, decisions: &mut dyn BufRead) -> Result<
             row.requests_to_first_deny = Some(row.requests);
         }
         row.requests += 1;
+        row.output_tokens += tokens;
+        if !denied {
+            row.output_tokens_served += tokens;
+        }
         if denied {
             row.requests_denied += 1;
         } else {
@@ -166,6 +207,8 @@ pub fn evaluate(trace: &mut dyn BufRead, decisions: &mut dyn BufRead) -> Result<
         benign.requests += r.requests;
         benign.requests_denied += r.requests_denied;
         benign.served += r.served;
+        benign.output_tokens += r.output_tokens;
+        benign.output_tokens_served += r.output_tokens_served;
     }
     // Campaigns first, then look-alikes; alphabetical within each.
     let mut groups: Vec<GroupRow> = rows.into_values().collect();
@@ -181,7 +224,7 @@ fn opt(v: Option<u64>) -> String {
 pub fn render(r: &Report) -> String {
     let mut s = String::from("Campaigns\n");
     s.push_str(&format!(
-        "{:<16} {:>8} {:>9} {:>8} {:>9} {:>9} {:>7} {:>12} {:>11} {:>11}\n",
+        "{:<16} {:>8} {:>9} {:>8} {:>9} {:>9} {:>7} {:>12} {:>11} {:>11} {:>12} {:>9}\n",
         "group",
         "accounts",
         "flagged%",
@@ -191,11 +234,13 @@ pub fn render(r: &Report) -> String {
         "served%",
         "served>deny",
         "to 1st flag",
-        "to 1st deny"
+        "to 1st deny",
+        "out tokens",
+        "tok srv%"
     ));
     for g in r.groups.iter().filter(|g| g.class == "campaign") {
         s.push_str(&format!(
-            "{:<16} {:>8} {:>9.1} {:>8.1} {:>9} {:>9} {:>7.1} {:>12} {:>11} {:>11}\n",
+            "{:<16} {:>8} {:>9.1} {:>8.1} {:>9} {:>9} {:>7.1} {:>12} {:>11} {:>11} {:>12} {:>9.1}\n",
             g.group,
             g.accounts,
             GroupRow::pct(g.accounts_flagged, g.accounts),
@@ -205,7 +250,9 @@ pub fn render(r: &Report) -> String {
             GroupRow::pct(g.served, g.requests),
             g.served_after_first_deny,
             opt(g.requests_to_first_flag),
-            opt(g.requests_to_first_deny)
+            opt(g.requests_to_first_deny),
+            g.output_tokens,
+            GroupRow::pct(g.output_tokens_served, g.output_tokens)
         ));
     }
     s.push_str("\nBenign and look-alikes\n");

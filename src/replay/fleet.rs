@@ -174,10 +174,10 @@ pub fn run<B: TraceClocked>(
             touched: &h.touched,
         };
         // As `replay` does: the recorded upstream status, or 200.
-        engine.evaluate_answered(
+        engine.evaluate_recorded(
             req.meta,
             &req.body,
-            req.status.unwrap_or(200),
+            &req.response.recorded(req.status.unwrap_or(200)),
             &Host {
                 store: &store,
                 clock: &clock,

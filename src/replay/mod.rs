@@ -103,7 +103,8 @@ pub fn run_with(
         before(req.ts, &host, &store);
         // A forwarded request gets the recorded upstream status, or 200 (the
         // trace recorded traffic that was served).
-        engine.evaluate_answered(req.meta, &req.body, req.status.unwrap_or(200), &host)
+        let answer = req.response.recorded(req.status.unwrap_or(200));
+        engine.evaluate_recorded(req.meta, &req.body, &answer, &host)
     })
 }
 

@@ -23,11 +23,50 @@ struct Raw {
     response: Option<RawResponse>,
 }
 
-/// The `response` object: only its status matters to the replay (other
-/// fields are ignored).
+/// The `response` object: its status, and for answer-side counting its
+/// headers and body (a streamed answer is its SSE text).
 #[derive(Deserialize)]
 struct RawResponse {
     status: Option<u16>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    body: Option<String>,
+    body_base64: Option<String>,
+}
+
+/// A recorded answer's headers and bytes.
+#[derive(Debug, Default)]
+pub struct TraceResponse {
+    pub content_type: Option<String>,
+    pub content_encoding: Option<String>,
+    pub body: Option<Vec<u8>>,
+}
+
+impl TraceResponse {
+    /// The engine's view of this answer with `status`.
+    pub fn recorded(&self, status: u16) -> crate::engine::Recorded<'_> {
+        crate::engine::Recorded {
+            status,
+            content_type: self.content_type.as_deref(),
+            content_encoding: self.content_encoding.as_deref(),
+            body: self.body.as_deref(),
+        }
+    }
+}
+
+/// A body given as text or base64 (at most one of them).
+fn body_of(text: Option<String>, base64: Option<String>, what: &str) -> Result<Option<Vec<u8>>, String> {
+    match (text, base64) {
+        (Some(_), Some(_)) => Err(format!(
+            "both `{what}body` and `{what}body_base64` are set; at most one is allowed"
+        )),
+        (Some(b), None) => Ok(Some(b.into_bytes())),
+        (None, Some(b)) => base64::engine::general_purpose::STANDARD
+            .decode(b.as_bytes())
+            .map(Some)
+            .map_err(|e| format!("`{what}body_base64` is not valid base64: {e}")),
+        (None, None) => Ok(None),
+    }
 }
 
 /// A request ready for the engine.
@@ -39,6 +78,8 @@ pub struct TraceRequest {
     /// The upstream's status for this request (`response.status`), if
     /// recorded.
     pub status: Option<u16>,
+    /// The upstream's answer (`response` headers and body), if recorded.
+    pub response: TraceResponse,
 }
 
 /// Parses one line; the error says what is wrong (the caller adds the line
@@ -50,14 +91,7 @@ pub fn parse_line(line: &str) -> Result<TraceRequest, String> {
         return Err(format!("`ts` must be a non-negative number, got {ts}"));
     }
     let path = raw.path.ok_or("missing required field `path`")?;
-    let body = match (raw.body, raw.body_base64) {
-        (Some(_), Some(_)) => return Err("both `body` and `body_base64` are set; at most one is allowed".to_owned()),
-        (Some(b), None) => b.into_bytes(),
-        (None, Some(b)) => base64::engine::general_purpose::STANDARD
-            .decode(b.as_bytes())
-            .map_err(|e| format!("`body_base64` is not valid base64: {e}"))?,
-        (None, None) => Vec::new(),
-    };
+    let body = body_of(raw.body, raw.body_base64, "")?.unwrap_or_default();
     let source_ip = match raw.source_ip {
         Some(s) => Some(
             s.parse::<IpAddr>()
@@ -79,11 +113,29 @@ pub fn parse_line(line: &str) -> Result<TraceRequest, String> {
         headers,
         source_ip,
     };
+    let (status, response) = match raw.response {
+        Some(r) => {
+            let header = |name: &str| {
+                r.headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| v.clone())
+            };
+            let response = TraceResponse {
+                content_type: header("content-type"),
+                content_encoding: header("content-encoding"),
+                body: body_of(r.body, r.body_base64, "response.")?,
+            };
+            (r.status, response)
+        }
+        None => (None, TraceResponse::default()),
+    };
     Ok(TraceRequest {
         ts,
         meta,
         body,
-        status: raw.response.and_then(|r| r.status),
+        status,
+        response,
     })
 }
 

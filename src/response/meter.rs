@@ -66,15 +66,65 @@ fn estimate(bytes: u64) -> u64 {
 
 enum Mode {
     Json(JsonScan),
-    Sse {
-        splitter: SseSplitter,
-        usage: Usage,
-        text: u64,
-        reasoning: u64,
-        /// The scan of an overlong event, fed as its bytes pass.
-        overlong: Option<JsonScan>,
-    },
+    Sse(SseCount),
     Compressed,
+}
+
+/// An SSE answer's counts so far.
+struct SseCount {
+    splitter: SseSplitter,
+    usage: Usage,
+    text: u64,
+    reasoning: u64,
+    /// The scan of an overlong event, fed as its bytes pass.
+    overlong: Option<JsonScan>,
+}
+
+impl SseCount {
+    fn feed(&mut self, chunk: &[u8]) {
+        let SseCount {
+            splitter,
+            usage,
+            text,
+            reasoning,
+            overlong,
+        } = self;
+        splitter.feed(chunk, &mut |piece| match piece {
+            Piece::Event(ev) => {
+                if let Some(scan) = overlong.take() {
+                    add_event(&scan, false, usage, text, reasoning);
+                }
+                if !ev.has_data() {
+                    return;
+                }
+                let mut scan = JsonScan::new();
+                scan.feed(ev.data.as_bytes());
+                add_event(&scan, repeats_text(ev.name.as_deref()), usage, text, reasoning);
+            }
+            Piece::Overlong(bytes) => overlong.get_or_insert_with(JsonScan::new).feed(bytes),
+        });
+    }
+
+    /// (usage, text bytes, reasoning bytes, events, overlong events).
+    fn finish(&mut self) -> (Usage, u64, u64, u64, u64) {
+        if let Some(scan) = self.overlong.take() {
+            add_event(&scan, false, &mut self.usage, &mut self.text, &mut self.reasoning);
+        }
+        // A truncated last event still counts what it holds.
+        let tail = self.splitter.finish();
+        if !tail.is_empty() {
+            let mut scan = JsonScan::new();
+            scan.feed(&tail);
+            add_event(&scan, false, &mut self.usage, &mut self.text, &mut self.reasoning);
+        }
+        (
+            self.usage,
+            self.text,
+            self.reasoning,
+            self.splitter.events(),
+            self.splitter.overlong(),
+        )
+    }
 }
 
 /// The observer of one answer.
@@ -98,13 +148,13 @@ impl ResponseMeter {
         let mode = if compressed {
             Mode::Compressed
         } else if sse {
-            Mode::Sse {
+            Mode::Sse(SseCount {
                 splitter: SseSplitter::new(max_event),
                 usage: Usage::default(),
                 text: 0,
                 reasoning: 0,
                 overlong: None,
-            }
+            })
         } else {
             Mode::Json(JsonScan::new())
         };
@@ -117,26 +167,7 @@ impl ResponseMeter {
         match &mut self.mode {
             Mode::Json(scan) => scan.feed(chunk),
             Mode::Compressed => {}
-            Mode::Sse {
-                splitter,
-                usage,
-                text,
-                reasoning,
-                overlong,
-            } => splitter.feed(chunk, &mut |piece| match piece {
-                Piece::Event(ev) => {
-                    if let Some(scan) = overlong.take() {
-                        add_event(&scan, false, usage, text, reasoning);
-                    }
-                    if !ev.has_data() {
-                        return;
-                    }
-                    let mut scan = JsonScan::new();
-                    scan.feed(ev.data.as_bytes());
-                    add_event(&scan, repeats_text(ev.name.as_deref()), usage, text, reasoning);
-                }
-                Piece::Overlong(bytes) => overlong.get_or_insert_with(JsonScan::new).feed(bytes),
-            }),
+            Mode::Sse(sse) => sse.feed(chunk),
         }
     }
 
@@ -158,25 +189,7 @@ impl ResponseMeter {
                 let (t, r) = scan.text_bytes();
                 (scan.usage(), t, r, 0, 0)
             }
-            Mode::Sse {
-                splitter,
-                usage,
-                text,
-                reasoning,
-                overlong,
-            } => {
-                if let Some(scan) = overlong.take() {
-                    add_event(&scan, false, usage, text, reasoning);
-                }
-                // A truncated last event still counts what it holds.
-                let tail = splitter.finish();
-                if !tail.is_empty() {
-                    let mut scan = JsonScan::new();
-                    scan.feed(&tail);
-                    add_event(&scan, false, usage, text, reasoning);
-                }
-                (*usage, *text, *reasoning, splitter.events(), splitter.overlong())
-            }
+            Mode::Sse(sse) => sse.finish(),
         };
         let (output_tokens, reasoning_tokens, source) = match usage.output {
             Some(out) => {

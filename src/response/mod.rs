@@ -1,7 +1,8 @@
-//! The response side: reading upstream answers as they pass to the client.
+//! The response side: reading upstream answers as they pass to the client,
+//! and, for tagged callers, removing their reasoning.
 //!
-//! Pure (no proxy-wasm): the glue (`src/filter/response_body.rs`) and the
-//! replay feed the same code.
+//! Pure (no proxy-wasm): the glue (`src/filter/response_body.rs`,
+//! `src/filter/reasoning.rs`) and the replay feed the same code.
 //!
 //! - `sse`: an incremental Server-Sent Events splitter, bounded memory per
 //!   stream; also the building block for stream rewriting.
@@ -10,8 +11,11 @@
 //! - `usage`: token counts from each provider's usage object.
 //! - `meter`: one answer in, its output and reasoning tokens out
 //!   ([`ResponseMeter`], [`Tally`]).
+//! - `reasoning/`: reasoning withheld from tagged callers
+//!   (`response.reasoning: strip`), in JSON answers and SSE streams.
 
 pub mod meter;
+pub mod reasoning;
 pub mod scan;
 pub mod sse;
 pub mod usage;

@@ -106,6 +106,11 @@ impl SseSplitter {
         self.bytes
     }
 
+    /// Bytes held now (the incomplete event), at most `max_event`.
+    pub fn held(&self) -> usize {
+        self.buf.len()
+    }
+
     /// Feeds one chunk; `out` gets every piece it completes, in order.
     pub fn feed(&mut self, chunk: &[u8], out: &mut dyn FnMut(Piece<'_>)) {
         self.bytes = self.bytes.saturating_add(chunk.len() as u64);
@@ -168,8 +173,9 @@ impl SseSplitter {
     }
 }
 
-/// The fields of one event's bytes.
-fn parse(raw: Vec<u8>) -> Event {
+/// The fields of one event's bytes (also of a stream's unfinished tail,
+/// which a rewriter must judge too).
+pub fn parse(raw: Vec<u8>) -> Event {
     let mut name = None;
     let mut data = String::new();
     let mut has_data = false;

@@ -125,7 +125,7 @@ fn role(i: usize, assistant: &'static str) -> &'static str {
 }
 
 /// Sets a field of a JSON object (no-op on anything else).
-fn set(v: &mut Value, key: &str, value: Value) {
+pub(super) fn set(v: &mut Value, key: &str, value: Value) {
     if let Some(o) = v.as_object_mut() {
         o.insert(key.to_owned(), value);
     }

@@ -16,6 +16,7 @@
 //! midnight carry over).
 
 pub mod actor;
+pub mod answer;
 pub mod campaign;
 pub mod client;
 pub mod content;

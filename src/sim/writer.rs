@@ -31,6 +31,8 @@ struct Line<'a> {
     headers: BTreeMap<&'a str, &'a str>,
     source_ip: &'a str,
     body: &'a str,
+    /// What the upstream answers if the request is served.
+    response: super::answer::Answer,
     label: Label<'a>,
 }
 
@@ -51,6 +53,7 @@ pub(super) fn write_line(
         headers: wire.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(),
         source_ip,
         body: &wire.body,
+        response: super::answer::answer(wire, super::answer::noise(ts_ms, &wire.body)),
         label,
     };
     serde_json::to_writer(&mut *out, &line).map_err(io::Error::other)?;

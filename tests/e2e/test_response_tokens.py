@@ -14,6 +14,7 @@ from client import bearer, post, request
 PLUGIN_CONFIG = {"mode": "enforce", "identity": {"secret": "e2e-secret"}}
 
 GEMINI = "/v1beta/models/gemini-2.0-flash"
+AZURE = "/openai/deployments/my-gpt4o/chat/completions?api-version=2024-10-21"
 
 # (API label, path, body, headers) — one per API, non-streamed.
 CALLS = [
@@ -23,6 +24,9 @@ CALLS = [
     ("anthropic_messages", "/v1/messages", {"model": "claude", "max_tokens": 9,
                                             "messages": [{"role": "user", "content": "hi"}]}),
     ("gemini_generate", f"{GEMINI}:generateContent", {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}),
+    ("azure_chat", AZURE, {"messages": [{"role": "user", "content": "hi"}]}),
+    # Gemini's stream without `alt=sse` is a JSON array of chunks.
+    ("gemini_stream", f"{GEMINI}:streamGenerateContent", {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}),
 ]
 
 STREAMS = [
@@ -34,7 +38,15 @@ STREAMS = [
                                             "messages": [{"role": "user", "content": "hi"}]}),
     ("gemini_stream", f"{GEMINI}:streamGenerateContent?alt=sse",
      {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}),
+    ("azure_chat", AZURE, {"stream": True, "stream_options": {"include_usage": True},
+                           "messages": [{"role": "user", "content": "hi"}]}),
+    ("openai_completions", "/v1/completions", {"model": "gpt-3.5-turbo-instruct", "prompt": "hi", "stream": True}),
 ]
+
+# Reasoning tokens each stream reports: its usage's count; Anthropic's usage
+# has none, so the thinking text is estimated (52 bytes: 13 tokens, at most
+# the output's 7); the stub's legacy completions stream has no reasoning.
+REASONING = {"anthropic_messages": 7, "openai_completions": 0}
 
 
 def tokens(envoy, api: str, kind: str = "output") -> int:
@@ -69,9 +81,7 @@ def test_streamed_answer_usage_is_counted(envoy, api, path, body):
     assert r.header("content-type").startswith("text/event-stream")
     assert intact(r)
     assert tokens(envoy, api) == before[0] + 7
-    # Anthropic's usage has no reasoning count: it is estimated from the
-    # thinking text (52 bytes: 13 tokens), at most the output; the others say 5.
-    assert tokens(envoy, api, "reasoning") == before[1] + (7 if api == "anthropic_messages" else 5)
+    assert tokens(envoy, api, "reasoning") == before[1] + REASONING.get(api, 5)
 
 
 def test_stream_without_usage_is_estimated(envoy):
