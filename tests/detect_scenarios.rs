@@ -10,6 +10,9 @@
 
 #![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::sentence;
 use distill_guard::api::{Api, Endpoint, GenParams, Provider, RequestView, Role, Turn};
 use distill_guard::clock::ManualClock;
 use distill_guard::config::Settings;
@@ -123,26 +126,6 @@ fn view(system: &str, turns: &[&str], params: GenParams) -> RequestView {
         params,
         truncated: false,
     }
-}
-
-/// A deterministic sentence of `n` words, different for every `seed`.
-fn sentence(seed: u64, n: usize) -> String {
-    const WORDS: &[&str] = &[
-        "apple", "river", "engine", "market", "garden", "signal", "ladder", "copper", "winter", "planet", "harbor",
-        "violet", "matrix", "canyon", "pencil", "rocket", "meadow", "silver", "tunnel", "candle", "forest", "butter",
-        "dragon", "island", "jacket", "kitten", "lemon", "mirror", "needle", "orange", "pepper", "quartz", "saddle",
-        "turtle", "velvet", "walnut",
-    ];
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15).wrapping_add(1);
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            WORDS[(x % WORDS.len() as u64) as usize]
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 const DAY: f64 = 86_400.0;

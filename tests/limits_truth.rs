@@ -4,22 +4,16 @@
 
 #![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use distill_guard::clock::ManualClock;
-use distill_guard::engine::{Decision, Engine, Host};
-use distill_guard::metrics::MemoryMetrics;
+mod common;
+
+use distill_guard::engine::Decision;
 use distill_guard::request::RequestMeta;
-use distill_guard::store::MemoryStore;
 use distill_guard::verdict::Action;
 
 const T0: f64 = 1_767_225_600.0;
 const ACCOUNTS: u64 = 300;
 
-struct World {
-    engine: Engine,
-    store: MemoryStore,
-    clock: ManualClock,
-    metrics: MemoryMetrics,
-}
+struct World(common::World);
 
 impl World {
     fn new() -> World {
@@ -27,16 +21,10 @@ impl World {
     }
 
     fn with(config: &str) -> World {
-        World {
-            engine: Engine::from_config(config.as_bytes()).unwrap(),
-            store: MemoryStore::new(),
-            clock: ManualClock::new(T0),
-            metrics: MemoryMetrics::default(),
-        }
+        World(common::World::new(config, T0))
     }
 
     fn send(&self, account: u64, now: f64, text: &str, max_tokens: u64) -> Decision {
-        self.clock.set(now);
         let meta = RequestMeta {
             method: "POST".into(),
             path: "/v1/chat/completions".into(),
@@ -52,12 +40,7 @@ impl World {
             "max_tokens": max_tokens,
             "messages": [{"role": "user", "content": text}],
         });
-        let host = Host {
-            store: &self.store,
-            clock: &self.clock,
-            metrics: &self.metrics,
-        };
-        self.engine.evaluate(meta, body.to_string().as_bytes(), &host)
+        self.0.evaluate(meta, body.to_string().as_bytes(), now)
     }
 }
 

@@ -72,6 +72,8 @@ impl Cidr {
 pub struct Settings {
     pub mode: Mode,
     pub identity_sources: Vec<IdentitySource>,
+    /// Where the caller's organisation is named (`identity.organization`).
+    pub organization_sources: Vec<IdentitySource>,
     pub identity_key: SipKey,
     /// True when `identity.secret` was left empty.
     pub default_secret: bool,
@@ -116,6 +118,7 @@ impl Settings {
         Settings {
             mode: Mode::Shadow,
             identity_sources: vec![IdentitySource::Bearer],
+            organization_sources: Vec::new(),
             identity_key: SipKey::derive(DEFAULT_SECRET),
             default_secret: true,
             trusted_xff_hops: 0,
@@ -154,6 +157,13 @@ impl TryFrom<RawConfig> for Settings {
             .iter()
             .enumerate()
             .map(|(i, s)| source(s, &format!("identity.sources[{i}]")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let organization_sources = raw
+            .identity
+            .organization
+            .iter()
+            .enumerate()
+            .map(|(i, s)| source(s, &format!("identity.organization[{i}]")))
             .collect::<Result<Vec<_>, _>>()?;
         if identity_sources.is_empty() {
             return Err(ConfigError::new(
@@ -284,12 +294,14 @@ impl TryFrom<RawConfig> for Settings {
 
         let mut detection = DetectionSettings::try_from(&raw.detection)?;
         detection.namespace = ns.clone();
+        detection.deny_score = t.throttle;
         detection.slot_key = crate::detect::config::slot_key(secret);
         let fleet = FleetSettings::try_from(&raw.fleet)?;
 
         Ok(Settings {
             mode: raw.mode,
             identity_sources,
+            organization_sources,
             identity_key: SipKey::derive(secret),
             default_secret,
             trusted_xff_hops: raw.identity.trusted_xff_hops,

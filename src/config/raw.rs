@@ -83,6 +83,14 @@ pub struct RawIdentity {
     /// Header carrying a TLS client fingerprint (JA3/JA4) that Envoy or a
     /// front proxy sets, e.g. `x-ja4`. Unset: no TLS fingerprint.
     pub tls_fingerprint_header: Option<String>,
+    /// Where the caller's organisation (one customer) is named, tried in
+    /// order, the first present wins: `{"header": "openai-organization"}`,
+    /// `{"header": "openai-project"}`, an operator's header, or a
+    /// `{"jwt_claim": "org_id", "verified_by_envoy": true}`. Keys of one
+    /// organisation count as one account in template clusters, so a
+    /// template shared inside one customer is not read as shared across
+    /// accounts. Empty (default): every key is its own account.
+    pub organization: Vec<RawSource>,
 }
 
 impl Default for RawIdentity {
@@ -95,6 +103,7 @@ impl Default for RawIdentity {
             secret: String::new(),
             trusted_xff_hops: 0,
             tls_fingerprint_header: None,
+            organization: Vec::new(),
         }
     }
 }

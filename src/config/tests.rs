@@ -230,6 +230,40 @@ fn reloading_a_rule_reuses_its_reason_code() {
 }
 
 #[wasm_bindgen_test(unsupported = test)]
+fn organization_sources_are_headers_or_verified_claims() {
+    let s = load(br#"{"identity": {"organization": [{"header": "OpenAI-Organization"}, {"jwt_claim": "org_id", "verified_by_envoy": true}]}}"#)
+        .unwrap();
+    assert_eq!(
+        s.organization_sources,
+        vec![
+            IdentitySource::Header("openai-organization".into()),
+            IdentitySource::JwtClaim {
+                header: "authorization".into(),
+                claim: "org_id".into()
+            }
+        ]
+    );
+    assert!(load(b"{}").unwrap().organization_sources.is_empty());
+    assert_eq!(
+        err(r#"{"identity": {"organization": [{"jwt_claim": "org_id"}]}}"#).path,
+        "identity.organization[0].verified_by_envoy"
+    );
+    assert_eq!(
+        err(r#"{"identity": {"organization": ["openai-organization"]}}"#).path,
+        "identity.organization[0]"
+    );
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn cooldowns_default_on_and_follow_the_throttle_threshold() {
+    let s = load(br#"{"thresholds": {"throttle": 0.8}}"#).unwrap();
+    assert_eq!(s.detection.deny_score, 0.8);
+    assert_eq!(s.detection.cooldown.base_secs, 600);
+    let off = load(br#"{"detection": {"cooldown_secs": 0}}"#).unwrap();
+    assert_eq!(off.detection.cooldown.base_secs, 0);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
 fn reasoning_is_kept_unless_strip_is_configured() {
     let s = load(b"{}").unwrap();
     assert!(!s.strip_reasoning);

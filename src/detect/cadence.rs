@@ -21,7 +21,7 @@
 //! worker and host agrees, and a flood of one-off identities cannot push
 //! out an established suspicious one.
 //!
-//! # Record layout (`id4`) and how two hosts' records merge
+//! # Record layout (`id5`) and how two hosts' records merge
 //!
 //! Records merge only when their `OWNER`s are equal (otherwise keep the one
 //! with the later `LAST_SEEN`, ties to the larger owner). Decayed values
@@ -46,13 +46,19 @@
 //! | 13 | `UPSTREAM` | `second << 2 \| status`: accepted (1) once the upstream served any request, else refused (2) after a 401/403 | [`combine_upstream`]: accepted if either, at the later second |
 //! | 14 | `OWN_SYNC` | `f64`: EWMA of "this request was in a crowded minute of its template" | count-weighted mean |
 //! | 15 | `OWN_LONG` | `f64`: EWMA of "this request asked for a long output" | count-weighted mean |
-//! | 16 | `TOKENS` | `f64`: output tokens the upstream sent the identity (read from its answers), decayed by `e` per `limit_window_secs` (its token budget) | decay to the later `TOKENS_AT`, sum |
-//! | 17 | `TOKENS_AT` | second of `TOKENS` | max |
+//! | 16 | `COOLDOWN_UNTIL` | second until which the identity is denied after a denial (`cooldown`) | max |
+//! | 17 | `STRIKES` | `f64`: recent denials as of `COOLDOWN_UNTIL`, halving every `cooldown_forget_secs` after it | max |
+//! | 18 | `CONVERSATION` | the last request with tool results: its conversation's key (48 bits) `<< 16 \|` its turns (`continuation`) | the later `LAST_SEEN`'s |
+//! | 19 | `OWN_CONT` | `f64`: EWMA of "this request continued the identity's own conversation, grown, with tool results" | count-weighted mean |
+//! | 20 | `TEXTS` | 16 × 4-bit HyperLogLog registers of the identity's texts (`recurrence`) | register max |
+//! | 21 | `TEXT_COUNTS` | bits 0-31 requests in `TEXTS`; 32-63 `f32` closed-set strength of the last period | sum; max |
+//! | 22 | `TOKENS` | `f64`: output tokens the upstream sent the identity (read from its answers), decayed by `e` per `limit_window_secs` (its token budget) | decay to the later `TOKENS_AT`, sum |
+//! | 23 | `TOKENS_AT` | second of `TOKENS` | max |
 
 use super::decay;
 
 /// Words in a stored record.
-pub const WORDS: usize = 18;
+pub const WORDS: usize = 24;
 
 pub(crate) const OWNER: usize = 0;
 pub(crate) const FIRST_SEEN: usize = 1;
@@ -70,8 +76,14 @@ pub(crate) const GUESTS_AT: usize = 12;
 pub(crate) const UPSTREAM: usize = 13;
 pub(crate) const OWN_SYNC: usize = 14;
 pub(crate) const OWN_LONG: usize = 15;
-pub(crate) const TOKENS: usize = 16;
-pub(crate) const TOKENS_AT: usize = 17;
+pub(crate) const COOLDOWN_UNTIL: usize = 16;
+pub(crate) const STRIKES: usize = 17;
+pub(crate) const CONVERSATION: usize = 18;
+pub(crate) const OWN_CONT: usize = 19;
+pub(crate) const TEXTS: usize = 20;
+pub(crate) const TEXT_COUNTS: usize = 21;
+pub(crate) const TOKENS: usize = 22;
+pub(crate) const TOKENS_AT: usize = 23;
 
 /// Remembered score from which an entry cannot be displaced while active.
 pub const PROTECT_SCORE: f64 = 0.4;
@@ -134,6 +146,14 @@ pub struct Record {
     pub own_sync: f64,
     /// Share of the identity's requests asking for long outputs (EWMA).
     pub own_long: f64,
+    /// Its denial cool-down ([`super::cooldown`]).
+    pub cooldown: super::cooldown::State,
+    /// Its last conversation with tool results ([`super::continuation`]).
+    pub conversation: u64,
+    /// Share of its requests that continued its own conversation (EWMA).
+    pub own_cont: f64,
+    /// Its distinct texts against its requests ([`super::recurrence`]).
+    pub texts: super::recurrence::Texts,
     /// Output tokens of its answers, decayed like `level`, as of `tokens_at`.
     pub tokens: f64,
     pub tokens_at: u64,
@@ -186,6 +206,16 @@ impl Record {
             upstream: word(UPSTREAM),
             own_sync: float(OWN_SYNC).clamp(0.0, 1.0),
             own_long: float(OWN_LONG).clamp(0.0, 1.0),
+            cooldown: super::cooldown::State {
+                until: word(COOLDOWN_UNTIL),
+                strikes: float(STRIKES),
+            },
+            conversation: word(CONVERSATION),
+            own_cont: float(OWN_CONT).clamp(0.0, 1.0),
+            texts: super::recurrence::Texts {
+                registers: word(TEXTS),
+                counts: word(TEXT_COUNTS),
+            },
             tokens: float(TOKENS).max(0.0),
             tokens_at: word(TOKENS_AT),
         }
@@ -210,6 +240,12 @@ impl Record {
             (UPSTREAM, self.upstream),
             (OWN_SYNC, self.own_sync.to_bits()),
             (OWN_LONG, self.own_long.to_bits()),
+            (COOLDOWN_UNTIL, self.cooldown.until),
+            (STRIKES, self.cooldown.strikes.to_bits()),
+            (CONVERSATION, self.conversation),
+            (OWN_CONT, self.own_cont.to_bits()),
+            (TEXTS, self.texts.registers),
+            (TEXT_COUNTS, self.texts.counts),
             (TOKENS, self.tokens.to_bits()),
             (TOKENS_AT, self.tokens_at),
         ] {
@@ -526,10 +562,17 @@ mod tests {
             u64::MAX,
             f64::NAN.to_bits(),
             7,
+            u64::MAX,
+            f64::NAN.to_bits(),
+            u64::MAX,
+            f64::INFINITY.to_bits(),
+            u64::MAX,
+            u64::MAX,
             f64::NEG_INFINITY.to_bits(),
             9,
         ]);
         assert!(junk.gap_mean == 0.0 && junk.memory == 0.0 && junk.level == 0.0 && junk.guests == 0.0);
+        assert!(junk.cooldown.strikes == 0.0 && junk.own_cont == 0.0 && junk.texts.strength() <= 1.0);
         assert_eq!(junk.tokens, 0.0);
     }
 }

@@ -65,6 +65,16 @@ pub struct RawDetection {
     /// More reasoning-elicitation or dataset-generation phrases:
     /// `{"phrase": "…", "weight": 0.5}` (case-insensitive, weight in (0, 1]).
     pub extra_phrases: Vec<RawPhrase>,
+    /// Seconds an identity stays denied after detection denied it (its
+    /// dynamic limit, its cluster's, or its score); doubles with each
+    /// recent denial. 0 turns cool-downs off; at most 604,800.
+    pub cooldown_secs: u64,
+    /// The longest cool-down, in seconds (at least `cooldown_secs`, at most
+    /// 2,592,000).
+    pub cooldown_max_secs: u64,
+    /// Seconds in which an identity's count of recent denials halves once
+    /// its cool-down is over (60 to 2,592,000).
+    pub cooldown_forget_secs: u64,
 }
 
 impl Default for RawDetection {
@@ -87,6 +97,9 @@ impl Default for RawDetection {
             limit_min_score: 0.4,
             memory_half_life_secs: 1_209_600,
             extra_phrases: Vec::new(),
+            cooldown_secs: 600,
+            cooldown_max_secs: 86_400,
+            cooldown_forget_secs: 86_400,
         }
     }
 }
@@ -122,6 +135,11 @@ pub struct DetectionSettings {
     pub memory_half_life_secs: u64,
     /// Lower-cased, whitespace-collapsed phrases with their weights.
     pub extra_phrases: Vec<(String, f64)>,
+    /// Denial cool-downs (`cooldown_*`).
+    pub cooldown: super::cooldown::Policy,
+    /// Score from which a request is denied (`thresholds.throttle`, filled
+    /// by the engine's configuration): such a denial starts a cool-down.
+    pub deny_score: f64,
     /// Shared-data key prefix (`shared_data.namespace`), filled by the
     /// engine's configuration; `dg` by default.
     pub namespace: String,
@@ -166,6 +184,12 @@ impl DetectionSettings {
             limit_min_score: 1.0,
             memory_half_life_secs: 1_209_600,
             extra_phrases: Vec::new(),
+            cooldown: super::cooldown::Policy {
+                base_secs: 0,
+                max_secs: 0,
+                forget_secs: 86_400,
+            },
+            deny_score: 0.7,
             namespace: "dg".to_owned(),
             slot_key: slot_key(crate::config::compile::DEFAULT_SECRET),
         }
@@ -222,6 +246,12 @@ impl TryFrom<&RawDetection> for DetectionSettings {
             }
             extra_phrases.push((text, p.weight));
         }
+        let cooldown_secs = range("cooldown_secs", raw.cooldown_secs, 0, 604_800)?;
+        let cooldown = super::cooldown::Policy {
+            base_secs: cooldown_secs,
+            max_secs: range("cooldown_max_secs", raw.cooldown_max_secs, cooldown_secs, 2_592_000)?,
+            forget_secs: range("cooldown_forget_secs", raw.cooldown_forget_secs, 60, 2_592_000)?,
+        };
         Ok(DetectionSettings {
             enabled: raw.enabled,
             identity_slots: range("identity_slots", raw.identity_slots, 1, MAX_SLOTS)?,
@@ -240,6 +270,8 @@ impl TryFrom<&RawDetection> for DetectionSettings {
             limit_min_score: raw.limit_min_score,
             memory_half_life_secs: range("memory_half_life_secs", raw.memory_half_life_secs, 60, 2_592_000)?,
             extra_phrases,
+            cooldown,
+            deny_score: 0.7,
             namespace: "dg".to_owned(),
             slot_key: slot_key(crate::config::compile::DEFAULT_SECRET),
         })
@@ -275,6 +307,12 @@ mod tests {
                 "detection.share_full_accounts",
             ),
             (r#"{"limit_min_score": 0}"#, "detection.limit_min_score"),
+            (r#"{"cooldown_secs": 700000}"#, "detection.cooldown_secs"),
+            (
+                r#"{"cooldown_secs": 600, "cooldown_max_secs": 60}"#,
+                "detection.cooldown_max_secs",
+            ),
+            (r#"{"cooldown_forget_secs": 5}"#, "detection.cooldown_forget_secs"),
             (
                 r#"{"extra_phrases": [{"phrase": "  ", "weight": 0.5}]}"#,
                 "detection.extra_phrases[0].phrase",

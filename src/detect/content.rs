@@ -5,7 +5,7 @@
 
 use super::config::DetectionSettings;
 use super::instruction::{self, Owners};
-use super::{elicitation, normalize, params, template};
+use super::{continuation, elicitation, normalize, params, template};
 use crate::api::RequestView;
 use crate::hash::fingerprint;
 
@@ -21,6 +21,12 @@ pub struct Content {
     pub long: bool,
     /// The template clusters the request joins, if any.
     pub owners: Option<Owners>,
+    /// Greedy sampling of one answer (temperature 0, one sample): sent
+    /// again, the same item gives the same answer, so re-sending a closed
+    /// item set harvests nothing new.
+    pub deterministic: bool,
+    /// Its conversation key when it carries tool results (`continuation`).
+    pub conversation: u64,
 }
 
 /// Reads the content signals from `view` (`None`: an unparsed body).
@@ -39,10 +45,13 @@ pub fn read(view: Option<&RequestView>, s: &DetectionSettings) -> Content {
         elicitation: 1.0 - (1.0 - system_elicit) * (1.0 - user_elicit),
         extraction: params::extraction(&view.params, s.long_output_tokens),
         long: view.params.max_output_tokens.is_some_and(|m| m >= s.long_output_tokens),
+        deterministic: view.params.temperature == Some(0.0) && view.params.samples.unwrap_or(1) <= 1,
+        conversation: continuation::key(view),
         owners: instruction::owners(
             &tokens,
             template::keys(&tokens, s.skeleton_tokens).as_ref(),
             instructing,
+            params::probability_shape(&view.params),
         ),
     }
 }

@@ -139,6 +139,12 @@ pub struct Touch {
     /// looks on): 1 for a request, [`EVIDENCE_PRESS`] for one that carries
     /// evidence of its own (a long output or reasoning asked for).
     pub press: f64,
+    /// The request continues its sender's own tool-loop conversation
+    /// (`continuation`): counted in the cluster, but not in its limit's
+    /// level (the next step of one caller's task is no new harvest of the
+    /// template; a product's agent prompt would otherwise exhaust the limit
+    /// for its users' first calls).
+    pub continuation: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -272,7 +278,8 @@ pub fn apply(current: Option<&[u64; WORDS]>, t: &Touch) -> ([u64; WORDS], Cluste
         t.now,
         t.limit_window_secs.max(1) as f64,
     );
-    r.set(LIMIT_LEVEL, (level + 1.0).to_bits());
+    let added = if t.continuation { 0.0 } else { 1.0 };
+    r.set(LIMIT_LEVEL, (level + added).to_bits());
     r.set(LIMIT_AT, t.now.max(limit_at));
     let view = ClusterView {
         accounts: r.accounts(),
@@ -322,6 +329,7 @@ mod tests {
             window_secs: 86_400,
             limit_window_secs: 600,
             press: 1.0,
+            continuation: false,
         }
     }
 

@@ -37,12 +37,40 @@ pub struct CrossAccount {
     /// Distinct accounts seen in the request's own address block (`None`
     /// when its record is held by another block or cannot be read).
     pub block_accounts: Option<f64>,
+    /// How often the texts of the cluster that gave `share` come again
+    /// ([`score::recurrence`]).
+    pub recurrence: f64,
+}
+
+/// The identity's own part in its clusters' evidence, from its record.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Own {
+    /// Share of its requests asking for long outputs.
+    pub long: f64,
+    /// Share of its requests in crowded minutes.
+    pub sync: f64,
+    /// Share of its requests continuing its own tool-loop conversation.
+    pub cont: f64,
+    /// How much it re-sends one closed set of many items
+    /// (`recurrence::Texts::strength`).
+    pub closed: f64,
+    /// This request samples greedily (temperature 0, one answer).
+    pub deterministic: bool,
 }
 
 /// The cluster evidence as charged to one identity, given its own shares
-/// of long-output and crowded-minute requests (`own_long`, `own_sync`).
-/// Crowding: only if its own address block is crowded too.
-pub fn charge(mut across: CrossAccount, own_long: f64, own_sync: f64) -> CrossAccount {
+/// of long-output, crowded-minute and continuing requests (`own`).
+/// Crowding: only if its own address block is crowded too. Sharing: not
+/// for a greedy request of a closed item set sent again and again (a
+/// benchmark run: the same answers again, nothing new to harvest), and
+/// less the more the identity's requests continue its own tool loops
+/// (each call is the next step of its own task, not a template's slot).
+pub fn charge(mut across: CrossAccount, own: Own) -> CrossAccount {
+    let (own_long, own_sync) = (own.long, own.sync);
+    if own.deterministic {
+        across.share *= 1.0 - own.closed.max(across.recurrence);
+    }
+    across.share *= 1.0 - CONTINUATION_DISCOUNT * own.cont;
     // A block record lost to a collision is no evidence either way.
     let own_block = across
         .block_accounts
@@ -56,24 +84,46 @@ pub fn charge(mut across: CrossAccount, own_long: f64, own_sync: f64) -> CrossAc
     across
 }
 
-/// The request `identity` (from address block `block`, asking for a long
-/// output or not) joins the template clusters `owners` and its address
-/// block (`evidence`: the request asks for a long output or reasoning, and
-/// presses harder where its cluster collides); `counts`: false for an identity's first request (read the
-/// clusters, write nothing: see `identity_slot::pending`).
-#[allow(clippy::too_many_arguments)]
-pub fn observe(
-    slots: &Slots<'_>,
-    s: &DetectionSettings,
-    owners: Option<&Owners>,
-    identity: u64,
-    block: Option<u64>,
-    long: bool,
-    evidence: bool,
-    now: u64,
-    counts: bool,
-) -> CrossAccount {
-    let touch = |owner, text, block, long| correlate::Touch {
+/// How much of the sharing evidence an identity whose requests all
+/// continue its own tool loops is spared.
+pub const CONTINUATION_DISCOUNT: f64 = 0.8;
+
+/// Who sends one request and what it adds to its clusters.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Sender {
+    pub identity: u64,
+    /// Who it is in template clusters: its organisation when the request
+    /// names one, else the identity.
+    pub account: u64,
+    /// Its address block.
+    pub block: Option<u64>,
+    /// It asked for a long output.
+    pub long: bool,
+    /// It continues the identity's own conversation.
+    pub continuation: bool,
+    /// It asks for a long output or reasoning: presses harder where its
+    /// cluster collides.
+    pub evidence: bool,
+    pub now: u64,
+    /// False for an identity's first request: read the clusters, write
+    /// nothing (see `identity_slot::pending`).
+    pub counts: bool,
+}
+
+/// The request of `sender` joins the template clusters `owners` (as its
+/// account) and its address block (as its identity).
+pub fn observe(slots: &Slots<'_>, s: &DetectionSettings, owners: Option<&Owners>, sender: Sender) -> CrossAccount {
+    let Sender {
+        identity,
+        account,
+        block,
+        long,
+        continuation,
+        evidence,
+        now,
+        counts,
+    } = sender;
+    let touch = |owner, text, block, long, identity| correlate::Touch {
         owner,
         identity,
         text,
@@ -83,6 +133,7 @@ pub fn observe(
         window_secs: s.window_secs,
         limit_window_secs: s.limit_window_secs,
         press: 0.0,
+        continuation,
     };
     let press = if evidence { correlate::EVIDENCE_PRESS } else { 1.0 };
     let mut out = CrossAccount::default();
@@ -95,7 +146,7 @@ pub fn observe(
                 slots,
                 TEMPLATE_TABLE,
                 s.template_slots,
-                &touch(owner, Some(o.text), block, long),
+                &touch(owner, Some(o.text), block, long, account),
                 press,
                 counts,
             );
@@ -117,6 +168,7 @@ pub fn observe(
             }
             if v.tracked && (out.cluster.is_none() || sh > out.share) {
                 out.share = sh;
+                out.recurrence = score::recurrence(v.texts, v.requests);
                 out.cluster = Some(v);
             }
         }
@@ -130,7 +182,7 @@ pub fn observe(
                 slots,
                 NETWORK_TABLE,
                 s.network_slots,
-                &touch(b, None, None, false),
+                &touch(b, None, None, false, identity),
                 1.0,
                 counts,
             )

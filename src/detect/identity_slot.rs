@@ -13,8 +13,9 @@
 
 use super::cadence::{combine_upstream, Features, Record, ACCEPTED, REFUSED, WORDS};
 use super::config::DetectionSettings;
+use super::cross_account::Own;
 use super::slots::{Read, Slots, IDENTITY_TABLE};
-use super::{limits, score};
+use super::{continuation, limits, score};
 use crate::store::counters::UpdateError;
 use crate::verdict::ReasonCode;
 
@@ -27,6 +28,12 @@ pub struct Scored {
     pub reasons: Vec<ReasonCode>,
     /// `Some(retry_after_secs)` when the identity's dynamic limit is used up.
     pub limited: Option<u64>,
+    /// `Some(retry_after_secs)` when its template cluster's limit is.
+    pub cluster_limited: Option<u64>,
+    /// Seconds of denial cool-down left after this request, and whether
+    /// the identity was cooling down already when it arrived (`false`:
+    /// this request's denial started it).
+    pub cooldown: Option<(u64, bool)>,
     /// `Some(retry_after_secs)` when its token budget is used up.
     pub token_limited: Option<u64>,
     /// The remembered score after this request (what it leaves behind).
@@ -118,14 +125,28 @@ pub fn pending(place: &Place, identity: u64) -> bool {
 }
 
 /// The identity's own part in its clusters' evidence: shares of its
-/// requests that ask for long outputs and that arrive in crowded minutes
-/// (this request included), from its record.
-pub fn own_shares(place: &Place, identity: u64, part: Part) -> (f64, f64) {
+/// requests that ask for long outputs, that arrive in crowded minutes and
+/// that continue its own tool loops (this request included), from its
+/// record.
+pub fn own_shares(place: &Place, identity: u64, part: Part) -> Own {
     let r = match place {
         Place::Home(read) => read.words.as_ref().map(Record::decode).filter(|r| r.owner == identity),
         _ => None,
     };
     own_shares_of(&r.unwrap_or_default(), part)
+}
+
+/// This request (conversation key `conversation`) continues the
+/// identity's own conversation, by its record.
+pub fn continues(place: &Place, identity: u64, conversation: u64) -> bool {
+    match place {
+        Place::Home(read) => read
+            .words
+            .as_ref()
+            .map(Record::decode)
+            .is_some_and(|r| r.owner == identity && continuation::continues(r.conversation, conversation)),
+        _ => false,
+    }
 }
 
 /// What one request adds to the identity's own shares.
@@ -138,6 +159,11 @@ pub struct Part {
     /// Its template's share of requests in crowded minutes: where a
     /// newcomer's own share starts (it has no history of its own yet).
     pub cluster_sync: f64,
+    /// Its conversation key when it carries tool results
+    /// (`continuation::key`, 0: none).
+    pub conversation: u64,
+    /// Hash of its user turn (0: none), for the identity's texts sketch.
+    pub text: u64,
 }
 
 fn ewma(prior: f64, x: f64) -> f64 {
@@ -154,6 +180,11 @@ fn fades(s: &DetectionSettings) -> (f64, f64) {
 /// `identity`, checks its dynamic limit and writes the record back to where
 /// [`locate`] found it. When the slot cannot be written, scores without
 /// history rather than not at all.
+/// `cluster_level` is the decayed count of the template cluster's
+/// requests before this one (`None`: no cluster with a limit): its limit
+/// is checked at the identity's score, and a denial by either limit or by
+/// the score (`deny_score`) starts a cool-down ([`super::cooldown`]) on the
+/// identity's record.
 #[allow(clippy::too_many_arguments)]
 pub fn score(
     slots: &Slots<'_>,
@@ -163,12 +194,15 @@ pub fn score(
     now: u64,
     part: Part,
     signals: score::Signals,
+    cluster_level: Option<f64>,
 ) -> Scored {
     let (hl, tau) = fades(s);
     let mut out = Scored {
         score: 0.0,
         reasons: Vec::new(),
         limited: None,
+        cluster_limited: None,
+        cooldown: None,
         token_limited: None,
         memory: 0.0,
     };
@@ -183,11 +217,15 @@ pub fn score(
         };
         let (raw, mut reasons) = score::combine(&signals);
         let score = score::with_memory(raw, &mut reasons, prior);
+        let limit = |base: u64, level: f64| {
+            limits::allowed(base, score, s.limit_min_score).and_then(|allowed| limits::wait(level, allowed, tau))
+        };
         let scored = Scored {
             score,
             reasons,
-            limited: limits::allowed(s.identity_limit, score, s.limit_min_score)
-                .and_then(|allowed| limits::wait(level, allowed, tau)),
+            limited: limit(s.identity_limit, level),
+            cluster_limited: cluster_level.and_then(|l| limit(s.cluster_limit, l)),
+            cooldown: None,
             token_limited: limits::allowed(s.token_limit, score, s.limit_min_score)
                 .and_then(|allowed| limits::wait(base.tokens_at_time(now, tau), allowed, tau)),
             memory: score::remember(prior, raw),
@@ -201,14 +239,33 @@ pub fn score(
                 _ => Record::fresh(identity, now),
             };
             let level = base.level_at(now, tau);
-            let (mut rec, scored) = judge(&base, level);
+            let (mut rec, mut scored) = judge(&base, level);
             rec.level = level + 1.0;
             rec.memory = scored.memory;
-            (rec.own_long, rec.own_sync) = own_shares_of(&base, part);
+            let own = own_shares_of(&base, part);
+            (rec.own_long, rec.own_sync, rec.own_cont) = (own.long, own.sync, own.cont);
+            rec.texts = texts_after(&base, part);
+            rec.conversation = continuation::remember(base.conversation, part.conversation);
+            let denied = scored.limited.is_some()
+                || scored.cluster_limited.is_some()
+                || scored.token_limited.is_some()
+                || scored.score >= s.deny_score;
+            // A cool-down holds while the identity is still suspicious (in
+            // the limited band); one whose score fell below it is through.
+            scored.cooldown = match base.cooldown.remaining(now) {
+                Some(left) if scored.score >= s.limit_min_score => Some((left, true)),
+                Some(_) => None,
+                None if denied => {
+                    rec.cooldown = base.cooldown.strike(now, &s.cooldown);
+                    rec.cooldown.remaining(now).map(|left| (left, false))
+                }
+                None => None,
+            };
             out = scored;
             rec.encode()
         }),
         Place::Guest(read) => slots.write(read, |cur| {
+            // A guest has no record of its own: no memory, no cool-down.
             let host = cur.map(Record::decode).unwrap_or_default();
             out = judge(&Record::fresh(identity, now), host.guests_at_time(now, tau)).1;
             host.host_guest(now, tau).encode()
@@ -224,18 +281,35 @@ pub fn score(
     out
 }
 
-fn own_shares_of(base: &Record, part: Part) -> (f64, f64) {
-    let now = |x: bool| if x { 1.0 } else { 0.0 };
-    if base.count == 0 {
-        (
-            now(part.long),
-            ewma(part.cluster_sync.clamp(0.0, 1.0), now(part.synced)),
-        )
+/// The identity's texts sketch with this request's text in it.
+fn texts_after(base: &Record, part: Part) -> super::recurrence::Texts {
+    if part.text == 0 {
+        base.texts
     } else {
-        (
-            ewma(base.own_long, now(part.long)),
-            ewma(base.own_sync, now(part.synced)),
-        )
+        base.texts.with_text(part.text)
+    }
+}
+
+fn own_shares_of(base: &Record, part: Part) -> Own {
+    let now = |x: bool| if x { 1.0 } else { 0.0 };
+    let closed = texts_after(base, part).strength();
+    let continued = now(continuation::continues(base.conversation, part.conversation));
+    if base.count == 0 {
+        Own {
+            long: now(part.long),
+            sync: ewma(part.cluster_sync.clamp(0.0, 1.0), now(part.synced)),
+            cont: continued,
+            closed,
+            deterministic: false,
+        }
+    } else {
+        Own {
+            long: ewma(base.own_long, now(part.long)),
+            sync: ewma(base.own_sync, now(part.synced)),
+            cont: ewma(base.own_cont, continued),
+            closed,
+            deterministic: false,
+        }
     }
 }
 

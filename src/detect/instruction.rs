@@ -31,6 +31,10 @@ const SHORT_TEXT_KEY: SipKey = SipKey {
     k0: 0x7368_6f72_7474_0007,
     k1: 0x6467_2d74_706c_0007,
 };
+const SHAPE_KEY: SipKey = SipKey {
+    k0: 0x7072_6f62_7368_0008,
+    k1: 0x6467_2d74_706c_0008,
+};
 
 /// The clusters one request joins and the text it counts in them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,8 +46,32 @@ pub struct Owners {
 }
 
 /// Owners from the user turn's tokens and skeletons and, when it carries
-/// the instructions, the system prompt's fingerprint.
-pub fn owners(user_tokens: &[u64], user: Option<&TemplateKeys>, instructing_system: Option<u64>) -> Option<Owners> {
+/// the instructions, the system prompt's fingerprint; a request that asks
+/// for token probabilities also joins the cluster of its probability shape
+/// (`params::probability_shape`), in the place of the prefix skeleton (or
+/// of the suffix, when the system prompt took the prefix's).
+pub fn owners(
+    user_tokens: &[u64],
+    user: Option<&TemplateKeys>,
+    instructing_system: Option<u64>,
+    probability_shape: Option<u64>,
+) -> Option<Owners> {
+    let mut owners = text_owners(user_tokens, user, instructing_system);
+    let Some(shape) = probability_shape.map(|s| siphash24(SHAPE_KEY, &s.to_le_bytes())) else {
+        return owners;
+    };
+    let o = owners.get_or_insert(Owners {
+        keys: [None, None],
+        text: short_text(user_tokens),
+    });
+    let place = if instructing_system.is_some() { 1 } else { 0 };
+    if let Some(k) = o.keys.get_mut(place) {
+        *k = Some(shape);
+    }
+    owners
+}
+
+fn text_owners(user_tokens: &[u64], user: Option<&TemplateKeys>, instructing_system: Option<u64>) -> Option<Owners> {
     let system = instructing_system.map(|fp| siphash24(SYSTEM_KEY, &fp.to_le_bytes()));
     match (user, system) {
         (Some(t), None) => Some(Owners {
@@ -84,30 +112,49 @@ mod tests {
     fn user_skeletons_unless_the_system_prompt_instructs() {
         let a = token_hashes("Natalia sold clips to 48 of her friends in April, and then half as many in May.");
         let ka = keys(&a, 8);
-        let plain = owners(&a, ka.as_ref(), None).unwrap();
+        let plain = owners(&a, ka.as_ref(), None, None).unwrap();
         let t = ka.clone().unwrap();
         assert_eq!(plain.keys, [Some(t.prefix), Some(t.suffix)]);
-        let sys = owners(&a, ka.as_ref(), Some(42)).unwrap();
+        let sys = owners(&a, ka.as_ref(), Some(42), None).unwrap();
         assert_eq!(sys.keys[1], Some(t.suffix));
         assert_ne!(sys.keys[0], Some(t.prefix));
         assert_eq!(sys.text, t.text);
         // Two different items under the same instructing system prompt meet
         // in one cluster with different texts.
         let b = token_hashes("Weng earns $12 an hour for babysitting. Yesterday she did 50 minutes.");
-        let other = owners(&b, keys(&b, 8).as_ref(), Some(42)).unwrap();
+        let other = owners(&b, keys(&b, 8).as_ref(), Some(42), None).unwrap();
         assert_eq!(other.keys[0], sys.keys[0]);
         assert_ne!(other.text, sys.text);
-        assert_ne!(owners(&b, keys(&b, 8).as_ref(), Some(43)).unwrap().keys[0], sys.keys[0]);
+        assert_ne!(
+            owners(&b, keys(&b, 8).as_ref(), Some(43), None).unwrap().keys[0],
+            sys.keys[0]
+        );
     }
 
     #[wasm_bindgen_test(unsupported = test)]
     fn short_user_turns_count_only_under_an_instructing_system_prompt() {
         let short = token_hashes("2 + 2?");
         assert!(keys(&short, 8).is_none());
-        assert_eq!(owners(&short, None, None), None);
-        let o = owners(&short, None, Some(7)).unwrap();
+        assert_eq!(owners(&short, None, None, None), None);
+        let o = owners(&short, None, Some(7), None).unwrap();
         assert!(o.keys[0].is_some() && o.keys[1].is_none());
-        let other = owners(&token_hashes("capital of peru?"), None, Some(7)).unwrap();
+        let other = owners(&token_hashes("capital of peru?"), None, Some(7), None).unwrap();
         assert_ne!(o.text, other.text);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn probability_requests_share_their_shape_whatever_the_item() {
+        let a = token_hashes("Natalia sold clips to 48 of her friends in April, and then half as many in May.");
+        let b = token_hashes("Write a haiku about the rain falling on a quiet city at night, please.");
+        let (ka, kb) = (keys(&a, 8), keys(&b, 8));
+        let oa = owners(&a, ka.as_ref(), None, Some(9)).unwrap();
+        let ob = owners(&b, kb.as_ref(), None, Some(9)).unwrap();
+        assert_eq!(oa.keys[0], ob.keys[0], "one shape, two items: one cluster");
+        assert_eq!(oa.keys[1], ka.map(|k| k.suffix));
+        assert_ne!(oa.text, ob.text);
+        assert_ne!(owners(&a, None, None, Some(10)).unwrap().keys[0], oa.keys[0]);
+        // Under an instructing system prompt the shape takes the suffix's place.
+        let sys = owners(&a, keys(&a, 8).as_ref(), Some(42), Some(9)).unwrap();
+        assert_eq!(sys.keys[1], oa.keys[0]);
     }
 }

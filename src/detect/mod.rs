@@ -23,12 +23,15 @@
 //! The pieces they use: `normalize` (tokens), `template` (skeleton and
 //! SimHash fingerprints), `instruction` (which clusters a request joins:
 //! user-turn skeletons, or the system prompt when it carries the
-//! instructions), `elicitation` (phrases), `params` (extraction-shaped
-//! parameters), `hll` (cardinality sketch), `decay` (decayed counts),
-//! `cadence` (the identity's record), `correlate` (a cluster's record across
-//! accounts), `sync` (synchronised rounds across a template's accounts),
-//! `slots` (the shared-data tables, keyed placement, read-modify-write),
-//! `config`.
+//! instructions, or the parameter shape of a request for token
+//! probabilities), `elicitation` (phrases), `params` (extraction-shaped
+//! parameters and probability shapes), `hll` (cardinality sketch), `decay`
+//! (decayed counts), `cadence` (the identity's record), `cooldown` (denials
+//! that stick), `continuation` (tool-loop conversations that grow),
+//! `recurrence` (the identity's closed item set), `correlate` (a cluster's
+//! record across accounts), `sync` (synchronised rounds across a template's
+//! accounts), `slots` (the shared-data tables, keyed placement,
+//! read-modify-write), `config`.
 //!
 //! Shared-data cost per request: one `get` of the identity's first place
 //! (and of its second when the first is another identity's), one
@@ -48,6 +51,8 @@
 pub mod cadence;
 pub mod config;
 mod content;
+pub mod continuation;
+pub mod cooldown;
 pub mod correlate;
 mod cross_account;
 pub mod decay;
@@ -58,6 +63,7 @@ pub mod instruction;
 pub mod limits;
 pub mod normalize;
 pub mod params;
+pub mod recurrence;
 pub mod score;
 pub(crate) mod slots;
 pub mod sync;
@@ -109,10 +115,8 @@ pub struct Assessment {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Deferred {
     owners: Option<instruction::Owners>,
-    block: Option<u64>,
-    long: bool,
-    evidence: bool,
-    now: u64,
+    /// The request as it would have counted (`counts` false).
+    sender: cross_account::Sender,
 }
 
 /// A dynamic limit that was exceeded.
@@ -131,6 +135,41 @@ pub const IDENTITY_RATE_LIMIT: ReasonCode = "identity_rate_limit";
 pub const CLUSTER_RATE_LIMIT: ReasonCode = "cluster_rate_limit";
 /// Reason code of an identity's token budget (output tokens per window).
 pub const TOKEN_LIMIT: ReasonCode = "identity_token_limit";
+
+/// Reason code of a denial that lasts because an earlier one did (the
+/// identity's cool-down, `cooldown`).
+pub const DENIAL_COOLDOWN: ReasonCode = "denial_cooldown";
+
+/// The limit this request exceeded, if any: the identity's own or its
+/// cluster's (whichever waits longer), else a cool-down it is still in.
+/// Retry-After is the longest of all that deny it, cool-down included, so
+/// it says when the filter will let the identity through.
+fn limited(scored: &identity_slot::Scored) -> Option<Limited> {
+    let cooling = scored.cooldown.map(|(secs, _)| secs);
+    let secs = [scored.limited, scored.cluster_limited, scored.token_limited, cooling]
+        .into_iter()
+        .flatten()
+        .max()?;
+    // The longest of the limits names the denial (ties: the identity's,
+    // then the cluster's, then the token budget); cooling down, or denied
+    // by the score alone (the cool-down it started is the wait), says so.
+    let reason = [
+        (scored.limited, IDENTITY_RATE_LIMIT),
+        (scored.cluster_limited, CLUSTER_RATE_LIMIT),
+        (scored.token_limited, TOKEN_LIMIT),
+    ]
+    .into_iter()
+    .filter_map(|(wait, reason)| wait.map(|w| (w, reason)))
+    .fold(None, |best: Option<(u64, ReasonCode)>, l| match best {
+        Some(b) if b.0 >= l.0 => Some(b),
+        _ => Some(l),
+    })
+    .map_or(DENIAL_COOLDOWN, |(_, reason)| reason);
+    Some(Limited {
+        retry_after_secs: secs,
+        reason,
+    })
+}
 
 /// Stateless between requests: all state lives in the shared store.
 pub struct Detector {
@@ -172,35 +211,37 @@ impl Detector {
         let block = obs.identity.client_ip.map(correlate::address_block);
         let pending = identity_slot::pending(&place, id);
         let evidence = content.long || content.elicitation >= 0.5 || content.extraction >= 0.5;
+        let sender = cross_account::Sender {
+            identity: id,
+            account: obs.identity.organization.unwrap_or(id),
+            block,
+            long: content.long,
+            continuation: identity_slot::continues(&place, id, content.conversation),
+            evidence,
+            now,
+            counts: !pending,
+        };
         let across = if identity_slot::refused(&place, id) {
             cross_account::CrossAccount::default()
         } else {
-            cross_account::observe(
-                &slots,
-                s,
-                content.owners.as_ref(),
-                id,
-                block,
-                content.long,
-                evidence,
-                now,
-                !pending,
-            )
+            cross_account::observe(&slots, s, content.owners.as_ref(), sender)
         };
         let deferred = pending.then_some(Deferred {
             owners: content.owners,
-            block,
-            long: content.long,
-            evidence,
-            now,
+            sender,
         });
         let part = identity_slot::Part {
             long: content.long,
             synced: across.synced,
             cluster_sync: across.sync_share,
+            conversation: content.conversation,
+            text: content.owners.map_or(0, |o| o.text),
         };
-        let (own_long, own_sync) = identity_slot::own_shares(&place, id, part);
-        let charged = cross_account::charge(across, own_long, own_sync);
+        let own = cross_account::Own {
+            deterministic: content.deterministic,
+            ..identity_slot::own_shares(&place, id, part)
+        };
+        let charged = cross_account::charge(across, own);
         let signals = score::Signals {
             share: charged.share,
             elicitation: content.elicitation,
@@ -212,34 +253,13 @@ impl Detector {
             sync: charged.sync,
             harvest: charged.harvest,
         };
-        let scored = identity_slot::score(&slots, s, place, id, now, part, signals);
-
         // The cluster's limit counts only identities the upstream has not
         // refused (others never reach the cluster's record).
-        let by_cluster = charged.cluster.and_then(|c| {
-            let allowed = limits::allowed(s.cluster_limit, scored.score, s.limit_min_score)?;
-            limits::wait(c.limit_level, allowed, s.limit_window_secs.max(1) as f64)
-        });
-        // The longest wait answers (ties: the identity's, then the
-        // cluster's, then the token budget).
-        let rate_limited = [
-            (scored.limited, IDENTITY_RATE_LIMIT),
-            (by_cluster, CLUSTER_RATE_LIMIT),
-            (scored.token_limited, TOKEN_LIMIT),
-        ]
-        .into_iter()
-        .filter_map(|(wait, reason)| {
-            wait.map(|retry_after_secs| Limited {
-                retry_after_secs,
-                reason,
-            })
-        })
-        .fold(None, |best: Option<Limited>, l| match best {
-            Some(b) if b.retry_after_secs >= l.retry_after_secs => Some(b),
-            _ => Some(l),
-        });
+        let cluster_level = charged.cluster.map(|c| c.limit_level);
+        let scored = identity_slot::score(&slots, s, place, id, now, part, signals, cluster_level);
+        let rate_limited = limited(&scored);
         let mut reasons = scored.reasons;
-        if rate_limited.is_some() {
+        if rate_limited.is_some_and(|l| l.reason != DENIAL_COOLDOWN) {
             reasons.push(score::DYNAMIC_LIMIT);
         }
         Assessment {
@@ -260,17 +280,12 @@ impl Detector {
             return;
         };
         let slots = slots::Slots::new(host, &s.namespace, s.slot_key).fading(crate::fleet::merge::Fades::of(s));
-        cross_account::observe(
-            &slots,
-            s,
-            d.owners.as_ref(),
-            identity.hash,
-            d.block,
-            d.long,
-            d.evidence,
-            d.now,
-            true,
-        );
+        let sender = cross_account::Sender {
+            identity: identity.hash,
+            counts: true,
+            ..d.sender
+        };
+        cross_account::observe(&slots, s, d.owners.as_ref(), sender);
     }
 
     /// The upstream's answer to a forwarded request of `identity` (its

@@ -41,10 +41,56 @@ pub fn extraction(p: &GenParams, long_output_tokens: u64) -> f64 {
     (1.0 - miss).clamp(0.0, 1.0)
 }
 
+/// The shape of a request that asks for token probabilities, as a
+/// cluster key: whether it asks for them, how many alternatives (bucketed),
+/// how many samples and how long an output (bucketed). `None` when it asks
+/// for no probabilities. Accounts that send one distinctive probability
+/// shape over varying items share it as they would share a template: a
+/// log-probability sweep needs no instructions in its prompts, only these
+/// parameters, so its bare items join no template of their own.
+pub fn probability_shape(p: &GenParams) -> Option<u64> {
+    let top = p.top_logprobs.unwrap_or(0);
+    if !p.logprobs && top == 0 {
+        return None;
+    }
+    let bucket = |x: u64| 64 - x.leading_zeros() as u64; // 0, 1, 2-3, 4-7, …
+    let shape = [
+        u64::from(p.logprobs),
+        bucket(top),
+        bucket(p.samples.unwrap_or(1)),
+        bucket(p.max_output_tokens.unwrap_or(0)),
+    ];
+    Some(
+        shape
+            .iter()
+            .fold(0x6c70_7368_6170_6500, |acc, x| acc.rotate_left(8) ^ x),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn probability_shapes_group_alike_requests_only() {
+        let sweep = |n: u64| GenParams {
+            logprobs: true,
+            top_logprobs: Some(20),
+            samples: Some(n),
+            max_output_tokens: Some(512),
+            ..GenParams::default()
+        };
+        assert!(probability_shape(&sweep(4)).is_some());
+        assert_eq!(probability_shape(&sweep(4)), probability_shape(&sweep(7)));
+        let one_token = GenParams {
+            samples: Some(1),
+            max_output_tokens: Some(1),
+            ..sweep(1)
+        };
+        assert_ne!(probability_shape(&one_token), probability_shape(&sweep(4)));
+        assert_eq!(probability_shape(&GenParams::default()), None);
+    }
 
     #[wasm_bindgen_test(unsupported = test)]
     fn ordinary_parameters_score_zero() {

@@ -83,6 +83,15 @@ pub fn harvest(long: f64, texts: f64, requests: f64) -> f64 {
     ramp_up(long / requests, 0.5, 0.9) * ramp_up(texts / requests, 0.05, 0.2)
 }
 
+/// How often a cluster's texts come again over its window: 0 while each
+/// text is sent about once or twice, 1 from four times each. Sharing of a
+/// greedy request (temperature 0, one answer) in such a cluster is the same
+/// items asked again for the same answers (benchmark runs), nothing new to
+/// harvest.
+pub fn recurrence(texts: f64, requests: f64) -> f64 {
+    ramp_up(requests / texts.max(1.0), 2.0, 4.0)
+}
+
 /// Harvest strength of one identity: hundreds of long outputs over the
 /// last day, around the clock (a person reads a few; a batch job asks for
 /// short ones).

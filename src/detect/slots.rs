@@ -33,14 +33,15 @@ use crate::store::StoreError;
 /// layout change takes new keys (`2`: long-output and synchronisation
 /// counters; `3`: keyed placement, decayed limit counts and eviction
 /// pressure, the identity's upstream status and own shares of the
-/// cluster evidence; `id4`: the identity's output tokens).
+/// cluster evidence; `id4`: the identity's output tokens; `id5`: its denial
+/// cool-down, tool-loop conversations and texts sketch).
 pub const TEMPLATE_TABLE: &str = "tpl3";
 pub const NETWORK_TABLE: &str = "net3";
-pub const IDENTITY_TABLE: &str = "id4";
+pub const IDENTITY_TABLE: &str = "id5";
 
 /// The name a table's keyed placement hashes. A new record layout takes new
-/// keys but keeps every record where the old layout had it (`id4` places
-/// as `id3` did), so a layout change alone never changes which identities
+/// keys but keeps every record where the old layout had it (`id4` and `id5`
+/// place as `id3` did), so a layout change alone never changes which identities
 /// share a slot, and with it no decision.
 fn placement_name(table: &str) -> &str {
     if table == IDENTITY_TABLE {

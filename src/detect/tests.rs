@@ -38,6 +38,7 @@ fn identity(n: u64) -> Identity {
         client_ip: Some(std::net::IpAddr::from([198, 51, 100, (n % 200) as u8])),
         tls_fingerprint: None,
         user_agent: None,
+        organization: None,
     }
 }
 
@@ -298,6 +299,90 @@ fn a_newcomer_displaces_a_one_off_before_an_identity_with_history() {
     };
     assert_eq!(owner(first), identity(1).hash, "the account with history was displaced");
     assert_eq!(owner(second), identity(newcomer).hash);
+}
+
+/// Denials that stick (issue 7): an identity denied by its limit stays
+/// denied for a cool-down, past the moment the limit alone would let it
+/// through; `Retry-After` is the cool-down's end, where it is served; a
+/// second denial soon after waits twice as long. Without cool-downs it was
+/// served again as soon as the decayed count allowed.
+#[wasm_bindgen_test(unsupported = test)]
+fn a_denied_identity_stays_denied_for_a_cooldown_that_grows() {
+    let off = config::DetectionSettings {
+        cooldown: cooldown::Policy {
+            base_secs: 0,
+            ..limited_band().cooldown
+        },
+        ..limited_band()
+    };
+    // Requests 1 s apart until one is limited: (when, its wait).
+    let first_denial = |d: &Detector, store: &MemoryStore, start: f64| {
+        (0..200u64)
+            .find_map(|i| {
+                let now = start + i as f64;
+                probe(d, store, 21, now).rate_limited.map(|l| (now, l))
+            })
+            .expect("limited")
+    };
+    let t0 = 1_000_000_000.0;
+    let (store, d) = (MemoryStore::new(), Detector::new(off));
+    let (t, limit) = first_denial(&d, &store, t0);
+    assert!(limit.retry_after_secs < 600, "{limit:?}");
+    let back = t + limit.retry_after_secs as f64;
+    assert_eq!(
+        probe(&d, &store, 21, back).rate_limited,
+        None,
+        "served again after the limit's wait"
+    );
+
+    let (store, d) = (MemoryStore::new(), Detector::new(limited_band()));
+    let (t, first) = first_denial(&d, &store, t0);
+    assert_eq!(first.reason, IDENTITY_RATE_LIMIT);
+    assert_eq!(first.retry_after_secs, 600, "the cool-down is the wait");
+    let held = probe(&d, &store, 21, back).rate_limited.expect("still denied");
+    assert_eq!(held.reason, DENIAL_COOLDOWN);
+    assert_eq!(
+        held.retry_after_secs as f64,
+        t + 600.0 - back,
+        "Retry-After: the cool-down's end"
+    );
+    assert!(probe(&d, &store, 21, t + 599.0).rate_limited.is_some());
+    assert_eq!(
+        probe(&d, &store, 21, t + 600.0).rate_limited,
+        None,
+        "served at Retry-After"
+    );
+    // Denied again soon after: twice as long.
+    let (_, second) = first_denial(&d, &store, t + 601.0);
+    assert_eq!(second.retry_after_secs, 1_200);
+}
+
+/// A cool-down holds only while the identity is still suspicious: one whose
+/// requests fall below the limited band is served at once (a real customer
+/// denied once recovers), and its strikes fade.
+#[wasm_bindgen_test(unsupported = test)]
+fn an_identity_that_stops_looking_suspicious_is_not_held_by_its_cooldown() {
+    let s = config::DetectionSettings {
+        limit_min_score: 0.05,
+        ..limited_band()
+    };
+    let (store, d) = (MemoryStore::new(), Detector::new(s));
+    let t0 = 1_000_000_000.0;
+    let t = (0..200u64)
+        .map(|i| t0 + i as f64)
+        .find(|now| probe(&d, &store, 22, *now).rate_limited.is_some())
+        .expect("limited");
+    let plain = view("What is a good name for a grey kitten?");
+    let a = assess(
+        &d,
+        &store,
+        &MemoryMetrics::default(),
+        &identity(22),
+        Some(&plain),
+        t + 120.0,
+    );
+    assert!(a.score < 0.05, "{a:?}");
+    assert_eq!(a.rate_limited, None, "{a:?}");
 }
 
 /// Output tokens read from the upstream's answers to identity `n`.

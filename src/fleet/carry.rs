@@ -122,6 +122,7 @@ pub(crate) mod tests {
             window_secs: 86_400,
             limit_window_secs: 600,
             press: 0.0,
+            continuation: false,
         }
     }
 

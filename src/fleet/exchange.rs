@@ -78,7 +78,7 @@ mod tests {
     fn answers_go_behind_local_records_which_are_sent_alone() {
         let s = MemoryStore::new();
         let local = [5u64; IW];
-        s.set("dg:v1:id4:3", &encode_words(&local), 0).unwrap();
+        s.set("dg:v1:id5:3", &encode_words(&local), 0).unwrap();
         let fleet = Record {
             table: Table::Identity,
             slot: 3,
@@ -94,7 +94,7 @@ mod tests {
             },
         )
         .unwrap();
-        assert_eq!(s.get("dg:v1:id4:3").unwrap().unwrap().value.len(), 2 * IW * 8);
+        assert_eq!(s.get("dg:v1:id5:3").unwrap().unwrap().value.len(), 2 * IW * 8);
         let sent = collect(
             &s,
             "dg",

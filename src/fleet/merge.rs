@@ -401,6 +401,16 @@ pub fn merge_identity(fades: Fades, a: &[u64; cadence::WORDS], b: &[u64; cadence
     };
     m.own_long = weighted(ra.own_long, rb.own_long);
     m.own_sync = weighted(ra.own_sync, rb.own_sync);
+    m.own_cont = weighted(ra.own_cont, rb.own_cont);
+    m.texts = crate::detect::recurrence::Texts::merge(ra.texts, rb.texts);
+    m.conversation = if (rb.last_seen, rb.conversation) > (ra.last_seen, ra.conversation) {
+        rb.conversation
+    } else {
+        ra.conversation
+    };
+    // A cool-down lasts until the later end; strikes: the more.
+    m.cooldown.until = ra.cooldown.until.max(rb.cooldown.until);
+    m.cooldown.strikes = ra.cooldown.strikes.max(rb.cooldown.strikes);
     // Gap statistics (running averages of the fleet's stream, as of each
     // host's last request): the latest. Ties by count, then by the bits.
     let gaps = |r: &Record| (r.last_seen, r.count, r.gap_mean.to_bits(), r.gap_var.to_bits());
@@ -429,6 +439,7 @@ mod tests {
             window_secs: 86_400,
             limit_window_secs: 600,
             press: 0.0,
+            continuation: false,
         }
     }
 

@@ -79,7 +79,7 @@ mod tests {
         }
         assert_eq!(parse_key("dg", "dg:v1:once:x"), None);
         assert_eq!(parse_key("dg", "other:v1:id3:3"), None);
-        assert_eq!(parse_key("dg", "dg:v1:id3:x"), None);
+        assert_eq!(parse_key("dg", "dg:v1:id5:x"), None);
         assert_eq!(Table::from_id(0), None);
     }
 }

@@ -43,6 +43,7 @@ fn identity(n: u64) -> Identity {
         client_ip: Some(std::net::IpAddr::from([198, 51, 100, (n % 200) as u8])),
         tls_fingerprint: None,
         user_agent: None,
+        organization: None,
     }
 }
 

@@ -131,9 +131,9 @@ mod tests {
             namespace: "dg",
             touched: &touched,
         };
-        s.set("dg:v1:id4:7", b"x", 0).unwrap();
+        s.set("dg:v1:id5:7", b"x", 0).unwrap();
         s.set("dg:v1:once:started", b"1", 0).unwrap();
         assert_eq!(touched.borrow_mut().take(), vec![(Table::Identity, 7)]);
-        assert_eq!(inner.get("dg:v1:id4:7").unwrap().unwrap().value, b"x");
+        assert_eq!(inner.get("dg:v1:id5:7").unwrap().unwrap().value, b"x");
     }
 }

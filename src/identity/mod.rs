@@ -36,6 +36,10 @@ pub struct Identity {
     pub tls_fingerprint: Option<u64>,
     /// Fingerprint of the `user-agent` header.
     pub user_agent: Option<u64>,
+    /// Keyed hash of the caller's organisation (`identity.organization`),
+    /// when the request names one: its keys are one account in template
+    /// clusters.
+    pub organization: Option<u64>,
 }
 
 /// Resolves a request's identity under the settings.
@@ -74,7 +78,19 @@ pub fn resolve(settings: &Settings, meta: &RequestMeta) -> Identity {
         .header("user-agent")
         .filter(|v| !v.is_empty())
         .map(|v| fingerprint(v.as_bytes()));
+    // Domain-separated from credentials and addresses.
+    let organization = settings
+        .organization_sources
+        .iter()
+        .find_map(|source| credential::extract(source, meta))
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            let mut material = b"org:".to_vec();
+            material.extend_from_slice(v.as_bytes());
+            siphash24(settings.identity_key, &material)
+        });
     Identity {
+        organization,
         key: format!("{prefix}:{hash:016x}"),
         hash,
         kind,

@@ -18,13 +18,17 @@
 //! | `classroom` | benign | 30 students behind one NAT, the same GSM8K homework, "show your work" |
 //! | `eval_company` | benign | 20 keys in one cloud /24, MMLU/GSM8K with "Let's think step by step", around the clock |
 //! | `support_bot` | benign | end-user accounts through a backend, one shared user-turn template |
+//! | `eval_runs` | benign | 5 keys, ~2,000 requests a day each: runs re-sending one closed set of MT-Bench, HumanEval and GSM8K items, "think step by step" |
+//! | `agent_product` | benign | 300 coding-agent users (about 5 tasks of 5-40 calls a day) sharing its agent system prompt ("think step by step before each tool call"), tools, max_tokens 32,768, tool loops in bursts |
+//! | `logprob_sweep` | campaign | 40 accounts around the clock: fresh items with `logprobs`, `top_logprobs` 20, `n` 4-8 |
+//! | `moderation_logprobs` | benign | a moderation classifier on 4 keys: one-token answers with `top_logprobs` 20, around the clock |
 //!
 //! Seeded and byte-reproducible like the default scenario; the default
 //! scenario's output is untouched by this module.
 //!
 //! One concept a file: [`super::heldout_groups`] (the table above),
 //! [`super::heldout_members`] (accounts), [`super::heldout_schedule`] (when
-//! they send), [`super::heldout_content`] (what they send); this file drives
+//! they send), [`super::heldout_content`] and [`super::heldout_shapes`] (what they send); this file drives
 //! the days and writes the lines.
 
 use std::io::{self, Write};
@@ -35,6 +39,7 @@ use super::corpus::Corpus;
 use super::heldout_content::{self as hc, Content};
 use super::heldout_members::{members, Member};
 use super::heldout_schedule::{self as hs, DAY};
+use super::heldout_shapes;
 use super::writer::{self, Label};
 use super::{params, population, schedule_actors, write_days, Options, Stats};
 
@@ -51,8 +56,15 @@ fn write_member(
     let Some(g) = GROUPS.get(m.group) else {
         return Ok(());
     };
-    let prompt = hc::prompt(g.content, m.index, seed ^ e.seed, e.seed, corpus);
-    let mut wire = client::encode(&m.sdk, &m.credential, &prompt);
+    let shaped = heldout_shapes::wire(g.content, &m.sdk, &m.credential, e.seed, e.turn, seed ^ e.seed, corpus);
+    let mut wire = match shaped {
+        Some(wire) => wire,
+        None => client::encode(
+            &m.sdk,
+            &m.credential,
+            &hc::prompt(g.content, m.index, seed ^ e.seed, e.seed, corpus),
+        ),
+    };
     if g.content == Content::Rotation && e.ts_ms >= half_ms {
         let mut body: serde_json::Value = serde_json::from_str(&wire.body).map_err(io::Error::other)?;
         if let Some(o) = body.as_object_mut() {

@@ -36,6 +36,15 @@ pub enum Content {
     Eval,
     /// A support bot's user-turn template around the customer's message.
     Support,
+    /// Benchmark runs re-sending one closed item set ([`super::heldout_shapes`]).
+    EvalRuns,
+    /// A coding agent's tool loop: a shared agent system prompt, tools, a
+    /// conversation that grows call by call with tool results.
+    AgentLoop,
+    /// Fresh items with `logprobs`, `top_logprobs` 20 and `n` 4 to 8.
+    LogprobSweep,
+    /// A moderation classifier: one-token answers with `top_logprobs` 20.
+    Moderation,
 }
 
 const NOVEL: [&str; 4] = [
@@ -197,6 +206,8 @@ pub fn prompt(content: Content, member: usize, seed: u64, item: u64, c: &Corpus)
                 _ => format!("Q: {}\nA: Let's think step by step.", homework(c, 0, item % 400)),
             }
         }
+        // Written by `heldout_shapes` (never reached through here).
+        Content::EvalRuns | Content::AgentLoop | Content::LogprobSweep | Content::Moderation => String::new(),
         Content::Support => {
             p.max_tokens = 300;
             let issue = rng.pick(&ISSUES).copied().unwrap_or_default();

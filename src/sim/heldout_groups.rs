@@ -24,6 +24,12 @@ pub enum When {
     Lesson,
     /// A harness: one request every `per_day`-th of a day, steady, all day.
     Clockwork,
+    /// Benchmark runs: `per_day` requests a day in runs over one closed
+    /// item set, each run a burst of the whole set (event seed: the item).
+    Runs,
+    /// Agent tasks: a human day of sessions, each a burst of tool-loop calls
+    /// a few seconds apart (event turn: the call; seed: the task).
+    Tasks,
 }
 
 /// Where a group's accounts connect from.
@@ -90,7 +96,7 @@ const SCRIPT: Sdk = Sdk {
 pub const NEW_MODEL: &str = "gpt-5-2026-01-07";
 
 /// Every held-out group: the campaigns, then the look-alikes.
-pub const GROUPS: [Group; 11] = [
+pub const GROUPS: [Group; 15] = [
     Group {
         name: "novel_phrasing",
         class: "campaign",
@@ -227,6 +233,59 @@ pub const GROUPS: [Group; 11] = [
             "t13d1516h2_8daaf6152771_9c37a8f1c1e2",
         ),
         content: Content::Support,
+        ramp_days: 0.0,
+    },
+    // Issue 7's real customers (benign) and the log-probability sweep
+    // (campaign), then a look-alike of the sweep: appended, so every group
+    // above draws the same numbers as before.
+    Group {
+        name: "eval_runs",
+        class: "benign",
+        accounts: 5,
+        per_day: 2000.0,
+        when: When::Runs,
+        addr: Addr::Backend,
+        client: Client::App(
+            "lighteval/0.8.0 OpenAI/Python 1.54.3",
+            "t13d1715h2_5b57614c22b0_3d5424432f57",
+        ),
+        content: Content::EvalRuns,
+        ramp_days: 0.0,
+    },
+    Group {
+        name: "agent_product",
+        class: "benign",
+        accounts: 300,
+        per_day: 5.0,
+        when: When::Tasks,
+        addr: Addr::Residential,
+        client: Client::App("Forge/1.8.2 OpenAI/JS 4.71.1", "t13d1516h2_8daaf6152771_02713d6af862"),
+        content: Content::AgentLoop,
+        ramp_days: 0.0,
+    },
+    Group {
+        name: "logprob_sweep",
+        class: "campaign",
+        accounts: 40,
+        per_day: 300.0,
+        when: When::Poisson,
+        addr: Addr::Proxy(5),
+        client: Client::Script,
+        content: Content::LogprobSweep,
+        ramp_days: 0.3,
+    },
+    Group {
+        name: "moderation_logprobs",
+        class: "benign",
+        accounts: 4,
+        per_day: 1500.0,
+        when: When::Clockwork,
+        addr: Addr::Backend,
+        client: Client::App(
+            "TrustLayer-classifier/2.3 python-httpx/0.27.2",
+            "t13d1911h2_9dc949149365_97f8aa674fd9",
+        ),
+        content: Content::Moderation,
         ramp_days: 0.0,
     },
 ];

@@ -101,6 +101,47 @@ pub(super) fn day_events(m: &Member, actor: u32, day: u32, seed: u64) -> Vec<Eve
                 t += interval * (0.9 + 0.2 * rng.f64());
             }
         }
+        When::Runs => {
+            // Runs of the whole closed set, as many as make `per_day`, each
+            // starting at its own moment, items in order a second or two
+            // apart (a harness with a little concurrency).
+            let items = super::heldout_shapes::EVAL_ITEMS;
+            let runs = (g.per_day / items as f64).round().max(1.0) as u64;
+            for r in 0..runs {
+                let mut t = day_start + (r as f64 + 0.8 * rng.f64()) * DAY / runs as f64;
+                for k in 0..items {
+                    out.push(event(t, actor, k));
+                    t += 0.3 + rng.exp(1.2);
+                }
+            }
+        }
+        When::Tasks => {
+            if rng.chance(0.8) {
+                for _ in 0..poisson(&mut rng, g.per_day) {
+                    let mut tries = 0;
+                    let t0 = loop {
+                        let t = rng.f64() * DAY;
+                        tries += 1;
+                        if tries > 200 || rng.f64() < schedule::diurnal(t / 3600.0 + m.tz_hours) {
+                            break t;
+                        }
+                    };
+                    let task = rng.next_u64();
+                    let mut t = day_start + t0;
+                    // One task: the loop calls the model again as soon as
+                    // each tool has answered.
+                    for call in 0..5 + rng.below(36) as u32 {
+                        out.push(Event {
+                            ts_ms: (t * 1000.0) as u64,
+                            actor,
+                            turn: call,
+                            seed: task,
+                        });
+                        t += 2.0 + rng.exp(6.0);
+                    }
+                }
+            }
+        }
     }
     let start_ms = ((params::START_TS as f64 + m.start_offset) * 1000.0) as u64;
     out.retain(|e| e.ts_ms >= start_ms);

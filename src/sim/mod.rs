@@ -29,6 +29,7 @@ pub mod heldout_content;
 pub mod heldout_groups;
 pub mod heldout_members;
 pub mod heldout_schedule;
+pub mod heldout_shapes;
 pub mod params;
 pub mod population;
 pub mod rng;
