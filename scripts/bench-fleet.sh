@@ -9,19 +9,22 @@
 # host would not deny.
 #
 #   scripts/bench-fleet.sh [--hosts "8 32"] [--sync-secs 5] [--seed N]
-#                          [--heldout-seed N] [--config C] [--days D]
-#                          [--scale S] [--data DIR]
+#                          [--heldout-seed N] [--only default|heldout]
+#                          [--config C] [--days D] [--scale S] [--data DIR]
+# (--only: one of the two scenarios, e.g. to run both at once in two
+# processes on a machine with cores to spare.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/bench-common.sh
 
-hosts="8 32" sync=5 seed=1 heldout=3
+hosts="8 32" sync=5 seed=1 heldout=3 only=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --hosts) hosts="$2"; shift 2 ;;
     --sync-secs) sync="$2"; shift 2 ;;
     --seed) seed="$2"; shift 2 ;;
     --heldout-seed) heldout="$2"; shift 2 ;;
+    --only) only="$2"; shift 2 ;;
     *) bench_option "$@"; shift "$bench_shift" ;;
   esac
 done
@@ -47,5 +50,5 @@ fleet_scenario() {
   python3 scripts/lib/fleet_table.py "$trace" "${runs[@]}"
   echo
 }
-fleet_scenario default "$seed"
-fleet_scenario heldout "$heldout" --scenario heldout
+[ "$only" = heldout ] || fleet_scenario default "$seed"
+[ "$only" = default ] || fleet_scenario heldout "$heldout" --scenario heldout

@@ -34,8 +34,8 @@
 //! | 1 | `FIRST_SEEN` | second first seen | min |
 //! | 2 | `LAST_SEEN` | second of the last request; timestamp of `LEVEL`, `MEMORY` | max |
 //! | 3 | `COUNT` | requests | sum |
-//! | 4 | `GAP_MEAN` | `f64`: EWMA of the gaps between requests | union rate: `1 / Σ 1/mean` |
-//! | 5 | `GAP_VAR` | `f64`: EWMA variance of the gaps | count-weighted coefficient of variation, at the merged mean |
+//! | 4 | `GAP_MEAN` | `f64`: EWMA of the gaps between requests (in fleet mode: anywhere in the fleet) | the later `LAST_SEEN`'s |
+//! | 5 | `GAP_VAR` | `f64`: EWMA variance of the gaps | with `GAP_MEAN` |
 //! | 6 | `HOURS` | bits 48-63 day number, 24-47 yesterday's hours, 0-23 today's | align days, or |
 //! | 7 | `LEVEL` | `f64`: requests decayed by `e` per `limit_window_secs` (the dynamic limit, and the incumbent's hold on the slot) | decay to the later `LAST_SEEN`, sum |
 //! | 8 | `MEMORY` | `f64`: remembered score, halving every `memory_half_life_secs` | decay to the later `LAST_SEEN`, max |

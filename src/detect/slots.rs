@@ -17,6 +17,7 @@
 //! updates only this host's half. Without fleet sync the values and
 //! decisions are exactly those of a single host.
 
+use crate::fleet::carry::carry;
 use crate::fleet::merge::Fades;
 use crate::fleet::tables::Table;
 use crate::fleet::view;
@@ -158,17 +159,19 @@ impl<'h> Slots<'h> {
     /// `f` on the local record (what is stored, with the fleet's record
     /// behind it as found), then, in fleet mode, on the merged one: the
     /// side effects the caller sees are the second run's, so the request is
-    /// judged on the fleet's evidence.
+    /// judged on the fleet's evidence, and what that run decided from the
+    /// fleet's evidence is kept in the stored record (`fleet::carry`).
     fn next<const N: usize>(
         &self,
         table: Option<Table>,
         (local, others): view::Parts<N>,
         f: &mut impl FnMut(Option<&[u64; N]>) -> [u64; N],
     ) -> Vec<u8> {
-        let next = f(local.as_ref());
+        let mut next = f(local.as_ref());
         if others.is_some() {
             let judged = self.judged(table, local.as_ref(), others.as_ref());
-            let _ = f(judged.as_ref());
+            let after = f(judged.as_ref());
+            carry(table, local.as_ref(), &mut next, judged.as_ref(), &after);
         }
         view::join(Some(&next), others.as_ref())
     }

@@ -29,10 +29,16 @@
 //!   at the later second (`cadence::combine_upstream`, the rule one host
 //!   applies to a new answer);
 //! - own shares (long outputs, crowded minutes): count-weighted mean;
-//! - gaps: the union's rate is the sum of the hosts' rates, so its mean gap
-//!   is `1 / Σ 1/mean`; its regularity (coefficient of variation) is the
-//!   count-weighted mean of the hosts'. A stream spread at random over hosts
-//!   looks irregular on each, which no merge can undo.
+//! - gaps: each host's statistics are the running averages of the gaps
+//!   between the identity's requests anywhere in the fleet, as of its own
+//!   last request (the request path updates them on the merged record and
+//!   keeps them, `fleet::carry`), so the latest is the fleet's: it wins.
+//!   Averaging the hosts' (older) copies instead would slow the running
+//!   average by the number of hosts and keep the early, near-zero variance
+//!   of its first gaps (measured: a person's account judged clockwork on 32
+//!   hosts). A union rate (`1 / Σ 1/mean`) would be right for hosts each
+//!   measuring their own thinned stream, but such a stream looks irregular
+//!   on every host, which no merge can undo.
 //!
 //! Two records of different owners (a slot shared by two keys on different
 //! hosts): a cluster with more accounts wins, an identity seen later wins;
@@ -395,27 +401,11 @@ pub fn merge_identity(fades: Fades, a: &[u64; cadence::WORDS], b: &[u64; cadence
     };
     m.own_long = weighted(ra.own_long, rb.own_long);
     m.own_sync = weighted(ra.own_sync, rb.own_sync);
-    // Gap statistics: union rate and count-weighted regularity.
-    let rate = |r: &Record| if r.gap_mean > 0.0 { 1.0 / r.gap_mean } else { 0.0 };
-    let total_rate = rate(&ra) + rate(&rb);
-    if total_rate > 0.0 {
-        let cv = |r: &Record| {
-            if r.gap_mean > 0.0 {
-                r.gap_var.sqrt() / r.gap_mean
-            } else {
-                0.0
-            }
-        };
-        let weight = |r: &Record| if r.gap_mean > 0.0 { r.count as f64 } else { 0.0 };
-        let (wa, wb) = (weight(&ra), weight(&rb));
-        let cv = if wa + wb > 0.0 {
-            (cv(&ra) * wa + cv(&rb) * wb) / (wa + wb)
-        } else {
-            0.0
-        };
-        m.gap_mean = 1.0 / total_rate;
-        m.gap_var = (cv * m.gap_mean).powi(2);
-    }
+    // Gap statistics (running averages of the fleet's stream, as of each
+    // host's last request): the latest. Ties by count, then by the bits.
+    let gaps = |r: &Record| (r.last_seen, r.count, r.gap_mean.to_bits(), r.gap_var.to_bits());
+    let latest = if gaps(&ra) >= gaps(&rb) { ra } else { rb };
+    (m.gap_mean, m.gap_var) = (latest.gap_mean, latest.gap_var);
     m.encode()
 }
 
@@ -554,13 +544,17 @@ mod tests {
     }
 
     #[wasm_bindgen_test(unsupported = test)]
-    fn identity_union_rate_is_the_sum_of_rates() {
-        // Two hosts each seeing a request every 60 s: the fleet sees one
-        // every 30 s.
-        let a = identity((0..30).map(|i| 1_000 + i * 60));
-        let b = identity((0..30).map(|i| 1_030 + i * 60));
-        let m = Record::decode(&merge_identity(F, &a, &b));
-        assert!((m.gap_mean - 30.0).abs() < 1.0, "{m:?}");
+    fn identity_gaps_are_the_latest_hosts() {
+        // Both hosts hold the fleet's running averages as of their last
+        // request: the later one's are the fleet's.
+        let a = identity((0..20).map(|i| 1_000 + i * 60));
+        let b = identity((0..10).map(|i| 5_000 + i * 90));
+        let (ra, rb) = (Record::decode(&a), Record::decode(&b));
+        for m in [merge_identity(F, &a, &b), merge_identity(F, &b, &a)] {
+            let m = Record::decode(&m);
+            assert_eq!((m.gap_mean, m.gap_var), (rb.gap_mean, rb.gap_var), "{m:?}");
+        }
+        assert_ne!(ra.gap_mean, rb.gap_mean);
     }
 
     #[wasm_bindgen_test(unsupported = test)]

@@ -12,6 +12,7 @@
 //! - `tables`: the slot tables that are synced, their ids and widths;
 //! - `merge`: how two hosts' records become one, per table;
 //! - `view`: a slot value's two parts and the merged record a request sees;
+//! - `carry`: what a request decides on the merged view, kept locally;
 //! - `touched`: which slots changed since the last sync, bounded;
 //! - `wire`: the sync request and answer, versioned, bounded, keyed MAC;
 //! - `exchange`: a host's side of a sync over its shared data;
@@ -21,6 +22,7 @@
 //!   host id, cursor, outage episodes);
 //! - `settings`: the `fleet` configuration section.
 
+pub mod carry;
 pub mod exchange;
 pub mod hub;
 pub mod lease;

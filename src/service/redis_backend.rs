@@ -144,16 +144,12 @@ impl RedisBackend {
         redis::cmd("PING").query::<String>(self.conn()).map(|_| ()).map_err(err)
     }
 
-    /// Deletes every key of this prefix (standalone Redis: a fresh replay).
+    /// Deletes every key of this prefix (a fresh replay). On a Redis
+    /// Cluster `KEYS` asks every primary and `DEL` goes to each key's node.
     pub fn clear(&mut self) -> Result<(), String> {
-        let Conn::Single(c) = &mut self.conn else {
-            return Ok(());
-        };
-        let keys: Vec<String> = redis::cmd("KEYS")
-            .arg(format!("{}:*", self.prefix))
-            .query(c)
-            .map_err(err)?;
-        let tagged: Vec<String> = vec![format!("{{{}}}:seq", self.prefix), format!("{{{}}}:log", self.prefix)];
+        let (pattern, tagged) = (format!("{}:*", self.prefix), vec![self.seq_key(), self.log_key()]);
+        let c = self.conn();
+        let keys: Vec<String> = redis::cmd("KEYS").arg(pattern).query(c).map_err(err)?;
         for chunk in keys.chunks(512).chain(std::iter::once(&tagged[..])) {
             if !chunk.is_empty() {
                 redis::cmd("DEL").arg(chunk).query::<()>(c).map_err(err)?;

@@ -278,6 +278,7 @@ def new_workdir(prefix: str) -> Path:
 
 # Fleet mode: a Redis and the sync service (`distill-guard fleet-sync`).
 REDIS_SERVER = os.environ.get("DG_REDIS_SERVER", "redis-server")
+REDIS_CLI = os.environ.get("DG_REDIS_CLI", "redis-cli")
 CLI = Path(os.environ.get("DG_CLI", REPO / "target" / "debug" / "distill-guard"))
 
 
@@ -366,3 +367,61 @@ class FleetSync:
     def stop(self) -> None:
         if self.proc is not None:
             _kill_group(self.proc)
+
+
+@dataclass
+class RedisCluster:
+    """A throwaway three-node Redis Cluster on loopback (`redis-server
+    --cluster-enabled yes` on three ports, joined by `redis-cli --cluster
+    create`), no replicas, no persistence."""
+
+    workdir: Path
+    nodes: int = 3
+    ports: list[int] = field(default_factory=list)
+    procs: list[subprocess.Popen] = field(default_factory=list)
+
+    def start(self) -> "RedisCluster":
+        for i in range(self.nodes):
+            port, bus = free_port(), free_port()
+            node_dir = self.workdir / f"redis-cluster-{port}"
+            node_dir.mkdir(parents=True, exist_ok=True)
+            log_path = node_dir / "log"
+            argv = [REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(port), "--cluster-port", str(bus)]
+            argv += ["--cluster-enabled", "yes", "--cluster-config-file", str(node_dir / "nodes.conf")]
+            argv += ["--save", "", "--appendonly", "no", "--dir", str(node_dir)]
+            proc = _spawn(argv, log_path)
+            _wait_port(proc, port, log_path, "redis-server (cluster node)")
+            self.ports.append(port)
+            self.procs.append(proc)
+        addresses = [f"127.0.0.1:{p}" for p in self.ports]
+        subprocess.run(
+            [REDIS_CLI, "--cluster", "create", *addresses, "--cluster-yes"],
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
+        # Every node agrees the cluster is up (gossip takes a moment).
+        deadline = time.monotonic() + STUB_TIMEOUT_S
+        while not all(self._state_ok(p) for p in self.ports):
+            if time.monotonic() > deadline:
+                raise RuntimeError("redis cluster never reached cluster_state:ok")
+            time.sleep(0.1)
+        return self
+
+    def _state_ok(self, port: int) -> bool:
+        out = subprocess.run([REDIS_CLI, "-p", str(port), "cluster", "info"], capture_output=True, timeout=5)
+        return b"cluster_state:ok" in out.stdout
+
+    def url(self) -> str:
+        """Seed nodes, as `fleet-sync --redis` and `replay --redis` take them."""
+        return ",".join(f"redis://127.0.0.1:{p}" for p in self.ports)
+
+    def keys_per_node(self) -> list[int]:
+        return [
+            int(subprocess.run([REDIS_CLI, "-p", str(p), "dbsize"], capture_output=True, timeout=5).stdout or 0)
+            for p in self.ports
+        ]
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            _kill_group(proc)

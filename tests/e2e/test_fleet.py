@@ -194,11 +194,10 @@ def test_redis_outage_changes_no_answer_and_the_fleet_recovers(fleet, campaign):
     assert reply.startswith(b":") and int(reply[1:].strip()) > 0, reply
 
 
-def test_replay_through_real_redis_decides_as_the_in_memory_model(fleet, workdir):
-    """`replay --hosts 3 --redis` (the service's Redis backend, the real
-    server) and the in-memory model give byte-identical decisions."""
+def replay_trace(workdir):
+    """A campaign and app users, 8 passes, as a replay trace; and a fleet
+    configuration to replay it with."""
     import json
-    import subprocess
 
     rng = random.Random(5)
     lines, ts = [], 1_700_000_000.0
@@ -221,16 +220,34 @@ def test_replay_through_real_redis_decides_as_the_in_memory_model(fleet, workdir
     trace.write_text("\n".join(lines) + "\n")
     config = workdir / "fleet-replay.json"
     config.write_text(json.dumps({"mode": "enforce", "identity": {"secret": "e2e-fleet-identity"}, "fleet": {"secret": SECRET}}))
+    return trace, config
+
+
+def replay_decisions(workdir, trace, config, name: str, extra: list[str]) -> bytes:
+    """`replay --hosts 3 --spread request --sync-secs 5` of `trace`, with
+    `extra` options; the decisions file's bytes."""
+    import subprocess
+
+    out = workdir / f"fleet-decisions-{name}.jsonl"
+    argv = [str(CLI), "replay", "--config", str(config), "--trace", str(trace), "--out", str(out)]
+    argv += ["--hosts", "3", "--spread", "request", "--sync-secs", "5", *extra]
+    subprocess.run(argv, check=True, capture_output=True, timeout=120)
+    return out.read_bytes()
+
+
+def test_replay_through_real_redis_decides_as_the_in_memory_model(fleet, workdir):
+    """`replay --hosts 3 --redis` (the service's Redis backend, the real
+    server) and the in-memory model give byte-identical decisions."""
+    import json
+
+    trace, config = replay_trace(workdir)
     redis = fleet["redis"]
     if redis.proc is None or redis.proc.poll() is not None:
         redis.start()
-    outs = []
-    for extra in ([], ["--redis", redis.url()]):
-        out = workdir / f"fleet-decisions-{len(extra)}.jsonl"
-        argv = [str(CLI), "replay", "--config", str(config), "--trace", str(trace), "--out", str(out)]
-        argv += ["--hosts", "3", "--spread", "request", "--sync-secs", "5", *extra]
-        subprocess.run(argv, check=True, capture_output=True, timeout=120)
-        outs.append(out.read_bytes())
+    outs = [
+        replay_decisions(workdir, trace, config, "memory", []),
+        replay_decisions(workdir, trace, config, "redis", ["--redis", redis.url()]),
+    ]
     assert outs[0] == outs[1]
     denied = [json.loads(x)["action"] in ("throttle", "block") for x in outs[0].decode().splitlines()]
     assert sum(denied) > 100, sum(denied)
