@@ -29,7 +29,7 @@ lint: ## rustfmt check, clippy -D warnings (native and wasm32-wasip1)
 bench-quality: ## replay simulated traffic in enforce mode, print the quality table
 	@bash scripts/bench-quality.sh
 
-bench-proxy: ## requests/s, latency and RSS of Envoy with and without the filter (wrk, ~2 min)
+bench-proxy: ## Envoy alone, a floor filter and distill-guard interleaved: throughput, latency, ratios, RSS, sizes (~6 min; BENCH_QUICK=1 ~1 min)
 	@bash scripts/bench-proxy.sh
 
 bench-engine: ## native per-request cost of Engine::evaluate per API and for a 256 KiB body
@@ -59,7 +59,7 @@ oci: build ## push the module as a Wasm OCI image for Istio/Envoy Gateway: make 
 fuzz: ## coverage-guided fuzzing of every input, FUZZ_SECS per target (default 60); `make fuzz FUZZ_SECS=600`
 	@bash scripts/fuzz.sh
 
-bench-flood: ## a campaign under floods (1 M fresh identities, templates, forged XFF) in replay: detection, benign denials, shared-data bytes (~5 min)
+bench-flood: ## a campaign under floods (1 M fresh identities, templates, forged XFF, framing, refused framing, eviction) in replay: detection, benign denials, shared-data bytes (~10 min)
 	@bash scripts/bench-flood.sh
 
 soak: ## Envoy + filter under steady load for SOAK_SECS (default 3600): RSS, shared-data bytes, latency each minute

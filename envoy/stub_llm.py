@@ -29,7 +29,9 @@ reasoning. Request headers for the response-side tests:
   content event);
 - `x-stub-truncate: N`: only the first N bytes of the answer are sent (a
   stream cut mid-event);
-- `x-stub-malformed: 1`: a stream of malformed events.
+- `x-stub-malformed: 1`: a stream of malformed events;
+- `x-stub-gzip: 1`: the answer gzip-compressed (`content-encoding: gzip`),
+  as upstreams answer clients that accept it.
 Every answer carries `x-stub-body-sha256`, the SHA-256 of the body it sent.
 
     python3 envoy/stub_llm.py [--host 127.0.0.1] [--port 10080]
@@ -38,6 +40,7 @@ Every answer carries `x-stub-body-sha256`, the SHA-256 of the body it sent.
 from __future__ import annotations
 
 import argparse
+import gzip
 import hashlib
 import json
 import sys
@@ -371,8 +374,13 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"0\r\n\r\n")
 
     def send(self, status: int, content_type: str, payload: bytes, seen: dict[str, str]) -> None:
+        compress = self.headers.get("x-stub-gzip") == "1"
+        if compress:
+            payload = gzip.compress(payload, mtime=0)
         self.send_response(status)
         self.send_header("content-type", content_type)
+        if compress:
+            self.send_header("content-encoding", "gzip")
         self.send_header("content-length", str(len(payload)))
         self.send_header("x-stub-body-sha256", hashlib.sha256(payload).hexdigest())
         self.send_header("x-upstream-body-bytes", str(self.body_bytes))

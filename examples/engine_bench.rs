@@ -4,6 +4,11 @@
 //!
 //!     cargo run --release --example engine_bench            # ~30 s
 //!     cargo run --release --example engine_bench -- --quick  # ~5 s
+//!     cargo run --release --example engine_bench -- --quick --only openai_chat,openai_chat_256k
+//!
+//! Under V8 (what Envoy runs), without Envoy: `scripts/engine-v8.sh`
+//! builds this for wasm32-wasip1 and runs it in Node's WASI (and can
+//! profile it with `--cpu-prof`).
 //!
 //! Each workload sends realistic bodies (a shared system prompt, templated
 //! user turns whose slots vary, 4,096 API keys spread over 1,024 /24
@@ -304,6 +309,13 @@ fn run(label: &'static str, config: &str, iters: usize, reps: usize) -> Row {
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let (iters, reps) = if quick { (5_000, 3) } else { (20_000, 5) };
+    // `--only a,b`: just these workloads (profiling one path at a time).
+    let args: Vec<String> = std::env::args().collect();
+    let only: Option<Vec<String>> = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .map(|list| list.split(',').map(str::to_owned).collect());
     let no_detect = r#"{"mode": "enforce", "identity": {"secret": "bench-secret"}, "detection": {"enabled": false}}"#;
     let workloads: &[(&'static str, &str)] = &[
         ("openai_chat", CONFIG),
@@ -330,6 +342,9 @@ fn main() {
         "workload", "body B", "ns median", "ns min", "ns max", "req/s", "gets", "sets", "store B"
     );
     for (label, config) in workloads {
+        if only.as_ref().is_some_and(|o| !o.iter().any(|w| w == label)) {
+            continue;
+        }
         // The long body costs ~40x more per request: fewer of them.
         let n = if label.contains("256k") { iters / 20 } else { iters };
         let mut r = run(label, config, n, reps);

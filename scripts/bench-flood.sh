@@ -5,7 +5,11 @@
 # a million distinct templates, a million forged x-forwarded-for addresses
 # naming real benign users, and the review's framing attack on the popular
 # app (40 made-up keys behind one /24 sending the app's system prompt with
-# fresh questions and long outputs) (src/sim/flood.rs). For each, and without a
+# fresh questions and long outputs), the same framing from a fresh random
+# token per request that the upstream answers 401 (framing_refused), and an
+# eviction flood aimed at the tables' scale (1.5 templates per template
+# slot sent by many accounts, 2 identities per identity slot)
+# (src/sim/flood.rs). For each, and without a
 # flood for comparison: is each campaign still denied, how many benign
 # accounts are denied (must be 0), and the shared data per table after
 # 10 k / 100 k / 1 M flood requests. About a minute per flood on one core.
@@ -35,21 +39,21 @@ bench_setup
 trace="$out/flood-base-1-${days}d-x$scale.jsonl.gz"
 "$bin" simulate --seed 1 --days "$days" --scale "$scale" --data "$data" --out "$trace"
 echo "== bench-flood: base trace seed 1, $days days, scale $scale; $count flood requests each; config $config ($(git rev-parse --short HEAD 2>/dev/null || echo unknown))"
-for kind in none identities templates forged_xff framing; do
+for kind in none identities templates forged_xff framing framing_refused eviction; do
   "$bin" flood --config "$config" --trace "$trace" --kind "$kind" --count "$count" --json >"$out/flood-$kind.json"
 done
 python3 - "$out" <<'PY'
 import json, sys
 out = sys.argv[1]
-kinds = ["none", "identities", "templates", "forged_xff", "framing"]
+kinds = ["none", "identities", "templates", "forged_xff", "framing", "framing_refused", "eviction"]
 reports = {k: json.load(open(f"{out}/flood-{k}.json")) for k in kinds}
 groups = [g["group"] for g in reports["none"]["quality"]["groups"] if g["class"] == "campaign"]
 print()
 print("campaign accounts denied % (served % of their requests); benign accounts denied, of all")
-print(f"{'flood':<12}" + "".join(f"{g:>22}" for g in groups) + f"{'benign denied':>16}")
+print(f"{'flood':<16}" + "".join(f"{g:>22}" for g in groups) + f"{'benign denied':>16}")
 for k in kinds:
     q = reports[k]["quality"]
-    row = f"{k:<12}"
+    row = f"{k:<16}"
     for g in (g for g in q["groups"] if g["class"] == "campaign"):
         d = 100 * g["accounts_denied"] / max(1, g["accounts"])
         s = 100 * g["served"] / max(1, g["requests"])
@@ -68,5 +72,5 @@ for k in kinds[1:]:
         cells = ", ".join(f"{t['table']} {t['keys']} / {t['value_bytes']:,}" for t in c["tables"])
         total = sum(t["value_bytes"] for t in c["tables"])
         keys = sum(t["key_bytes"] for t in c["tables"])
-        print(f"{k:<12} after {c['flood_requests']:>9,}: {total:>10,} B values + {keys:,} B keys  ({cells})")
+        print(f"{k:<16} after {c['flood_requests']:>9,}: {total:>10,} B values + {keys:,} B keys  ({cells})")
 PY

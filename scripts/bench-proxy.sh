@@ -1,60 +1,90 @@
 #!/usr/bin/env bash
-# Proxy benchmark (make bench-proxy): what the filter adds to a real Envoy.
-# Prints figures only; nothing here passes or fails on a timing.
+# Proxy benchmark (make bench-proxy): what distill-guard costs in a real
+# Envoy, against Envoy alone and against the floor filter (benches/floor/:
+# hold the headers, read the whole body once, add one header -- what any
+# body-reading proxy-wasm filter pays). Prints figures only; nothing here
+# passes or fails on a timing.
 #
-#   scripts/bench-proxy.sh [--duration SECS] [--threads N] [--connections N]
-#                          [--config JSON]
+#   scripts/bench-proxy.sh [--duration SECS] [--rounds N] [--sizes "1500 65536 1048576"]
+#                          [--threads N] [--connections N] [--config JSON]
+#                          [--module WASM] [--compare WASM]
+#   BENCH_QUICK=1 scripts/bench-proxy.sh    one round of 2 s runs (a smoke run)
+#
+# --module runs that distill-guard module instead of building one; --compare
+# adds a fourth proxy, `dg2`, with another distill-guard module (a change
+# measured against the module before it in the same run: `dg2/dg` ratios).
 #
 # Starts, on free loopback ports, in bench-out/proxy/:
 #   - an upstream Envoy (concurrency 1) answering every request with a fixed
 #     OpenAI chat completion (direct_response after a buffer filter, so the
 #     request body is read and the connection reused, as a model server
 #     would) -- envoy/stub_llm.py would be the bottleneck, not the proxy;
-#   - a baseline Envoy: envoy/envoy.template.yaml without the Wasm filter;
-#   - a filtered Envoy: the same template with distill-guard in enforce mode,
-#     default detection (plus trusted_xff_hops 1, so the benchmark's client
-#     addresses are spread over 1,024 /24 blocks as real callers are).
-# Both proxies run --concurrency 2. wrk drives each in turn with
-# benches/proxy/openai_chat.lua: ~1.5 KB bodies, then 64 KiB bodies.
-# Runs about 4 x (DURATION + 2) seconds plus start-up; stops only the PIDs
-# it started (bench-out/proxy/*.pid), also on Ctrl-C.
+#   - three proxies rendered from envoy/envoy.template.yaml, --concurrency 2:
+#     `alone` without the Wasm filter, `floor` with the floor module in its
+#     place, `dg` with distill-guard in enforce mode, default detection (plus
+#     trusted_xff_hops 1, so the benchmark's client addresses are spread over
+#     1,024 /24 blocks as real callers are).
+# For each round, each body size, each proxy (the proxies' order rotates
+# from round to round): a saturated run (wrk -t2 -c16) and a one-connection
+# run (wrk -t1 -c1, its p50 is the latency a lone caller sees), each after a
+# short unrecorded warm-up. The machine is shared, so the runs of one size
+# are interleaved and the table gives medians over the rounds and ratios
+# from the same run; `uptime`'s load average is printed for every round.
+# Stops only the PIDs it started (bench-out/proxy/*.pid), also on Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-duration=10 threads=2 connections=16
+duration=5 rounds=3 threads=2 connections=16 warmup=1
+sizes="1500 65536 1048576" module="" compare=""
+if [ -n "${BENCH_QUICK:-}" ]; then duration=2 rounds=1 warmup=0; fi
 CONFIG='{"mode": "enforce", "identity": {"secret": "bench-secret", "trusted_xff_hops": 1}}'
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration="$2"; shift 2 ;;
+    --rounds) rounds="$2"; shift 2 ;;
+    --sizes) sizes="$2"; shift 2 ;;
     --threads) threads="$2"; shift 2 ;;
     --connections) connections="$2"; shift 2 ;;
     --config) CONFIG="$2"; shift 2 ;;
+    --module) module="$2"; shift 2 ;;
+    --compare) compare="$2"; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
 
 source scripts/lib/proxy-common.sh
+[ -z "$module" ] || export BENCH_SKIP_BUILD=1
 proxy_prepare bench-out/proxy
-read -r up_port up_admin base_port base_admin dg_port dg_admin < <(free_ports 6)
+[ -z "$module" ] || wasm=$(realpath "$module")
+proxies=(alone floor dg)
+[ -z "$compare" ] || proxies+=(dg2)
+floor=target/floor/wasm32-wasip1/release/floor_filter.wasm
+cargo build --quiet --release --target wasm32-wasip1 --manifest-path benches/floor/Cargo.toml \
+  --target-dir target/floor
+read -r up_port up_admin alone_port alone_admin floor_port floor_admin dg_port dg_admin dg2_port dg2_admin \
+  < <(free_ports 10)
 write_upstream "$work/upstream.yaml" "$up_port" "$up_admin"
 
-render() { # port admin out
+render() { # port admin out [module]
   python3 scripts/render-envoy.py --config "$CONFIG" --listen-port "$1" --admin-port "$2" \
-    --upstream-port "$up_port" --access-log /dev/null >"$3"
+    --upstream-port "$up_port" --access-log /dev/null ${4:+--wasm "$4"} >"$3"
 }
-render "$dg_port" "$dg_admin" "$work/filter.yaml"
-render "$base_port" "$base_admin" "$work/baseline.yaml"
-# Baseline: drop the Wasm filter's list item (from its `- name:` line to the
-# router's), so everything else, access log included, is identical.
-# Both: %REQ_WITHOUT_QUERY% needs a formatter extension that Envoy 1.40
+render "$dg_port" "$dg_admin" "$work/dg.yaml" "$wasm"
+[ -z "$compare" ] || render "$dg2_port" "$dg2_admin" "$work/dg2.yaml" "$(realpath "$compare")"
+render "$floor_port" "$floor_admin" "$work/floor.yaml" "$PWD/$floor"
+render "$alone_port" "$alone_admin" "$work/alone.yaml"
+# Envoy alone: drop the Wasm filter's list item (from its `- name:` line to
+# the router's), so everything else, access log included, is identical.
+# All: %REQ_WITHOUT_QUERY% needs a formatter extension that Envoy 1.40
 # refuses without a `formatters:` entry; the log goes to /dev/null here, so
 # the plain path costs the same.
-python3 - "$work/baseline.yaml" "$work/filter.yaml" <<'EOF'
+python3 - "${proxies[@]/#/$work/}" <<'EOF'
 import sys
 for path in sys.argv[1:]:
+    path += ".yaml"
     text = open(path).read().replace("%REQ_WITHOUT_QUERY(:PATH)%", "%REQ(:PATH)%")
     lines = text.split("\n")
-    if path.endswith("baseline.yaml"):
+    if path.endswith("alone.yaml"):
         start = next(i for i, l in enumerate(lines) if "name: envoy.filters.http.wasm" in l)
         end = next(i for i, l in enumerate(lines) if "name: envoy.filters.http.router" in l)
         if not start < end:
@@ -64,61 +94,101 @@ for path in sys.argv[1:]:
 EOF
 
 start_envoy upstream "$work/upstream.yaml" 1
-start_envoy baseline "$work/baseline.yaml" 2
-start_envoy filter "$work/filter.yaml" 2
+for p in "${proxies[@]}"; do start_envoy "$p" "$work/$p.yaml" 2; done
+declare -A port=([alone]=$alone_port [floor]=$floor_port [dg]=$dg_port [dg2]=$dg2_port)
+declare -A admin=([alone]=$alone_admin [floor]=$floor_admin [dg]=$dg_admin [dg2]=$dg2_admin)
 wait_ready upstream "$up_admin"
-wait_ready baseline "$base_admin"
-wait_ready filter "$dg_admin"
-rss_base0=$(rss_kib baseline) rss_dg0=$(rss_kib filter)
+for p in "${proxies[@]}"; do wait_ready "$p" "${admin[$p]}"; done
+declare -A rss0
+for p in "${proxies[@]}"; do rss0[$p]=$(rss_kib "$p"); done
 
-# One measurement: "label port body_bytes" -> appends a row to $work/rows.
+# One wrk run: "round proxy bytes kind threads conns" -> a row in $work/rows.
 : >"$work/rows"
-measure() {
-  local label="$1" port="$2" bytes="$3" out
-  # A short unrecorded warm-up: connections, V8 tiers, table slots.
-  timeout 20 wrk -t"$threads" -c"$connections" -d2s -s "$LUA" "http://127.0.0.1:$port" -- "$bytes" >/dev/null
-  out=$(timeout $((duration + 20)) wrk -t"$threads" -c"$connections" -d"${duration}s" -s "$LUA" \
-    "http://127.0.0.1:$port" -- "$bytes")
-  local bench body
+run() {
+  local round="$1" p="$2" bytes="$3" kind="$4" t="$5" c="$6" out bench
+  if [ "$warmup" -gt 0 ]; then
+    timeout 30 wrk -t"$t" -c"$c" -d"${warmup}s" -s "$LUA" "http://127.0.0.1:${port[$p]}" -- "$bytes" >/dev/null
+  fi
+  out=$(timeout $((duration + 30)) wrk -t"$t" -c"$c" -d"${duration}s" -s "$LUA" \
+    "http://127.0.0.1:${port[$p]}" -- "$bytes")
   bench=$(grep '^BENCH' <<<"$out" | sed 's/^BENCH //')
-  body=$(grep -m1 '^BODY' <<<"$out" | sed 's/.*mean_bytes=\([0-9]*\).*/\1/')
-  echo "$label body=$body $bench" >>"$work/rows"
-  echo "  $label ${bytes}B: $bench" >&2
+  echo "$round $p $bytes $kind $bench" >>"$work/rows"
+  echo "  round $round $p ${bytes}B $kind: $bench" >&2
 }
 
-echo "bench-proxy: wrk -t$threads -c$connections -d${duration}s per run; baseline :$base_port, filter :$dg_port, upstream :$up_port" >&2
-for bytes in 1500 65536; do
-  measure baseline "$base_port" "$bytes"
-  measure filter "$dg_port" "$bytes"
+: >"$work/load"
+echo "bench-proxy: $rounds rounds of ${duration}s runs; alone :$alone_port, floor :$floor_port, dg :$dg_port, upstream :$up_port" >&2
+order=("${proxies[@]}")
+for round in $(seq 1 "$rounds"); do
+  echo "round $round: $(uptime | sed 's/.*load average/load average/')" | tee -a "$work/load" >&2
+  for bytes in $sizes; do
+    for p in "${order[@]}"; do
+      run "$round" "$p" "$bytes" sat "$threads" "$connections"
+      run "$round" "$p" "$bytes" one 1 1
+    done
+  done
+  order=("${order[@]:1}" "${order[0]}")
 done
-rss_base1=$(rss_kib baseline) rss_dg1=$(rss_kib filter)
+echo "end: $(uptime | sed 's/.*load average/load average/')" | tee -a "$work/load" >&2
+declare -A rss1
+for p in "${proxies[@]}"; do rss1[$p]=$(rss_kib "$p"); done
 stats=$(curl -sf "http://127.0.0.1:$dg_admin/stats?filter=wasmcustom" || true)
 
-# The table.
-field() { sed -n "s/.* $2=\([0-9.]*\).*/\1/p" <<<"$1"; }
 echo
 echo "distill-guard proxy benchmark at $(git rev-parse --short HEAD 2>/dev/null || echo unknown); $(nproc) cores"
-echo "$($ENVOY --version 2>/dev/null | grep -o 'version: [^ ]*' | head -1); wrk -t$threads -c$connections -d${duration}s; filter config $CONFIG"
-echo "module $wasm: $(wc -c <"$wasm") bytes"
+echo "$($ENVOY --version 2>/dev/null | grep -o 'version: [^ ]*' | head -1); $rounds rounds, runs of ${duration}s: saturated wrk -t$threads -c$connections, one connection wrk -t1 -c1"
+echo "filter config $CONFIG"
+printf 'module sizes: distill-guard %d bytes, floor %d bytes\n' "$(wc -c <"$wasm")" "$(wc -c <"$floor")"
+[ -z "$compare" ] || printf 'dg2: %s, %d bytes (dg: %s)\n' "$compare" "$(wc -c <"$compare")" "$wasm"
+sed 's/^/machine /' "$work/load"
 echo
-printf '%-8s %-8s %9s %9s %9s %9s %9s %8s\n' body proxy req/s p50_ms p90_ms p99_ms mean_ms non2xx
-while read -r label rest; do
-  row=" $rest"
-  printf '%-8s %-8s %9s %9.2f %9.2f %9.2f %9.2f %8s\n' "$(field "$row" body)B" "$label" "$(field "$row" rps)" \
-    "$(awk "BEGIN{print $(field "$row" p50_us)/1000}")" "$(awk "BEGIN{print $(field "$row" p90_us)/1000}")" \
-    "$(awk "BEGIN{print $(field "$row" p99_us)/1000}")" "$(awk "BEGIN{print $(field "$row" mean_us)/1000}")" \
-    "$(field "$row" non2xx)"
-done <"$work/rows"
+python3 - "$work/rows" <<'EOF'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    f = line.split()
+    kv = dict(x.split("=", 1) for x in f[4:])
+    rows.setdefault((int(f[2]), f[3], f[1]), []).append(kv)
+def med(size, kind, proxy, key):
+    vals = [float(r[key]) for r in rows.get((size, kind, proxy), [])]
+    return statistics.median(vals) if vals else float("nan")
+sizes = sorted({k[0] for k in rows})
+print("medians over the rounds (req/s saturated; p50/p99 in µs at one connection)")
+print(f"{'body':>9} {'proxy':<6} {'req/s':>8} {'1conn p50':>10} {'1conn p99':>10} {'sat p50':>9} {'non2xx':>7}")
+for s in sizes:
+    for p in ("alone", "floor", "dg", "dg2"):
+        if (s, "sat", p) not in rows:
+            continue
+        non2xx = sum(int(r["non2xx"]) for k in ("sat", "one") for r in rows.get((s, k, p), []))
+        print(f"{s:>9} {p:<6} {med(s,'sat',p,'rps'):>8.0f} {med(s,'one',p,'p50_us'):>10.0f} "
+              f"{med(s,'one',p,'p99_us'):>10.0f} {med(s,'sat',p,'p50_us'):>9.0f} {non2xx:>7}")
+print()
+print("ratios and added latency (medians of the rounds; targets in issue 8)")
+print(f"{'body':>9} {'thru dg/alone':>14} {'thru dg/floor':>14} {'thru floor/alone':>17} "
+      f"{'p50 +dg-alone':>14} {'p50 +dg-floor':>14} {'p50 +floor-alone':>17}")
+for s in sizes:
+    r = lambda k, p: med(s, k, p, "rps" if k == "sat" else "p50_us")
+    print(f"{s:>9} {r('sat','dg')/r('sat','alone'):>14.2f} {r('sat','dg')/r('sat','floor'):>14.2f} "
+          f"{r('sat','floor')/r('sat','alone'):>17.2f} {r('one','dg')-r('one','alone'):>+12.0f}µs "
+          f"{r('one','dg')-r('one','floor'):>+12.0f}µs {r('one','floor')-r('one','alone'):>+15.0f}µs")
+print()
+print("per round, saturated req/s dg/floor:", "; ".join(
+    f"{s}B " + " ".join(f"{float(d['rps'])/float(f['rps']):.2f}" for d, f in
+                         zip(rows.get((s,'sat','dg'), []), rows.get((s,'sat','floor'), [])))
+    for s in sizes))
+if any(k[2] == "dg2" for k in rows):
+    print("dg2 against dg:", "; ".join(
+        f"{s}B thru {med(s,'sat','dg2','rps')/med(s,'sat','dg','rps'):.2f}, "
+        f"1conn p50 {med(s,'one','dg2','p50_us')-med(s,'one','dg','p50_us'):+.0f}µs" for s in sizes))
+    print("per round, saturated req/s dg2/dg:", "; ".join(
+        f"{s}B " + " ".join(f"{float(d['rps'])/float(f['rps']):.2f}" for d, f in
+                             zip(rows.get((s,'sat','dg2'), []), rows.get((s,'sat','dg'), [])))
+        for s in sizes))
+EOF
 echo
-# Added latency: filter minus baseline, per body size (rows come in pairs).
-awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); v[NR, kv[1]] = kv[2] } }
-  END { for (r = 1; r < NR; r += 2) {
-    printf "added by the filter, %sB bodies: p50 %+.2f ms, p90 %+.2f ms, p99 %+.2f ms; throughput %+.1f%%\n",
-      v[r, "body"], (v[r+1, "p50_us"] - v[r, "p50_us"]) / 1000, (v[r+1, "p90_us"] - v[r, "p90_us"]) / 1000,
-      (v[r+1, "p99_us"] - v[r, "p99_us"]) / 1000, 100 * (v[r+1, "rps"] / v[r, "rps"] - 1) } }' "$work/rows"
+printf 'Envoy RSS (VmRSS, KiB, at ready -> after the runs):'
+for p in "${proxies[@]}"; do printf ' %s %d -> %d' "$p" "${rss0[$p]}" "${rss1[$p]}"; done
 echo
-printf 'Envoy RSS (VmRSS): baseline %d -> %d KiB, filter %d -> %d KiB (at ready -> after the runs)\n' \
-  "$rss_base0" "$rss_base1" "$rss_dg0" "$rss_dg1"
 echo
-echo "filter counters at the end (all runs, warm-ups included):"
-grep -v ': 0$' <<<"$stats" | sed 's/^/  /'
+echo "distill-guard counters at the end (all runs, warm-ups included):"
+grep -v ': 0$' <<<"$stats" | grep -v 'processing_time\|score_percent' | sed 's/^/  /'

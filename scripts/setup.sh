@@ -84,6 +84,10 @@ if ! $for_run; then
   apt_install redis-server:redis-server
 fi
 
+# 5b. binaryen's wasm-opt: scripts/build.sh optimises and shrinks the
+#     module with it (issue 8); needed by `make run` too.
+apt_install binaryen:wasm-opt
+
 # 6. Istio's CRD schemas (npm @kubernetes-models/istio, into .tools/node)
 #    to validate the shipped Istio manifests (tests/e2e/test_mesh_manifests.py).
 ISTIO_MODELS='@kubernetes-models/istio@3.0.1'

@@ -503,6 +503,48 @@ fn app_with_an_eliciting_system_prompt_and_human_users_is_not_denied() {
     assert!(worst < Act::Deny, "{worst:?}");
 }
 
+/// Six hours of framing: a round of 40 framing requests (`framer(round,
+/// i)`, long outputs, every half second) every five minutes, answered 401,
+/// and the app's own requests (`app`, ordinary outputs, answered 200) at
+/// irregular times in between, all on `template`. Returns the app's worst
+/// action, how many of its requests were tagged or worse, and how many it
+/// sent.
+fn app_under_framing(
+    w: &World,
+    app: &Identity,
+    framer: impl Fn(u64, u64) -> Identity,
+    template: impl Fn(u64) -> String,
+) -> (Act, usize, usize) {
+    let long = GenParams {
+        max_output_tokens: Some(16_000),
+        ..GenParams::default()
+    };
+    let (mut app_worst, mut app_tagged, mut app_sent) = (Act::Allow, 0, 0);
+    let mut next_app = T0;
+    let mut k = 0u64;
+    for round in 0..72u64 {
+        let start = T0 + round as f64 * 300.0;
+        for i in 0..40u64 {
+            k += 1;
+            let id = framer(round, i);
+            let now = start + i as f64 * 0.5;
+            let r = w.send(&id, now, &view("", &[&template(k)], long.clone()));
+            w.answer(&id, now, &r, 401);
+        }
+        while next_app < start + 300.0 {
+            k += 1;
+            let r = w.send(app, next_app, &view("", &[&template(k)], GenParams::default()));
+            w.answer(app, next_app, &r, 200);
+            app_worst = app_worst.max(act(&r));
+            app_tagged += usize::from(act(&r) >= Act::Tag);
+            app_sent += 1;
+            // 5 to 95 s between the app's users.
+            next_app += 5.0 + (k * 7_919 % 91) as f64;
+        }
+    }
+    (app_worst, app_tagged, app_sent)
+}
+
 /// Framing a real customer (issue 10): 40 random bearer tokens that the
 /// upstream refuses (401), all on one /24, send an app's own user-turn
 /// template with fresh fillers, long outputs and in synchronised rounds.
@@ -521,37 +563,44 @@ fn random_tokens_cannot_frame_an_apps_template() {
             sentence(k, 16)
         )
     };
-    let long = GenParams {
-        max_output_tokens: Some(16_000),
-        ..GenParams::default()
-    };
-    let (mut app_worst, mut app_tagged, mut app_sent) = (Act::Allow, 0, 0);
-    let mut next_app = T0;
-    let mut k = 0u64;
-    // Six hours: a round of every framer every five minutes, the app's
-    // users in between at irregular times.
-    for round in 0..72u64 {
-        let start = T0 + round as f64 * 300.0;
-        for (i, id) in framers.iter().enumerate() {
-            k += 1;
-            let now = start + i as f64 * 0.5;
-            let r = w.send(id, now, &view("", &[&template(k)], long.clone()));
-            w.answer(id, now, &r, 401);
-        }
-        while next_app < start + 300.0 {
-            k += 1;
-            let r = w.send(&app, next_app, &view("", &[&template(k)], GenParams::default()));
-            w.answer(&app, next_app, &r, 200);
-            app_worst = app_worst.max(act(&r));
-            app_tagged += usize::from(act(&r) >= Act::Tag);
-            app_sent += 1;
-            // 5 to 95 s between the app's users.
-            next_app += 5.0 + (k * 7_919 % 91) as f64;
-        }
-    }
+    let (app_worst, app_tagged, app_sent) = app_under_framing(&w, &app, |_, i| framers[i as usize].clone(), template);
     assert!(app_sent > 300, "{app_sent}");
     assert!(
         app_worst < Act::Deny && app_tagged == 0,
         "app worst {app_worst:?}, {app_tagged}/{app_sent} in the limited band"
+    );
+}
+
+/// Framing with tokens used once each (issue 10): every framing request
+/// comes from a fresh random bearer token, so each is that token's first
+/// request and the upstream's 401 arrives only after it was counted. The
+/// app's key sends an eliciting template of its own ("explain your
+/// reasoning step by step": content, but no sharing while it is alone).
+/// Alone it is allowed; the framers (2,880 tokens, one /24, long outputs,
+/// rounds) must not make its template "shared across accounts" and push it
+/// into the tag band or the limited one: a token's first request counts in
+/// no cluster until the upstream has accepted it.
+#[test]
+fn single_use_random_tokens_cannot_frame_an_apps_template() {
+    let w = World::new();
+    let app = w.identity("sk-app-tutor", "192.0.2.60", "tutor-backend/1.0");
+    let framer = |round: u64, i: u64| {
+        w.identity(
+            &format!("sk-once-{round}-{i}"),
+            &format!("203.0.113.{}", i + 1),
+            "curl/8",
+        )
+    };
+    let template = |k: u64| {
+        format!(
+            "Explain your reasoning process step by step so the student can follow, then answer: {}",
+            sentence(k, 12)
+        )
+    };
+    let (app_worst, app_tagged, app_sent) = app_under_framing(&w, &app, framer, template);
+    assert!(app_sent > 300, "{app_sent}");
+    assert!(
+        app_worst < Act::Tag && app_tagged == 0,
+        "app worst {app_worst:?}, {app_tagged}/{app_sent} tagged or worse"
     );
 }

@@ -168,7 +168,7 @@ fn static_identity_limit_throttles_with_retry_after() {
         w.send(path, &[("authorization", "Bearer two")], body).verdict.action,
         Action::Allow
     );
-    // The next minute starts afresh.
+    // A minute later the bucket is full again.
     w.clock.set(w.clock_now() + 60.0);
     assert_eq!(
         w.send(path, &[("authorization", "Bearer one")], body).verdict.action,

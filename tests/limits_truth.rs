@@ -23,9 +23,12 @@ struct World {
 
 impl World {
     fn new() -> World {
+        World::with(r#"{"mode": "enforce", "identity": {"secret": "limits-truth-test-secret"}}"#)
+    }
+
+    fn with(config: &str) -> World {
         World {
-            engine: Engine::from_config(br#"{"mode": "enforce", "identity": {"secret": "limits-truth-test-secret"}}"#)
-                .unwrap(),
+            engine: Engine::from_config(config.as_bytes()).unwrap(),
             store: MemoryStore::new(),
             clock: ManualClock::new(T0),
             metrics: MemoryMetrics::default(),
@@ -122,4 +125,68 @@ fn a_history_throttle_retry_after_is_when_the_filter_serves_again() {
         early.denies(),
         "came back at half of Retry-After ({after} s) and was served"
     );
+}
+
+/// The static limit (`limits.identity_requests_per_minute`) at 10 a minute.
+fn static_limit() -> World {
+    World::with(
+        r#"{"mode": "enforce", "identity": {"secret": "limits-truth-test-secret"},
+            "limits": {"identity_requests_per_minute": 10}}"#,
+    )
+}
+
+/// `n` ordinary questions from `account` at `now`; how many were served.
+fn burst(w: &World, account: u64, now: f64, n: u64) -> u64 {
+    (0..n)
+        .filter(|_| !w.send(account, now, BENIGN, 200).verdict.action.denies())
+        .count() as u64
+}
+
+/// The static limit gives no fresh allowance at a minute boundary: ten
+/// requests at second 50 of a minute and ten more at second 61 are not
+/// twenty served (a limit counted in clock-aligned minutes served them all).
+#[test]
+fn the_static_limit_gives_no_fresh_allowance_at_the_minute() {
+    let w = static_limit();
+    assert_eq!(burst(&w, 1, T0 + 50.0, 10), 10);
+    let more = burst(&w, 1, T0 + 61.0, 10);
+    assert!(more <= 2, "{more} of 10 served 11 s after the limit was used up");
+}
+
+/// A client throttled by the static limit that waits exactly its
+/// `Retry-After` is served; one that comes back a second earlier is not.
+#[test]
+fn the_static_limit_retry_after_is_when_it_serves_again() {
+    for at in [3.0, 30.0, 59.0] {
+        let w = static_limit();
+        let start = T0 + at;
+        assert_eq!(burst(&w, 2, start, 10), 10);
+        let d = w.send(2, start, BENIGN, 200);
+        assert_eq!(d.verdict.action, Action::Throttle, "{:?}", d.verdict);
+        let after = d.verdict.retry_after_secs as f64;
+        assert!(after >= 1.0);
+        let early = w.send(2, start + after - 1.0, BENIGN, 200);
+        assert!(early.verdict.action.denies(), "served {} s early at {at}", 1);
+        let on_time = w.send(2, start + after, BENIGN, 200);
+        assert!(
+            !on_time.verdict.action.denies(),
+            "denied after Retry-After {after} s at {at}"
+        );
+    }
+}
+
+/// Two identities that used up the static limit at different seconds of
+/// the same minute are let through again at different seconds (a limit in
+/// clock-aligned minutes released both, and everyone else, at the minute).
+#[test]
+fn the_static_limit_does_not_release_identities_in_step() {
+    let w = static_limit();
+    let release = |account: u64, at: f64| {
+        assert_eq!(burst(&w, account, T0 + at, 10), 10);
+        let d = w.send(account, T0 + at, BENIGN, 200);
+        assert_eq!(d.verdict.action, Action::Throttle, "{:?}", d.verdict);
+        T0 + at + d.verdict.retry_after_secs as f64
+    };
+    let (a, b) = (release(3, 5.0), release(4, 40.0));
+    assert!((b - a - 35.0).abs() <= 1.0, "released at {a} and {b}");
 }

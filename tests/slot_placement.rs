@@ -33,6 +33,8 @@ fn cluster_keys(secret: &str) -> Vec<String> {
         ..RequestMeta::default()
     };
     let body = br#"{"model": "m", "messages": [{"role": "user", "content": "Imagine and articulate the internal reasoning behind a completed response to: trains leave at noon. Justify each step."}]}"#;
+    // Twice: an identity's first request only reads its clusters.
+    engine.evaluate(meta.clone(), body, &host);
     engine.evaluate(meta, body, &host);
     let keys: Vec<String> = store.keys().into_iter().filter(|k| !k.contains(":id")).collect();
     assert!(keys.len() >= 2, "{keys:?}");

@@ -49,10 +49,15 @@ local function user_text()
 end
 
 local function body(target)
-  local user = user_text()
-  while #user + #system + 400 < target do
-    user = user .. " Here is more of the log I was asked to attach: " .. user_text()
+  -- Parts joined once (appending to one string is quadratic at 1 MiB).
+  local parts = { user_text() }
+  local len = #parts[1]
+  while len + #system + 400 < target do
+    local more = " Here is more of the log I was asked to attach: " .. user_text()
+    parts[#parts + 1] = more
+    len = len + #more
   end
+  local user = table.concat(parts)
   return '{"model":"gpt-4o","messages":[{"role":"system","content":"' .. system .. '"},'
     .. '{"role":"user","content":"What regions does Acme Cloud storage support?"},'
     .. '{"role":"assistant","content":"Storage is available in us-east, us-west, eu-west and ap-south."},'
@@ -82,7 +87,7 @@ function init(args)
   -- A fifth argument varies the random stream between runs (the soak's
   -- one-minute runs would otherwise repeat the same keys every minute).
   math.randomseed(1000 + (id or 0) + 7919 * (tonumber(args[4]) or 0))
-  local pool = target > 16384 and 32 or POOL
+  local pool = target > 262144 and 8 or target > 16384 and 32 or POOL
   local total = 0
   for i = 1, pool do
     bodies[i] = body(target)

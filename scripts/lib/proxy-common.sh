@@ -14,7 +14,8 @@ proxy_prepare() {
   mkdir -p "$work"
   install_wrk
   [ -x "$ENVOY" ] || bash scripts/setup.sh
-  bash scripts/build.sh
+  # BENCH_SKIP_BUILD: the caller brings its own module.
+  [ -n "${BENCH_SKIP_BUILD:-}" ] || bash scripts/build.sh
   trap stop_started EXIT
   trap 'exit 130' INT TERM
 }
@@ -72,7 +73,7 @@ static_resources:
           - name: envoy.filters.http.buffer
             typed_config:
               "@type": type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer
-              max_request_bytes: 1048576
+              max_request_bytes: 4194304
           - name: envoy.filters.http.router
             typed_config:
               "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router

@@ -109,7 +109,7 @@ fn scan(text: &[u8], max_depth: usize) -> Result<Scan, TooDeep> {
             // have kept: the last character boundary before the stop byte.
             let stop = text
                 .get(i..)
-                .and_then(|rest| rest.iter().position(|&c| c == b'"' || c == b'\\'))
+                .and_then(super::bytescan::find_quote_or_backslash)
                 .map_or(text.len(), |p| i + p);
             if s.cuttable() {
                 let boundary = (i..=stop).rev().find(|&k| text.get(k).is_none_or(|c| c & 0xC0 != 0x80));

@@ -22,7 +22,7 @@ const USAGE: &str = "usage:
   distill-guard check-config CONFIG
   distill-guard import [--out TRACE] FILE|DIR...   (HAR, Envoy tap JSON; --help)
   distill-guard report --trace TRACE --decisions DECISIONS [--out report.html]   (--help)
-  distill-guard flood --config CONFIG --trace TRACE --kind none|identities|templates|forged_xff [--count N] [--seed N] [--json]
+  distill-guard flood --config CONFIG --trace TRACE --kind none|identities|templates|forged_xff|framing|framing_refused|eviction [--count N] [--seed N] [--json]
   distill-guard fleet-sync --redis URL --listen ADDR:PORT [--secret-file FILE] [--path /v1/sync]
                            [--prefix dgfleet] [--threads 4] [--max-records 4096] [--ttl-secs 172800]
                            [--limit-window-secs 600] [--memory-half-life-secs 1209600] [--window-secs 86400]

@@ -8,8 +8,9 @@
 //! second. A newcomer that collides takes the slot when the incumbent is
 //! stale or has seen at most two accounts (the churn of one-off texts);
 //! otherwise, at its second place, it adds to the slot's eviction pressure, a decayed count of colliding requests (half-life: one
-//! correlation window), and takes the slot only once that pressure reaches
-//! the square of the incumbent's accounts. A live campaign (hundreds of
+//! correlation window; a request that carries evidence of its own counts
+//! [`EVIDENCE_PRESS`] times), and takes the slot only once that pressure
+//! reaches the square of the incumbent's accounts. A live campaign (hundreds of
 //! accounts) is not pushed out by a flood of new keys (tens of thousands of
 //! colliding requests a day), while a slot held by a small, fading cluster
 //! frees up. No coin is flipped: every worker and every host agrees.
@@ -56,6 +57,16 @@ use super::decay;
 use super::hll::{Hll, WORDS as HW};
 use super::sync::{self, Minute};
 use crate::hash::fingerprint;
+
+/// What a colliding request that carries evidence of its own (a long
+/// output or reasoning asked for) adds to the eviction pressure, against 1
+/// for any other. A flood of live clusters of harmless text (each held by
+/// tens of accounts, at 1.5 times the table's slots) otherwise kept a
+/// campaign's template out of a full table for good: it needed the square
+/// of the incumbent's accounts in requests per correlation window. Now
+/// `1 / EVIDENCE_PRESS` of that; a flood that asks for long outputs or
+/// reasoning itself to hold its slots makes its own templates evidence.
+pub const EVIDENCE_PRESS: f64 = 32.0;
 
 /// Words in a stored cluster record.
 pub const WORDS: usize = 6 + 6 * HW + 9;
@@ -123,9 +134,11 @@ pub struct Touch {
     pub now: u64,
     pub window_secs: u64,
     pub limit_window_secs: u64,
-    /// A collision adds to the incumbent's eviction pressure (at the
-    /// owner's last place; at its first place a collision only looks on).
-    pub press: bool,
+    /// How much a collision adds to the incumbent's eviction pressure (at
+    /// the owner's last place; 0 at its first place, where a collision only
+    /// looks on): 1 for a request, [`EVIDENCE_PRESS`] for one that carries
+    /// evidence of its own (a long output or reasoning asked for).
+    pub press: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -195,9 +208,10 @@ pub fn apply(current: Option<&[u64; WORDS]>, t: &Touch) -> ([u64; WORDS], Cluste
     if current.is_some() && r.get(OWNER) != t.owner && !r.hll(IDS_CUR).merge(&r.hll(IDS_PREV)).is_empty() {
         let n = r.accounts();
         let half_life = t.window_secs.max(1) as f64 / std::f64::consts::LN_2;
-        let pressure = decay::at(decay::from_bits(r.get(PRESSURE)), r.get(PRESSURE_AT), t.now, half_life) + 1.0;
-        if n > 2.5 && (!t.press || pressure < n * n) {
-            if t.press {
+        let press = if t.press.is_finite() { t.press.max(0.0) } else { 0.0 };
+        let pressure = decay::at(decay::from_bits(r.get(PRESSURE)), r.get(PRESSURE_AT), t.now, half_life) + press;
+        if n > 2.5 && (press == 0.0 || pressure < n * n) {
+            if press > 0.0 {
                 r.set(PRESSURE, pressure.to_bits());
                 r.set(PRESSURE_AT, t.now.max(r.get(PRESSURE_AT)));
             }
@@ -307,7 +321,7 @@ mod tests {
             now,
             window_secs: 86_400,
             limit_window_secs: 600,
-            press: true,
+            press: 1.0,
         }
     }
 
@@ -361,6 +375,29 @@ mod tests {
         let (slot, _) = feed(None, std::iter::once(touch(5, 1, 1, 100)));
         let (_, v) = feed(slot, std::iter::once(touch(6, 2, 2, 101)));
         assert!(v.tracked && v.accounts < 1.5);
+    }
+
+    /// A slot held by a live cluster of harmless text (30 accounts, as an
+    /// eviction flood's templates are) is taken within a day by a
+    /// newcomer whose requests ask for long outputs (a campaign's
+    /// template); harmless newcomers at the same rate do not take it.
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_newcomer_with_evidence_takes_a_slot_from_a_harmless_cluster() {
+        let (held, _) = feed(None, (0..120).map(|i| touch(1, i % 30, i, 1_000 + i * 60)));
+        let newcomer = |press: f64| {
+            let (_, v) = feed(
+                held,
+                (0..60u64).map(|i| Touch {
+                    press,
+                    long: press > 1.0,
+                    ..touch(2, 500 + i % 19, 900 + i, 10_000 + i * 600)
+                }),
+            );
+            v
+        };
+        assert!(!newcomer(1.0).tracked, "{:?}", newcomer(1.0));
+        let v = newcomer(EVIDENCE_PRESS);
+        assert!(v.tracked, "{v:?}");
     }
 
     #[wasm_bindgen_test(unsupported = test)]

@@ -58,7 +58,10 @@ pub fn charge(mut across: CrossAccount, own_long: f64, own_sync: f64) -> CrossAc
 
 /// The request `identity` (from address block `block`, asking for a long
 /// output or not) joins the template clusters `owners` and its address
-/// block.
+/// block (`evidence`: the request asks for a long output or reasoning, and
+/// presses harder where its cluster collides); `counts`: false for an identity's first request (read the
+/// clusters, write nothing: see `identity_slot::pending`).
+#[allow(clippy::too_many_arguments)]
 pub fn observe(
     slots: &Slots<'_>,
     s: &DetectionSettings,
@@ -66,7 +69,9 @@ pub fn observe(
     identity: u64,
     block: Option<u64>,
     long: bool,
+    evidence: bool,
     now: u64,
+    counts: bool,
 ) -> CrossAccount {
     let touch = |owner, text, block, long| correlate::Touch {
         owner,
@@ -77,8 +82,9 @@ pub fn observe(
         now,
         window_secs: s.window_secs,
         limit_window_secs: s.limit_window_secs,
-        press: false,
+        press: 0.0,
     };
+    let press = if evidence { correlate::EVIDENCE_PRESS } else { 1.0 };
     let mut out = CrossAccount::default();
     // Across accounts: the better-shared of the two skeletons.
     // Harvest and rounds from either skeleton: one of them may be mixed
@@ -90,6 +96,8 @@ pub fn observe(
                 TEMPLATE_TABLE,
                 s.template_slots,
                 &touch(owner, Some(o.text), block, long),
+                press,
+                counts,
             );
             let sh = score::share(
                 v.accounts,
@@ -117,7 +125,16 @@ pub fn observe(
         score::concentration(c.accounts, c.blocks, s.share_min_accounts)
     });
     out.block_accounts = block
-        .map(|b| update(slots, NETWORK_TABLE, s.network_slots, &touch(b, None, None, false)))
+        .map(|b| {
+            update(
+                slots,
+                NETWORK_TABLE,
+                s.network_slots,
+                &touch(b, None, None, false),
+                1.0,
+                counts,
+            )
+        })
         .filter(|v| v.tracked)
         .map(|v| v.accounts);
     out.infra = score::infra(out.block_accounts.unwrap_or(0.0), s.infra_full_accounts);
@@ -126,9 +143,23 @@ pub fn observe(
 
 /// One read-modify-write of the cluster's first place, and of its second
 /// when the first is another's (there a collision presses the incumbent);
-/// an untracked view on error (the failure is counted).
-fn update(slots: &Slots<'_>, table: &str, count: u64, touch: &correlate::Touch) -> ClusterView {
+/// an untracked view on error (the failure is counted; `press`: what the
+/// collision adds to the pressure there). Without `counts`,
+/// only the reads: the view is what the request would see, nothing is
+/// written.
+fn update(
+    slots: &Slots<'_>,
+    table: &str,
+    count: u64,
+    touch: &correlate::Touch,
+    press: f64,
+    counts: bool,
+) -> ClusterView {
     let at = |choice: u8, touch: &correlate::Touch| {
+        if !counts {
+            let read = slots.read::<{ correlate::WORDS }>(table, count, touch.owner, choice)?;
+            return Ok(correlate::apply(read.words.as_ref(), touch).1);
+        }
         let mut view = ClusterView::default();
         let result = slots.update_at::<{ correlate::WORDS }>(table, count, touch.owner, choice, |words| {
             let (next, v) = correlate::apply(words, touch);
@@ -138,7 +169,7 @@ fn update(slots: &Slots<'_>, table: &str, count: u64, touch: &correlate::Touch) 
         result.map(|()| view)
     };
     match at(0, touch) {
-        Ok(first) if !first.tracked => at(1, &correlate::Touch { press: true, ..*touch }).unwrap_or_default(),
+        Ok(first) if !first.tracked => at(1, &correlate::Touch { press, ..*touch }).unwrap_or_default(),
         first => first.unwrap_or_default(),
     }
 }

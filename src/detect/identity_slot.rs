@@ -72,11 +72,17 @@ pub fn locate(slots: &Slots<'_>, s: &DetectionSettings, identity: u64, now: u64)
     let Ok(second) = slots.read::<WORDS>(IDENTITY_TABLE, s.identity_slots, identity, 1) else {
         return Place::Unreadable;
     };
+    // When both incumbents would yield, the one with less history goes (a
+    // one-off token before an account with a past): taking the first
+    // place whenever it yielded let a flood of fresh identities wipe
+    // campaign accounts idle for a few minutes while one-offs held their
+    // other place.
+    let first_yields = a.yields_to(identity, now, hl, tau);
     match stored(&second) {
         None => Place::Home(second),
         Some(b) if b.owner == identity => Place::Home(second),
-        _ if a.yields_to(identity, now, hl, tau) => Place::Home(first),
-        Some(b) if b.yields_to(identity, now, hl, tau) => Place::Home(second),
+        Some(b) if b.yields_to(identity, now, hl, tau) && (!first_yields || b.count < a.count) => Place::Home(second),
+        _ if first_yields => Place::Home(first),
         _ => Place::Guest(first),
     }
 }
@@ -90,6 +96,23 @@ pub fn refused(place: &Place, identity: u64) -> bool {
             .as_ref()
             .map(Record::decode)
             .is_some_and(|r| r.owner == identity && r.refused()),
+        _ => false,
+    }
+}
+
+/// The identity's first request as far as the filter knows (its own place
+/// holds no record of it yet): the upstream has not answered it, so it
+/// cannot tell a real key from a random token. Such a request reads its
+/// clusters but counts in none; from its second request on, an identity
+/// the upstream refused counts nowhere ([`refused`]) and any other does.
+/// A guest or an unreadable slot cannot tell, and counts as before.
+pub fn pending(place: &Place, identity: u64) -> bool {
+    match place {
+        Place::Home(read) => !read
+            .words
+            .as_ref()
+            .map(Record::decode)
+            .is_some_and(|r| r.owner == identity && r.count > 0),
         _ => false,
     }
 }

@@ -6,7 +6,10 @@
 //!    parameters) and which template clusters it joins;
 //! 2. `identity_slot::locate`: where the identity's record lives, read
 //!    first, since an identity the upstream refused (401/403, recorded by
-//!    [`Detector::upstream_status`]) counts in no cluster;
+//!    [`Detector::upstream_status`]) counts in no cluster, and an
+//!    identity's first request (no record yet: the upstream has not
+//!    answered it) reads its clusters without counting in them, and counts
+//!    once the upstream accepts it ([`Detector::count_deferred`]);
 //! 3. `cross_account`: the request counts itself in its template clusters
 //!    and its address block, and reads back sharing, concentration, harvest,
 //!    synchronised rounds and shared infrastructure, charged to the identity
@@ -34,10 +37,13 @@
 //! cluster's second place when its first is another's), and one `set` of
 //! the identity's slot: at most 8 calls without cas contention or a taken
 //! first place, fewer when the body has no user text, the client address
-//! is unknown, or the upstream refused the identity.
+//! is unknown, or the upstream refused the identity (an identity's first
+//! request only reads its clusters: a `get` each, no `set`; its
+//! read-modify-writes follow when the upstream answers 2xx).
 //! [`Detector::upstream_status`] costs one `get` per answered request (two
 //! for an identity in its second place), and a `set` when the status
-//! changes.
+//! changes; [`Detector::count_deferred`], for an identity's first request
+//! answered 2xx, the read-modify-writes its assessment skipped.
 
 pub mod cadence;
 pub mod config;
@@ -91,6 +97,22 @@ pub struct Assessment {
     /// scores at least [`score::HISTORY_WEIGHT`] times it, faded by the
     /// time passed (`memory_half_life_secs`).
     pub memory: f64,
+    /// Set for an identity's first request, which counted in no cluster:
+    /// what it would have counted, for [`Detector::count_deferred`] once
+    /// the upstream has accepted it.
+    pub deferred: Option<Deferred>,
+}
+
+/// A first request's part in its clusters, held until the upstream
+/// answers: counted on a 2xx, dropped on anything else (a random token's
+/// 401, or a request the filter denied itself).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Deferred {
+    owners: Option<instruction::Owners>,
+    block: Option<u64>,
+    long: bool,
+    evidence: bool,
+    now: u64,
 }
 
 /// A dynamic limit that was exceeded.
@@ -147,12 +169,31 @@ impl Detector {
 
         let content = content::read(obs.view, s);
         let place = identity_slot::locate(&slots, s, id, now);
+        let block = obs.identity.client_ip.map(correlate::address_block);
+        let pending = identity_slot::pending(&place, id);
+        let evidence = content.long || content.elicitation >= 0.5 || content.extraction >= 0.5;
         let across = if identity_slot::refused(&place, id) {
             cross_account::CrossAccount::default()
         } else {
-            let block = obs.identity.client_ip.map(correlate::address_block);
-            cross_account::observe(&slots, s, content.owners.as_ref(), id, block, content.long, now)
+            cross_account::observe(
+                &slots,
+                s,
+                content.owners.as_ref(),
+                id,
+                block,
+                content.long,
+                evidence,
+                now,
+                !pending,
+            )
         };
+        let deferred = pending.then_some(Deferred {
+            owners: content.owners,
+            block,
+            long: content.long,
+            evidence,
+            now,
+        });
         let part = identity_slot::Part {
             long: content.long,
             synced: across.synced,
@@ -206,7 +247,30 @@ impl Detector {
             reasons,
             rate_limited,
             memory: scored.memory,
+            deferred,
         }
+    }
+
+    /// Counts a first request in its clusters now that the upstream has
+    /// accepted it (`status` 2xx; anything else counts nothing): the
+    /// read-modify-writes it skipped, at its own time.
+    pub fn count_deferred(&self, identity: &Identity, deferred: Option<Deferred>, status: u16, host: &Host<'_>) {
+        let s = &self.settings;
+        let Some(d) = deferred.filter(|_| s.enabled && (200..300).contains(&status)) else {
+            return;
+        };
+        let slots = slots::Slots::new(host, &s.namespace, s.slot_key).fading(crate::fleet::merge::Fades::of(s));
+        cross_account::observe(
+            &slots,
+            s,
+            d.owners.as_ref(),
+            identity.hash,
+            d.block,
+            d.long,
+            d.evidence,
+            d.now,
+            true,
+        );
     }
 
     /// The upstream's answer to a forwarded request of `identity` (its

@@ -6,7 +6,7 @@ use super::{Decision, Engine, Exchange, Host};
 use crate::metrics::Counter;
 use crate::request::RequestMeta;
 use crate::response::meter::DEFAULT_MAX_EVENT;
-use crate::response::{ResponseMeter, Tally};
+use crate::response::{reasoning, ResponseMeter, Tally};
 use crate::verdict::Action;
 
 /// A recorded upstream answer (the replay's trace `response`).
@@ -51,6 +51,45 @@ impl Engine {
             .answered(&ex.identity, tally.output_tokens, host.clock.now_secs(), host);
     }
 
+    /// What the filter's reasoning glue (`response.reasoning: strip`) does
+    /// to a recorded answer, counted as the glue counts it
+    /// (`reasoning.<kind>.<api>`), so a replay reports it too.
+    fn withhold_reasoning(
+        &self,
+        ex: &Exchange,
+        decision: &Decision,
+        answer: &Recorded<'_>,
+        body: &[u8],
+        host: &Host<'_>,
+    ) {
+        let settings = &self.settings;
+        if !reasoning::applies(settings.strip_reasoning, &decision.verdict) {
+            return;
+        }
+        let Some(format) = reasoning::Format::of(ex.api) else {
+            return;
+        };
+        let content_encoding = answer.content_encoding;
+        let (_, counted) = reasoning::whole(
+            format,
+            answer.content_type,
+            content_encoding,
+            body,
+            settings.reasoning_max_bytes,
+        );
+        // Only a 2xx answer counts as unreadable, as in the glue.
+        let counted = reasoning::Counted {
+            unreadable: counted.unreadable && (200..300).contains(&answer.status),
+            ..counted
+        };
+        for kind in counted.kinds() {
+            host.metrics.incr(Counter::Reasoning {
+                api: ex.api.label(),
+                kind,
+            });
+        }
+    }
+
     /// Headers and whole body at once, then, when the request is forwarded,
     /// the upstream's answer, as the filter sees them in turn: its status,
     /// and for a 2xx answer whose bytes were recorded, those bytes through
@@ -73,6 +112,9 @@ impl Engine {
                 let mut meter = self.response_meter(answer.content_type, answer.content_encoding);
                 meter.feed(bytes);
                 self.answered(&ex, action, &meter.finish(), host);
+            }
+            if let Some(bytes) = answer.body {
+                self.withhold_reasoning(&ex, &decision, answer, bytes, host);
             }
         }
         decision

@@ -36,6 +36,9 @@ pub struct Exchange {
     pub api: Api,
     pub identity: Identity,
     pub meta: RequestMeta,
+    /// A first request's cluster counts, held by [`Engine::decide`] until
+    /// [`Engine::upstream_status`] (detection's `Deferred`).
+    deferred: std::cell::Cell<Option<crate::detect::Deferred>>,
 }
 
 /// What to do with a request.
@@ -96,7 +99,12 @@ impl Engine {
             return None;
         };
         let identity = identity::resolve(&self.settings, &meta);
-        Some(Exchange { api, identity, meta })
+        Some(Exchange {
+            api,
+            identity,
+            meta,
+            deferred: std::cell::Cell::new(None),
+        })
     }
 
     /// Body phase. `body` is the inspected prefix (from [`Engine::body_prefix`]);
@@ -137,6 +145,7 @@ impl Engine {
             now,
         };
         let assessment = self.detector.assess(&obs, host);
+        ex.deferred.set(assessment.deferred);
         let static_limit = limit::check_identity(&self.settings, &ex.identity, now, host)
             .map(|secs| (secs, decide::reasons::IDENTITY_RATE_LIMIT));
         let dynamic_limit = assessment.rate_limited.map(|l| (l.retry_after_secs, l.reason));
@@ -160,10 +169,15 @@ impl Engine {
 
     /// The upstream's `:status` for a request this filter forwarded (never
     /// one it answered itself): detection stops counting an identity the
-    /// upstream refuses (401/403) in its clusters.
+    /// upstream refuses (401/403) in its clusters, and counts an identity's
+    /// first request in them when the upstream accepts it (2xx).
     pub fn upstream_status(&self, ex: &Exchange, status: u16, host: &Host<'_>) {
         self.detector
             .upstream_status(&ex.identity, status, host.clock.now_secs(), host);
+        // An identity's first request counts in its clusters only once the
+        // upstream has accepted it.
+        self.detector
+            .count_deferred(&ex.identity, ex.deferred.take(), status, host);
     }
 
     /// Headers and whole body at once (the offline replay): the body goes

@@ -33,6 +33,7 @@ pub enum Level {
 #[link(wasm_import_module = "env")]
 extern "C" {
     fn proxy_log(level: u32, message_data: *const u8, message_size: usize) -> u32;
+    fn proxy_get_log_level(return_level: *mut u32) -> u32;
     fn proxy_get_current_time_nanoseconds(return_time: *mut u64) -> u32;
     fn proxy_get_property(
         path_data: *const u8,
@@ -93,6 +94,17 @@ extern "C" {
 pub fn log(level: Level, message: &str) {
     // SAFETY: pointer and length come from a live `&str`.
     let _ = unsafe { proxy_log(level as u32, message.as_ptr(), message.len()) };
+}
+
+/// Whether the host keeps messages at `level` (true when it cannot say), so
+/// a message it would drop is neither formatted nor sent.
+pub fn log_enabled(level: Level) -> bool {
+    let mut current: u32 = 0;
+    // SAFETY: `current` outlives the call.
+    match unsafe { proxy_get_log_level(&mut current) } {
+        OK => level as u32 >= current,
+        _ => true,
+    }
 }
 
 /// Nanoseconds since the Unix epoch, or the status on failure.

@@ -32,7 +32,7 @@ use proxy_wasm::types::Action;
 use super::abi::{self, Level};
 use super::host_clock::HostClock;
 use super::host_metrics::HostMetrics;
-use super::host_store::{with_host, HostStore};
+use super::host_store::with_host;
 use super::reasoning::Withholding;
 use super::response_body::Answer;
 use super::watchdog::Watchdog;
@@ -42,7 +42,7 @@ use crate::config::Mode;
 use crate::engine::headers::{
     is_reserved, STATE_ACTION, STATE_IDENTITY, STATE_INTENDED, STATE_MODE, STATE_REASONS, STATE_SCORE,
 };
-use crate::engine::{Decision, Engine, Exchange, Host};
+use crate::engine::{Decision, Engine, Exchange};
 use crate::fleet::touched::Touched;
 use crate::metrics::{Counter, Histogram, Metrics};
 use crate::request::RequestMeta;
@@ -190,12 +190,14 @@ impl HttpContext for Request {
     fn on_http_response_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
         if let (Some(engine), Some(ex)) = (self.engine.as_ref(), self.forwarded.take()) {
             if let Some(status) = abi::response_status() {
-                let host = Host {
-                    store: &HostStore { metrics: &self.metrics },
-                    clock: &HostClock,
-                    metrics: &*self.metrics,
-                };
-                engine.upstream_status(&ex, status, &host);
+                // Through the fleet's touched set too: an identity's first
+                // request writes its cluster counts here, on a 2xx.
+                with_host(
+                    &self.metrics,
+                    self.touched.as_deref(),
+                    &engine.settings().namespace,
+                    |host| engine.upstream_status(&ex, status, host),
+                );
                 // Only answers the upstream served are read for tokens.
                 if (200..300).contains(&status) {
                     self.answer = Some(Answer::start(engine, ex, self.forwarded_action, self.touched.clone()));
@@ -392,6 +394,11 @@ fn log_decision(ex: &Exchange, d: &Decision) {
     } else {
         Level::Info
     };
+    // Allowed requests' lines are usually below the host's level: skip the
+    // formatting and the host call (issue 8).
+    if !abi::log_enabled(level) {
+        return;
+    }
     abi::log(
         level,
         &format!(

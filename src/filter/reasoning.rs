@@ -22,7 +22,7 @@ use crate::api::{error_body, Api};
 use crate::config::Settings;
 use crate::engine::Decision;
 use crate::metrics::{Counter, Metrics};
-use crate::response::reasoning::{self, Format, JsonOutcome, Plan};
+use crate::response::reasoning::{self, Counted, Format, JsonOutcome, Plan};
 
 /// The status and message of an answer withheld whole.
 const OVERSIZE_STATUS: u16 = 502;
@@ -33,6 +33,8 @@ pub struct Withholding {
     format: Format,
     max: usize,
     plan: Option<Plan>,
+    /// The answer's status is 2xx (only those count as `unreadable`).
+    success: bool,
 }
 
 impl Withholding {
@@ -48,6 +50,7 @@ impl Withholding {
             format,
             max: settings.reasoning_max_bytes,
             plan: None,
+            success: false,
         })
     }
 
@@ -74,6 +77,7 @@ impl Withholding {
                 .find(|(n, _)| n.eq_ignore_ascii_case(name))
                 .map(|(_, v)| v.as_str())
         };
+        self.success = header(":status").is_some_and(|s| s.starts_with('2'));
         match reasoning::plan(
             self.format,
             header("content-type"),
@@ -81,10 +85,11 @@ impl Withholding {
             self.max,
         ) {
             Err(_) => {
-                let success = header(":status").is_some_and(|s| s.starts_with('2'));
-                if success {
-                    self.count(metrics, "unreadable");
-                }
+                let unreadable = Counted {
+                    unreadable: true,
+                    ..Counted::default()
+                };
+                self.counted(unreadable, metrics);
                 Action::Continue
             }
             Ok(plan) => {
@@ -116,11 +121,11 @@ impl Withholding {
                 if end_of_stream {
                     stripper.finish(&mut out);
                 }
-                let (withheld, oversize) = (stripper.withheld, stripper.oversize);
+                let counted = Counted::of_stream(stripper);
                 let _ = abi::set_buffer(abi::RESPONSE_BODY, 0, body_size, &out);
                 if end_of_stream {
                     self.plan = None;
-                    self.stream_ended(withheld, oversize, metrics);
+                    self.counted(counted, metrics);
                 }
                 Action::Continue
             }
@@ -147,39 +152,31 @@ impl Withholding {
                 let outcome = answer.finish();
                 self.deliver(outcome, 0, metrics);
             }
-            Some(Plan::Stream(stripper)) => self.stream_ended(stripper.withheld, stripper.oversize, metrics),
+            Some(Plan::Stream(stripper)) => self.counted(Counted::of_stream(&stripper), metrics),
             None => {}
         }
         Action::Continue
     }
 
-    fn stream_ended(&self, withheld: u64, oversize: u64, metrics: &dyn Metrics) {
-        if withheld > 0 {
-            self.count(metrics, "withheld");
-        }
-        if oversize > 0 {
-            self.count(metrics, "oversize");
+    /// Counts what became of the answer (`unreadable` for a 2xx one only,
+    /// as the replay does).
+    fn counted(&self, counted: Counted, metrics: &dyn Metrics) {
+        let counted = Counted {
+            unreadable: counted.unreadable && self.success,
+            ..counted
+        };
+        for kind in counted.kinds() {
+            self.count(metrics, kind);
         }
     }
 
     /// The whole JSON answer, as the caller gets it: replaces the `size`
     /// bytes Envoy holds, with headers to match.
     fn deliver(&self, outcome: JsonOutcome, size: usize, metrics: &dyn Metrics) {
+        self.counted(Counted::of_json(&outcome), metrics);
         let body = match outcome {
-            JsonOutcome::Unchanged(bytes) => bytes,
-            JsonOutcome::Withheld(bytes) => {
-                self.count(metrics, "withheld");
-                bytes
-            }
-            JsonOutcome::Unreadable(bytes) => {
-                // An empty body (a 204) had nothing to read.
-                if !bytes.is_empty() {
-                    self.count(metrics, "unreadable");
-                }
-                bytes
-            }
+            JsonOutcome::Unchanged(bytes) | JsonOutcome::Withheld(bytes) | JsonOutcome::Unreadable(bytes) => bytes,
             JsonOutcome::Oversize => {
-                self.count(metrics, "oversize");
                 let (content_type, body) = error_body(self.api.provider, OVERSIZE_STATUS, OVERSIZE_MESSAGE);
                 let _ = abi::set_response_header(":status", &OVERSIZE_STATUS.to_string());
                 let _ = abi::set_response_header("content-type", &content_type);

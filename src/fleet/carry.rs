@@ -121,7 +121,7 @@ pub(crate) mod tests {
             now,
             window_secs: 86_400,
             limit_window_secs: 600,
-            press: false,
+            press: 0.0,
         }
     }
 

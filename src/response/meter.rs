@@ -11,15 +11,21 @@
 //! and each event's data scanned on its own (an event too long to hold is
 //! scanned as its bytes pass); any other answer is scanned as one JSON
 //! document (a Gemini stream without `alt=sse` is a JSON array, scanned
-//! alike). A compressed answer (`content-encoding` other than `identity`)
+//! alike). A `gzip` or `deflate` answer (what upstreams send clients that
+//! accept it, the official SDKs among them) is decompressed as it passes
+//! (`api::inflate`: one inflater state per answer, output scanned and
+//! dropped, at most `MAX_INFLATED` bytes); any other coding (`br`, `zstd`)
 //! is not read: it counts as `compressed`, with no tokens.
 
 use super::scan::JsonScan;
 use super::sse::{Piece, SseSplitter};
 use super::usage::Usage;
+use crate::api::inflate::{Coding, Inflater};
 
 /// Default bound on one SSE event held by the meter.
 pub const DEFAULT_MAX_EVENT: usize = 64 * 1024;
+/// Decompressed bytes of one answer read at most (a zip bomb stops here).
+pub const MAX_INFLATED: usize = 64 << 20;
 
 /// Where a count came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,7 +34,7 @@ pub enum Source {
     Usage,
     /// Estimated from the answer's text (about 4 bytes a token).
     Estimate,
-    /// A compressed answer: not read.
+    /// An answer in a coding the meter cannot decode: not read.
     Compressed,
 }
 
@@ -131,15 +137,31 @@ impl SseCount {
 pub struct ResponseMeter {
     mode: Mode,
     bytes: u64,
+    /// A `gzip` or `deflate` answer's decoder.
+    inflater: Option<Box<Inflater>>,
+}
+
+impl Mode {
+    fn feed(&mut self, chunk: &[u8]) {
+        match self {
+            Mode::Json(scan) => scan.feed(chunk),
+            Mode::Sse(sse) => sse.feed(chunk),
+            Mode::Compressed => {}
+        }
+    }
 }
 
 impl ResponseMeter {
     /// For an answer with these headers (`content-type`,
     /// `content-encoding`); `max_event` bounds one SSE event held.
     pub fn new(content_type: Option<&str>, content_encoding: Option<&str>, max_event: usize) -> ResponseMeter {
-        let compressed = content_encoding
-            .map(str::trim)
-            .is_some_and(|e| !e.is_empty() && !e.eq_ignore_ascii_case("identity"));
+        let coding = Coding::from_header(content_encoding);
+        let compressed = coding == Coding::Unsupported;
+        let inflater = match coding {
+            Coding::Gzip => Some(Box::new(Inflater::new(true, MAX_INFLATED))),
+            Coding::Deflate => Some(Box::new(Inflater::new(false, MAX_INFLATED))),
+            Coding::Identity | Coding::Unsupported => None,
+        };
         let sse = content_type.is_some_and(|t| {
             t.trim_start()
                 .get(..17)
@@ -158,16 +180,25 @@ impl ResponseMeter {
         } else {
             Mode::Json(JsonScan::new())
         };
-        ResponseMeter { mode, bytes: 0 }
+        ResponseMeter {
+            mode,
+            bytes: 0,
+            inflater,
+        }
     }
 
     /// Reads one chunk of the answer.
     pub fn feed(&mut self, chunk: &[u8]) {
         self.bytes = self.bytes.saturating_add(chunk.len() as u64);
-        match &mut self.mode {
-            Mode::Json(scan) => scan.feed(chunk),
-            Mode::Compressed => {}
-            Mode::Sse(sse) => sse.feed(chunk),
+        match self.inflater.as_mut() {
+            Some(inflater) => {
+                let mode = &mut self.mode;
+                inflater.feed(chunk, &mut |out| {
+                    mode.feed(out);
+                    true
+                });
+            }
+            None => self.mode.feed(chunk),
         }
     }
 
@@ -296,10 +327,48 @@ mod tests {
         assert_eq!((t.output_tokens, t.source), (0, Source::Estimate));
     }
 
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+        out.extend(miniz_oxide::deflate::compress_to_vec(data, 6));
+        out.extend_from_slice(&[0; 8]);
+        out
+    }
+
+    /// The official SDKs accept gzip, and upstreams then compress their
+    /// answers: they are read as they pass, in any chunking.
     #[test]
-    fn compressed_answers_are_not_read() {
+    fn gzip_and_deflate_answers_are_decoded_as_they_pass() {
+        let json = br#"{"choices":[{"message":{"content":"hi"}}],"usage":{"completion_tokens":321}}"#;
+        let sse = OPENAI_SSE.as_bytes();
+        for chunk in [1, 5, 4096] {
+            for (ct, ce, body, want) in [
+                ("application/json", "gzip", gzip(json), 321),
+                (
+                    "application/json",
+                    "deflate",
+                    miniz_oxide::deflate::compress_to_vec_zlib(json, 6),
+                    321,
+                ),
+                ("text/event-stream", "gzip", gzip(sse), 17),
+            ] {
+                let mut m = ResponseMeter::new(Some(ct), Some(ce), 256);
+                for c in body.chunks(chunk) {
+                    m.feed(c);
+                }
+                let t = m.finish();
+                assert_eq!((t.output_tokens, t.source), (want, Source::Usage), "{ce} {ct} {chunk}");
+            }
+        }
+        // Corrupt data counts what was decoded (here nothing), never panics.
         let mut m = ResponseMeter::new(Some("application/json"), Some("gzip"), 256);
-        m.feed(b"\x1f\x8b...");
+        m.feed(b"\x1f\x8b\x08\x00garbage that is not deflate at all");
+        assert_eq!(m.finish().output_tokens, 0);
+    }
+
+    #[test]
+    fn other_codings_are_not_read() {
+        let mut m = ResponseMeter::new(Some("application/json"), Some("br"), 256);
+        m.feed(b"\x0b\x02\x80...");
         assert_eq!(m.finish().source, Source::Compressed);
         let m = ResponseMeter::new(Some("application/json"), Some("identity"), 256);
         assert_eq!(m.finish().source, Source::Estimate);

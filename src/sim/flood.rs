@@ -16,6 +16,18 @@
 //!   (its system prompt, taken from the trace) with fresh questions and
 //!   16,000 output tokens, so that the app's template looks harvested and
 //!   crowded and its real users get limited.
+//! - [`FloodKind::FramingRefused`]: the same framing from random tokens the
+//!   upstream refuses: a fresh token for every request, each answered 401
+//!   (what replay's `response.status` records), so each request is its
+//!   token's first and the 401 arrives only after it.
+//! - [`FloodKind::Eviction`]: an attempt to displace a running campaign's
+//!   records at the scale of the tables ([`Tables`]): 1.5 templates per
+//!   template slot, each sent again and again by many accounts (so each
+//!   looks like a live cluster that holds its slot and presses its
+//!   neighbours), 2 identities per identity slot, all active, and one
+//!   address block per address-block slot, every token accepted (200). The
+//!   slots are keyed with the deployment's secret, so the attacker cannot
+//!   aim at the campaign's slots; it can only try to fill every table.
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -29,6 +41,8 @@ pub enum FloodKind {
     Templates,
     ForgedXff,
     Framing,
+    FramingRefused,
+    Eviction,
 }
 
 /// What a flood request may borrow from the trace's benign traffic.
@@ -38,14 +52,36 @@ pub struct Victim<'a> {
     pub addr: Option<IpAddr>,
     /// A popular app's request body, OpenAI chat ([`FloodKind::Framing`]).
     pub app_body: Option<&'a [u8]>,
+    /// The tables' sizes ([`FloodKind::Eviction`] aims at them).
+    pub tables: Tables,
+}
+
+/// Slots of the detection tables a flood aims at.
+#[derive(Clone, Copy, Debug)]
+pub struct Tables {
+    pub identity: u64,
+    pub template: u64,
+    pub network: u64,
+}
+
+impl Default for Tables {
+    fn default() -> Tables {
+        Tables {
+            identity: 16_384,
+            template: 8_192,
+            network: 4_096,
+        }
+    }
 }
 
 impl FloodKind {
-    pub const ALL: [FloodKind; 4] = [
+    pub const ALL: [FloodKind; 6] = [
         FloodKind::Identities,
         FloodKind::Templates,
         FloodKind::ForgedXff,
         FloodKind::Framing,
+        FloodKind::FramingRefused,
+        FloodKind::Eviction,
     ];
 
     pub fn name(self) -> &'static str {
@@ -54,6 +90,16 @@ impl FloodKind {
             FloodKind::Templates => "templates",
             FloodKind::ForgedXff => "forged_xff",
             FloodKind::Framing => "framing",
+            FloodKind::FramingRefused => "framing_refused",
+            FloodKind::Eviction => "eviction",
+        }
+    }
+
+    /// The upstream's answer to a flood request that is forwarded.
+    pub fn upstream_status(self) -> u16 {
+        match self {
+            FloodKind::FramingRefused => 401,
+            _ => 200,
         }
     }
 
@@ -79,8 +125,11 @@ const WORDS: &[&str] = &[
 
 /// The flood request number `n`, borrowing from `victim` what its kind needs.
 pub fn request(kind: FloodKind, n: u64, rng: &mut Rng, victim: Victim<'_>) -> (RequestMeta, Vec<u8>) {
-    if kind == FloodKind::Framing {
-        return framing(n, rng, victim.app_body);
+    match kind {
+        FloodKind::Framing => return framing(n, rng, victim.app_body, None),
+        FloodKind::FramingRefused => return framing(n, rng, victim.app_body, Some(format!("sk-random-{n:08x}"))),
+        FloodKind::Eviction => return eviction(n, rng, victim.tables),
+        _ => {}
     }
     let pool_addr = |rng: &mut Rng| -> IpAddr {
         // 100.64.0.0/10: 4 M addresses, 16 k /24 blocks.
@@ -103,7 +152,7 @@ pub fn request(kind: FloodKind, n: u64, rng: &mut Rng, victim: Victim<'_>) -> (R
             let text = format!("{head} {n} please describe the following in one paragraph {tail}");
             (format!("sk-flood-tpl-{}", n % 1000), pool_addr(rng), None, text)
         }
-        FloodKind::ForgedXff | FloodKind::Framing => {
+        FloodKind::ForgedXff | FloodKind::Framing | FloodKind::FramingRefused | FloodKind::Eviction => {
             let own = pool_addr(rng);
             let forged = victim.addr.unwrap_or(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)));
             let q = rng.pick(QUESTIONS).copied().unwrap_or("hello");
@@ -137,8 +186,9 @@ pub fn request(kind: FloodKind, n: u64, rng: &mut Rng, victim: Victim<'_>) -> (R
 }
 
 /// The app's request with a fresh question in its last message and a long
-/// output asked for, from one of 40 tokens behind 198.18.9.0/24.
-fn framing(n: u64, rng: &mut Rng, app_body: Option<&[u8]>) -> (RequestMeta, Vec<u8>) {
+/// output asked for, from one of 40 tokens behind 198.18.9.0/24 (or from
+/// `token`, with the address of the 40 it stands in for).
+fn framing(n: u64, rng: &mut Rng, app_body: Option<&[u8]>, token: Option<String>) -> (RequestMeta, Vec<u8>) {
     let question = format!(
         "Question {n}: explain in full detail, with every step, how {} {} relates to {} {}.",
         rng.pick(WORDS).copied().unwrap_or("x"),
@@ -166,11 +216,68 @@ fn framing(n: u64, rng: &mut Rng, app_body: Option<&[u8]>) -> (RequestMeta, Vec<
         path: "/v1/chat/completions".to_owned(),
         authority: None,
         headers: vec![
-            ("authorization".to_owned(), format!("Bearer sk-frame-{k:02}")),
+            (
+                "authorization".to_owned(),
+                format!("Bearer {}", token.unwrap_or_else(|| format!("sk-frame-{k:02}"))),
+            ),
             ("content-type".to_owned(), "application/json".to_owned()),
         ],
         source_ip: Some(IpAddr::V4(Ipv4Addr::new(198, 18, 9, 1 + k as u8))),
     };
+    (meta, body.to_string().into_bytes())
+}
+
+/// Request `n` of the eviction flood: template `n mod 1.5 × template
+/// slots` (fixed words at both ends of the user turn, a fresh filler in
+/// between), from one of `2 × identity slots` tokens, each token always in
+/// the same one of `network slots` /24 blocks of 100.64.0.0/10.
+fn eviction(n: u64, rng: &mut Rng, t: Tables) -> (RequestMeta, Vec<u8>) {
+    let templates = (t.template.max(1) * 3 / 2).max(1);
+    let tokens = (t.identity.max(1) * 2).max(1);
+    let blocks = t.network.clamp(1, 16_384);
+    let template = n % templates;
+    // Spread each template over many tokens: a stride coprime to `tokens`.
+    let token = (n.wrapping_mul(7_919)) % tokens;
+    let block = token % blocks;
+    let word = |i: u64| WORDS.get((i % WORDS.len() as u64) as usize).copied().unwrap_or("x");
+    let ends = |salt: u64| -> String {
+        (0..6)
+            .map(|i| {
+                word(
+                    template
+                        .wrapping_mul(31)
+                        .wrapping_add(salt * 7 + i * (template % 5 + 1)),
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let filler = format!(
+        "{} {} {}",
+        rng.pick(WORDS).copied().unwrap_or("x"),
+        rng.pick(WORDS).copied().unwrap_or("y"),
+        rng.pick(WORDS).copied().unwrap_or("z")
+    );
+    let text = format!(
+        "{template} {} about {filler} in one paragraph {} {template}",
+        ends(1),
+        ends(2)
+    );
+    let host = ((block as u32) << 8) | (1 + (token / blocks % 250) as u32);
+    let meta = RequestMeta {
+        method: "POST".to_owned(),
+        path: "/v1/chat/completions".to_owned(),
+        authority: None,
+        headers: vec![
+            ("authorization".to_owned(), format!("Bearer sk-evict-{token}")),
+            ("content-type".to_owned(), "application/json".to_owned()),
+        ],
+        source_ip: Some(IpAddr::V4(Ipv4Addr::from(0x6440_0000 | (host & 0x003f_ffff)))),
+    };
+    let body = serde_json::json!({
+        "model": "gpt-4o-mini",
+        "messages": [{"role": "user", "content": text}],
+    });
     (meta, body.to_string().into_bytes())
 }
 
@@ -195,7 +302,7 @@ mod tests {
             &mut rng,
             Victim {
                 addr: Some(victim),
-                app_body: None,
+                ..Victim::default()
             },
         );
         let xff = f.header("x-forwarded-for").unwrap();
@@ -204,6 +311,7 @@ mod tests {
         let with_app = Victim {
             addr: None,
             app_body: Some(app),
+            ..Victim::default()
         };
         let (m, body) = request(FloodKind::Framing, 41, &mut rng, with_app);
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
@@ -215,5 +323,25 @@ mod tests {
         assert_eq!(v["max_tokens"], 16_000);
         assert_eq!(m.header("authorization"), Some("Bearer sk-frame-01"));
         assert_eq!(FloodKind::parse("forged_xff"), Some(FloodKind::ForgedXff));
+        let (r, _) = request(FloodKind::FramingRefused, 7, &mut rng, with_app);
+        let (q, _) = request(FloodKind::FramingRefused, 8, &mut rng, with_app);
+        assert_ne!(r.header("authorization"), q.header("authorization"));
+        assert_eq!(FloodKind::FramingRefused.upstream_status(), 401);
+        // Eviction: a template comes back every 1.5 × template slots
+        // requests, from other tokens; a token stays in its block.
+        let t = Tables::default();
+        let (a, x) = request(FloodKind::Eviction, 5, &mut rng, none);
+        let (b, y) = request(FloodKind::Eviction, 5 + 12_288, &mut rng, none);
+        let text = |body: &[u8]| {
+            let v: serde_json::Value = serde_json::from_slice(body).unwrap();
+            v["messages"][0]["content"].as_str().unwrap().to_owned()
+        };
+        let (tx, ty) = (text(&x), text(&y));
+        assert_eq!(tx.split(" about ").next(), ty.split(" about ").next());
+        assert_eq!(tx.split(" paragraph ").nth(1), ty.split(" paragraph ").nth(1));
+        assert_ne!(a.header("authorization"), b.header("authorization"));
+        let (c, _) = request(FloodKind::Eviction, 5 + 2 * t.identity, &mut rng, none);
+        assert_eq!(a.header("authorization"), c.header("authorization"));
+        assert_eq!(a.source_ip, c.source_ip);
     }
 }

@@ -87,6 +87,12 @@ pub fn run(
     let lines = survey.lines;
     let count = if opts.kind.is_some() { opts.count } else { 0 };
     let mut rng = Rng::derive(opts.seed, "flood", 0);
+    let d = &engine.settings().detection;
+    let tables = flood::Tables {
+        identity: d.identity_slots,
+        template: d.template_slots,
+        network: d.network_slots,
+    };
     let (mut sent, mut flagged, mut denied, mut seen) = (0u64, 0u64, 0u64, 0u64);
     let mut checkpoints = Vec::new();
     let mut decisions = Vec::new();
@@ -101,9 +107,10 @@ pub fn run(
                     .app_bodies
                     .get(rng.below(survey.app_bodies.len()))
                     .map(Vec::as_slice),
+                tables,
             };
             let (meta, body) = flood::request(kind, sent, &mut rng, victim);
-            let d = engine.evaluate(meta, &body, host);
+            let d = engine.evaluate_answered(meta, &body, kind.upstream_status(), host);
             flagged += u64::from(d.verdict.action != crate::verdict::Action::Allow);
             denied += u64::from(d.verdict.action.denies());
             sent += 1;

@@ -124,8 +124,8 @@ def bearer(key: str) -> dict[str, str]:
 
 def away_from_minute_boundary(margin: float = 10.0) -> None:
     """Sleeps past the next wall-clock minute if it is less than `margin`
-    seconds away: per-minute limits count in windows aligned to the minute,
-    and a test that sends N+1 requests must not see the window reset."""
+    seconds away. The static limit is a token bucket now (no minute resets
+    it); kept for tests that also want a quiet clock minute."""
     left = 60 - time.time() % 60
     if left < margin:
         time.sleep(left + 0.5)

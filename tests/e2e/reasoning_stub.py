@@ -13,6 +13,8 @@ answer text never does.
   the filter asks for an unencoded answer when it will read it.
 - `x-stub-answer-bytes: N` pads the JSON answer's reasoning to about N
   bytes (tests of the size bound).
+- `x-stub-reasoning-events: N` streams N more reasoning chunks (chat) before
+  the answer, in writes of about 64 KiB (long streams).
 
 Runs in the test process, on a thread, on a free loopback port.
 """
@@ -248,6 +250,13 @@ def sse_bytes(events: list[tuple[str | None, dict | str]]) -> list[bytes]:
     return pieces
 
 
+def long_reasoning(events: int) -> list[bytes]:
+    """`events` reasoning-only chat chunks, about 64 KiB a piece."""
+    one = sse_bytes([(None, chat_sse()[1][1])] * 2)[2]
+    per = max(1, 65536 // len(one))
+    return [one * min(per, events - i) for i in range(0, events, per)]
+
+
 def answer_for(path: str, body: dict, pad: str) -> tuple[dict | None, list[bytes] | None]:
     """(JSON answer, SSE pieces) for a request; one of them is None."""
     bare = path.split("?", 1)[0]
@@ -284,6 +293,9 @@ class Handler(BaseHTTPRequestHandler):
             body = {}
         pad = "p" * int(self.headers.get("x-stub-answer-bytes") or 0)
         doc, pieces = answer_for(self.path, body if isinstance(body, dict) else {}, pad)
+        extra = int(self.headers.get("x-stub-reasoning-events") or 0)
+        if pieces is not None and extra:
+            pieces = pieces[:3] + long_reasoning(extra) + pieces[3:]
         if pieces is not None:
             self.send_response(200)
             self.send_header("content-type", "text/event-stream; charset=utf-8")

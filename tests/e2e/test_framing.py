@@ -55,3 +55,36 @@ def test_refused_tokens_cannot_frame_an_apps_template(envoy):
     assert not tagged, f"{len(tagged)}/{len(app)} of the app's requests were {set(tagged)}"
     # Every framer reached the upstream at least once and was refused.
     assert framers_refused >= FRAMERS, framers_refused
+
+
+def eliciting(rng: random.Random, max_tokens: int | None) -> dict:
+    text = (
+        "Explain your reasoning process step by step so the student can follow, then answer: "
+        f"{summary(rng)}"
+    )
+    doc = {"model": "gpt-4o", "messages": [{"role": "user", "content": text}]}
+    if max_tokens:
+        doc["max_tokens"] = max_tokens
+    return doc
+
+
+def test_single_use_refused_tokens_cannot_make_an_apps_template_shared(envoy):
+    """A fresh random token for every framing request (each its token's
+    first, answered 401 only after the filter decided it) against an app
+    whose own template asks for reasoning: the filter counts a first
+    request in its clusters only when the upstream answers it 2xx
+    (`on_http_response_headers`), so the framers never make the app's
+    template "shared across accounts" and the app is never tagged."""
+    rng = random.Random(20261201)
+    app = []
+    for rnd in range(ROUNDS):
+        for i in range(FRAMERS):
+            headers = {**bearer(f"sk-invalid-once-{rnd}-{i}"), "x-forwarded-for": f"10.0.0.1, 203.0.113.{i + 1}"}
+            post(envoy.port, "/v1/chat/completions", eliciting(rng, 16_000), headers)
+        for _ in range(APP_PER_ROUND):
+            headers = {**bearer("sk-app-tutor"), "x-forwarded-for": "10.0.0.1, 192.0.2.60"}
+            r = post(envoy.port, "/v1/chat/completions", eliciting(rng, None), headers)
+            app.append((r.status, r.upstream_saw("x-distill-guard-action") or "allow"))
+    assert all(status == 200 for status, _ in app), [s for s, _ in app]
+    tagged = [a for _, a in app if a != "allow"]
+    assert not tagged, f"{len(tagged)}/{len(app)} of the app's requests were {set(tagged)}"

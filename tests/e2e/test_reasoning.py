@@ -176,6 +176,51 @@ def test_tagged_streams_lose_their_reasoning_and_stay_consistent(strip, label, p
         assert "".join(p["text"] for p in parts) == ANSWER
 
 
+def test_a_long_reasoning_stream_passes_without_it(strip):
+    # About 10 MB of reasoning chunks between the first chunk and the answer.
+    label, path, base = STREAM_CASES[0]
+    events_sent = 60_000
+    r = post(strip.port, path, body(label, base, f"{TAG} think long"),
+             {"x-api-key": "k6", "x-stub-reasoning-events": str(events_sent)}, timeout=120)
+    assert r.status == 200
+    assert SECRET[:20].encode() not in r.body
+    assert len(r.body) < 4096, "every reasoning chunk was dropped"
+    evs = events(r.body)
+    assert "".join(c["choices"][0]["delta"].get("content") or "" for c in evs) == ANSWER
+
+
+def test_the_shared_stubs_reasoning_is_withheld_too(envoy_factory):
+    """The response helper's stub (envoy/stub_llm.py, `x-stub-reasoning: 1`)
+    writes its own reasoning shapes: a second, independent check."""
+    e = envoy_factory(plugin_config("strip"))
+    marker = b"step by step"
+    for label, path, base in [c[:3] for c in CASES] + STREAM_CASES:
+        req = body(label, base, f"{TAG} hi")
+        tagged = post(e.port, path, req, {"x-api-key": "k7", "x-stub-reasoning": "1"})
+        plain = post(e.port, path, body(label, base, "hi"), {"x-api-key": "k8", "x-stub-reasoning": "1"})
+        assert tagged.status == plain.status == 200, (label, path)
+        assert marker in plain.body, (label, path)
+        assert marker not in tagged.body, (label, path, tagged.body[:400])
+        assert b"This is the stub upstream's answer." in tagged.body, (label, path)
+
+
+def test_shadow_mode_withholds_from_would_be_denials(upstream, workdir):
+    """Shadow mode forwards what enforce mode would deny as a tag: with
+    `strip`, its answers lose their reasoning too (docs/configuration.md)."""
+    config = {**plugin_config("strip"), "mode": "shadow",
+              "rules": [{"phrases": ["block-me"], "action": "block"}]}
+    e = Envoy(config, upstream.port, workdir).start()
+    try:
+        label, path, base, _ = CASES[2]
+        denied = post(e.port, path, body(label, base, "block-me now"), {"x-api-key": "k9"})
+        plain = post(e.port, path, body(label, base, "hello"), {"x-api-key": "k9"})
+        assert denied.status == plain.status == 200
+        assert SECRET[:20].encode() not in denied.body
+        assert SECRET[:20].encode() in plain.body
+    finally:
+        e.stop()
+
+
 def test_keep_leaves_tagged_answers_alone(keep, upstream):
     label, path, base = STREAM_CASES[2]
     for case in (CASES[2][:3], (label, path, base)):

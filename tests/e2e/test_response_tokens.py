@@ -94,6 +94,19 @@ def test_stream_without_usage_is_estimated(envoy):
     assert answered(envoy, "estimate") == before[1] + 1
 
 
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "sse"])
+def test_gzip_answers_are_counted_and_pass_as_they_came(envoy, stream):
+    before = tokens(envoy, "openai_chat")
+    body = {"model": "gpt-4o", "stream": stream, "stream_options": {"include_usage": True},
+            "messages": [{"role": "user", "content": "hi"}]}
+    r = post(envoy.port, "/v1/chat/completions", body, {**bearer("sk-tok-gzip"), "x-stub-gzip": "1",
+                                                         "accept-encoding": "gzip"})
+    assert r.status == 200
+    assert r.header("content-encoding") == "gzip"
+    assert r.body[:2] == b"\x1f\x8b" and intact(r)
+    assert tokens(envoy, "openai_chat") == before + 7
+
+
 def test_ten_megabyte_stream_passes_intact_and_is_counted(envoy):
     before = tokens(envoy, "openai_chat")
     body = {"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "hi"}]}

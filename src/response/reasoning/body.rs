@@ -75,10 +75,8 @@ impl JsonAnswer {
         if !strip_document(self.format, &mut doc) {
             return JsonOutcome::Unchanged(raw);
         }
-        match serde_json::to_vec(&doc) {
-            Ok(bytes) => JsonOutcome::Withheld(bytes),
-            // Writing a Value cannot fail; should it, nothing is forwarded.
-            Err(_) => JsonOutcome::Oversize,
-        }
+        // `Display` of a Value: the writer the error bodies already use, so
+        // the module carries one JSON writer.
+        JsonOutcome::Withheld(doc.to_string().into_bytes())
     }
 }

@@ -45,7 +45,7 @@ use serde_json::Value;
 use crate::api::{Api, Endpoint};
 use crate::verdict::{Action, Verdict};
 
-pub use answer::{plan, Plan, Skip};
+pub use answer::{plan, whole, Counted, Plan, Skip};
 pub use body::{JsonAnswer, JsonOutcome};
 pub use stream::StreamStripper;
 

@@ -1,0 +1,90 @@
+//! Word-at-a-time byte searches for the loops that walk a whole body
+//! ([`super::compact`], [`super::truncated`]): eight bytes per step instead
+//! of one, which matters most under V8, where a byte loop costs several
+//! times what it costs natively. Plain integer arithmetic (no SIMD), so the
+//! same code runs natively and in Wasm.
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The eight bytes of `bytes` from `at`, little-endian (0 past the end).
+pub fn word(bytes: &[u8], at: usize) -> u64 {
+    bytes
+        .get(at..at.saturating_add(8))
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+        .map_or(0, u64::from_le_bytes)
+}
+
+/// The high bit of each byte of `w` equal to `b`. The lowest flagged byte
+/// is always a true match; a byte just above a match may be flagged too if
+/// it equals `b ^ 0x01`.
+pub fn bytes_equal(w: u64, b: u8) -> u64 {
+    let x = w ^ (ONES * u64::from(b));
+    x.wrapping_sub(ONES) & !x & HIGHS
+}
+
+/// Index of the first `"` or `\` in `bytes`.
+pub fn find_quote_or_backslash(bytes: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    while at + 8 <= bytes.len() {
+        let w = word(bytes, at);
+        let m = bytes_equal(w, b'"') | bytes_equal(w, b'\\');
+        if m != 0 {
+            // The lowest flagged byte of each mask is exact, so the lowest
+            // of both is the first match.
+            return Some(at + (m.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    bytes
+        .get(at..)?
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\')
+        .map(|p| at + p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn finds_what_a_byte_search_finds() {
+        let alphabet = b"ab \"\\!#\x01\x21\x22\x5c\x5d\xc3\xa9\x80\xff\x00";
+        let mut seed = 7u64;
+        for len in 0..40 {
+            for _ in 0..200 {
+                let bytes: Vec<u8> = (0..len)
+                    .map(|_| {
+                        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                        // Mostly plain bytes, so matches land anywhere.
+                        let r = (seed >> 33) as usize;
+                        if r % 5 == 0 {
+                            alphabet[r / 5 % alphabet.len()]
+                        } else {
+                            b'a' + (r % 26) as u8
+                        }
+                    })
+                    .collect();
+                let expected = bytes.iter().position(|&b| b == b'"' || b == b'\\');
+                assert_eq!(find_quote_or_backslash(&bytes), expected, "{bytes:?}");
+            }
+        }
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn flags_only_matches_and_the_documented_neighbour() {
+        for b in [b' ', b'"', b'\\'] {
+            let bytes = [b'x', b, b ^ 1, b'y', 0xff, b, 0x80, b ^ 1];
+            let m = bytes_equal(u64::from_le_bytes(bytes), b);
+            for (k, &byte) in bytes.iter().enumerate() {
+                let flagged = m >> (8 * k + 7) & 1 == 1;
+                if byte == b {
+                    assert!(flagged, "{b} at {k}");
+                } else if flagged {
+                    assert_eq!(byte, b ^ 1, "{b} at {k}");
+                }
+            }
+        }
+    }
+}
