@@ -12,8 +12,13 @@ use distill_guard::store::MemoryStore;
 const ANSWER: &str = r#"{"content":[{"type":"thinking","thinking":"step by step","signature":"s"},{"type":"text","text":"4"}],"usage":{"input_tokens":3,"output_tokens":9}}"#;
 
 fn config(reasoning: &str, max: usize) -> String {
+    config_in("enforce", reasoning, max)
+}
+
+fn config_in(mode: &str, reasoning: &str, max: usize) -> String {
     format!(
-        r#"{{"detection": {{"enabled": false}}, "rules": [{{"phrases": ["tag-me"], "action": "tag"}}],
+        r#"{{"mode": "{mode}", "identity": {{"secret": "reasoning-replay-secret"}},
+            "detection": {{"enabled": false}}, "rules": [{{"phrases": ["tag-me"], "action": "tag"}}],
             "response": {{"reasoning": "{reasoning}", "reasoning_max_bytes": {max}}}}}"#
     )
 }
@@ -61,6 +66,16 @@ fn a_tagged_answer_has_its_reasoning_withheld_in_the_replay_too() {
 fn untagged_answers_and_keep_count_nothing() {
     assert_eq!(count(&config("strip", 65536), "hello", ANSWER, "withheld"), 0);
     assert_eq!(count(&config("keep", 65536), "tag-me please", ANSWER, "withheld"), 0);
+    // Shadow mode never changes an answer, so it withholds nothing.
+    assert_eq!(
+        count(
+            &config_in("shadow", "strip", 65536),
+            "tag-me please",
+            ANSWER,
+            "withheld"
+        ),
+        0
+    );
 }
 
 #[test]

@@ -63,7 +63,7 @@ impl Engine {
         host: &Host<'_>,
     ) {
         let settings = &self.settings;
-        if !reasoning::applies(settings.strip_reasoning, &decision.verdict) {
+        if !reasoning::applies(settings.strip_reasoning, settings.mode, &decision.verdict) {
             return;
         }
         let Some(format) = reasoning::Format::of(ex.api) else {

@@ -41,7 +41,7 @@ impl Withholding {
     /// For a forwarded request whose answer loses its reasoning; `None`
     /// for every other (its answer is never touched).
     pub fn for_decision(settings: &Settings, api: Api, decision: &Decision) -> Option<Withholding> {
-        if !reasoning::applies(settings.strip_reasoning, &decision.verdict) {
+        if !reasoning::applies(settings.strip_reasoning, settings.mode, &decision.verdict) {
             return None;
         }
         let format = Format::of(api)?;

@@ -43,6 +43,7 @@ pub mod stream;
 use serde_json::Value;
 
 use crate::api::{Api, Endpoint};
+use crate::config::Mode;
 use crate::verdict::{Action, Verdict};
 
 pub use answer::{plan, whole, Counted, Plan, Skip};
@@ -53,12 +54,13 @@ pub use stream::StreamStripper;
 const ALLOWLISTED: &str = "allowlisted";
 
 /// Whether the answer to a request with this verdict has its reasoning
-/// removed: only when configured, only for a request forwarded with the
-/// action `tag` (in shadow mode that includes what enforce mode would
-/// deny), never for an allowlisted caller (the allowlist wins over
+/// removed: only when configured, only in enforce mode (shadow mode never
+/// changes what a client receives: the request's tag and the counters say
+/// what enforce mode would withhold), only for a request forwarded with the
+/// action `tag`, never for an allowlisted caller (the allowlist wins over
 /// everything).
-pub fn applies(strip: bool, verdict: &Verdict) -> bool {
-    strip && verdict.action == Action::Tag && !verdict.reasons.contains(&ALLOWLISTED)
+pub fn applies(strip: bool, mode: Mode, verdict: &Verdict) -> bool {
+    strip && mode == Mode::Enforce && verdict.action == Action::Tag && !verdict.reasons.contains(&ALLOWLISTED)
 }
 
 /// The wire format of an API's answers, as far as reasoning goes.

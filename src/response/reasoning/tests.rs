@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 use super::*;
+use crate::config::Mode;
 
 fn sse(events: &[(Option<&str>, Value)]) -> Vec<u8> {
     let mut out = String::new();
@@ -309,15 +310,16 @@ fn every_format_strips_its_whole_answer() {
 }
 
 #[wasm_bindgen_test(unsupported = test)]
-fn only_tagged_callers_outside_the_allowlist_are_stripped() {
+fn only_tagged_callers_outside_the_allowlist_are_stripped_and_only_in_enforce_mode() {
     let mut v = crate::verdict::Verdict::allow();
-    assert!(!applies(true, &v));
+    assert!(!applies(true, Mode::Enforce, &v));
     v.action = Action::Tag;
-    assert!(applies(true, &v));
-    assert!(!applies(false, &v));
+    assert!(applies(true, Mode::Enforce, &v));
+    assert!(!applies(true, Mode::Shadow, &v), "shadow mode never changes an answer");
+    assert!(!applies(false, Mode::Enforce, &v));
     v.reasons = vec!["allowlisted", "template_shared"];
-    assert!(!applies(true, &v));
+    assert!(!applies(true, Mode::Enforce, &v));
     v.reasons = vec!["template_shared"];
     v.action = Action::Throttle;
-    assert!(!applies(true, &v));
+    assert!(!applies(true, Mode::Enforce, &v));
 }
