@@ -1,4 +1,4 @@
-//! Plugin configuration, in two phases: `raw` deserialises the JSON document
+//! Plugin configuration, in two phases: `read` reads the JSON document into `raw`
 //! Envoy (or Istio's `pluginConfig`) passes, with a default for every field
 //! and unknown fields refused; `compile` checks ranges and cross-references
 //! and produces the [`Settings`] the engine runs with. Errors name the
@@ -6,7 +6,9 @@
 
 pub mod compile;
 pub mod error;
+mod json;
 pub mod raw;
+mod read;
 
 pub use compile::{IdentitySource, Settings};
 pub use error::ConfigError;
@@ -30,5 +32,7 @@ pub fn load(bytes: &[u8]) -> Result<Settings, ConfigError> {
     Settings::try_from(raw)
 }
 
+#[cfg(test)]
+mod read_tests;
 #[cfg(test)]
 mod tests;
