@@ -1,5 +1,5 @@
-//! Plugin configuration, in two phases: `read` reads the JSON document into `raw`
-//! Envoy (or Istio's `pluginConfig`) passes, with a default for every field
+//! Plugin configuration, in two phases: `read` reads the JSON document
+//! Envoy (or Istio's `pluginConfig`) passes into `raw`, with a default for every field
 //! and unknown fields refused; `compile` checks ranges and cross-references
 //! and produces the [`Settings`] the engine runs with. Errors name the
 //! field's path. docs/configuration.md documents every field.
