@@ -61,7 +61,6 @@ fn main() {
     let mut b = RedisBackend::connect(&url, &prefix).unwrap();
     let limits = Limits {
         max_records: 4_096,
-        ttl_ms: 3_600_000,
         fades: distill_guard::fleet::merge::Fades::DEFAULT,
     };
 

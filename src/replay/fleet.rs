@@ -118,7 +118,6 @@ pub fn run<B: TraceClocked>(
     let fleet = &settings.fleet;
     let limits = Limits {
         max_records: fleet.max_records,
-        ttl_ms: 2 * 86_400 * 1_000,
         fades: crate::fleet::merge::Fades::of(&settings.detection),
     };
     let hosts: Vec<SimHost> = (0..opts.hosts.max(1))
