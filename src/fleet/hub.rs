@@ -427,6 +427,76 @@ mod tests {
         assert_eq!(seen, 250, "every slot once, over several syncs");
     }
 
+    /// Another replica that writes the same slot between this one's read
+    /// and its write: the compare-and-set fails, the write is made again on
+    /// what the other stored, and neither host's part is lost.
+    struct Racing {
+        inner: MemoryBackend,
+        /// Host 9's record, stored once just before the next write.
+        interloper: Option<Record>,
+    }
+
+    impl Backend for Racing {
+        type Error = String;
+        fn now_ms(&mut self) -> Result<u64, String> {
+            self.inner.now_ms()
+        }
+        fn load(&mut self, host: u64, slots: &[(Table, u32)]) -> Result<Vec<Slot>, String> {
+            self.inner.load(host, slots)
+        }
+        fn store(&mut self, host: u64, writes: &[Write]) -> Result<Vec<bool>, String> {
+            if let Some(r) = self.interloper.take() {
+                let slot = self.inner.load(9, &[(r.table, r.slot)])?.remove(0);
+                let w = replace(r.table, merge::Fades::DEFAULT, slot, &r);
+                assert_eq!(self.inner.store(9, &[w])?, vec![true]);
+            }
+            self.inner.store(host, writes)
+        }
+        fn log(&mut self, slots: &[(Table, u32)]) -> Result<(), String> {
+            self.inner.log(slots)
+        }
+        fn changed(&mut self, since: u64, limit: usize) -> Result<Vec<(Table, u32, u64)>, String> {
+            self.inner.changed(since, limit)
+        }
+        fn contended(&self, slots: usize) -> String {
+            self.inner.contended(slots)
+        }
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_write_that_loses_the_race_is_made_again() {
+        let mut b = Racing {
+            inner: MemoryBackend::default(),
+            interloper: None,
+        };
+        sync(
+            &mut b,
+            LIMITS,
+            &Request {
+                host: 1,
+                cursor: 0,
+                records: vec![rec(5, 3)],
+            },
+        )
+        .unwrap();
+        b.interloper = Some(rec(5, 4));
+        sync(
+            &mut b,
+            LIMITS,
+            &Request {
+                host: 2,
+                cursor: 0,
+                records: vec![rec(5, 5)],
+            },
+        )
+        .unwrap();
+        let (_, out) = ask(&mut b.inner, 3, 0, vec![]);
+        assert_eq!(out.iter().map(count).collect::<Vec<_>>(), vec![12], "hosts 1, 9 and 2");
+        // Host 2 asks: everyone's but its own.
+        let (_, out) = ask(&mut b.inner, 2, 0, vec![]);
+        assert_eq!(out.iter().map(count).collect::<Vec<_>>(), vec![7]);
+    }
+
     /// A sync reads a bounded number of records per slot it writes or
     /// answers, however many hosts hold the slot: the fleet's reads grow
     /// with slots, not with hosts².
