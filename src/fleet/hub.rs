@@ -58,8 +58,6 @@ pub struct Write {
 /// Where the fleet's state lives.
 pub trait Backend {
     type Error: std::fmt::Display;
-    /// The backend's clock (one clock for every replica).
-    fn now_ms(&mut self) -> Result<u64, Self::Error>;
     /// Each slot's state as `host` sees it (two records a slot).
     fn load(&mut self, host: u64, slots: &[(Table, u32)]) -> Result<Vec<Slot>, Self::Error>;
     /// Stores each write whose slot is still at its `expect`ed version
@@ -159,7 +157,6 @@ fn contribute<B: Backend>(b: &mut B, host: u64, fades: Fades, records: &[Record]
 /// Handles one (already authenticated and bounded) request: the new
 /// cursor and the records to answer.
 pub fn sync<B: Backend>(b: &mut B, limits: Limits, req: &Request) -> Result<(u64, Vec<Record>), B::Error> {
-    b.now_ms()?;
     let mine: Vec<Record> = req
         .records
         .iter()
@@ -208,6 +205,7 @@ struct MemorySlot {
 /// The fleet's state in memory: what `replay --hosts` syncs through, and
 /// the model the Redis backend is tested against.
 pub struct MemoryBackend {
+    /// The clock slots expire by (the replay's trace time).
     pub now_ms: u64,
     /// A slot not written for this long is gone (Redis: the key's expiry).
     pub ttl_ms: u64,
@@ -246,10 +244,6 @@ impl MemoryBackend {
 
 impl Backend for MemoryBackend {
     type Error = String;
-
-    fn now_ms(&mut self) -> Result<u64, Self::Error> {
-        Ok(self.now_ms)
-    }
 
     fn load(&mut self, host: u64, slots: &[(Table, u32)]) -> Result<Vec<Slot>, Self::Error> {
         let (now, ttl) = (self.now_ms, self.ttl_ms);
@@ -438,9 +432,6 @@ mod tests {
 
     impl Backend for Racing {
         type Error = String;
-        fn now_ms(&mut self) -> Result<u64, String> {
-            self.inner.now_ms()
-        }
         fn load(&mut self, host: u64, slots: &[(Table, u32)]) -> Result<Vec<Slot>, String> {
             self.inner.load(host, slots)
         }

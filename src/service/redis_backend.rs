@@ -59,8 +59,6 @@ pub struct RedisBackend {
     conn: Conn,
     prefix: String,
     ttl_ms: u64,
-    /// A fixed clock (the replay's trace time); `None`: Redis `TIME`.
-    pub clock_ms: Option<u64>,
 }
 
 fn err(e: redis::RedisError) -> String {
@@ -90,7 +88,6 @@ impl RedisBackend {
             conn,
             prefix: prefix.to_owned(),
             ttl_ms: 2 * 86_400 * 1_000,
-            clock_ms: None,
         };
         b.set_timeouts(std::time::Duration::from_secs(2)).map_err(err)?;
         Ok(b)
@@ -211,14 +208,6 @@ fn le_u64(b: &[u8]) -> Option<u64> {
 impl Backend for RedisBackend {
     type Error = String;
 
-    fn now_ms(&mut self) -> Result<u64, String> {
-        if let Some(ms) = self.clock_ms {
-            return Ok(ms);
-        }
-        let (secs, micros): (u64, u64) = redis::cmd("TIME").query(self.conn()).map_err(err)?;
-        Ok(secs * 1_000 + micros / 1_000)
-    }
-
     fn load(&mut self, host: u64, slots: &[(Table, u32)]) -> Result<Vec<Slot>, String> {
         let cmds = slots
             .iter()
@@ -317,8 +306,5 @@ impl Backend for RedisBackend {
     }
 }
 
-impl crate::replay::fleet::TraceClocked for RedisBackend {
-    fn set_trace_ms(&mut self, ms: u64) {
-        self.clock_ms = Some(ms);
-    }
-}
+/// Keys expire on Redis's own clock, whatever the trace's time.
+impl crate::replay::fleet::TraceClocked for RedisBackend {}
