@@ -117,6 +117,9 @@ pub struct ClusterView {
     pub synced: bool,
     /// False when the slot belongs to another key (nothing was counted).
     pub tracked: bool,
+    /// Seconds of history behind `requests` and `accounts` (the current
+    /// window, and the previous one when it was kept).
+    pub span_secs: u64,
 }
 
 /// One request's contribution to a cluster slot.
@@ -291,6 +294,7 @@ pub fn apply(current: Option<&[u64; WORDS]>, t: &Touch) -> ([u64; WORDS], Cluste
         synced_requests: r.get(SYNC_CUR).saturating_add(r.get(SYNC_PREV)) as f64,
         synced,
         tracked: true,
+        span_secs: elapsed,
     };
     (r.words, view)
 }

@@ -13,7 +13,8 @@
 
 use super::cadence::{combine_upstream, Features, Record, ACCEPTED, REFUSED, WORDS};
 use super::config::DetectionSettings;
-use super::cross_account::Own;
+use super::correlate::ClusterView;
+use super::cross_account::{self, Own};
 use super::slots::{Read, Slots, IDENTITY_TABLE};
 use super::{continuation, limits, score};
 use crate::store::counters::UpdateError;
@@ -180,9 +181,10 @@ fn fades(s: &DetectionSettings) -> (f64, f64) {
 /// `identity`, checks its dynamic limit and writes the record back to where
 /// [`locate`] found it. When the slot cannot be written, scores without
 /// history rather than not at all.
-/// `cluster_level` is the decayed count of the template cluster's
-/// requests before this one (`None`: no cluster with a limit): its limit
-/// is checked at the identity's score, and a denial by either limit or by
+/// `cluster` is the template cluster with a limit (`None`: none): its
+/// decayed count of requests before this one, charged to the identity by
+/// its own part in them ([`cross_account::charged_level`]), is checked
+/// against its limit at the identity's score, and a denial by either limit or by
 /// the score (`deny_score`) starts a cool-down ([`super::cooldown`]) on the
 /// identity's record.
 #[allow(clippy::too_many_arguments)]
@@ -194,7 +196,7 @@ pub fn score(
     now: u64,
     part: Part,
     signals: score::Signals,
-    cluster_level: Option<f64>,
+    cluster: Option<ClusterView>,
 ) -> Scored {
     let (hl, tau) = fades(s);
     let mut out = Scored {
@@ -207,8 +209,10 @@ pub fn score(
         memory: 0.0,
     };
     // The record after this request and the identity's score, from its
-    // record before and its recent requests (`level`).
-    let judge = |base: &Record, level: f64| {
+    // record before and its recent requests (`level`); `own`: its requests
+    // over the cluster's span (`None`: no record of its own).
+    let judge = |base: &Record, level: f64, own: Option<f64>| {
+        let cluster_level = cluster.map(|c| cross_account::charged_level(&c, own));
         let rec = base.observe(now, part.long);
         let prior = base.memory_at(now, hl);
         let signals = score::Signals {
@@ -239,7 +243,8 @@ pub fn score(
                 _ => Record::fresh(identity, now),
             };
             let level = base.level_at(now, tau);
-            let (mut rec, mut scored) = judge(&base, level);
+            let own = cluster.map(|c| own_requests(&base, now, c.span_secs));
+            let (mut rec, mut scored) = judge(&base, level, own);
             rec.level = level + 1.0;
             rec.memory = scored.memory;
             let own = own_shares_of(&base, part);
@@ -267,7 +272,7 @@ pub fn score(
         Place::Guest(read) => slots.write(read, |cur| {
             // A guest has no record of its own: no memory, no cool-down.
             let host = cur.map(Record::decode).unwrap_or_default();
-            out = judge(&Record::fresh(identity, now), host.guests_at_time(now, tau)).1;
+            out = judge(&Record::fresh(identity, now), host.guests_at_time(now, tau), None).1;
             host.host_guest(now, tau).encode()
         }),
         Place::Unreadable => Err(UpdateError::GaveUp),
@@ -279,6 +284,15 @@ pub fn score(
         });
     }
     out
+}
+
+/// The identity's requests (this one included) over the last `span_secs`:
+/// all of them when it is younger than that, else its average rate over
+/// its life times the span.
+fn own_requests(base: &Record, now: u64, span_secs: u64) -> f64 {
+    let n = base.count as f64 + 1.0;
+    let age = now.saturating_sub(base.first_seen).max(1) as f64;
+    n * (span_secs as f64 / age).min(1.0)
 }
 
 /// The identity's texts sketch with this request's text in it.
