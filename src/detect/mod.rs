@@ -236,6 +236,7 @@ impl Detector {
             cluster_sync: across.sync_share,
             conversation: content.conversation,
             text: content.owners.map_or(0, |o| o.text),
+            whole_account: obs.identity.organization.is_none(),
         };
         let own = cross_account::Own {
             deterministic: content.deterministic,
