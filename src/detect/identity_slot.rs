@@ -36,6 +36,8 @@ pub struct Scored {
     pub cooldown: Option<(u64, bool)>,
     /// `Some(retry_after_secs)` when its token budget is used up.
     pub token_limited: Option<u64>,
+    /// `Some(retry_after_secs)` when its template cluster's token budget is.
+    pub cluster_token_limited: Option<u64>,
     /// The remembered score after this request (what it leaves behind).
     pub memory: f64,
 }
@@ -136,6 +138,26 @@ pub fn own_shares(place: &Place, identity: u64, part: Part) -> Own {
     own_shares_of(&r.unwrap_or_default(), part)
 }
 
+/// The identity's recent output tokens per request (its decayed token
+/// count over its decayed request count: both fade alike, so the ratio is a
+/// recent mean), 0 without a record.
+pub fn mean_answer(place: &Place, identity: u64, s: &DetectionSettings) -> f64 {
+    let Place::Home(read) = place else {
+        return 0.0;
+    };
+    let Some(r) = read.words.as_ref().map(Record::decode).filter(|r| r.owner == identity) else {
+        return 0.0;
+    };
+    let (_, tau) = fades(s);
+    let at = r.last_seen.max(r.tokens_at);
+    let level = r.level_at(at, tau);
+    if level > 0.0 {
+        r.tokens_at_time(at, tau) / level
+    } else {
+        0.0
+    }
+}
+
 /// This request (conversation key `conversation`) continues the
 /// identity's own conversation, by its record.
 pub fn continues(place: &Place, identity: u64, conversation: u64) -> bool {
@@ -176,13 +198,29 @@ fn fades(s: &DetectionSettings) -> (f64, f64) {
     (s.memory_half_life_secs as f64, s.limit_window_secs.max(1) as f64)
 }
 
+/// A template cluster's decayed counts before this request, each checked
+/// against its dynamic limit at the identity's score.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ClusterLevels {
+    /// Its requests (`cluster_limit`).
+    pub requests: f64,
+    /// Its answers' output tokens (`cluster_token_limit`).
+    pub tokens: f64,
+}
+
 /// Scores `signals` (their cadence taken from the identity's record) for
 /// `identity`, checks its dynamic limit and writes the record back to where
 /// [`locate`] found it. When the slot cannot be written, scores without
 /// history rather than not at all.
 /// `cluster_level` is the decayed count of the template cluster's
-/// requests before this one (`None`: no cluster with a limit): its limit
-/// is checked at the identity's score, and a denial by either limit or by
+/// requests and output tokens before this one (`None`: no cluster with a
+/// limit): its limits are checked at the identity's score. A request that
+/// carries tool results (a step of a tool loop, `continuation::key`) meets
+/// no token budget: the next step of a task already under way is no new
+/// harvest, and a coding agent's steps each take long answers (measured: a
+/// third of an agent product's users were denied after one long first
+/// answer). A campaign that wraps its items in made-up tool turns escapes
+/// the token budgets, not the request limits or the score. A denial by a limit or by
 /// the score (`deny_score`) starts a cool-down ([`super::cooldown`]) on the
 /// identity's record.
 #[allow(clippy::too_many_arguments)]
@@ -194,7 +232,7 @@ pub fn score(
     now: u64,
     part: Part,
     signals: score::Signals,
-    cluster_level: Option<f64>,
+    cluster_level: Option<ClusterLevels>,
 ) -> Scored {
     let (hl, tau) = fades(s);
     let mut out = Scored {
@@ -204,6 +242,7 @@ pub fn score(
         cluster_limited: None,
         cooldown: None,
         token_limited: None,
+        cluster_token_limited: None,
         memory: 0.0,
     };
     // The record after this request and the identity's score, from its
@@ -220,14 +259,20 @@ pub fn score(
         let limit = |base: u64, level: f64| {
             limits::allowed(base, score, s.limit_min_score).and_then(|allowed| limits::wait(level, allowed, tau))
         };
+        let budget = |limit: u64, tokens: f64| {
+            if part.conversation != 0 {
+                return None;
+            }
+            limits::allowed(limit, score, s.limit_min_score).and_then(|allowed| limits::wait(tokens, allowed, tau))
+        };
         let scored = Scored {
             score,
             reasons,
             limited: limit(s.identity_limit, level),
-            cluster_limited: cluster_level.and_then(|l| limit(s.cluster_limit, l)),
+            cluster_limited: cluster_level.and_then(|l| limit(s.cluster_limit, l.requests)),
             cooldown: None,
-            token_limited: limits::allowed(s.token_limit, score, s.limit_min_score)
-                .and_then(|allowed| limits::wait(base.tokens_at_time(now, tau), allowed, tau)),
+            token_limited: budget(s.token_limit, base.tokens_at_time(now, tau)),
+            cluster_token_limited: cluster_level.and_then(|l| budget(s.cluster_token_limit, l.tokens)),
             memory: score::remember(prior, raw),
         };
         (rec, scored)
@@ -249,6 +294,7 @@ pub fn score(
             let denied = scored.limited.is_some()
                 || scored.cluster_limited.is_some()
                 || scored.token_limited.is_some()
+                || scored.cluster_token_limited.is_some()
                 || scored.score >= s.deny_score;
             // A cool-down holds while the identity is still suspicious (in
             // the limited band); one whose score fell below it is through.
@@ -301,6 +347,7 @@ fn own_shares_of(base: &Record, part: Part) -> Own {
             cont: continued,
             closed,
             deterministic: false,
+            answer_long: 0.0,
         }
     } else {
         Own {
@@ -309,6 +356,7 @@ fn own_shares_of(base: &Record, part: Part) -> Own {
             cont: ewma(base.own_cont, continued),
             closed,
             deterministic: false,
+            answer_long: 0.0,
         }
     }
 }
