@@ -31,7 +31,11 @@ reasoning. Request headers for the response-side tests:
   stream cut mid-event);
 - `x-stub-malformed: 1`: a stream of malformed events;
 - `x-stub-gzip: 1`: the answer gzip-compressed (`content-encoding: gzip`),
-  as upstreams answer clients that accept it.
+  as upstreams answer clients that accept it;
+- `x-stub-negotiate: 1`: the answer's coding chosen from the request's
+  `accept-encoding` as real upstreams do: `br` when offered (the `brotli`
+  package), else `gzip`, else none; the value received is echoed in
+  `x-stub-accept-encoding`.
 Every answer carries `x-stub-body-sha256`, the SHA-256 of the body it sent.
 
     python3 envoy/stub_llm.py [--host 127.0.0.1] [--port 10080]
@@ -373,14 +377,33 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"%x\r\n" % len(c) + c + b"\r\n")
         self.wfile.write(b"0\r\n\r\n")
 
+    def coding(self) -> str | None:
+        """The content coding this answer is sent in (see the docstring)."""
+        if self.headers.get("x-stub-gzip") == "1":
+            return "gzip"
+        if self.headers.get("x-stub-negotiate") != "1":
+            return None
+        offered = set()
+        for entry in (self.headers.get("accept-encoding") or "").split(","):
+            name, _, params = entry.strip().partition(";")
+            if params.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000"):
+                offered.add(name.strip().lower())
+        return next((c for c in ("br", "gzip") if c in offered), None)
+
     def send(self, status: int, content_type: str, payload: bytes, seen: dict[str, str]) -> None:
-        compress = self.headers.get("x-stub-gzip") == "1"
-        if compress:
+        coding = self.coding()
+        if coding == "gzip":
             payload = gzip.compress(payload, mtime=0)
+        elif coding == "br":
+            import brotli  # only the negotiation tests need it
+
+            payload = brotli.compress(payload)
         self.send_response(status)
         self.send_header("content-type", content_type)
-        if compress:
-            self.send_header("content-encoding", "gzip")
+        if coding:
+            self.send_header("content-encoding", coding)
+        if self.headers.get("x-stub-negotiate") == "1":
+            self.send_header("x-stub-accept-encoding", self.headers.get("accept-encoding") or "")
         self.send_header("content-length", str(len(payload)))
         self.send_header("x-stub-body-sha256", hashlib.sha256(payload).hexdigest())
         self.send_header("x-upstream-body-bytes", str(self.body_bytes))

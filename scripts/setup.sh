@@ -53,9 +53,10 @@ fi
 
 # 4. The official SDKs the end-to-end tests drive through Envoy
 #    (tests/e2e/test_sdks.py); the oras SDK that builds and pushes the OCI
-#    image (scripts/oci.py, `make oci`); PyYAML to read the mesh manifests.
-SDKS=(openai anthropic google-genai oras pyyaml)
-if ! .venv/bin/python -c 'import openai, anthropic, google.genai, oras, yaml' 2>/dev/null; then
+#    image (scripts/oci.py, `make oci`); PyYAML to read the mesh manifests;
+#    brotli for the stub upstream's `br` answers (tests/e2e/test_answer_coding.py).
+SDKS=(openai anthropic google-genai oras pyyaml brotli)
+if ! .venv/bin/python -c 'import openai, anthropic, google.genai, oras, yaml, brotli' 2>/dev/null; then
   say "installing ${SDKS[*]} into .venv"
   .venv/bin/pip install --quiet --disable-pip-version-check "${SDKS[@]}"
 fi

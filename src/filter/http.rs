@@ -34,7 +34,7 @@ use super::host_clock::HostClock;
 use super::host_metrics::HostMetrics;
 use super::host_store::with_host;
 use super::reasoning::Withholding;
-use super::response_body::Answer;
+use super::response_body::{self, Answer};
 use super::watchdog::Watchdog;
 use crate::api::BodyPrefix;
 use crate::clock::Clock;
@@ -147,6 +147,7 @@ impl Request {
         for (name, value) in &decision.tag_headers {
             let _ = abi::set_request_header(name, value);
         }
+        response_body::ask_readable_coding(&ex);
         self.reasoning = Withholding::for_decision(engine.settings(), ex.api, &decision);
         if let Some(w) = &self.reasoning {
             w.request();

@@ -13,8 +13,17 @@ use super::host_metrics::HostMetrics;
 use super::host_store::with_host;
 use crate::engine::{Engine, Exchange};
 use crate::fleet::touched::Touched;
-use crate::response::ResponseMeter;
+use crate::response::{accept, ResponseMeter};
 use crate::verdict::Action;
+
+/// Before a forwarded LLM API request goes upstream: its answer must come
+/// in a coding the meter reads, or its tokens would not count
+/// (`response::accept`).
+pub fn ask_readable_coding(ex: &Exchange) {
+    if let Some(narrowed) = ex.meta.header("accept-encoding").and_then(accept::narrow) {
+        let _ = abi::set_request_header("accept-encoding", &narrowed);
+    }
+}
 
 /// Bytes read from the response body buffer per host call.
 const READ_SLICE: usize = 64 * 1024;

@@ -15,7 +15,9 @@
 //! accept it, the official SDKs among them) is decompressed as it passes
 //! (`api::inflate`: one inflater state per answer, output scanned and
 //! dropped, at most `MAX_INFLATED` bytes); any other coding (`br`, `zstd`)
-//! is not read: it counts as `compressed`, with no tokens.
+//! is not read: it counts as `compressed`, with no tokens. The glue asks
+//! upstreams for readable codings only (`response::accept`), so such an
+//! answer comes only from an upstream that ignores `accept-encoding`.
 
 use super::scan::JsonScan;
 use super::sse::{Piece, SseSplitter};

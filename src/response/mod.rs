@@ -9,11 +9,14 @@
 //! - `scan`: a streaming JSON scan that finds usage objects and counts the
 //!   answer's text without holding the document.
 //! - `usage`: token counts from each provider's usage object.
+//! - `accept`: the `accept-encoding` a metered request is forwarded with,
+//!   narrowed to the codings the meter reads.
 //! - `meter`: one answer in, its output and reasoning tokens out
 //!   ([`ResponseMeter`], [`Tally`]).
 //! - `reasoning/`: reasoning withheld from tagged callers
 //!   (`response.reasoning: strip`), in JSON answers and SSE streams.
 
+pub mod accept;
 pub mod meter;
 pub mod reasoning;
 pub mod scan;

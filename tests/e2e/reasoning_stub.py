@@ -15,6 +15,9 @@ answer text never does.
   bytes (tests of the size bound).
 - `x-stub-reasoning-events: N` streams N more reasoning chunks (chat) before
   the answer, in writes of about 64 KiB (long streams).
+- A chat `model` containing `inline` answers like an open-weight reasoning
+  model served without a reasoning parser: the reasoning opens `content`
+  as a `<think>…</think>` block (in a stream, its tags split over deltas).
 
 Runs in the test process, on a thread, on a free loopback port.
 """
@@ -78,6 +81,29 @@ def chat_sse() -> list[tuple[str | None, dict | str]]:
         (None, chunk({}, finish="stop", usage={"prompt_tokens": 10, "completion_tokens": 30, "total_tokens": 40})),
         (None, "[DONE]"),
     ]
+
+
+def chat_inline_json() -> dict:
+    doc = chat_json("")
+    doc["model"] = "deepseek-r1-inline"
+    doc["choices"][0]["message"] = {"role": "assistant", "content": f"<think>{SECRET}</think>\n\n{ANSWER}"}
+    return doc
+
+
+def chat_inline_sse() -> list[tuple[str | None, dict | str]]:
+    texts = ["<th", "ink>" + SECRET[:20], SECRET[20:] + "</thi", "nk>\n\n", "The answer ", "is 42."]
+    events = []
+    for _, c in chat_sse():
+        if isinstance(c, dict) and c["choices"][0]["delta"].get("reasoning_content") is not None:
+            continue
+        events.append((None, c))
+    first, *rest = events
+    chunks = [dict(first[1], choices=[{**first[1]["choices"][0],
+                                       "delta": {"role": "assistant", "content": ""}}])]
+    for t in texts:
+        chunks.append(dict(first[1], choices=[{**first[1]["choices"][0], "delta": {"content": t}}]))
+    tail = [c for _, c in rest if isinstance(c, str) or c["choices"][0]["finish_reason"]]
+    return [(None, c) for c in chunks + tail]
 
 
 def reasoning_item(done: bool) -> dict:
@@ -261,6 +287,8 @@ def answer_for(path: str, body: dict, pad: str) -> tuple[dict | None, list[bytes
     """(JSON answer, SSE pieces) for a request; one of them is None."""
     bare = path.split("?", 1)[0]
     stream = body.get("stream") is True
+    if bare.endswith("/chat/completions") and "inline" in str(body.get("model")):
+        return (None, sse_bytes(chat_inline_sse())) if stream else (chat_inline_json(), None)
     if bare.endswith("/chat/completions"):
         return (None, sse_bytes(chat_sse())) if stream else (chat_json(pad), None)
     if bare.endswith("/responses"):

@@ -176,6 +176,37 @@ def test_tagged_streams_lose_their_reasoning_and_stay_consistent(strip, label, p
         assert "".join(p["text"] for p in parts) == ANSWER
 
 
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "sse"])
+def test_inline_think_blocks_are_withheld_from_tagged_callers_only(strip, upstream, stream):
+    """An open-weight reasoning model behind an OpenAI-compatible server puts
+    its reasoning in `content` as an opening `<think>` block (split over
+    stream deltas): a tagged caller gets the answer without it, an untagged
+    one the upstream's bytes."""
+    base = {"model": "deepseek-r1-inline", "stream": stream}
+    plain_req = body("chat", base, "six times seven")
+    plain = post(strip.port, "/v1/chat/completions", plain_req, {"x-api-key": "k10"})
+    assert plain.body == direct(upstream.port, "/v1/chat/completions", plain_req).body
+    assert b"<think>" in plain.body or b"<th" in plain.body
+    tagged = post(strip.port, "/v1/chat/completions", body("chat", base, f"{TAG} six times seven"),
+                  {"x-api-key": "k10"})
+    assert tagged.status == 200
+    assert SECRET[:20].encode() not in tagged.body and SECRET[20:].encode() not in tagged.body
+    if stream:
+        evs = events(tagged.body)
+        assert "".join(c["choices"][0]["delta"].get("content") or "" for c in evs if c["choices"]) == ANSWER
+        assert evs[-1]["choices"][0]["finish_reason"] == "stop"
+    else:
+        assert tagged.json()["choices"][0]["message"] == {"role": "assistant", "content": ANSWER}
+        assert int(tagged.header("content-length")) == len(tagged.body)
+
+
+def test_openai_sdk_streams_without_inline_thinking(strip):
+    client = openai.OpenAI(api_key="sk-sdk", base_url=base_url(strip) + "/v1", timeout=30, max_retries=0)
+    msgs = [{"role": "user", "content": f"{TAG} hi"}]
+    chunks = list(client.chat.completions.create(model="deepseek-r1-inline", messages=msgs, stream=True))
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == ANSWER
+
+
 def test_a_long_reasoning_stream_passes_without_it(strip):
     # About 10 MB of reasoning chunks between the first chunk and the answer.
     label, path, base = STREAM_CASES[0]

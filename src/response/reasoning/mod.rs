@@ -8,7 +8,10 @@
 //! - OpenAI Chat Completions (also Azure and OpenAI-compatible servers):
 //!   `reasoning_content`, `reasoning` and `reasoning_details` of each
 //!   choice's `message` (JSON) or `delta` (stream); a stream chunk that
-//!   carried nothing else is dropped (`chat`).
+//!   carried nothing else is dropped (`chat`). Servers without a reasoning
+//!   parser (open-weight models) put it in `content` as an opening
+//!   `<think>…</think>` block: removed too, in JSON and across stream
+//!   chunks (`think`).
 //! - OpenAI Responses: output items of type `reasoning` (summaries and
 //!   encrypted content with them); in a stream every `response.reasoning*`
 //!   event and every event of a removed item is dropped, the remaining
@@ -39,6 +42,7 @@ mod gemini;
 pub mod renumber;
 mod responses;
 pub mod stream;
+mod think;
 
 use serde_json::Value;
 
@@ -110,7 +114,7 @@ pub fn strip_document(format: Format, doc: &mut Value) -> bool {
 /// Per-stream state of the formats whose events refer to each other.
 #[derive(Clone, Debug)]
 enum StreamState {
-    Chat,
+    Chat(chat::ChatStream),
     Responses(responses::ResponsesStream),
     Messages(anthropic::MessagesStream),
     Gemini,
@@ -119,7 +123,7 @@ enum StreamState {
 impl StreamState {
     fn new(format: Format) -> StreamState {
         match format {
-            Format::Chat => StreamState::Chat,
+            Format::Chat => StreamState::Chat(chat::ChatStream::default()),
             Format::Responses => StreamState::Responses(responses::ResponsesStream::default()),
             Format::Messages => StreamState::Messages(anthropic::MessagesStream::default()),
             Format::Gemini => StreamState::Gemini,
@@ -129,7 +133,7 @@ impl StreamState {
     /// One stream event's JSON data.
     fn event(&mut self, data: &mut Value) -> Fate {
         match self {
-            StreamState::Chat => chat::strip_chunk(data),
+            StreamState::Chat(s) => s.chunk(data),
             StreamState::Responses(s) => s.event(data),
             StreamState::Messages(s) => s.event(data),
             StreamState::Gemini => changed(gemini::strip(data)),
