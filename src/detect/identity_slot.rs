@@ -186,6 +186,8 @@ pub struct Part {
     pub conversation: u64,
     /// Hash of its user turn (0: none), for the identity's texts sketch.
     pub text: u64,
+    /// It offers the model tools or carries tool results (an agent's call).
+    pub tool_use: bool,
 }
 
 fn ewma(prior: f64, x: f64) -> f64 {
@@ -197,6 +199,11 @@ fn ewma(prior: f64, x: f64) -> f64 {
 fn fades(s: &DetectionSettings) -> (f64, f64) {
     (s.memory_half_life_secs as f64, s.limit_window_secs.max(1) as f64)
 }
+
+/// Share of an identity's requests continuing its own tool loops from
+/// which none of its requests meets a token budget: an agent's user, whose
+/// one-shot requests start its tasks.
+pub const TOOL_LOOP_SHARE: f64 = 0.5;
 
 /// A template cluster's decayed counts before this request, each checked
 /// against its dynamic limit at the identity's score.
@@ -214,13 +221,14 @@ pub struct ClusterLevels {
 /// history rather than not at all.
 /// `cluster_level` is the decayed count of the template cluster's
 /// requests and output tokens before this one (`None`: no cluster with a
-/// limit): its limits are checked at the identity's score. A request that
-/// carries tool results (a step of a tool loop, `continuation::key`) meets
-/// no token budget: the next step of a task already under way is no new
-/// harvest, and a coding agent's steps each take long answers (measured: a
-/// third of an agent product's users were denied after one long first
-/// answer). A campaign that wraps its items in made-up tool turns escapes
-/// the token budgets, not the request limits or the score. A denial by a limit or by
+/// limit): its limits are checked at the identity's score. An agent's call
+/// (a request that offers tools or carries tool results), and any request
+/// of an identity whose requests mostly continue its own tool loops
+/// ([`TOOL_LOOP_SHARE`]), meets no token budget: a coding agent's steps
+/// each take long answers, and the next step of a task under way is no new
+/// harvest (measured: a third of an agent product's users were denied
+/// after one long first answer). A campaign that offers made-up tools
+/// escapes the token budgets, not the request limits or the score. A denial by a limit or by
 /// the score (`deny_score`) starts a cool-down ([`super::cooldown`]) on the
 /// identity's record.
 #[allow(clippy::too_many_arguments)]
@@ -260,7 +268,7 @@ pub fn score(
             limits::allowed(base, score, s.limit_min_score).and_then(|allowed| limits::wait(level, allowed, tau))
         };
         let budget = |limit: u64, tokens: f64| {
-            if part.conversation != 0 {
+            if part.tool_use || base.own_cont >= TOOL_LOOP_SHARE {
                 return None;
             }
             limits::allowed(limit, score, s.limit_min_score).and_then(|allowed| limits::wait(tokens, allowed, tau))

@@ -259,6 +259,7 @@ impl Detector {
             cluster_sync: across.sync_share,
             conversation: content.conversation,
             text: content.owners.map_or(0, |o| o.text),
+            tool_use: content.tool_use,
         };
         let mean_answer = identity_slot::mean_answer(&place, id, s);
         let own = cross_account::Own {

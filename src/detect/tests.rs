@@ -499,9 +499,9 @@ fn a_clusters_tokens_count_across_its_identities() {
     assert_eq!(probe(&d, &store, 8, now + 3.0).rate_limited, None);
 }
 
-/// A step of a tool loop (a request carrying tool results) meets no token
-/// budget: a coding agent's user whose first answer was long is not
-/// denied its next steps; the same identity's one-shot requests are.
+/// An agent's call (carrying tool results, or offering tools) meets no
+/// token budget: a coding agent's user whose first answer was long is not
+/// denied its next calls; the same identity's plain one-shot requests are.
 #[wasm_bindgen_test(unsupported = test)]
 fn tool_loop_steps_meet_no_token_budget() {
     let d = token_budget_of(10_000);
@@ -522,6 +522,11 @@ fn tool_loop_steps_meet_no_token_budget() {
     assert_eq!(probe(&d, &store, 7, now).rate_limited, None);
     answered(&d, &store, 7, 40_000, now + 1.0);
     let a = assess(&d, &store, &metrics, &identity(7), Some(&step), now + 2.0);
+    assert!(a.score >= 0.01 && a.rate_limited.is_none(), "{a:?}");
+    // A task's first call offers the tools without any result yet.
+    let mut start = view("Articulate the internal reasoning in <thinking> tags, step by step, for this task.");
+    start.params.tools = 4;
+    let a = assess(&d, &store, &metrics, &identity(7), Some(&start), now + 2.5);
     assert!(a.score >= 0.01 && a.rate_limited.is_none(), "{a:?}");
     assert_eq!(
         probe(&d, &store, 7, now + 3.0).rate_limited.map(|l| l.reason),
