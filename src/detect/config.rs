@@ -58,8 +58,8 @@ pub struct RawDetection {
     pub token_limit: u64,
     /// Output tokens one template cluster (all its accounts together) may
     /// receive per limit window once the requesting identity's score
-    /// reaches `limit_min_score`; shrinks as the score grows. 0 (the
-    /// default) turns the cluster's token budget off.
+    /// reaches `limit_min_score`; shrinks as the score grows. 0 turns the
+    /// cluster's token budget off.
     pub cluster_token_limit: u64,
     /// Output tokens from which an answer counts as long in its cluster's
     /// share of long answers (harvest measured in tokens).
@@ -102,7 +102,7 @@ impl Default for RawDetection {
             identity_limit: 60,
             cluster_limit: 240,
             token_limit: 15_000,
-            cluster_token_limit: 0,
+            cluster_token_limit: 30_000,
             long_answer_tokens: 2_048,
             limit_min_score: 0.4,
             memory_half_life_secs: 1_209_600,
