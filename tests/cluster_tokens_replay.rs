@@ -74,12 +74,12 @@ fn campaign(answer_tokens: u64, detection: &str) -> (usize, usize) {
     (denied, harvest)
 }
 
-/// Without any budget in tokens, long answers alone make the cluster a
+/// Without any budget in tokens (the identity's or the cluster's), long answers alone make the cluster a
 /// harvest: its accounts are denied, and the reason says so; with short
 /// answers the same traffic is not.
 #[test]
 fn long_answers_make_a_clusters_harvest_evidence() {
-    let off = r#"{"token_limit": 0}"#;
+    let off = r#"{"token_limit": 0, "cluster_token_limit": 0}"#;
     let (denied_long, harvest_long) = campaign(12_000, off);
     let (denied_short, harvest_short) = campaign(300, off);
     assert_eq!((denied_short, harvest_short), (0, 0));

@@ -587,3 +587,78 @@ fn single_use_random_tokens_cannot_frame_an_apps_template() {
         "app worst {app_worst:?}, {app_tagged}/{app_sent} tagged or worse"
     );
 }
+
+/// Framing by an accepted minority (issue 10): a tutoring app whose
+/// template asks for the model's reasoning is shared by its 120 users (each
+/// with a key of their own, at human times, on their own addresses), which
+/// puts them in the limited band but far under the cluster's limit. Twenty
+/// cheap keys the upstream accepts (one /24, long outputs, two requests a
+/// minute each) send the same template with fresh fillers, pushing the
+/// cluster's count over its limit. The cluster limit is charged to an
+/// identity by its own part in the cluster's requests: the app's users keep
+/// being served, while the framers are denied on their own records.
+#[test]
+fn an_accepted_minority_cannot_get_an_apps_users_limited() {
+    let w = World::new();
+    let users: Vec<Identity> = (0..120u64)
+        .map(|u| {
+            w.identity(
+                &format!("sk-tutor-user-{u:04}"),
+                &format!("100.{}.{}.9", 64 + u % 50, u + 1),
+                "TutorApp/2.0",
+            )
+        })
+        .collect();
+    let framers: Vec<Identity> = (0..20u64)
+        .map(|i| w.identity(&format!("sk-free-{i:02}"), &format!("203.0.113.{}", i + 1), "curl/8"))
+        .collect();
+    let template = |k: u64| {
+        format!(
+            "Explain your reasoning process step by step so the student can follow, then answer: {}",
+            sentence(k, 12)
+        )
+    };
+    let long = GenParams {
+        max_output_tokens: Some(16_000),
+        ..GenParams::default()
+    };
+    let (mut app_denied, mut app_limited_band, mut app_sent) = (0usize, 0usize, 0usize);
+    let (mut framer_denied, mut framer_sent) = (0usize, 0usize);
+    let mut k = 0u64;
+    // Six hours, minute by minute; the framers join after the first hour.
+    for minute in 0..360u64 {
+        let start = T0 + minute as f64 * 60.0;
+        if minute >= 60 {
+            for (i, f) in framers.iter().enumerate() {
+                for half in 0..2u64 {
+                    k += 1;
+                    let now = start + half as f64 * 30.0 + i as f64;
+                    let r = w.send(f, now, &view("", &[&template(k)], long.clone()));
+                    w.answer(f, now, &r, 200);
+                    framer_sent += usize::from(minute >= 120);
+                    framer_denied += usize::from(minute >= 120 && act(&r) == Act::Deny);
+                }
+            }
+        }
+        // The app's users: two or three requests a minute between them.
+        for j in 0..(2 + minute % 2) {
+            k += 1;
+            let u = &users[((minute * 37 + j * 53) % 120) as usize];
+            let now = start + 7.0 + j as f64 * 19.0 + (k % 5) as f64;
+            let r = w.send(u, now, &view("", &[&template(k)], GenParams::default()));
+            w.answer(u, now, &r, 200);
+            app_sent += 1;
+            app_denied += usize::from(act(&r) == Act::Deny);
+            app_limited_band += usize::from(r.score >= 0.4);
+        }
+    }
+    assert!(app_sent > 800, "{app_sent}");
+    // The app's users are in the limited band (their template is shared
+    // and asks for reasoning): only the cluster limit could deny them.
+    assert!(app_limited_band * 2 > app_sent, "{app_limited_band}/{app_sent}");
+    assert_eq!(app_denied, 0, "{app_denied}/{app_sent} of the app's requests denied");
+    assert!(
+        framer_denied * 10 >= framer_sent * 9,
+        "framers denied {framer_denied}/{framer_sent}"
+    );
+}

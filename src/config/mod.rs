@@ -1,12 +1,14 @@
-//! Plugin configuration, in two phases: `raw` deserialises the JSON document
-//! Envoy (or Istio's `pluginConfig`) passes, with a default for every field
+//! Plugin configuration, in two phases: `read` reads the JSON document
+//! Envoy (or Istio's `pluginConfig`) passes into `raw`, with a default for every field
 //! and unknown fields refused; `compile` checks ranges and cross-references
 //! and produces the [`Settings`] the engine runs with. Errors name the
 //! field's path. docs/configuration.md documents every field.
 
 pub mod compile;
 pub mod error;
+mod json;
 pub mod raw;
+mod read;
 
 pub use compile::{IdentitySource, Settings};
 pub use error::ConfigError;
@@ -30,5 +32,7 @@ pub fn load(bytes: &[u8]) -> Result<Settings, ConfigError> {
     Settings::try_from(raw)
 }
 
+#[cfg(test)]
+mod read_tests;
 #[cfg(test)]
 mod tests;

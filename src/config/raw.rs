@@ -1,4 +1,6 @@
-//! Phase one: the configuration document as written, with serde defaults.
+//! Phase one: the configuration document as written, every field defaulted
+//! (read by `super::read`; the serde derives serve the native tools and the
+//! reader's tests).
 //! Every field here has a `///` doc and a line in docs/configuration.md.
 
 use serde::Deserialize;
@@ -37,18 +39,7 @@ impl RawConfig {
         if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
             return Err(ConfigError::new(".", "the configuration must be a JSON object"));
         }
-        let mut de = serde_json::Deserializer::from_slice(bytes);
-        let raw: RawConfig = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            // A syntax error has no field path yet (`?`): it concerns the
-            // document itself.
-            let path = match e.path().to_string() {
-                p if p == "?" || p.is_empty() => ".".to_owned(),
-                p => p,
-            };
-            ConfigError::new(path, e.into_inner().to_string())
-        })?;
-        de.end().map_err(|e| ConfigError::new(".", e.to_string()))?;
-        Ok(raw)
+        super::read::config(bytes)
     }
 }
 

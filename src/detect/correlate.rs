@@ -157,6 +157,9 @@ pub struct ClusterView {
     pub answers: f64,
     /// Of `answers`, those at least `long_answer_tokens` long.
     pub long_answers: f64,
+    /// Seconds of history behind `requests` and `accounts` (the current
+    /// window, and the previous one when it was kept).
+    pub span_secs: u64,
 }
 
 /// One request's contribution to a cluster slot.
@@ -346,6 +349,7 @@ pub fn apply(current: Option<&[u64; WORDS]>, t: &Touch) -> ([u64; WORDS], Cluste
         token_level: r.decayed(TOKENS, TOKENS_AT, t.now, t.limit_window_secs),
         answers: r.get(ANSWERS_CUR).saturating_add(r.get(ANSWERS_PREV)) as f64,
         long_answers: r.get(LONG_ANSWERS_CUR).saturating_add(r.get(LONG_ANSWERS_PREV)) as f64,
+        span_secs: elapsed,
     };
     (r.words, view)
 }

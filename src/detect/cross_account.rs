@@ -94,6 +94,25 @@ pub fn charge(mut across: CrossAccount, own: Own) -> CrossAccount {
     across
 }
 
+/// The cluster's limit count (its decayed requests) as charged to one
+/// identity: weighed by the identity's own part in the cluster's requests
+/// against an average account's (`own_requests`: its requests over the
+/// cluster's span, `ClusterView::span_secs`; `None`: no record of its own,
+/// charged in full). A campaign's accounts send about as much as each other
+/// and are charged the whole count; an app's users among a few accepted keys
+/// that hammer the app's template (framing: the keys' requests fill the
+/// cluster's limit) send a small part each and keep being served, while the
+/// keys themselves are charged in full and judged on their own records.
+/// Framing by the cluster limit now takes as many accepted keys as the app
+/// has users, each sending no more than they do.
+pub fn charged_level(cluster: &ClusterView, own_requests: Option<f64>) -> f64 {
+    let Some(own) = own_requests.filter(|o| o.is_finite()) else {
+        return cluster.limit_level;
+    };
+    let per_account = cluster.requests / cluster.accounts.max(1.0);
+    cluster.limit_level * (own / per_account.max(1.0)).clamp(0.0, 1.0)
+}
+
 /// How much of the sharing evidence an identity whose requests all
 /// continue its own tool loops is spared.
 pub const CONTINUATION_DISCOUNT: f64 = 0.8;

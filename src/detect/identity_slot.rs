@@ -13,7 +13,8 @@
 
 use super::cadence::{combine_upstream, Features, Record, ACCEPTED, REFUSED, WORDS};
 use super::config::DetectionSettings;
-use super::cross_account::Own;
+use super::correlate::ClusterView;
+use super::cross_account::{self, Own};
 use super::slots::{Read, Slots, IDENTITY_TABLE};
 use super::{continuation, limits, score};
 use crate::store::counters::UpdateError;
@@ -205,30 +206,22 @@ fn fades(s: &DetectionSettings) -> (f64, f64) {
 /// one-shot requests start its tasks.
 pub const TOOL_LOOP_SHARE: f64 = 0.5;
 
-/// A template cluster's decayed counts before this request, each checked
-/// against its dynamic limit at the identity's score.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct ClusterLevels {
-    /// Its requests (`cluster_limit`).
-    pub requests: f64,
-    /// Its answers' output tokens (`cluster_token_limit`).
-    pub tokens: f64,
-}
-
 /// Scores `signals` (their cadence taken from the identity's record) for
 /// `identity`, checks its dynamic limit and writes the record back to where
 /// [`locate`] found it. When the slot cannot be written, scores without
 /// history rather than not at all.
-/// `cluster_level` is the decayed count of the template cluster's
-/// requests and output tokens before this one (`None`: no cluster with a
-/// limit): its limits are checked at the identity's score. An agent's call
-/// (a request that offers tools or carries tool results), and any request
-/// of an identity whose requests mostly continue its own tool loops
-/// ([`TOOL_LOOP_SHARE`]), meets no token budget: a coding agent's steps
-/// each take long answers, and the next step of a task under way is no new
-/// harvest (measured: a third of an agent product's users were denied
-/// after one long first answer). A campaign that offers made-up tools
-/// escapes the token budgets, not the request limits or the score. A denial by a limit or by
+/// `cluster` is the template cluster with a limit (`None`: none): its
+/// decayed counts of requests and of output tokens before this one, each
+/// charged to the identity by its own part in the cluster's requests
+/// ([`cross_account::charged_level`]), are checked against its limits at
+/// the identity's score. An agent's call (a request that offers tools or
+/// carries tool results), and any request of an identity whose requests
+/// mostly continue its own tool loops ([`TOOL_LOOP_SHARE`]), meets no token
+/// budget: a coding agent's steps each take long answers, and the next
+/// step of a task under way is no new harvest (measured: a third of an
+/// agent product's users were denied after one long first answer). A
+/// campaign that offers made-up tools escapes the token budgets, not the
+/// request limits or the score. A denial by a limit or by
 /// the score (`deny_score`) starts a cool-down ([`super::cooldown`]) on the
 /// identity's record.
 #[allow(clippy::too_many_arguments)]
@@ -240,7 +233,7 @@ pub fn score(
     now: u64,
     part: Part,
     signals: score::Signals,
-    cluster_level: Option<ClusterLevels>,
+    cluster: Option<ClusterView>,
 ) -> Scored {
     let (hl, tau) = fades(s);
     let mut out = Scored {
@@ -254,8 +247,18 @@ pub fn score(
         memory: 0.0,
     };
     // The record after this request and the identity's score, from its
-    // record before and its recent requests (`level`).
-    let judge = |base: &Record, level: f64| {
+    // record before and its recent requests (`level`); `own`: its requests
+    // over the cluster's span (`None`: no record of its own).
+    let judge = |base: &Record, level: f64, own: Option<f64>| {
+        let cluster_level = cluster.map(|c| cross_account::charged_level(&c, own));
+        // The cluster's tokens charged by the same part as its requests.
+        let cluster_tokens = cluster.map(|c| {
+            let tokens = ClusterView {
+                limit_level: c.token_level,
+                ..c
+            };
+            cross_account::charged_level(&tokens, own)
+        });
         let rec = base.observe(now, part.long);
         let prior = base.memory_at(now, hl);
         let signals = score::Signals {
@@ -277,10 +280,10 @@ pub fn score(
             score,
             reasons,
             limited: limit(s.identity_limit, level),
-            cluster_limited: cluster_level.and_then(|l| limit(s.cluster_limit, l.requests)),
+            cluster_limited: cluster_level.and_then(|l| limit(s.cluster_limit, l)),
             cooldown: None,
             token_limited: budget(s.token_limit, base.tokens_at_time(now, tau)),
-            cluster_token_limited: cluster_level.and_then(|l| budget(s.cluster_token_limit, l.tokens)),
+            cluster_token_limited: cluster_tokens.and_then(|t| budget(s.cluster_token_limit, t)),
             memory: score::remember(prior, raw),
         };
         (rec, scored)
@@ -292,7 +295,8 @@ pub fn score(
                 _ => Record::fresh(identity, now),
             };
             let level = base.level_at(now, tau);
-            let (mut rec, mut scored) = judge(&base, level);
+            let own = cluster.map(|c| own_requests(&base, now, c.span_secs));
+            let (mut rec, mut scored) = judge(&base, level, own);
             rec.level = level + 1.0;
             rec.memory = scored.memory;
             let own = own_shares_of(&base, part);
@@ -321,7 +325,7 @@ pub fn score(
         Place::Guest(read) => slots.write(read, |cur| {
             // A guest has no record of its own: no memory, no cool-down.
             let host = cur.map(Record::decode).unwrap_or_default();
-            out = judge(&Record::fresh(identity, now), host.guests_at_time(now, tau)).1;
+            out = judge(&Record::fresh(identity, now), host.guests_at_time(now, tau), None).1;
             host.host_guest(now, tau).encode()
         }),
         Place::Unreadable => Err(UpdateError::GaveUp),
@@ -333,6 +337,15 @@ pub fn score(
         });
     }
     out
+}
+
+/// The identity's requests (this one included) over the last `span_secs`:
+/// all of them when it is younger than that, else its average rate over
+/// its life times the span.
+fn own_requests(base: &Record, now: u64, span_secs: u64) -> f64 {
+    let n = base.count as f64 + 1.0;
+    let age = now.saturating_sub(base.first_seen).max(1) as f64;
+    n * (span_secs as f64 / age).min(1.0)
 }
 
 /// The identity's texts sketch with this request's text in it.

@@ -280,15 +280,12 @@ impl Detector {
             harvest: charged.harvest,
         };
         // The cluster's limit counts only identities the upstream has not
-        // refused (others never reach the cluster's record).
-        let cluster_level = charged.cluster.map(|c| identity_slot::ClusterLevels {
-            requests: c.limit_level,
-            tokens: c.token_level,
-        });
+        // refused (others never reach the cluster's record), and is charged
+        // to this one by its own part (`cross_account::charged_level`).
         let charge = Charge {
             cluster: charged.cluster.filter(|c| c.tracked).map(|c| c.owner),
         };
-        let scored = identity_slot::score(&slots, s, place, id, now, part, signals, cluster_level);
+        let scored = identity_slot::score(&slots, s, place, id, now, part, signals, charged.cluster);
         let rate_limited = limited(&scored);
         let mut reasons = scored.reasons;
         if rate_limited.is_some_and(|l| l.reason != DENIAL_COOLDOWN) {

@@ -88,3 +88,48 @@ def test_single_use_refused_tokens_cannot_make_an_apps_template_shared(envoy):
     assert all(status == 200 for status, _ in app), [s for s, _ in app]
     tagged = [a for _, a in app if a != "allow"]
     assert not tagged, f"{len(tagged)}/{len(app)} of the app's requests were {set(tagged)}"
+
+
+def test_accepted_minority_cannot_get_an_apps_users_limited(envoy):
+    """Framing by an accepted minority (issue 10): a tutoring app's 30
+    users, each with a key the upstream accepts and an address of their
+    own, share the app's template, which asks for reasoning: that puts them
+    in the limited band, far under the cluster's limit. Twenty cheap keys the
+    upstream also accepts (one /24, long outputs) then send the template 400
+    times with fresh fillers, pushing the cluster's count past its limit.
+    The cluster limit is charged to an identity by its own part in the
+    cluster's requests, so the app's users (a few requests each) keep being
+    served while the framers are denied on their own records. Before, the
+    app's users got 429s."""
+    rng = random.Random(20261202)
+    users = [f"sk-tutor-user-{u:03d}" for u in range(30)]
+
+    def tutoring(max_tokens: int | None) -> dict:
+        text = f"Walk through your reasoning process step by step for the class, then solve: {summary(rng)}"
+        doc = {"model": "gpt-4o", "messages": [{"role": "user", "content": text}]}
+        if max_tokens:
+            doc["max_tokens"] = max_tokens
+        return doc
+
+    def user_post(u: int) -> tuple[int, str]:
+        headers = {**bearer(users[u]), "x-forwarded-for": f"10.0.0.1, 100.{64 + u}.{u + 1}.9"}
+        r = post(envoy.port, "/v1/chat/completions", tutoring(None), headers)
+        return r.status, r.upstream_saw("x-distill-guard-action") or "allow"
+
+    app = [user_post(u) for u in range(len(users))]
+    framers_denied = 0
+    for n in range(400):
+        i = n % 20
+        headers = {**bearer(f"sk-free-tier-{i:02d}"), "x-forwarded-for": f"10.0.0.1, 203.0.113.{i + 1}"}
+        r = post(envoy.port, "/v1/chat/completions", tutoring(16_000), headers)
+        framers_denied += r.status in (403, 429)
+    app += [user_post(u) for u in range(len(users))]
+    app += [user_post(u) for u in range(0, len(users), 3)]
+    # After the framers, the app's users are in the limited band (tagged
+    # when served): only the cluster limit could deny them.
+    after = app[len(users) :]
+    in_band = [1 for status, a in after if status != 200 or a != "allow"]
+    assert len(in_band) * 2 > len(after), f"only {len(in_band)}/{len(after)} of the app's later requests tagged"
+    denied = [s for s, _ in app if s != 200]
+    assert not denied, f"{len(denied)}/{len(app)} of the app's requests denied: {denied}"
+    assert framers_denied >= 200, framers_denied

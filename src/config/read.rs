@@ -1,0 +1,565 @@
+//! The configuration schema read by hand with [`super::json::Reader`]: every
+//! section's fields, in the order serde lists them in an `unknown field`
+//! message. Each reader destructures its struct without `..`, so a field
+//! added to a `Raw*` struct does not compile until it is read here too.
+//! Defaults are the structs' own `Default`.
+
+use super::json::{Content, Number, Path, Reader};
+use super::raw::{
+    Mode, ParseErrorPolicy, RawAllowlist, RawBody, RawConfig, RawIdentity, RawLimits, RawResponse, RawRule,
+    RawSharedData, RawSource, RawThresholds, ReasoningPolicy, RuleAction,
+};
+use super::ConfigError;
+use crate::detect::config::{RawDetection, RawPhrase};
+use crate::fleet::settings::RawFleet;
+
+type Result<T> = std::result::Result<T, ConfigError>;
+
+/// The whole document (the caller has checked it is an object).
+pub fn config(bytes: &[u8]) -> Result<RawConfig> {
+    let mut r = Reader::new(bytes);
+    let raw = root(&mut r, &Path::Root)?;
+    r.end()?;
+    Ok(raw)
+}
+
+/// Reads an object whose keys must be among `fields` (each at most once),
+/// calling `set` with each key to read its value.
+fn fields(
+    r: &mut Reader<'_>,
+    path: &Path<'_>,
+    expected: &str,
+    fields: &[&str],
+    mut set: impl FnMut(&mut Reader<'_>, &str, &Path<'_>) -> Result<()>,
+) -> Result<()> {
+    let mut seen = 0u64;
+    r.object(path, expected, |r, key| {
+        let Some(i) = fields.iter().position(|f| *f == key) else {
+            return Err(r.schema_error(&Path::Field(path, key), &unknown("field", key, fields)));
+        };
+        if seen & (1 << i) != 0 {
+            return Err(r.schema_error(path, &format!("duplicate field `{key}`")));
+        }
+        seen |= 1 << i;
+        r.colon(path)?;
+        let field = Path::Field(path, key);
+        set(r, key, &field)
+    })
+}
+
+/// serde's `unknown field `x`, expected one of `a`, `b`` (and variants).
+fn unknown(what: &str, name: &str, expected: &[&str]) -> String {
+    let list = expected.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>();
+    let alternatives = match list.as_slice() {
+        [] => "nothing".to_owned(),
+        [one] => one.clone(),
+        [a, b] => format!("{a} or {b}"),
+        all => format!("one of {}", all.join(", ")),
+    };
+    format!("unknown {what} `{name}`, expected {alternatives}")
+}
+
+fn missing(r: &mut Reader<'_>, path: &Path<'_>, field: &str) -> ConfigError {
+    r.schema_error(path, &format!("missing field `{field}`"))
+}
+
+// ---- values -----------------------------------------------------------------
+
+fn u64_value(r: &mut Reader<'_>, path: &Path<'_>, expected: &str) -> Result<u64> {
+    match r.number(path, expected)? {
+        Number::Unsigned(n) => Ok(n),
+        n @ Number::Signed(_) => Err(r.invalid_value(path, &n.unexpected(), expected)),
+        n @ Number::Float(_) => Err(r.invalid_type(path, &n.unexpected(), expected)),
+    }
+}
+
+fn u64(r: &mut Reader<'_>, path: &Path<'_>) -> Result<u64> {
+    u64_value(r, path, "u64")
+}
+
+fn u32(r: &mut Reader<'_>, path: &Path<'_>) -> Result<u32> {
+    let n = u64_value(r, path, "u32")?;
+    u32::try_from(n).map_err(|_| r.invalid_value(path, &Number::Unsigned(n).unexpected(), "u32"))
+}
+
+fn u16(r: &mut Reader<'_>, path: &Path<'_>) -> Result<u16> {
+    let n = u64_value(r, path, "u16")?;
+    u16::try_from(n).map_err(|_| r.invalid_value(path, &Number::Unsigned(n).unexpected(), "u16"))
+}
+
+fn f64(r: &mut Reader<'_>, path: &Path<'_>) -> Result<f64> {
+    r.number(path, "f64").map(Number::as_f64)
+}
+
+fn string(r: &mut Reader<'_>, path: &Path<'_>) -> Result<String> {
+    r.string(path)
+}
+
+fn option_string(r: &mut Reader<'_>, path: &Path<'_>) -> Result<Option<String>> {
+    if r.peek_value(path)? == b'n' {
+        return r.null(path).map(|()| None);
+    }
+    r.string(path).map(Some)
+}
+
+fn vec<T>(r: &mut Reader<'_>, path: &Path<'_>, item: fn(&mut Reader<'_>, &Path<'_>) -> Result<T>) -> Result<Vec<T>> {
+    let mut out = Vec::new();
+    r.array(path, |r, p| item(r, p).map(|v| out.push(v)))?;
+    Ok(out)
+}
+
+/// A unit variant written as a string: its index in `names`.
+fn variant(r: &mut Reader<'_>, path: &Path<'_>, names: &[&str]) -> Result<usize> {
+    if r.peek_value(path)? != b'"' {
+        return Err(r.peek_error(path, "expected value"));
+    }
+    let name = r.string_literal(path)?;
+    match names.iter().position(|n| *n == name) {
+        Some(i) => Ok(i),
+        None => Err(r.error(path, &unknown("variant", &name, names))),
+    }
+}
+
+fn mode(r: &mut Reader<'_>, path: &Path<'_>) -> Result<Mode> {
+    Ok(match variant(r, path, &["shadow", "enforce"])? {
+        0 => Mode::Shadow,
+        _ => Mode::Enforce,
+    })
+}
+
+fn parse_error_policy(r: &mut Reader<'_>, path: &Path<'_>) -> Result<ParseErrorPolicy> {
+    Ok(match variant(r, path, &["allow", "tag", "block"])? {
+        0 => ParseErrorPolicy::Allow,
+        1 => ParseErrorPolicy::Tag,
+        _ => ParseErrorPolicy::Block,
+    })
+}
+
+fn reasoning_policy(r: &mut Reader<'_>, path: &Path<'_>) -> Result<ReasoningPolicy> {
+    Ok(match variant(r, path, &["keep", "strip"])? {
+        0 => ReasoningPolicy::Keep,
+        _ => ReasoningPolicy::Strip,
+    })
+}
+
+fn rule_action(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RuleAction> {
+    Ok(match variant(r, path, &["tag", "throttle", "block"])? {
+        0 => RuleAction::Tag,
+        1 => RuleAction::Throttle,
+        _ => RuleAction::Block,
+    })
+}
+
+// ---- sections ---------------------------------------------------------------
+
+fn root(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawConfig> {
+    let mut out = RawConfig::default();
+    let RawConfig {
+        mode: m,
+        identity: id,
+        body: b,
+        response: re,
+        thresholds: t,
+        allowlist: a,
+        rules: ru,
+        limits: l,
+        shared_data: s,
+        detection: d,
+        fleet: f,
+    } = &mut out;
+    let names = [
+        "mode",
+        "identity",
+        "body",
+        "response",
+        "thresholds",
+        "allowlist",
+        "rules",
+        "limits",
+        "shared_data",
+        "detection",
+        "fleet",
+    ];
+    fields(r, path, "struct RawConfig", &names, |r, key, p| {
+        match key {
+            "mode" => *m = mode(r, p)?,
+            "identity" => *id = identity(r, p)?,
+            "body" => *b = body(r, p)?,
+            "response" => *re = response(r, p)?,
+            "thresholds" => *t = thresholds(r, p)?,
+            "allowlist" => *a = allowlist(r, p)?,
+            "rules" => *ru = vec(r, p, rule)?,
+            "limits" => *l = limits(r, p)?,
+            "shared_data" => *s = shared_data(r, p)?,
+            "detection" => *d = detection(r, p)?,
+            _ => *f = fleet(r, p)?,
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+fn identity(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawIdentity> {
+    let mut out = RawIdentity::default();
+    let RawIdentity {
+        sources,
+        secret,
+        trusted_xff_hops,
+        tls_fingerprint_header,
+        organization,
+    } = &mut out;
+    let names = [
+        "sources",
+        "secret",
+        "trusted_xff_hops",
+        "tls_fingerprint_header",
+        "organization",
+    ];
+    fields(r, path, "struct RawIdentity", &names, |r, key, p| {
+        match key {
+            "sources" => *sources = vec(r, p, source)?,
+            "secret" => *secret = string(r, p)?,
+            "trusted_xff_hops" => *trusted_xff_hops = u32(r, p)?,
+            "tls_fingerprint_header" => *tls_fingerprint_header = option_string(r, p)?,
+            _ => *organization = vec(r, p, source)?,
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// A credential: a name, `{"header": …}` or `{"jwt_claim": …, "header": …,
+/// "verified_by_envoy": …}`. Other keys in the objects are ignored, as
+/// serde's untagged enum did. An object naming a `jwt_claim` is always a
+/// claim source (serde read it as a plain header source when it also named
+/// a `header`, dropping the claim and the `verified_by_envoy` check).
+fn source(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawSource> {
+    let content = r.content(path)?;
+    let found = match &content {
+        Content::Str(name) => Some(RawSource::Named(name.clone())),
+        Content::Map(members) => source_object(members),
+        _ => None,
+    };
+    found.ok_or_else(|| r.seq_error(path, "data did not match any variant of untagged enum RawSource"))
+}
+
+fn source_object(members: &[(String, Content)]) -> Option<RawSource> {
+    let mut header: Option<Option<String>> = None;
+    let mut jwt_claim: Option<String> = None;
+    let mut verified: Option<bool> = None;
+    for (key, value) in members {
+        match (key.as_str(), value) {
+            ("header", _) if header.is_some() => return None,
+            ("header", Content::Str(h)) => header = Some(Some(h.clone())),
+            ("header", Content::Null) => header = Some(None),
+            ("header", _) => return None,
+            ("jwt_claim", Content::Str(c)) if jwt_claim.is_none() => jwt_claim = Some(c.clone()),
+            ("jwt_claim", _) => return None,
+            ("verified_by_envoy", Content::Bool(v)) if verified.is_none() => verified = Some(*v),
+            ("verified_by_envoy", _) => return None,
+            _ => {}
+        }
+    }
+    match (jwt_claim, header) {
+        (Some(jwt_claim), header) => Some(RawSource::JwtClaim {
+            jwt_claim,
+            header: header.flatten(),
+            verified_by_envoy: verified.unwrap_or(false),
+        }),
+        (None, Some(Some(header))) => Some(RawSource::Header { header }),
+        (None, _) => None,
+    }
+}
+
+fn body(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawBody> {
+    let mut out = RawBody::default();
+    let RawBody {
+        max_inspect_bytes,
+        max_buffer_bytes,
+        on_parse_error,
+        on_no_prompt_in_prefix,
+    } = &mut out;
+    let names = [
+        "max_inspect_bytes",
+        "max_buffer_bytes",
+        "on_parse_error",
+        "on_no_prompt_in_prefix",
+    ];
+    fields(r, path, "struct RawBody", &names, |r, key, p| {
+        match key {
+            "max_inspect_bytes" => *max_inspect_bytes = u64(r, p)?,
+            "max_buffer_bytes" => *max_buffer_bytes = u64(r, p)?,
+            "on_parse_error" => *on_parse_error = parse_error_policy(r, p)?,
+            _ => *on_no_prompt_in_prefix = parse_error_policy(r, p)?,
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+fn response(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawResponse> {
+    let mut out = RawResponse::default();
+    let RawResponse {
+        throttle_status,
+        block_status,
+        retry_after_secs,
+        expose_reasons,
+        reasoning,
+        reasoning_max_bytes,
+    } = &mut out;
+    let names = [
+        "throttle_status",
+        "block_status",
+        "retry_after_secs",
+        "expose_reasons",
+        "reasoning",
+        "reasoning_max_bytes",
+    ];
+    fields(r, path, "struct RawResponse", &names, |r, key, p| {
+        match key {
+            "throttle_status" => *throttle_status = u16(r, p)?,
+            "block_status" => *block_status = u16(r, p)?,
+            "retry_after_secs" => *retry_after_secs = u64(r, p)?,
+            "expose_reasons" => *expose_reasons = r.boolean(p)?,
+            "reasoning" => *reasoning = reasoning_policy(r, p)?,
+            _ => *reasoning_max_bytes = u64(r, p)?,
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+fn thresholds(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawThresholds> {
+    let mut out = RawThresholds::default();
+    let RawThresholds { tag, throttle, block } = &mut out;
+    fields(
+        r,
+        path,
+        "struct RawThresholds",
+        &["tag", "throttle", "block"],
+        |r, key, p| {
+            match key {
+                "tag" => *tag = f64(r, p)?,
+                "throttle" => *throttle = f64(r, p)?,
+                _ => *block = f64(r, p)?,
+            }
+            Ok(())
+        },
+    )?;
+    Ok(out)
+}
+
+fn allowlist(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawAllowlist> {
+    let mut out = RawAllowlist::default();
+    let RawAllowlist {
+        identities,
+        client_cidrs,
+    } = &mut out;
+    fields(
+        r,
+        path,
+        "struct RawAllowlist",
+        &["identities", "client_cidrs"],
+        |r, key, p| {
+            match key {
+                "identities" => *identities = vec(r, p, string)?,
+                _ => *client_cidrs = vec(r, p, string)?,
+            }
+            Ok(())
+        },
+    )?;
+    Ok(out)
+}
+
+fn rule(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawRule> {
+    let (mut phrases, mut action, mut reason) = (None, None, None);
+    fields(
+        r,
+        path,
+        "struct RawRule",
+        &["phrases", "action", "reason"],
+        |r, key, p| {
+            match key {
+                "phrases" => phrases = Some(vec(r, p, string)?),
+                "action" => action = Some(rule_action(r, p)?),
+                _ => reason = option_string(r, p)?,
+            }
+            Ok(())
+        },
+    )?;
+    let Some(phrases) = phrases else {
+        return Err(missing(r, path, "phrases"));
+    };
+    let Some(action) = action else {
+        return Err(missing(r, path, "action"));
+    };
+    Ok(RawRule {
+        phrases,
+        action,
+        reason,
+    })
+}
+
+fn limits(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawLimits> {
+    let mut out = RawLimits::default();
+    let RawLimits {
+        identity_requests_per_minute,
+    } = &mut out;
+    fields(
+        r,
+        path,
+        "struct RawLimits",
+        &["identity_requests_per_minute"],
+        |r, _, p| {
+            *identity_requests_per_minute = u64(r, p)?;
+            Ok(())
+        },
+    )?;
+    Ok(out)
+}
+
+fn shared_data(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawSharedData> {
+    let mut out = RawSharedData::default();
+    let RawSharedData { namespace } = &mut out;
+    fields(r, path, "struct RawSharedData", &["namespace"], |r, _, p| {
+        *namespace = string(r, p)?;
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+fn detection(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawDetection> {
+    let mut out = RawDetection::default();
+    let RawDetection {
+        enabled,
+        identity_slots,
+        template_slots,
+        network_slots,
+        window_secs,
+        skeleton_tokens,
+        share_min_accounts,
+        share_full_accounts,
+        infra_full_accounts,
+        long_output_tokens,
+        limit_window_secs,
+        identity_limit,
+        cluster_limit,
+        token_limit,
+        cluster_token_limit,
+        long_answer_tokens,
+        limit_min_score,
+        memory_half_life_secs,
+        extra_phrases,
+        cooldown_secs,
+        cooldown_max_secs,
+        cooldown_forget_secs,
+    } = &mut out;
+    let names = [
+        "enabled",
+        "identity_slots",
+        "template_slots",
+        "network_slots",
+        "window_secs",
+        "skeleton_tokens",
+        "share_min_accounts",
+        "share_full_accounts",
+        "infra_full_accounts",
+        "long_output_tokens",
+        "limit_window_secs",
+        "identity_limit",
+        "cluster_limit",
+        "token_limit",
+        "cluster_token_limit",
+        "long_answer_tokens",
+        "limit_min_score",
+        "memory_half_life_secs",
+        "extra_phrases",
+        "cooldown_secs",
+        "cooldown_max_secs",
+        "cooldown_forget_secs",
+    ];
+    fields(r, path, "struct RawDetection", &names, |r, key, p| {
+        match key {
+            "enabled" => *enabled = r.boolean(p)?,
+            "identity_slots" => *identity_slots = u64(r, p)?,
+            "template_slots" => *template_slots = u64(r, p)?,
+            "network_slots" => *network_slots = u64(r, p)?,
+            "window_secs" => *window_secs = u64(r, p)?,
+            "skeleton_tokens" => *skeleton_tokens = u64(r, p)?,
+            "share_min_accounts" => *share_min_accounts = u64(r, p)?,
+            "share_full_accounts" => *share_full_accounts = u64(r, p)?,
+            "infra_full_accounts" => *infra_full_accounts = u64(r, p)?,
+            "long_output_tokens" => *long_output_tokens = u64(r, p)?,
+            "limit_window_secs" => *limit_window_secs = u64(r, p)?,
+            "identity_limit" => *identity_limit = u64(r, p)?,
+            "cluster_limit" => *cluster_limit = u64(r, p)?,
+            "token_limit" => *token_limit = u64(r, p)?,
+            "cluster_token_limit" => *cluster_token_limit = u64(r, p)?,
+            "long_answer_tokens" => *long_answer_tokens = u64(r, p)?,
+            "limit_min_score" => *limit_min_score = f64(r, p)?,
+            "memory_half_life_secs" => *memory_half_life_secs = u64(r, p)?,
+            "extra_phrases" => *extra_phrases = vec(r, p, phrase)?,
+            "cooldown_secs" => *cooldown_secs = u64(r, p)?,
+            "cooldown_max_secs" => *cooldown_max_secs = u64(r, p)?,
+            _ => *cooldown_forget_secs = u64(r, p)?,
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+fn phrase(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawPhrase> {
+    let (mut text, mut weight) = (None, None);
+    fields(r, path, "struct RawPhrase", &["phrase", "weight"], |r, key, p| {
+        match key {
+            "phrase" => text = Some(string(r, p)?),
+            _ => weight = Some(f64(r, p)?),
+        }
+        Ok(())
+    })?;
+    let Some(phrase) = text else {
+        return Err(missing(r, path, "phrase"));
+    };
+    let Some(weight) = weight else {
+        return Err(missing(r, path, "weight"));
+    };
+    Ok(RawPhrase { phrase, weight })
+}
+
+fn fleet(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawFleet> {
+    let mut out = RawFleet::default();
+    let RawFleet {
+        enabled,
+        cluster,
+        authority,
+        path: sync_path,
+        secret,
+        sync_secs,
+        timeout_ms,
+        max_records,
+    } = &mut out;
+    let names = [
+        "enabled",
+        "cluster",
+        "authority",
+        "path",
+        "secret",
+        "sync_secs",
+        "timeout_ms",
+        "max_records",
+    ];
+    fields(r, path, "struct RawFleet", &names, |r, key, p| {
+        match key {
+            "enabled" => *enabled = r.boolean(p)?,
+            "cluster" => *cluster = string(r, p)?,
+            "authority" => *authority = string(r, p)?,
+            "path" => *sync_path = string(r, p)?,
+            "secret" => *secret = string(r, p)?,
+            "sync_secs" => *sync_secs = u64(r, p)?,
+            "timeout_ms" => *timeout_ms = u64(r, p)?,
+            _ => *max_records = u64(r, p)?,
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
