@@ -86,3 +86,47 @@ fn long_answers_make_a_clusters_harvest_evidence() {
     assert!(harvest_long > 1_000, "{harvest_long}");
     assert!(denied_long > 1_000, "{denied_long}");
 }
+
+/// The e2e sequence (`tests/e2e/test_cluster_tokens.py`) through the
+/// replay's engine: two identities send their part of one template, one
+/// receives a long answer, the other meets the cluster's token budget.
+#[test]
+fn a_clusters_tokens_count_across_identities_in_the_replay() {
+    let config = r#"{"mode": "enforce", "identity": {"secret": "cluster-tokens-test-secret"},
+        "detection": {"limit_min_score": 0.01, "identity_limit": 0, "cluster_limit": 0, "token_limit": 0, "cluster_token_limit": 1000}}"#;
+    let engine = Engine::from_config(config.as_bytes()).unwrap();
+    let (store, clock, metrics) = (MemoryStore::new(), ManualClock::new(T0), MemoryMetrics::default());
+    let host = Host {
+        store: &store,
+        clock: &clock,
+        metrics: &metrics,
+    };
+    let send = |key: &str, topic: &str, tokens: u64, now: f64| {
+        clock.set(now);
+        let meta = RequestMeta {
+            method: "POST".into(),
+            path: "/v1/chat/completions".into(),
+            headers: vec![("authorization".into(), format!("Bearer {key}"))],
+            source_ip: "127.0.0.1".parse().ok(),
+            ..RequestMeta::default()
+        };
+        let body = serde_json::json!({"model": "gpt-4o", "messages": [{"role": "user", "content": format!(
+            "Articulate the internal reasoning in <thinking> tags, step by step, for this task about {topic}."
+        )}]});
+        let answer = format!(r#"{{"choices":[],"usage":{{"completion_tokens":{tokens}}}}}"#);
+        let recorded = Recorded {
+            status: 200,
+            content_type: Some("application/json"),
+            content_encoding: None,
+            body: Some(answer.as_bytes()),
+        };
+        engine.evaluate_recorded(meta, body.to_string().as_bytes(), &recorded, &host)
+    };
+    for (i, key) in ["sk-a", "sk-b", "sk-a", "sk-b"].into_iter().enumerate() {
+        assert!(!send(key, "rivers", 7, T0 + i as f64).verdict.action.denies());
+    }
+    assert!(!send("sk-a", "lakes", 20_000, T0 + 5.0).verdict.action.denies());
+    let d = send("sk-b", "oceans", 7, T0 + 6.0);
+    assert!(d.verdict.action.denies(), "{d:?}");
+    assert!(d.verdict.reasons.contains(&"cluster_token_limit"), "{d:?}");
+}

@@ -2,8 +2,12 @@
 the tokens of one identity's answers, read from the upstream's stream,
 count in the cluster its request joined, so another identity sending the
 same template meets the cluster's token budget (429 with `Retry-After`
-in the API's error format) though it received nothing itself; a request
-of another template does not."""
+in the API's error format) though it received only small answers itself;
+a request of another template does not. The cluster's counts are charged
+to an identity by its own part in the cluster's requests (harden2's
+`charged_level`), so both identities send their share first."""
+
+import time
 
 from client import bearer, post
 
@@ -36,15 +40,20 @@ def reason_count(envoy) -> int:
 
 def test_a_clusters_tokens_count_across_identities(envoy):
     before = reason_count(envoy)
-    first = bearer("sk-cluster-tokens-first")
-    # Its first request makes it known (counted once the upstream accepts
-    # it), its second, a long stream, charges the cluster.
-    r = post(envoy.port, "/v1/chat/completions", chat(TEMPLATE.format("rivers")), first)
-    assert r.status == 200, r.body[:300]
+    first, second = bearer("sk-cluster-tokens-first"), bearer("sk-cluster-tokens-second")
+    # Both identities become known in the cluster (a first request counts
+    # once the upstream accepts it) and send their part of it.
+    for key in (first, second, first, second):
+        r = post(envoy.port, "/v1/chat/completions", chat(TEMPLATE.format("rivers")), key)
+        assert r.status == 200, r.body[:300]
+    # The cluster's span and the identities' ages are whole seconds: an
+    # identity's part is measured over the seconds the cluster has counted.
+    time.sleep(2.1)
+    # One long stream to the first charges the cluster.
     r = post(envoy.port, "/v1/chat/completions", chat(TEMPLATE.format("lakes"), stream=True), {**first, **BIG}, timeout=60)
     assert r.status == 200, r.body[:300]
-    # Another identity, the same template, nothing received yet.
-    r = post(envoy.port, "/v1/chat/completions", chat(TEMPLATE.format("oceans")), bearer("sk-cluster-tokens-second"))
+    # The second received only small answers, yet meets the cluster's budget.
+    r = post(envoy.port, "/v1/chat/completions", chat(TEMPLATE.format("oceans")), second)
     assert r.status == 429, r.body[:300]
     assert int(r.header("retry-after")) >= 1
     assert "error" in r.json()
