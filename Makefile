@@ -29,8 +29,9 @@ lint: ## rustfmt check, clippy -D warnings (native and wasm32-wasip1)
 bench-quality: ## replay simulated traffic in enforce mode, print the quality table
 	@bash scripts/bench-quality.sh
 
-bench-proxy: ## Envoy alone, a floor filter and distill-guard interleaved: throughput, latency, ratios, RSS, sizes (~6 min; BENCH_QUICK=1 ~1 min)
+bench-proxy: ## Envoy alone, a floor filter and distill-guard interleaved: throughput, latency, ratios, RSS, sizes, streaming first byte (~8 min; BENCH_QUICK=1 ~1 min)
 	@bash scripts/bench-proxy.sh
+	@BENCH_SKIP_BUILD=1 bash scripts/bench-proxy-stream.sh
 
 bench-engine: ## native per-request cost of Engine::evaluate per API and for a 256 KiB body
 	cargo run --release --quiet --example engine_bench

@@ -9,7 +9,9 @@
 # token per request that the upstream answers 401 (framing_refused), and an
 # eviction flood aimed at the tables' scale (1.5 templates per template
 # slot sent by many accounts, 2 identities per identity slot)
-# (src/sim/flood.rs). For each, and without a
+# (src/sim/flood.rs), and the eviction flood again against shrunk tables
+# (1,024 / 512 / 256 slots) on a small trace, where it fills every table
+# with live clusters and active keys. For each, and without a
 # flood for comparison: is each campaign still denied, how many benign
 # accounts are denied (must be 0), and the shared data per table after
 # 10 k / 100 k / 1 M flood requests. About a minute per flood on one core.
@@ -42,6 +44,17 @@ echo "== bench-flood: base trace seed 1, $days days, scale $scale; $count flood 
 for kind in none identities templates forged_xff framing framing_refused eviction; do
   "$bin" flood --config "$config" --trace "$trace" --kind "$kind" --count "$count" --json >"$out/flood-$kind.json"
 done
+# The eviction flood at the scale of the tables: shrunk tables (1,024
+# identity, 512 template, 256 address-block slots), a smaller trace (seed
+# 1, 1 day, scale 0.1) and 24,000 eviction requests fill every table with
+# live clusters and active keys (tests/sim_flood.rs runs the same).
+small_config="$out/flood-small-tables.json"
+echo '{"mode": "enforce", "identity": {"secret": "bench-flood", "trusted_xff_hops": 1}, "detection": {"identity_slots": 1024, "template_slots": 512, "network_slots": 256}}' >"$small_config"
+small_trace="$out/flood-small-1-1d-x0.1.jsonl.gz"
+"$bin" simulate --seed 1 --days 1 --scale 0.1 --data "$data" --out "$small_trace"
+for kind in none eviction; do
+  "$bin" flood --config "$small_config" --trace "$small_trace" --kind "$kind" --count 24000 --json >"$out/flood-small-$kind.json"
+done
 python3 - "$out" <<'PY'
 import json, sys
 out = sys.argv[1]
@@ -64,6 +77,16 @@ for k in kinds:
         row += f"   popular_app: {app['accounts_denied']} accounts, {app['requests_denied']} requests denied"
     r = reports[k]
     row += f"   flood: {r['flood_requests']:,} sent, {r['flood_denied']:,} denied"
+    print(row)
+print()
+print("at the scale of the tables (1,024 / 512 / 256 slots, seed 1, 1 day, scale 0.1, 24,000 flood requests)")
+for k in ["none", "eviction"]:
+    q = json.load(open(f"{out}/flood-small-{k}.json"))["quality"]
+    row = f"{k:<16}"
+    for g in (g for g in q["groups"] if g["class"] == "campaign"):
+        s = 100 * g["served"] / max(1, g["requests"])
+        row += f"{g['group']:>16} {g['accounts_denied']}/{g['accounts']} ({s:.1f}%)"
+    row += f"   benign denied {q['benign']['accounts_denied']} / {q['benign']['accounts']}"
     print(row)
 print()
 print("shared-data values by table (keys / bytes), key text not counted")

@@ -73,25 +73,9 @@ render "$dg_port" "$dg_admin" "$work/dg.yaml" "$wasm"
 [ -z "$compare" ] || render "$dg2_port" "$dg2_admin" "$work/dg2.yaml" "$(realpath "$compare")"
 render "$floor_port" "$floor_admin" "$work/floor.yaml" "$PWD/$floor"
 render "$alone_port" "$alone_admin" "$work/alone.yaml"
-# Envoy alone: drop the Wasm filter's list item (from its `- name:` line to
-# the router's), so everything else, access log included, is identical.
-# All: %REQ_WITHOUT_QUERY% needs a formatter extension that Envoy 1.40
-# refuses without a `formatters:` entry; the log goes to /dev/null here, so
-# the plain path costs the same.
-python3 - "${proxies[@]/#/$work/}" <<'EOF'
-import sys
-for path in sys.argv[1:]:
-    path += ".yaml"
-    text = open(path).read().replace("%REQ_WITHOUT_QUERY(:PATH)%", "%REQ(:PATH)%")
-    lines = text.split("\n")
-    if path.endswith("alone.yaml"):
-        start = next(i for i, l in enumerate(lines) if "name: envoy.filters.http.wasm" in l)
-        end = next(i for i, l in enumerate(lines) if "name: envoy.filters.http.router" in l)
-        if not start < end:
-            sys.exit("bench-proxy: unexpected template layout")
-        lines = lines[:start] + lines[end:]
-    open(path, "w").write("\n".join(lines))
-EOF
+# Envoy alone without the Wasm filter; all with a plain access-log path
+# (scripts/lib/bench-yaml.py says why).
+python3 scripts/lib/bench-yaml.py "${proxies[@]/#/$work/}"
 
 start_envoy upstream "$work/upstream.yaml" 1
 for p in "${proxies[@]}"; do start_envoy "$p" "$work/$p.yaml" 2; done

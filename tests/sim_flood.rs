@@ -79,10 +79,12 @@ fn campaigns_stay_caught_and_no_benign_account_is_denied_under_each_flood() {
 /// (live clusters that hold their slots and press their neighbours), 2
 /// tokens per identity slot, all accepted by the upstream. Keyed placement
 /// means the flood cannot aim at the campaigns' slots, only fill every
-/// table: the campaigns the baseline catches are still caught (on at least
-/// a third as many accounts at this small scale, where `chinese` is at the
-/// margin: see docs/benchmarks.md), no benign account is denied, and the
-/// template table is full of the flood's clusters. Before the first
+/// table: the campaigns the baseline catches are still caught on at least
+/// 90% as many accounts, no benign account is denied, and the template
+/// table is full of the flood's clusters. Before a harmless cluster yielded
+/// to a newcomer with evidence at once and an idle suspicious account kept
+/// its place against harmless newcomers, `chinese` was denied on 9 of the
+/// baseline's 13 accounts (docs/benchmarks.md). Before the first
 /// requests' counts were deferred to the upstream's answer, this flood
 /// left `chinese` denied on no account at all (every displaced identity
 /// came back as a first request).
@@ -110,7 +112,7 @@ fn an_eviction_flood_at_the_scale_of_the_tables_leaves_campaigns_caught() {
     for g in &caught {
         let now = r.quality.groups.iter().find(|x| x.group == g.group).unwrap();
         assert!(
-            now.accounts_denied * 3 >= g.accounts_denied && now.accounts_denied > 0,
+            now.accounts_denied * 10 >= g.accounts_denied * 9,
             "campaign {} denied on {} accounts, {} without the flood",
             g.group,
             now.accounts_denied,

@@ -22,7 +22,7 @@ const USAGE: &str = "usage:
   distill-guard check-config CONFIG
   distill-guard import [--out TRACE] FILE|DIR...   (HAR, Envoy tap JSON; --help)
   distill-guard report --trace TRACE --decisions DECISIONS [--out report.html]   (--help)
-  distill-guard flood --config CONFIG --trace TRACE --kind none|identities|templates|forged_xff|framing|framing_refused|eviction [--count N] [--seed N] [--json]
+  distill-guard flood --config CONFIG --trace TRACE --kind none|identities|templates|forged_xff|framing|framing_refused|eviction [--count N] [--seed N] [--json] [--decisions FILE]
   distill-guard fleet-sync --redis URL --listen ADDR:PORT [--secret-file FILE] [--path /v1/sync]
                            [--prefix dgfleet] [--threads 4] [--max-records 4096] [--ttl-secs 172800]
                            [--limit-window-secs 600] [--memory-half-life-secs 1209600] [--window-secs 86400]
@@ -254,7 +254,10 @@ fn cmd_flood(a: &Args) -> Result<(), String> {
     };
     let trace = a.need("trace")?.to_owned();
     let started = std::time::Instant::now();
-    let report = flood_bench::run(&engine, &|| input::open_read(&trace), &opts)?;
+    let (report, decisions) = flood_bench::run_keeping(&engine, &|| input::open_read(&trace), &opts)?;
+    if let Some(path) = a.get("decisions") {
+        std::fs::write(path, &decisions).map_err(|e| format!("--decisions {path}: {e}"))?;
+    }
     if a.flag("json") {
         println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
     } else {

@@ -463,7 +463,7 @@ impl<'a> Reader<'a> {
         &mut self,
         path: &Path<'_>,
         expected: &str,
-        mut field: impl FnMut(&mut Self, &str) -> Result<(), ConfigError>,
+        field: &mut dyn FnMut(&mut Self, &str) -> Result<(), ConfigError>,
     ) -> Result<(), ConfigError> {
         if self.peek_value(path)? != b'{' {
             return Err(self.peek_invalid_type(path, expected));
@@ -503,7 +503,7 @@ impl<'a> Reader<'a> {
     pub fn array(
         &mut self,
         path: &Path<'_>,
-        mut element: impl FnMut(&mut Self, &Path<'_>) -> Result<(), ConfigError>,
+        element: &mut dyn FnMut(&mut Self, &Path<'_>) -> Result<(), ConfigError>,
     ) -> Result<(), ConfigError> {
         if self.peek_value(path)? != b'[' {
             return Err(self.peek_invalid_type(path, "a sequence"));
@@ -544,12 +544,12 @@ impl<'a> Reader<'a> {
             b'"' => Content::Str(self.string_literal(path)?),
             b'[' => {
                 let mut items = Vec::new();
-                self.array(path, |r, p| r.content(p).map(|c| items.push(c)))?;
+                self.array(path, &mut |r, p| r.content(p).map(|c| items.push(c)))?;
                 Content::Seq(items)
             }
             b'{' => {
                 let mut members = Vec::new();
-                self.object(path, "map", |r, key| {
+                self.object(path, "map", &mut |r, key| {
                     r.colon(path)?;
                     let value = r.content(&Path::Field(path, key))?;
                     members.push((key.to_owned(), value));

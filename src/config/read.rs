@@ -25,15 +25,18 @@ pub fn config(bytes: &[u8]) -> Result<RawConfig> {
 
 /// Reads an object whose keys must be among `fields` (each at most once),
 /// calling `set` with each key to read its value.
+/// Not generic (`dyn`), and the value readers below are never inlined: one
+/// copy of each serves every field, which keeps the module small.
+#[inline(never)]
 fn fields(
     r: &mut Reader<'_>,
     path: &Path<'_>,
     expected: &str,
     fields: &[&str],
-    mut set: impl FnMut(&mut Reader<'_>, &str, &Path<'_>) -> Result<()>,
+    set: &mut dyn FnMut(&mut Reader<'_>, &str, &Path<'_>) -> Result<()>,
 ) -> Result<()> {
     let mut seen = 0u64;
-    r.object(path, expected, |r, key| {
+    r.object(path, expected, &mut |r, key| {
         let Some(i) = fields.iter().position(|f| *f == key) else {
             return Err(r.schema_error(&Path::Field(path, key), &unknown("field", key, fields)));
         };
@@ -59,12 +62,14 @@ fn unknown(what: &str, name: &str, expected: &[&str]) -> String {
     format!("unknown {what} `{name}`, expected {alternatives}")
 }
 
+#[inline(never)]
 fn missing(r: &mut Reader<'_>, path: &Path<'_>, field: &str) -> ConfigError {
     r.schema_error(path, &format!("missing field `{field}`"))
 }
 
 // ---- values -----------------------------------------------------------------
 
+#[inline(never)]
 fn u64_value(r: &mut Reader<'_>, path: &Path<'_>, expected: &str) -> Result<u64> {
     match r.number(path, expected)? {
         Number::Unsigned(n) => Ok(n),
@@ -73,28 +78,34 @@ fn u64_value(r: &mut Reader<'_>, path: &Path<'_>, expected: &str) -> Result<u64>
     }
 }
 
+#[inline(never)]
 fn u64(r: &mut Reader<'_>, path: &Path<'_>) -> Result<u64> {
     u64_value(r, path, "u64")
 }
 
+#[inline(never)]
 fn u32(r: &mut Reader<'_>, path: &Path<'_>) -> Result<u32> {
     let n = u64_value(r, path, "u32")?;
     u32::try_from(n).map_err(|_| r.invalid_value(path, &Number::Unsigned(n).unexpected(), "u32"))
 }
 
+#[inline(never)]
 fn u16(r: &mut Reader<'_>, path: &Path<'_>) -> Result<u16> {
     let n = u64_value(r, path, "u16")?;
     u16::try_from(n).map_err(|_| r.invalid_value(path, &Number::Unsigned(n).unexpected(), "u16"))
 }
 
+#[inline(never)]
 fn f64(r: &mut Reader<'_>, path: &Path<'_>) -> Result<f64> {
     r.number(path, "f64").map(Number::as_f64)
 }
 
+#[inline(never)]
 fn string(r: &mut Reader<'_>, path: &Path<'_>) -> Result<String> {
     r.string(path)
 }
 
+#[inline(never)]
 fn option_string(r: &mut Reader<'_>, path: &Path<'_>) -> Result<Option<String>> {
     if r.peek_value(path)? == b'n' {
         return r.null(path).map(|()| None);
@@ -104,11 +115,12 @@ fn option_string(r: &mut Reader<'_>, path: &Path<'_>) -> Result<Option<String>> 
 
 fn vec<T>(r: &mut Reader<'_>, path: &Path<'_>, item: fn(&mut Reader<'_>, &Path<'_>) -> Result<T>) -> Result<Vec<T>> {
     let mut out = Vec::new();
-    r.array(path, |r, p| item(r, p).map(|v| out.push(v)))?;
+    r.array(path, &mut |r, p| item(r, p).map(|v| out.push(v)))?;
     Ok(out)
 }
 
 /// A unit variant written as a string: its index in `names`.
+#[inline(never)]
 fn variant(r: &mut Reader<'_>, path: &Path<'_>, names: &[&str]) -> Result<usize> {
     if r.peek_value(path)? != b'"' {
         return Err(r.peek_error(path, "expected value"));
@@ -180,7 +192,7 @@ fn root(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawConfig> {
         "detection",
         "fleet",
     ];
-    fields(r, path, "struct RawConfig", &names, |r, key, p| {
+    fields(r, path, "struct RawConfig", &names, &mut |r, key, p| {
         match key {
             "mode" => *m = mode(r, p)?,
             "identity" => *id = identity(r, p)?,
@@ -215,7 +227,7 @@ fn identity(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawIdentity> {
         "tls_fingerprint_header",
         "organization",
     ];
-    fields(r, path, "struct RawIdentity", &names, |r, key, p| {
+    fields(r, path, "struct RawIdentity", &names, &mut |r, key, p| {
         match key {
             "sources" => *sources = vec(r, p, source)?,
             "secret" => *secret = string(r, p)?,
@@ -285,7 +297,7 @@ fn body(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawBody> {
         "on_parse_error",
         "on_no_prompt_in_prefix",
     ];
-    fields(r, path, "struct RawBody", &names, |r, key, p| {
+    fields(r, path, "struct RawBody", &names, &mut |r, key, p| {
         match key {
             "max_inspect_bytes" => *max_inspect_bytes = u64(r, p)?,
             "max_buffer_bytes" => *max_buffer_bytes = u64(r, p)?,
@@ -315,7 +327,7 @@ fn response(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawResponse> {
         "reasoning",
         "reasoning_max_bytes",
     ];
-    fields(r, path, "struct RawResponse", &names, |r, key, p| {
+    fields(r, path, "struct RawResponse", &names, &mut |r, key, p| {
         match key {
             "throttle_status" => *throttle_status = u16(r, p)?,
             "block_status" => *block_status = u16(r, p)?,
@@ -337,7 +349,7 @@ fn thresholds(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawThresholds> {
         path,
         "struct RawThresholds",
         &["tag", "throttle", "block"],
-        |r, key, p| {
+        &mut |r, key, p| {
             match key {
                 "tag" => *tag = f64(r, p)?,
                 "throttle" => *throttle = f64(r, p)?,
@@ -360,7 +372,7 @@ fn allowlist(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawAllowlist> {
         path,
         "struct RawAllowlist",
         &["identities", "client_cidrs"],
-        |r, key, p| {
+        &mut |r, key, p| {
             match key {
                 "identities" => *identities = vec(r, p, string)?,
                 _ => *client_cidrs = vec(r, p, string)?,
@@ -378,7 +390,7 @@ fn rule(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawRule> {
         path,
         "struct RawRule",
         &["phrases", "action", "reason"],
-        |r, key, p| {
+        &mut |r, key, p| {
             match key {
                 "phrases" => phrases = Some(vec(r, p, string)?),
                 "action" => action = Some(rule_action(r, p)?),
@@ -410,7 +422,7 @@ fn limits(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawLimits> {
         path,
         "struct RawLimits",
         &["identity_requests_per_minute"],
-        |r, _, p| {
+        &mut |r, _, p| {
             *identity_requests_per_minute = u64(r, p)?;
             Ok(())
         },
@@ -421,7 +433,7 @@ fn limits(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawLimits> {
 fn shared_data(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawSharedData> {
     let mut out = RawSharedData::default();
     let RawSharedData { namespace } = &mut out;
-    fields(r, path, "struct RawSharedData", &["namespace"], |r, _, p| {
+    fields(r, path, "struct RawSharedData", &["namespace"], &mut |r, _, p| {
         *namespace = string(r, p)?;
         Ok(())
     })?;
@@ -478,7 +490,7 @@ fn detection(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawDetection> {
         "cooldown_max_secs",
         "cooldown_forget_secs",
     ];
-    fields(r, path, "struct RawDetection", &names, |r, key, p| {
+    fields(r, path, "struct RawDetection", &names, &mut |r, key, p| {
         match key {
             "enabled" => *enabled = r.boolean(p)?,
             "identity_slots" => *identity_slots = u64(r, p)?,
@@ -510,7 +522,7 @@ fn detection(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawDetection> {
 
 fn phrase(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawPhrase> {
     let (mut text, mut weight) = (None, None);
-    fields(r, path, "struct RawPhrase", &["phrase", "weight"], |r, key, p| {
+    fields(r, path, "struct RawPhrase", &["phrase", "weight"], &mut |r, key, p| {
         match key {
             "phrase" => text = Some(string(r, p)?),
             _ => weight = Some(f64(r, p)?),
@@ -548,7 +560,7 @@ fn fleet(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawFleet> {
         "timeout_ms",
         "max_records",
     ];
-    fields(r, path, "struct RawFleet", &names, |r, key, p| {
+    fields(r, path, "struct RawFleet", &names, &mut |r, key, p| {
         match key {
             "enabled" => *enabled = r.boolean(p)?,
             "cluster" => *cluster = string(r, p)?,

@@ -9,7 +9,9 @@
 //! is held by another identity (two-choice hashing, keyed with the
 //! deployment's secret); when both are held and neither incumbent yields,
 //! it is a guest of the first, with a limit of its own (the guests' decayed
-//! count) and no memory (scored from a fresh record).
+//! count) and no memory (scored from a fresh record). An incumbent that has
+//! shown some suspicion ([`KEEP_SCORE`]) yields only to a newcomer whose
+//! request carries evidence, however idle it is (until stale).
 
 use super::cadence::{combine_upstream, Features, Record, ACCEPTED, REFUSED, WORDS};
 use super::config::DetectionSettings;
@@ -66,8 +68,26 @@ pub enum Place {
 
 /// Where `identity` lives, read ahead of the assessment: at most two `get`s
 /// (the second only when its first place holds another identity).
-pub fn locate(slots: &Slots<'_>, s: &DetectionSettings, identity: u64, now: u64) -> Place {
+/// Remembered score from which an incumbent keeps its place against a
+/// newcomer whose request carries no evidence of its own (no long output,
+/// reasoning or extraction asked for), however idle it is (until stale).
+/// An eviction flood of accepted keys sending harmless text (at table
+/// scale, two keys per identity slot) otherwise took the places of a
+/// campaign's accounts whenever they were idle for a few minutes, and each
+/// came back with a fresh record: no cadence, no memory. A flood that asks
+/// for long outputs or reasoning to take places makes its own keys evidence.
+pub const KEEP_SCORE: f64 = 0.1;
+
+/// `evidence`: the newcomer's request asks for a long output, reasoning or
+/// extraction ([`KEEP_SCORE`]).
+pub fn locate(slots: &Slots<'_>, s: &DetectionSettings, identity: u64, now: u64, evidence: bool) -> Place {
     let (hl, tau) = fades(s);
+    let yields = |r: &Record| {
+        r.yields_to(identity, now, hl, tau)
+            && (evidence
+                || now.saturating_sub(r.last_seen) > super::cadence::STALE_SECS
+                || r.memory_at(now, hl) < KEEP_SCORE)
+    };
     let stored = |r: &Read<WORDS>| r.words.as_ref().map(Record::decode);
     let Ok(first) = slots.read::<WORDS>(IDENTITY_TABLE, s.identity_slots, identity, 0) else {
         return Place::Unreadable;
@@ -87,11 +107,11 @@ pub fn locate(slots: &Slots<'_>, s: &DetectionSettings, identity: u64, now: u64)
     // place whenever it yielded let a flood of fresh identities wipe
     // campaign accounts idle for a few minutes while one-offs held their
     // other place.
-    let first_yields = a.yields_to(identity, now, hl, tau);
+    let first_yields = yields(&a);
     match stored(&second) {
         None => Place::Home(second),
         Some(b) if b.owner == identity => Place::Home(second),
-        Some(b) if b.yields_to(identity, now, hl, tau) && (!first_yields || b.count < a.count) => Place::Home(second),
+        Some(b) if yields(&b) && (!first_yields || b.count < a.count) => Place::Home(second),
         _ if first_yields => Place::Home(first),
         _ => Place::Guest(first),
     }

@@ -230,10 +230,10 @@ impl Detector {
         let slots = slots::Slots::new(host, &s.namespace, s.slot_key).fading(crate::fleet::merge::Fades::of(s));
 
         let content = content::read(obs.view, s);
-        let place = identity_slot::locate(&slots, s, id, now);
+        let evidence = content.long || content.elicitation >= 0.5 || content.extraction >= 0.5;
+        let place = identity_slot::locate(&slots, s, id, now, evidence);
         let block = obs.identity.client_ip.map(correlate::address_block);
         let pending = identity_slot::pending(&place, id);
-        let evidence = content.long || content.elicitation >= 0.5 || content.extraction >= 0.5;
         let sender = cross_account::Sender {
             identity: id,
             account: obs.identity.organization.unwrap_or(id),

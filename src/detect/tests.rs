@@ -301,6 +301,88 @@ fn a_newcomer_displaces_a_one_off_before_an_identity_with_history() {
     assert_eq!(owner(second), identity(newcomer).hash);
 }
 
+/// The eviction flood at table scale (issue 10): an account that has
+/// shown some suspicion (remembered score 0.2, under the protection of
+/// `PROTECT_SCORE`) and is idle for an hour keeps both of a newcomer's
+/// places against a newcomer whose request carries no evidence (the flood's
+/// harmless text from accepted keys), and yields to one that asks for a
+/// long output. Before, an idle account yielded to anyone: under 2,048
+/// flood keys on 1,024 slots a campaign's accounts came back with fresh
+/// records (no cadence, no memory, no cool-down) again and again.
+#[wasm_bindgen_test(unsupported = test)]
+fn an_idle_suspicious_account_keeps_its_place_against_harmless_newcomers() {
+    let s = config::DetectionSettings {
+        identity_slots: 64,
+        ..config::DetectionSettings::default()
+    };
+    let d = Detector::new(s.clone());
+    let now = 1.0e9 as u64;
+    let place = |n: u64, choice: u8| super::slots::place(s.slot_key, IDENTITY_TABLE, 64, identity(n).hash, choice);
+    let newcomer = (100..10_000u64)
+        .find(|&n| place(n, 0) != place(n, 1) && place(n, 0) != place(1, 0) && place(n, 1) != place(1, 0))
+        .unwrap();
+    let (first, second) = (place(newcomer, 0), place(newcomer, 1));
+    let held = |store: &MemoryStore| {
+        for (slot, owner) in [(first, 1u64), (second, 2u64)] {
+            let mut r = cadence::Record::fresh(identity(owner).hash, now - 20_000);
+            for k in 0..12u64 {
+                r = r.observe(now - 20_000 + k * 1_500, false);
+            }
+            r.memory = 0.2;
+            store
+                .set(
+                    &slot_key("dg", IDENTITY_TABLE, slot),
+                    &crate::store::counters::encode_words(&r.encode()),
+                    0,
+                )
+                .unwrap();
+        }
+    };
+    let owner = |store: &MemoryStore, slot: u64| {
+        let bytes = store.get(&slot_key("dg", IDENTITY_TABLE, slot)).unwrap().unwrap().value;
+        cadence::Record::decode(&crate::store::counters::decode_words::<{ cadence::WORDS }>("k", &bytes).unwrap()).owner
+    };
+    let harmless = MemoryStore::new();
+    held(&harmless);
+    let v = view("What is a good name for a golden retriever puppy?");
+    let a = assess(
+        &d,
+        &harmless,
+        &MemoryMetrics::default(),
+        &identity(newcomer),
+        Some(&v),
+        now as f64,
+    );
+    assert_eq!(
+        owner(&harmless, first),
+        identity(1).hash,
+        "an idle account lost its place"
+    );
+    assert_eq!(
+        owner(&harmless, second),
+        identity(2).hash,
+        "an idle account lost its place"
+    );
+    assert!(a.score < 0.4);
+    let evidence = MemoryStore::new();
+    held(&evidence);
+    let mut long = view("Write a complete essay on the history of the golden retriever breed.");
+    long.params.max_output_tokens = Some(16_000);
+    assess(
+        &d,
+        &evidence,
+        &MemoryMetrics::default(),
+        &identity(newcomer),
+        Some(&long),
+        now as f64,
+    );
+    let newcomer_hash = identity(newcomer).hash;
+    assert!(
+        owner(&evidence, first) == newcomer_hash || owner(&evidence, second) == newcomer_hash,
+        "a newcomer with evidence found no place"
+    );
+}
+
 /// Denials that stick (issue 7): an identity denied by its limit stays
 /// denied for a cool-down, past the moment the limit alone would let it
 /// through; `Retry-After` is the cool-down's end, where it is served; a

@@ -2,106 +2,161 @@
 //! holds the fleet's state (Redis in the service, memory in `replay
 //! --hosts` and tests): one code path for both.
 //!
-//! State: for each slot, one record per host (the host's own, as last
-//! sent, stamped with the time it arrived), so a write is one host's field
-//! and needs no read-merge-write race; and a change log that gives each
-//! write the next sequence number and remembers, per slot, the
-//! latest one (bounded: one entry per slot).
+//! State, per slot: the merged record `M` of every host's last
+//! contribution, a version, how many hosts contributed, and each host's
+//! last contribution; and a change log that gives each write the next
+//! sequence number and remembers, per slot, the latest one (bounded: one
+//! entry per slot).
 //!
-//! A sync: store the host's records, read the slots changed since the
-//! host's cursor (its own included) up to the message limit, and answer,
-//! for each, the merge of every *other* host's record that is fresh enough
-//! (`ttl_ms`). The new cursor is one past the last change read, so a host
-//! sees every change exactly once, whichever replica answers.
+//! A sync: for each of the host's records, read the slot's `M` and the
+//! host's previous contribution `old` (two records), compute `M' = M ⊖ old
+//! ⊕ new` (`merge::remove_from`, `merge::merge_into`) and store `M'` and
+//! `new` if the version is still the one read (compare-and-set, retried on
+//! a conflict with another replica); log the changes; then read the slots
+//! changed since the host's cursor (its own included) up to the message
+//! limit, and answer, for each, `M ⊖ own`: the other hosts' part, from two
+//! records however many hosts hold the slot. The new cursor is one past the
+//! last change read, so a host sees every change exactly once, whichever
+//! replica answers.
+//!
+//! Before, a read merged every host's record of each changed slot, so a
+//! host read `c × H` records a sync and the fleet `H² × c` an interval; now
+//! `2s + 2c` (`s` records sent, `c` answered). Words that merge by maximum
+//! (sketch registers, bitmaps, the score memory) cannot be taken out of
+//! `M`: a host is answered them with its own part in, which its own record
+//! (a later state of that part) absorbs when it merges them.
 
-use super::merge;
+use super::merge::{self, Fades};
 use super::tables::Table;
 use super::wire::{Record, Request};
 
-/// One host's stored record of a slot.
+/// One slot as a backend holds it, seen by one host.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Slot {
+    /// Bumped by every write: the compare-and-set's token (0: never written).
+    pub version: u64,
+    /// Hosts that contributed to `merged`.
+    pub hosts: u64,
+    /// The merge of every host's last contribution (empty: none).
+    pub merged: Vec<u64>,
+    /// This host's last contribution, if any.
+    pub own: Option<Vec<u64>>,
+}
+
+/// A slot's new state, written if its version is still `expect`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Stored {
-    pub host: u64,
-    pub at_ms: u64,
-    pub words: Vec<u64>,
+pub struct Write {
+    pub table: Table,
+    pub slot: u32,
+    pub expect: u64,
+    pub hosts: u64,
+    pub merged: Vec<u64>,
+    /// The host's new contribution.
+    pub own: Vec<u64>,
 }
 
 /// Where the fleet's state lives.
 pub trait Backend {
     type Error: std::fmt::Display;
-    /// The backend's clock (one clock for every replica).
-    fn now_ms(&mut self) -> Result<u64, Self::Error>;
-    /// Stores each record as `host`'s record of its slot, stamped `at_ms`,
-    /// and logs each as a change with the next sequence number.
-    fn put(&mut self, host: u64, at_ms: u64, records: &[Record]) -> Result<(), Self::Error>;
+    /// Each slot's state as `host` sees it (two records a slot).
+    fn load(&mut self, host: u64, slots: &[(Table, u32)]) -> Result<Vec<Slot>, Self::Error>;
+    /// Stores each write whose slot is still at its `expect`ed version
+    /// (bumping it), as `host`'s; whether each was stored.
+    fn store(&mut self, host: u64, writes: &[Write]) -> Result<Vec<bool>, Self::Error>;
+    /// Logs each slot as changed, with the next sequence numbers in order.
+    fn log(&mut self, slots: &[(Table, u32)]) -> Result<(), Self::Error>;
     /// Slots whose last change has a sequence number at or after `since`,
     /// in sequence order, at most `limit`: `(table, slot, sequence)`.
     fn changed(&mut self, since: u64, limit: usize) -> Result<Vec<(Table, u32, u64)>, Self::Error>;
-    /// Every host's record of each slot, in host order (merges of
-    /// floating-point words depend on the order; every backend uses this one).
-    fn fields(&mut self, slots: &[(Table, u32)]) -> Result<Vec<Vec<Stored>>, Self::Error>;
-
-    /// For each slot, [`others`] of its fields (a backend that holds them
-    /// in memory merges in place instead of copying).
-    fn merged_others(
-        &mut self,
-        slots: &[(Table, u32)],
-        host: u64,
-        now_ms: u64,
-        limits: Limits,
-    ) -> Result<Vec<Option<Vec<u64>>>, Self::Error> {
-        let fields = self.fields(slots)?;
-        Ok(slots
-            .iter()
-            .zip(&fields)
-            .map(|((t, _), f)| others(*t, host, now_ms, limits, f))
-            .collect())
-    }
+    /// The error of a write that lost its compare-and-set [`TRIES`] times.
+    fn contended(&self, slots: usize) -> Self::Error;
 }
+
+/// Compare-and-set rounds before a sync gives up (another replica wrote
+/// the same slot between this one's read and write every time).
+pub const TRIES: usize = 8;
 
 /// Limits of one answer.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
     /// Most records in one answer.
     pub max_records: usize,
-    /// A host's record older than this is left out of merges.
-    pub ttl_ms: u64,
     /// How detection's decayed counts fade (merges bring them to one time).
-    pub fades: merge::Fades,
+    pub fades: Fades,
 }
 
-/// The merge of every fresh record of the slot except `host`'s.
-pub fn others(table: Table, host: u64, now_ms: u64, limits: Limits, fields: &[Stored]) -> Option<Vec<u64>> {
-    others_of(table, host, now_ms, limits, fields.iter())
-}
-
-fn others_of<'a>(
-    table: Table,
-    host: u64,
-    now_ms: u64,
-    limits: Limits,
-    fields: impl Iterator<Item = &'a Stored>,
-) -> Option<Vec<u64>> {
-    let ttl_ms = limits.ttl_ms;
-    let mut acc: Option<Vec<u64>> = None;
-    for f in fields {
-        if f.host == host || now_ms.saturating_sub(f.at_ms) > ttl_ms || f.words.len() != table.words() {
-            continue;
+/// The write that replaces `host`'s part of `slot` with `new`.
+pub fn replace(table: Table, fades: Fades, slot: Slot, new: &Record) -> Write {
+    let width = table.words();
+    let mut merged = if slot.merged.len() == width {
+        slot.merged
+    } else {
+        // Never written (or malformed in the store): start again.
+        vec![0; width]
+    };
+    let mut hosts = slot.hosts;
+    match slot.own.filter(|o| o.len() == width) {
+        Some(old) => {
+            merge::remove_from(table, fades, &mut merged, &old);
         }
-        match &mut acc {
-            None => acc = Some(f.words.clone()),
-            Some(a) => {
-                merge::merge_into(table, limits.fades, a, &f.words);
-            }
+        None => hosts = hosts.saturating_add(1),
+    }
+    merge::merge_into(table, fades, &mut merged, &new.words);
+    Write {
+        table,
+        slot: new.slot,
+        expect: slot.version,
+        hosts,
+        merged,
+        own: new.words.clone(),
+    }
+}
+
+/// The other hosts' part of a slot, as one host sees it: `M ⊖ own`; none
+/// when this host is the only one that contributed, or nothing is left.
+pub fn others(table: Table, fades: Fades, slot: Slot) -> Option<Vec<u64>> {
+    let mut merged = slot.merged;
+    if merged.len() != table.words() {
+        return None;
+    }
+    if let Some(own) = slot.own.filter(|o| o.len() == table.words()) {
+        if slot.hosts <= 1 {
+            return None;
+        }
+        merge::remove_from(table, fades, &mut merged, &own);
+    }
+    Some(merged).filter(|m| !merge::is_empty(m))
+}
+
+/// Stores `host`'s records as its part of their slots and logs them.
+fn contribute<B: Backend>(b: &mut B, host: u64, fades: Fades, records: &[Record]) -> Result<(), B::Error> {
+    let mut pending: Vec<&Record> = records.iter().collect();
+    for _ in 0..TRIES {
+        let slots: Vec<(Table, u32)> = pending.iter().map(|r| (r.table, r.slot)).collect();
+        let loaded = b.load(host, &slots)?;
+        let writes: Vec<Write> = pending
+            .iter()
+            .zip(loaded)
+            .map(|(r, slot)| replace(r.table, fades, slot, r))
+            .collect();
+        let stored = b.store(host, &writes)?;
+        let mut lost = stored.iter().map(|ok| !ok);
+        pending.retain(|_| lost.next().unwrap_or(true));
+        if pending.is_empty() {
+            break;
         }
     }
-    acc.filter(|a| !merge::is_empty(a))
+    if !pending.is_empty() {
+        return Err(b.contended(pending.len()));
+    }
+    // Logged after the records are written: whoever reads the log finds them.
+    let slots: Vec<(Table, u32)> = records.iter().map(|r| (r.table, r.slot)).collect();
+    b.log(&slots)
 }
 
 /// Handles one (already authenticated and bounded) request: the new
 /// cursor and the records to answer.
 pub fn sync<B: Backend>(b: &mut B, limits: Limits, req: &Request) -> Result<(u64, Vec<Record>), B::Error> {
-    let now = b.now_ms()?;
     let mine: Vec<Record> = req
         .records
         .iter()
@@ -109,7 +164,7 @@ pub fn sync<B: Backend>(b: &mut B, limits: Limits, req: &Request) -> Result<(u64
         .cloned()
         .collect();
     if !mine.is_empty() {
-        b.put(req.host, now, &mine)?;
+        contribute(b, req.host, limits.fades, &mine)?;
     }
     let changed = b.changed(req.cursor, limits.max_records)?;
     let cursor = changed
@@ -119,12 +174,12 @@ pub fn sync<B: Backend>(b: &mut B, limits: Limits, req: &Request) -> Result<(u64
         .unwrap_or(req.cursor)
         .max(req.cursor);
     let slots: Vec<(Table, u32)> = changed.iter().map(|(t, s, _)| (*t, *s)).collect();
-    let merged = b.merged_others(&slots, req.host, now, limits)?;
+    let loaded = b.load(req.host, &slots)?;
     let records = slots
         .iter()
-        .zip(merged)
-        .filter_map(|((table, slot), words)| {
-            words.map(|words| Record {
+        .zip(loaded)
+        .filter_map(|((table, slot), state)| {
+            others(*table, limits.fades, state).map(|words| Record {
                 table: *table,
                 slot: *slot,
                 words,
@@ -134,24 +189,44 @@ pub fn sync<B: Backend>(b: &mut B, limits: Limits, req: &Request) -> Result<(u64
     Ok((cursor, records))
 }
 
+/// One slot in memory.
+#[derive(Default)]
+struct MemorySlot {
+    version: u64,
+    hosts: u64,
+    merged: Vec<u64>,
+    /// Each host's last contribution, in host order.
+    own: Vec<(u64, Vec<u64>)>,
+    /// When it was last written (a slot idle for `ttl_ms` is forgotten,
+    /// as Redis expires its key).
+    at_ms: u64,
+}
+
 /// The fleet's state in memory: what `replay --hosts` syncs through, and
 /// the model the Redis backend is tested against.
 pub struct MemoryBackend {
+    /// The clock slots expire by (the replay's trace time).
     pub now_ms: u64,
-    fields: crate::fastmap::FastMap<(Table, u32), Vec<Stored>>,
+    /// A slot not written for this long is gone (Redis: the key's expiry).
+    pub ttl_ms: u64,
+    slots: crate::fastmap::FastMap<(Table, u32), MemorySlot>,
     last_change: crate::fastmap::FastMap<(Table, u32), u64>,
     log: std::collections::BTreeSet<(u64, Table, u32)>,
     seq: u64,
+    /// Records read so far (what a Redis backend would fetch).
+    pub records_read: u64,
 }
 
 impl Default for MemoryBackend {
     fn default() -> Self {
         MemoryBackend {
             now_ms: 0,
-            fields: crate::fastmap::fast_map(),
+            ttl_ms: 2 * 86_400 * 1_000,
+            slots: crate::fastmap::fast_map(),
             last_change: crate::fastmap::fast_map(),
             log: std::collections::BTreeSet::new(),
             seq: 0,
+            records_read: 0,
         }
     }
 }
@@ -160,40 +235,85 @@ impl MemoryBackend {
     /// Bytes of records held (the state Redis would hold, without its
     /// per-key overhead).
     pub fn record_bytes(&self) -> usize {
-        self.fields.values().flatten().map(|f| 16 + 8 * f.words.len()).sum()
+        self.slots
+            .values()
+            .map(|s| 24 + 8 * s.merged.len() + s.own.iter().map(|(_, w)| 8 + 8 * w.len()).sum::<usize>())
+            .sum()
     }
 }
 
 impl Backend for MemoryBackend {
-    type Error = std::convert::Infallible;
+    type Error = String;
 
-    fn now_ms(&mut self) -> Result<u64, Self::Error> {
-        Ok(self.now_ms)
+    fn load(&mut self, host: u64, slots: &[(Table, u32)]) -> Result<Vec<Slot>, Self::Error> {
+        let (now, ttl) = (self.now_ms, self.ttl_ms);
+        let out: Vec<Slot> = slots
+            .iter()
+            .map(|k| match self.slots.get(k) {
+                Some(s) if now.saturating_sub(s.at_ms) <= ttl => Slot {
+                    version: s.version,
+                    hosts: s.hosts,
+                    merged: s.merged.clone(),
+                    own: s
+                        .own
+                        .binary_search_by_key(&host, |o| o.0)
+                        .ok()
+                        .and_then(|i| s.own.get(i))
+                        .map(|o| o.1.clone()),
+                },
+                // An expired slot reads as never written; its version
+                // stands, so a write made on the old state still conflicts.
+                Some(s) => Slot {
+                    version: s.version,
+                    ..Slot::default()
+                },
+                None => Slot::default(),
+            })
+            .collect();
+        self.records_read += out
+            .iter()
+            .map(|s| u64::from(!s.merged.is_empty()) + u64::from(s.own.is_some()))
+            .sum::<u64>();
+        Ok(out)
     }
 
-    fn put(&mut self, host: u64, at_ms: u64, records: &[Record]) -> Result<(), Self::Error> {
-        for r in records {
-            self.seq += 1;
-            let key = (r.table, r.slot);
-            let stored = Stored {
-                host,
-                at_ms,
-                words: r.words.clone(),
-            };
-            // Kept in host order, the order every backend merges in.
-            let fields = self.fields.entry(key).or_default();
-            match fields.binary_search_by_key(&host, |f| f.host) {
-                Ok(i) => {
-                    if let Some(f) = fields.get_mut(i) {
-                        *f = stored;
-                    }
+    fn store(&mut self, host: u64, writes: &[Write]) -> Result<Vec<bool>, Self::Error> {
+        let (now, ttl) = (self.now_ms, self.ttl_ms);
+        Ok(writes
+            .iter()
+            .map(|w| {
+                let s = self.slots.entry((w.table, w.slot)).or_default();
+                if s.version != w.expect {
+                    return false;
                 }
-                Err(i) => fields.insert(i, stored),
+                if now.saturating_sub(s.at_ms) > ttl {
+                    // Expired: the other hosts' parts went with the key.
+                    s.own.clear();
+                }
+                s.version += 1;
+                s.hosts = w.hosts;
+                s.merged.clone_from(&w.merged);
+                s.at_ms = now;
+                match s.own.binary_search_by_key(&host, |o| o.0) {
+                    Ok(i) => {
+                        if let Some(o) = s.own.get_mut(i) {
+                            o.1.clone_from(&w.own);
+                        }
+                    }
+                    Err(i) => s.own.insert(i, (host, w.own.clone())),
+                }
+                true
+            })
+            .collect())
+    }
+
+    fn log(&mut self, slots: &[(Table, u32)]) -> Result<(), Self::Error> {
+        for &(table, slot) in slots {
+            self.seq += 1;
+            if let Some(old) = self.last_change.insert((table, slot), self.seq) {
+                self.log.remove(&(old, table, slot));
             }
-            if let Some(old) = self.last_change.insert(key, self.seq) {
-                self.log.remove(&(old, r.table, r.slot));
-            }
-            self.log.insert((self.seq, r.table, r.slot));
+            self.log.insert((self.seq, table, slot));
         }
         Ok(())
     }
@@ -207,27 +327,8 @@ impl Backend for MemoryBackend {
             .collect())
     }
 
-    fn fields(&mut self, slots: &[(Table, u32)]) -> Result<Vec<Vec<Stored>>, Self::Error> {
-        Ok(slots
-            .iter()
-            .map(|k| self.fields.get(k).cloned().unwrap_or_default())
-            .collect())
-    }
-
-    fn merged_others(
-        &mut self,
-        slots: &[(Table, u32)],
-        host: u64,
-        now_ms: u64,
-        limits: Limits,
-    ) -> Result<Vec<Option<Vec<u64>>>, Self::Error> {
-        Ok(slots
-            .iter()
-            .map(|k| {
-                let fields = self.fields.get(k).map(|f| f.iter());
-                fields.and_then(|f| others_of(k.0, host, now_ms, limits, f))
-            })
-            .collect())
+    fn contended(&self, slots: usize) -> Self::Error {
+        format!("{slots} slots written by another replica {TRIES} times in a row")
     }
 }
 
@@ -258,7 +359,6 @@ mod tests {
 
     const LIMITS: Limits = Limits {
         max_records: 100,
-        ttl_ms: 60_000,
         fades: merge::Fades::DEFAULT,
     };
 
@@ -286,12 +386,20 @@ mod tests {
     }
 
     #[wasm_bindgen_test(unsupported = test)]
-    fn stale_hosts_drop_out_and_answers_are_bounded() {
-        let mut b = MemoryBackend::default();
+    fn idle_slots_expire_and_answers_are_bounded() {
+        let mut b = MemoryBackend {
+            ttl_ms: 60_000,
+            ..MemoryBackend::default()
+        };
         ask(&mut b, 1, 0, vec![rec(5, 3)]);
         b.now_ms = 120_000;
         let (_, out) = ask(&mut b, 2, 0, vec![rec(5, 4)]);
-        assert!(out.is_empty(), "host 1's record is older than the ttl");
+        assert!(
+            out.is_empty(),
+            "the slot idled longer than the ttl: host 1's part is gone"
+        );
+        let (_, out) = ask(&mut b, 1, 0, vec![]);
+        assert_eq!(out.iter().map(count).collect::<Vec<_>>(), vec![4], "host 2's alone");
         let many: Vec<Record> = (0..250).map(|s| rec(s, 1)).collect();
         ask(&mut b, 3, 0, many);
         let (mut cursor, mut seen) = (0, 0);
@@ -311,5 +419,94 @@ mod tests {
             cursor = c;
         }
         assert_eq!(seen, 250, "every slot once, over several syncs");
+    }
+
+    /// Another replica that writes the same slot between this one's read
+    /// and its write: the compare-and-set fails, the write is made again on
+    /// what the other stored, and neither host's part is lost.
+    struct Racing {
+        inner: MemoryBackend,
+        /// Host 9's record, stored once just before the next write.
+        interloper: Option<Record>,
+    }
+
+    impl Backend for Racing {
+        type Error = String;
+        fn load(&mut self, host: u64, slots: &[(Table, u32)]) -> Result<Vec<Slot>, String> {
+            self.inner.load(host, slots)
+        }
+        fn store(&mut self, host: u64, writes: &[Write]) -> Result<Vec<bool>, String> {
+            if let Some(r) = self.interloper.take() {
+                let slot = self.inner.load(9, &[(r.table, r.slot)])?.remove(0);
+                let w = replace(r.table, merge::Fades::DEFAULT, slot, &r);
+                assert_eq!(self.inner.store(9, &[w])?, vec![true]);
+            }
+            self.inner.store(host, writes)
+        }
+        fn log(&mut self, slots: &[(Table, u32)]) -> Result<(), String> {
+            self.inner.log(slots)
+        }
+        fn changed(&mut self, since: u64, limit: usize) -> Result<Vec<(Table, u32, u64)>, String> {
+            self.inner.changed(since, limit)
+        }
+        fn contended(&self, slots: usize) -> String {
+            self.inner.contended(slots)
+        }
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_write_that_loses_the_race_is_made_again() {
+        let mut b = Racing {
+            inner: MemoryBackend::default(),
+            interloper: None,
+        };
+        sync(
+            &mut b,
+            LIMITS,
+            &Request {
+                host: 1,
+                cursor: 0,
+                records: vec![rec(5, 3)],
+            },
+        )
+        .unwrap();
+        b.interloper = Some(rec(5, 4));
+        sync(
+            &mut b,
+            LIMITS,
+            &Request {
+                host: 2,
+                cursor: 0,
+                records: vec![rec(5, 5)],
+            },
+        )
+        .unwrap();
+        let (_, out) = ask(&mut b.inner, 3, 0, vec![]);
+        assert_eq!(out.iter().map(count).collect::<Vec<_>>(), vec![12], "hosts 1, 9 and 2");
+        // Host 2 asks: everyone's but its own.
+        let (_, out) = ask(&mut b.inner, 2, 0, vec![]);
+        assert_eq!(out.iter().map(count).collect::<Vec<_>>(), vec![7]);
+    }
+
+    /// A sync reads a bounded number of records per slot it writes or
+    /// answers, however many hosts hold the slot: the fleet's reads grow
+    /// with slots, not with hosts².
+    #[wasm_bindgen_test(unsupported = test)]
+    fn reads_grow_with_slots_not_hosts() {
+        let slots = 40u32;
+        for hosts in [2u64, 8, 32] {
+            let mut b = MemoryBackend::default();
+            for h in 1..=hosts {
+                ask(&mut b, h, 0, (0..slots).map(|s| rec(s, h)).collect());
+            }
+            let before = b.records_read;
+            let (_, out) = ask(&mut b, hosts + 1, 0, vec![]);
+            let read = b.records_read - before;
+            println!("{hosts} hosts, {slots} slots: {read} records read by one sync");
+            assert_eq!(out.len(), slots as usize);
+            let all: u64 = (1..=hosts).sum();
+            assert!(out.iter().all(|r| count(r) == all), "every host's count, once");
+            assert!(read <= 2 * u64::from(slots), "{hosts} hosts: {read} records read");
+        }
     }
 }

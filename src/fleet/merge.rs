@@ -108,39 +108,141 @@ fn decayed(a: (f64, u64), b: (f64, u64), tau: f64, combine: impl Fn(f64, f64) ->
     (combine(x, y), at)
 }
 
-/// Two decayed count words of a cluster record as one.
-fn decayed_words(a: &[u64], b: &[u64], value: usize, at: usize, tau: f64) -> (u64, u64) {
-    let (v, t) = decayed(
-        (decay::from_bits(get(a, value)), get(a, at)),
-        (decay::from_bits(get(b, value)), get(b, at)),
-        tau,
-        |x, y| x + y,
-    );
-    (v.to_bits(), t)
+/// A cluster record's counters (`add`ed) and decayed counts (faded to the
+/// later time and `combine`d) of `a` and `b`, into `out`.
+fn cluster_counts(
+    fades: Fades,
+    out: &mut [u64; CW],
+    a: &[u64; CW],
+    b: &[u64; CW],
+    add: fn(u64, u64) -> u64,
+    combine: fn(f64, f64) -> f64,
+) {
+    for at in c::WINDOW_COUNTERS.into_iter().flat_map(|(prev, cur)| [prev, cur]) {
+        set(out, at, add(get(a, at), get(b, at)));
+    }
+    for (value, at, tau) in [
+        (c::LIMIT_LEVEL, c::LIMIT_AT, fades.limit_tau()),
+        (c::TOKENS, c::TOKENS_AT, fades.limit_tau()),
+        (c::PRESSURE, c::PRESSURE_AT, fades.pressure_tau()),
+    ] {
+        let (v, t) = decayed(
+            (decay::from_bits(get(a, value)), get(a, at)),
+            (decay::from_bits(get(b, value)), get(b, at)),
+            tau,
+            combine,
+        );
+        set(out, value, v.to_bits());
+        set(out, at, t);
+    }
+}
+
+/// One record operation per table layout.
+type Op<const N: usize> = fn(Fades, &[u64; N], &[u64; N]) -> [u64; N];
+
+/// `acc = op(acc, other)` with the operation of `table`'s layout. False
+/// (and `acc` unchanged) when either has the wrong width.
+fn per_table(
+    table: Table,
+    fades: Fades,
+    acc: &mut [u64],
+    other: &[u64],
+    cluster: Op<CW>,
+    identity: Op<{ cadence::WORDS }>,
+) -> bool {
+    fn apply<const N: usize>(fades: Fades, acc: &mut [u64], other: &[u64], op: Op<N>) -> bool {
+        let (Ok(a), Ok(b)) = (<&mut [u64; N]>::try_from(acc), <&[u64; N]>::try_from(other)) else {
+            return false;
+        };
+        *a = op(fades, a, b);
+        true
+    }
+    match table {
+        Table::Template | Table::Network => apply(fades, acc, other, cluster),
+        Table::Identity => apply(fades, acc, other, identity),
+    }
 }
 
 /// Merges `other` into `acc`, both records of `table`. False (and `acc`
 /// unchanged) when either has the wrong width.
 pub fn merge_into(table: Table, fades: Fades, acc: &mut [u64], other: &[u64]) -> bool {
-    match table {
-        Table::Template | Table::Network => {
-            let (Ok(a), Ok(b)) = (<&mut [u64; CW]>::try_from(acc), <&[u64; CW]>::try_from(other)) else {
-                return false;
-            };
-            *a = merge_cluster(fades, a, b);
-            true
-        }
-        Table::Identity => {
-            let (Ok(a), Ok(b)) = (
-                <&mut [u64; cadence::WORDS]>::try_from(acc),
-                <&[u64; cadence::WORDS]>::try_from(other),
-            ) else {
-                return false;
-            };
-            *a = merge_identity(fades, a, b);
-            true
-        }
+    per_table(table, fades, acc, other, merge_cluster, merge_identity)
+}
+
+/// Takes `part` (one host's earlier contribution, merged into `acc`
+/// before) back out of `acc`, both records of `table`: what the service
+/// does to replace a host's part of a slot's merged record, and to answer
+/// a host the others' part without reading every host's record. False (and
+/// `acc` unchanged) when either has the wrong width.
+///
+/// Summed words are subtracted (decayed ones after fading both to the
+/// later time, never below zero; count-weighted means unweighted). Words
+/// merged by maximum, or, earliest or latest (sketch registers, minute
+/// bitmaps, hours, first and last seen, the upstream's answer, score
+/// memory, cool-down, gaps) cannot be taken back: `acc` keeps them, the
+/// part included. Merging `part` or a later record of the same host back in
+/// is idempotent on those words, so a host judging its own record merged
+/// with what this returns sees each of them as if its part were left out,
+/// with one exception: a maximum the host has since lowered (the score
+/// memory) stays at the higher value until it fades. A part of another
+/// owner than `acc`, or of a later window, was never in it: `acc` stands.
+pub fn remove_from(table: Table, fades: Fades, acc: &mut [u64], part: &[u64]) -> bool {
+    per_table(table, fades, acc, part, remove_cluster, remove_identity)
+}
+
+/// `x − y`, never below zero (decayed counts).
+fn less(x: f64, y: f64) -> f64 {
+    (x - y).max(0.0)
+}
+
+/// A cluster record without `part` ([`remove_from`]).
+pub fn remove_cluster(fades: Fades, m: &[u64; CW], part: &[u64; CW]) -> [u64; CW] {
+    let window = get(m, c::WINDOW);
+    if is_empty(part) || is_empty(m) || get(m, c::OWNER) != get(part, c::OWNER) || get(part, c::WINDOW) > window {
+        return *m;
     }
+    let p = roll_cluster(part, window);
+    let mut out = *m;
+    cluster_counts(fades, &mut out, m, &p, u64::saturating_sub, less);
+    out
+}
+
+/// An identity record without `part` ([`remove_from`]).
+pub fn remove_identity(fades: Fades, m: &[u64; cadence::WORDS], part: &[u64; cadence::WORDS]) -> [u64; cadence::WORDS] {
+    if is_empty(part) || is_empty(m) {
+        return *m;
+    }
+    let (rm, rp) = (Record::decode(m), Record::decode(part));
+    if rm.owner != rp.owner || rp.last_seen > rm.last_seen {
+        return *m;
+    }
+    let mut out = rm;
+    out.count = rm.count.saturating_sub(rp.count);
+    let day = rm.long_days >> 48;
+    let lp = roll_days(rp.long_days, day, 0);
+    let today = (rm.long_days & 0xff_ffff).saturating_sub(lp & 0xff_ffff);
+    let yesterday = ((rm.long_days >> 24) & 0xff_ffff).saturating_sub((lp >> 24) & 0xff_ffff);
+    out.long_days = (day & 0xffff) << 48 | yesterday << 24 | today;
+    decayed_counts(fades, &mut out, &rm, &rp, less);
+    if rm.minute >> 32 == rp.minute >> 32 {
+        let left = (rm.minute & 0xffff_ffff).saturating_sub(rp.minute & 0xffff_ffff);
+        out.minute = (rm.minute >> 32) << 32 | left;
+    }
+    let (wm, wp) = (rm.count as f64, rp.count as f64);
+    let unweighted = |x: f64, y: f64| {
+        if wm > wp {
+            ((x * wm - y * wp) / (wm - wp)).clamp(0.0, 1.0)
+        } else {
+            x
+        }
+    };
+    out.own_long = unweighted(rm.own_long, rp.own_long);
+    out.own_sync = unweighted(rm.own_sync, rp.own_sync);
+    out.own_cont = unweighted(rm.own_cont, rp.own_cont);
+    // The texts sketch: its registers stay, its requests are summed.
+    let requests = |t: &crate::detect::recurrence::Texts| t.counts & 0xffff_ffff;
+    out.texts.counts = (rm.texts.counts & !0xffff_ffff) | requests(&rm.texts).saturating_sub(requests(&rp.texts));
+    out.encode()
 }
 
 /// Whether a record is empty (never written, or zeroed).
@@ -245,18 +347,7 @@ fn merge_aligned(fades: Fades, a: &[u64; CW], b: &[u64; CW]) -> [u64; CW] {
             }
         }
     }
-    for at in c::WINDOW_COUNTERS.into_iter().flat_map(|(prev, cur)| [prev, cur]) {
-        set(&mut out, at, get(&a, at).saturating_add(get(&b, at)));
-    }
-    for (value, at, tau) in [
-        (c::LIMIT_LEVEL, c::LIMIT_AT, fades.limit_tau()),
-        (c::TOKENS, c::TOKENS_AT, fades.limit_tau()),
-        (c::PRESSURE, c::PRESSURE_AT, fades.pressure_tau()),
-    ] {
-        let (v, t) = decayed_words(&a, &b, value, at, tau);
-        set(&mut out, value, v);
-        set(&mut out, at, t);
-    }
+    cluster_counts(fades, &mut out, &a, &b, u64::saturating_add, |x, y| x + y);
     let (bitmap, minute) = same_or_later(
         (get(&a, c::MINUTE_IDS), get(&a, c::MINUTE)),
         (get(&b, c::MINUTE_IDS), get(&b, c::MINUTE)),
@@ -317,6 +408,16 @@ fn roll_hours(word: u64, day: u64) -> u64 {
     (day & 0xffff) << 48 | yesterday << 24
 }
 
+/// An identity's decayed counts (the limit level, the guests', the output
+/// tokens) of `a` and `b`, each faded to the later of their times and
+/// `combine`d, into `out`.
+fn decayed_counts(fades: Fades, out: &mut Record, a: &Record, b: &Record, combine: fn(f64, f64) -> f64) {
+    let tau = fades.limit_tau();
+    out.level = decayed((a.level, a.last_seen), (b.level, b.last_seen), tau, combine).0;
+    (out.guests, out.guests_at) = decayed((a.guests, a.guests_at), (b.guests, b.guests_at), tau, combine);
+    (out.tokens, out.tokens_at) = decayed((a.tokens, a.tokens_at), (b.tokens, b.tokens_at), tau, combine);
+}
+
 /// Two identity records of one slot as one.
 pub fn merge_identity(fades: Fades, a: &[u64; cadence::WORDS], b: &[u64; cadence::WORDS]) -> [u64; cadence::WORDS] {
     if is_empty(b) {
@@ -349,14 +450,8 @@ pub fn merge_identity(fades: Fades, a: &[u64; cadence::WORDS], b: &[u64; cadence
     let yesterday = (((la >> 24) & 0xff_ffff) + ((lb >> 24) & 0xff_ffff)).min(0xff_ffff);
     m.long_days = (long_day & 0xffff) << 48 | yesterday << 24 | today;
     // Decayed values: `LEVEL` and `MEMORY` are as of `LAST_SEEN`.
-    let sum = |x: f64, y: f64| x + y;
-    m.level = decayed(
-        (ra.level, ra.last_seen),
-        (rb.level, rb.last_seen),
-        fades.limit_tau(),
-        sum,
-    )
-    .0;
+    let sum: fn(f64, f64) -> f64 = |x, y| x + y;
+    decayed_counts(fades, &mut m, &ra, &rb, sum);
     m.memory = decayed(
         (ra.memory, ra.last_seen),
         (rb.memory, rb.last_seen),
@@ -364,18 +459,6 @@ pub fn merge_identity(fades: Fades, a: &[u64; cadence::WORDS], b: &[u64; cadence
         f64::max,
     )
     .0;
-    (m.guests, m.guests_at) = decayed(
-        (ra.guests, ra.guests_at),
-        (rb.guests, rb.guests_at),
-        fades.limit_tau(),
-        sum,
-    );
-    (m.tokens, m.tokens_at) = decayed(
-        (ra.tokens, ra.tokens_at),
-        (rb.tokens, rb.tokens_at),
-        fades.limit_tau(),
-        sum,
-    );
     let (in_minute, minute) = same_or_later(
         (ra.minute & 0xffff_ffff, ra.minute >> 32),
         (rb.minute & 0xffff_ffff, rb.minute >> 32),
@@ -558,6 +641,73 @@ mod tests {
             assert_eq!((m.gap_mean, m.gap_var), (rb.gap_mean, rb.gap_var), "{m:?}");
         }
         assert_ne!(ra.gap_mean, rb.gap_mean);
+    }
+
+    /// Taking one host's part back out of a merge of three leaves the
+    /// other two's merge on every summed word, and the merge's own value on
+    /// words merged by maximum.
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_cluster_part_taken_out_leaves_the_others() {
+        let a = feed(None, (0..30).map(|i| touch(1, i, 100 + i * 7))).unwrap();
+        let b = feed(None, (30..60).map(|i| touch(1, i, 500 + i * 3))).unwrap();
+        let d = feed(None, (60..90).map(|i| touch(1, i, 86_400 + i))).unwrap();
+        let all = merge_cluster(F, &merge_cluster(F, &a, &b), &d);
+        let without_b = remove_cluster(F, &all, &b);
+        let ad = merge_cluster(F, &a, &d);
+        for i in [
+            c::REQ_CUR,
+            c::REQ_PREV,
+            c::LONG_CUR,
+            c::LONG_PREV,
+            c::SYNC_CUR,
+            c::SYNC_PREV,
+        ] {
+            assert_eq!(without_b[i], ad[i], "word {i}");
+        }
+        for (v, at) in [(c::LIMIT_LEVEL, c::LIMIT_AT), (c::PRESSURE, c::PRESSURE_AT)] {
+            assert_eq!(without_b[at], ad[at]);
+            assert!(close(f64::from_bits(without_b[v]), f64::from_bits(ad[v])), "word {v}");
+        }
+        assert_eq!(without_b[c::IDS_CUR], all[c::IDS_CUR], "registers stay");
+        // Replacing a part: M ⊖ old ⊕ new is the merge with the new part.
+        let b2 = feed(Some(b), (90..95).map(|i| touch(1, i, 86_400 + 200 + i))).unwrap();
+        let replaced = merge_cluster(F, &remove_cluster(F, &all, &b), &b2);
+        let direct = merge_cluster(F, &ad, &b2);
+        for i in [c::REQ_CUR, c::REQ_PREV, c::SYNC_CUR] {
+            assert_eq!(replaced[i], direct[i], "word {i}");
+        }
+        // Another owner's part was never in it.
+        let other = feed(None, (0..3).map(|i| touch(2, i, 100 + i)));
+        assert_eq!(remove_cluster(F, &all, &other.unwrap()), all);
+        assert_eq!(remove_cluster(F, &all, &[0; CW]), all);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn an_identity_part_taken_out_leaves_the_others() {
+        let (a, b, d) = (rich(10_000, 0, 0.2), rich(10_600, 0, 0.6), rich(11_000, 0, 1.0));
+        let (ae, be, de) = (a.encode(), b.encode(), d.encode());
+        let all = merge_identity(F, &merge_identity(F, &ae, &be), &de);
+        let without_b = Record::decode(&remove_identity(F, &all, &be));
+        let ad = Record::decode(&merge_identity(F, &ae, &de));
+        assert_eq!(without_b.count, ad.count);
+        assert_eq!(without_b.long_days, ad.long_days);
+        assert_eq!(without_b.texts, ad.texts);
+        for (x, y) in [
+            (without_b.level, ad.level),
+            (without_b.guests, ad.guests),
+            (without_b.own_long, ad.own_long),
+            (without_b.own_sync, ad.own_sync),
+        ] {
+            assert!(close(x, y), "{without_b:?} {ad:?}");
+        }
+        // Latest and maximum words stay the merge's.
+        let all_r = Record::decode(&all);
+        assert_eq!(without_b.last_seen, all_r.last_seen);
+        assert_eq!(without_b.hours, all_r.hours);
+        assert_eq!(remove_identity(F, &all, &[0; cadence::WORDS]), all);
+        let mut stranger = b;
+        stranger.owner = 9;
+        assert_eq!(remove_identity(F, &all, &stranger.encode()), all);
     }
 
     #[wasm_bindgen_test(unsupported = test)]

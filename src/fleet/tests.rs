@@ -108,7 +108,6 @@ fn sync(store: &dyn SharedStore, touched: &RefCell<Touched>, host: u64, cursor: 
     let records = exchange::collect(store, "t", &slots, 4_096);
     let limits = Limits {
         max_records: 4_096,
-        ttl_ms: u64::MAX,
         fades: super::merge::Fades::DEFAULT,
     };
     let (cursor, answer) = hub::sync(b, limits, &Request { host, cursor, records }).unwrap_or_default();

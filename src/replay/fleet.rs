@@ -60,6 +60,9 @@ pub struct SyncStats {
     pub dropped: u64,
     /// Sync rounds (every host once).
     pub rounds: u64,
+    /// Records the service read from the fleet's store (when the backend
+    /// counts them: the in-memory one).
+    pub records_read: Option<u64>,
 }
 
 impl SyncStats {
@@ -71,8 +74,12 @@ impl SyncStats {
                 x as f64 / self.syncs as f64
             }
         };
+        let read = self
+            .records_read
+            .map(|r| format!("; {:.1} records read from the store", per(r)))
+            .unwrap_or_default();
         format!(
-            "fleet: {hosts} hosts, {} sync rounds, {} host syncs; per host sync: {:.0} bytes sent ({:.1} records), {:.0} bytes received ({:.1} records); largest request {} bytes; {} touched slots dropped\n",
+            "fleet: {hosts} hosts, {} sync rounds, {} host syncs; per host sync: {:.0} bytes sent ({:.1} records), {:.0} bytes received ({:.1} records){read}; largest request {} bytes; {} touched slots dropped\n",
             self.rounds,
             self.syncs,
             per(self.request_bytes),
@@ -97,11 +104,18 @@ struct SimHost {
 /// its own (Redis: the clock argument is ignored).
 pub trait TraceClocked: Backend {
     fn set_trace_ms(&mut self, _ms: u64) {}
+    /// Records read from the store so far, if counted.
+    fn records_read(&self) -> Option<u64> {
+        None
+    }
 }
 
 impl TraceClocked for hub::MemoryBackend {
     fn set_trace_ms(&mut self, ms: u64) {
         self.now_ms = ms;
+    }
+    fn records_read(&self) -> Option<u64> {
+        Some(self.records_read)
     }
 }
 
@@ -118,7 +132,6 @@ pub fn run<B: TraceClocked>(
     let fleet = &settings.fleet;
     let limits = Limits {
         max_records: fleet.max_records,
-        ttl_ms: 2 * 86_400 * 1_000,
         fades: crate::fleet::merge::Fades::of(&settings.detection),
     };
     let hosts: Vec<SimHost> = (0..opts.hosts.max(1))
@@ -188,6 +201,7 @@ pub fn run<B: TraceClocked>(
     if let Some(e) = failure {
         return Err(ReplayError::Io(std::io::Error::other(format!("fleet backend: {e}"))));
     }
+    stats.records_read = backend.records_read();
     Ok((summary, stats))
 }
 

@@ -1,27 +1,31 @@
 //! The fleet's state in Redis.
 //!
 //! ```text
-//! <prefix>:r:<table>:<slot>   hash: field = host id (8 bytes LE),
-//!                             value = arrival ms (8 bytes LE) + record words (LE)
+//! <prefix>:r:<table>:<slot>   hash, one per slot:
+//!                               v = version (decimal), bumped by every write
+//!                               m = hosts contributed (8 bytes LE) + merged record words (LE)
+//!                               <host id, 8 bytes LE> = that host's last contribution (words, LE)
 //! {<prefix>}:seq              the change sequence (INCRBY)
 //! {<prefix>}:log              sorted set: member = table id + slot (5 bytes),
 //!                             score = sequence number of its last change
 //! ```
 //!
-//! Every write is one host's own field (`HSET`, atomic), so concurrent
-//! replicas never race on a read-merge-write; readers merge the fields
-//! (`fleet::hub`). The sequence and the log share a hash tag, so the script
-//! that numbers a batch and logs it runs atomically on Redis Cluster too,
-//! while the record keys spread over the cluster's slots. Record keys
-//! expire `ttl` after their last write; the log holds one member per slot,
-//! so both are bounded by the slot tables.
+//! A write reads `v`, `m` and its host's field (`HMGET`), merges in Rust
+//! (`fleet::hub::replace`, the one merge code) and stores `m` and its field
+//! with a compare-and-set script on `v` (one key, so it runs atomically on
+//! Redis Cluster too); a replica that lost the race reads again. A read is
+//! the same `HMGET`: two records a slot, however many hosts hold it. The
+//! sequence and the log share a hash tag, so the script that numbers a
+//! batch and logs it is atomic on a cluster, while the record keys spread
+//! over the cluster's slots. Record keys expire `ttl` after their last
+//! write; the log holds one member per slot, so both are bounded by the
+//! slot tables.
 
 use redis::cluster::{cluster_pipe, ClusterClient, ClusterConnection};
 use redis::{Client, Connection, RedisResult, Script};
 
-use crate::fleet::hub::{Backend, Stored};
+use crate::fleet::hub::{Backend, Slot, Write, TRIES};
 use crate::fleet::tables::Table;
-use crate::fleet::wire::Record;
 
 /// Numbers `#ARGV` changes and logs them: KEYS = seq, log.
 const LOG_SCRIPT: &str = r"
@@ -33,6 +37,19 @@ end
 return last
 ";
 
+/// Stores a slot's merged record and one host's contribution if its
+/// version is still the one read: KEYS = the slot's hash; ARGV = expected
+/// version, new version, merged value, host field, host value, ttl ms.
+const CAS_SCRIPT: &str = r"
+local v = redis.call('HGET', KEYS[1], 'v') or '0'
+if v ~= ARGV[1] then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'v', ARGV[2], 'm', ARGV[3], ARGV[4], ARGV[5])
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+return 1
+";
+
 enum Conn {
     Single(Connection),
     Cluster(ClusterConnection),
@@ -42,8 +59,6 @@ pub struct RedisBackend {
     conn: Conn,
     prefix: String,
     ttl_ms: u64,
-    /// A fixed clock (the replay's trace time); `None`: Redis `TIME`.
-    pub clock_ms: Option<u64>,
 }
 
 fn err(e: redis::RedisError) -> String {
@@ -73,7 +88,6 @@ impl RedisBackend {
             conn,
             prefix: prefix.to_owned(),
             ttl_ms: 2 * 86_400 * 1_000,
-            clock_ms: None,
         };
         b.set_timeouts(std::time::Duration::from_secs(2)).map_err(err)?;
         Ok(b)
@@ -180,6 +194,11 @@ fn member(table: Table, slot: u32) -> Vec<u8> {
     m
 }
 
+/// Record words stored little-endian; `None` when not whole words.
+fn words(b: &[u8]) -> Option<Vec<u64>> {
+    (b.len() % 8 == 0).then(|| b.chunks_exact(8).filter_map(le_u64).collect())
+}
+
 fn le_u64(b: &[u8]) -> Option<u64> {
     let mut a = [0u8; 8];
     a.copy_from_slice(b.get(..8)?);
@@ -189,38 +208,78 @@ fn le_u64(b: &[u8]) -> Option<u64> {
 impl Backend for RedisBackend {
     type Error = String;
 
-    fn now_ms(&mut self) -> Result<u64, String> {
-        if let Some(ms) = self.clock_ms {
-            return Ok(ms);
-        }
-        let (secs, micros): (u64, u64) = redis::cmd("TIME").query(self.conn()).map_err(err)?;
-        Ok(secs * 1_000 + micros / 1_000)
+    fn load(&mut self, host: u64, slots: &[(Table, u32)]) -> Result<Vec<Slot>, String> {
+        let cmds = slots
+            .iter()
+            .map(|(t, s)| {
+                let mut c = redis::cmd("HMGET");
+                c.arg(self.record_key(*t, *s))
+                    .arg("v")
+                    .arg("m")
+                    .arg(&host.to_le_bytes()[..]);
+                c
+            })
+            .collect();
+        type Fields = (Option<String>, Option<Vec<u8>>, Option<Vec<u8>>);
+        let rows: Vec<Fields> = self.pipeline(cmds).map_err(err)?;
+        Ok(rows
+            .into_iter()
+            .map(|(v, m, own)| {
+                // Anything malformed in Redis reads as absent, never merged.
+                let (hosts, merged) = m
+                    .as_deref()
+                    .and_then(|m| Some((le_u64(m)?, words(m.get(8..)?)?)))
+                    .unwrap_or_default();
+                Slot {
+                    version: v.and_then(|v| v.parse().ok()).unwrap_or(0),
+                    hosts,
+                    merged,
+                    own: own.as_deref().and_then(words),
+                }
+            })
+            .collect())
     }
 
-    fn put(&mut self, host: u64, at_ms: u64, records: &[Record]) -> Result<(), String> {
-        let mut cmds = Vec::with_capacity(records.len() * 2);
-        for r in records {
-            let key = self.record_key(r.table, r.slot);
-            let mut value = at_ms.to_le_bytes().to_vec();
-            value.extend(r.words.iter().flat_map(|w| w.to_le_bytes()));
-            let mut hset = redis::cmd("HSET");
-            hset.arg(&key).arg(&host.to_le_bytes()[..]).arg(value);
-            let mut expire = redis::cmd("PEXPIRE");
-            expire.arg(&key).arg(self.ttl_ms);
-            cmds.push(hset);
-            cmds.push(expire);
+    fn store(&mut self, host: u64, writes: &[Write]) -> Result<Vec<bool>, String> {
+        let cmds = writes
+            .iter()
+            .map(|w| {
+                let mut merged = w.hosts.to_le_bytes().to_vec();
+                merged.extend(w.merged.iter().flat_map(|x| x.to_le_bytes()));
+                let own: Vec<u8> = w.own.iter().flat_map(|x| x.to_le_bytes()).collect();
+                let mut c = redis::cmd("EVAL");
+                c.arg(CAS_SCRIPT)
+                    .arg(1)
+                    .arg(self.record_key(w.table, w.slot))
+                    .arg(w.expect.to_string())
+                    .arg(w.expect.wrapping_add(1).to_string())
+                    .arg(merged)
+                    .arg(&host.to_le_bytes()[..])
+                    .arg(own)
+                    .arg(self.ttl_ms);
+                c
+            })
+            .collect();
+        let done: Vec<i64> = self.pipeline(cmds).map_err(err)?;
+        Ok(done.into_iter().map(|d| d == 1).collect())
+    }
+
+    fn log(&mut self, slots: &[(Table, u32)]) -> Result<(), String> {
+        if slots.is_empty() {
+            return Ok(());
         }
-        self.pipeline::<redis::Value>(cmds).map_err(err)?;
-        // Logged after the records are written: whoever reads the log
-        // finds them.
         let script = Script::new(LOG_SCRIPT);
         let mut inv = script.key(self.seq_key());
         inv.key(self.log_key());
-        for r in records {
-            inv.arg(member(r.table, r.slot));
+        for (table, slot) in slots {
+            inv.arg(member(*table, *slot));
         }
         inv.invoke::<u64>(self.conn()).map_err(err)?;
         Ok(())
+    }
+
+    fn contended(&self, slots: usize) -> String {
+        format!("redis: {slots} slots written by another replica {TRIES} times in a row")
     }
 
     fn changed(&mut self, since: u64, limit: usize) -> Result<Vec<(Table, u32, u64)>, String> {
@@ -245,43 +304,7 @@ impl Backend for RedisBackend {
             })
             .collect())
     }
-
-    fn fields(&mut self, slots: &[(Table, u32)]) -> Result<Vec<Vec<Stored>>, String> {
-        let cmds = slots
-            .iter()
-            .map(|(t, s)| {
-                let mut c = redis::cmd("HGETALL");
-                c.arg(self.record_key(*t, *s));
-                c
-            })
-            .collect();
-        let maps: Vec<Vec<(Vec<u8>, Vec<u8>)>> = self.pipeline(cmds).map_err(err)?;
-        Ok(maps
-            .into_iter()
-            .map(|fields| {
-                let mut stored: Vec<Stored> = fields
-                    .into_iter()
-                    .filter_map(|(host, value)| {
-                        // Anything malformed in Redis is left out, never merged.
-                        if host.len() != 8 || value.len() < 8 || (value.len() - 8) % 8 != 0 {
-                            return None;
-                        }
-                        Some(Stored {
-                            host: le_u64(&host)?,
-                            at_ms: le_u64(&value)?,
-                            words: value.get(8..)?.chunks_exact(8).filter_map(le_u64).collect(),
-                        })
-                    })
-                    .collect();
-                stored.sort_by_key(|f| f.host);
-                stored
-            })
-            .collect())
-    }
 }
 
-impl crate::replay::fleet::TraceClocked for RedisBackend {
-    fn set_trace_ms(&mut self, ms: u64) {
-        self.clock_ms = Some(ms);
-    }
-}
+/// Keys expire on Redis's own clock, whatever the trace's time.
+impl crate::replay::fleet::TraceClocked for RedisBackend {}

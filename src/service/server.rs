@@ -169,7 +169,6 @@ fn handle(
     };
     let limits = Limits {
         max_records: opts.max_records,
-        ttl_ms: opts.ttl_ms,
         fades: opts.fades,
     };
     let result = connected(backend, opts).and_then(|b| hub::sync(b, limits, &request));

@@ -82,6 +82,17 @@ pub fn run(
     open: &dyn Fn() -> std::io::Result<Box<dyn BufRead>>,
     opts: &FloodOptions,
 ) -> Result<FloodReport, String> {
+    run_keeping(engine, open, opts).map(|(report, _)| report)
+}
+
+/// [`run`], and the trace's own decisions as `replay` writes them (JSON
+/// lines, one per trace line, flood requests left out): to compare a
+/// flood's decisions with the baseline's line by line.
+pub fn run_keeping(
+    engine: &Engine,
+    open: &dyn Fn() -> std::io::Result<Box<dyn BufRead>>,
+    opts: &FloodOptions,
+) -> Result<(FloodReport, Vec<u8>), String> {
     let open = || open().map_err(|e| e.to_string());
     let survey = survey(open()?.as_mut())?;
     let lines = survey.lines;
@@ -130,15 +141,16 @@ pub fn run(
         }
     };
     replay::run_with(engine, open()?.as_mut(), &mut decisions, &mut before).map_err(|e| e.to_string())?;
-    let quality = evaluate::evaluate(open()?.as_mut(), &mut Cursor::new(decisions)).map_err(|e| e.to_string())?;
-    Ok(FloodReport {
+    let quality = evaluate::evaluate(open()?.as_mut(), &mut Cursor::new(&decisions)).map_err(|e| e.to_string())?;
+    let report = FloodReport {
         kind: opts.kind.map_or("none", FloodKind::name),
         flood_requests: sent,
         flood_flagged: flagged,
         flood_denied: denied,
         checkpoints,
         quality,
-    })
+    };
+    Ok((report, decisions))
 }
 
 /// Lines in the trace, up to [`MAX_VICTIMS`] distinct benign addresses and
