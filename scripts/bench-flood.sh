@@ -79,7 +79,8 @@ for k in kinds:
     row += f"   flood: {r['flood_requests']:,} sent, {r['flood_denied']:,} denied"
     print(row)
 print()
-print("at the scale of the tables (1,024 / 512 / 256 slots, seed 1, 1 day, scale 0.1, 24,000 flood requests)")
+print("at the scale of the tables (1,024 / 512 / 256 slots, seed 1, 1 day, scale 0.1, 24,000 flood requests):")
+print("campaign accounts denied (served % of their requests)")
 for k in ["none", "eviction"]:
     q = json.load(open(f"{out}/flood-small-{k}.json"))["quality"]
     row = f"{k:<16}"

@@ -209,6 +209,10 @@ pub struct Part {
     pub text: u64,
     /// It offers the model tools or carries tool results (an agent's call).
     pub tool_use: bool,
+    /// The identity is its whole account in clusters (the request names no
+    /// organisation): its own requests are its account's part in them, and
+    /// the cluster limit is charged by that part; otherwise in full.
+    pub whole_account: bool,
 }
 
 fn ewma(prior: f64, x: f64) -> f64 {
@@ -315,7 +319,9 @@ pub fn score(
                 _ => Record::fresh(identity, now),
             };
             let level = base.level_at(now, tau);
-            let own = cluster.map(|c| own_requests(&base, now, c.span_secs));
+            let own = cluster
+                .filter(|_| part.whole_account)
+                .map(|c| own_requests(&base, now, c.span_secs));
             let (mut rec, mut scored) = judge(&base, level, own);
             rec.level = level + 1.0;
             rec.memory = scored.memory;

@@ -260,6 +260,7 @@ impl Detector {
             conversation: content.conversation,
             text: content.owners.map_or(0, |o| o.text),
             tool_use: content.tool_use,
+            whole_account: obs.identity.organization.is_none(),
         };
         let mean_answer = identity_slot::mean_answer(&place, id, s);
         let own = cross_account::Own {

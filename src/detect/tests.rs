@@ -615,3 +615,52 @@ fn tool_loop_steps_meet_no_token_budget() {
         Some(TOKEN_LIMIT)
     );
 }
+
+/// The cluster limit's own part (issue 10) compares an identity's requests
+/// with an account's. A request that names an organisation counts in
+/// clusters as that organisation, so its key's own requests are not its
+/// account's part: it is charged the cluster's whole count (as before the
+/// own part), not a key's share of it. The same request without an
+/// organisation, from a key that has sent as little, is charged its small
+/// part and served.
+#[wasm_bindgen_test(unsupported = test)]
+fn an_organisation_key_is_charged_the_whole_cluster_count() {
+    const WORDS: [&str; 12] = [
+        "apple", "river", "engine", "market", "garden", "signal", "ladder", "copper", "winter", "planet", "harbor",
+        "violet",
+    ];
+    let d = Detector::new(config::DetectionSettings::default());
+    let (store, metrics) = (MemoryStore::new(), MemoryMetrics::default());
+    let t0 = 1.0e9;
+    let text = |k: u64| {
+        let w = |i: u64| WORDS[((k / 12u64.pow(i as u32)) % 12) as usize];
+        format!(
+            "Explain your reasoning process step by step, then solve this problem for the class: {} {} {} {}",
+            w(0),
+            w(1),
+            w(2),
+            w(3)
+        )
+    };
+    // Thirty accounts, twenty requests each over ten minutes.
+    for k in 0..600u64 {
+        let v = view(&text(k));
+        assess(&d, &store, &metrics, &identity(k % 30), Some(&v), t0 + k as f64);
+    }
+    let newcomer = |org: Option<u64>| Identity {
+        client_ip: Some(std::net::IpAddr::from([203, 0, 113, 7])),
+        organization: org,
+        ..identity(10_000 + org.unwrap_or(0))
+    };
+    let v = view(&text(20_000));
+    let plain = assess(&d, &store, &metrics, &newcomer(None), Some(&v), t0 + 601.0);
+    assert!((0.4..0.7).contains(&plain.score), "{plain:?}");
+    assert_eq!(plain.rate_limited, None, "{plain:?}");
+    let named = assess(&d, &store, &metrics, &newcomer(Some(77)), Some(&v), t0 + 602.0);
+    assert!((0.4..0.7).contains(&named.score), "{named:?}");
+    assert_eq!(
+        named.rate_limited.map(|l| l.reason),
+        Some(CLUSTER_RATE_LIMIT),
+        "{named:?}"
+    );
+}

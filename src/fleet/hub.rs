@@ -37,10 +37,13 @@ pub struct Slot {
     pub version: u64,
     /// Hosts that contributed to `merged`.
     pub hosts: u64,
+    /// The version from which `merged` holds its present key (owner): a
+    /// part written before it, or of another key, is not in `merged`.
+    pub since: u64,
     /// The merge of every host's last contribution (empty: none).
     pub merged: Vec<u64>,
-    /// This host's last contribution, if any.
-    pub own: Option<Vec<u64>>,
+    /// This host's last contribution and the version it was written at.
+    pub own: Option<(u64, Vec<u64>)>,
 }
 
 /// A slot's new state, written if its version is still `expect`.
@@ -50,8 +53,9 @@ pub struct Write {
     pub slot: u32,
     pub expect: u64,
     pub hosts: u64,
+    pub since: u64,
     pub merged: Vec<u64>,
-    /// The host's new contribution.
+    /// The host's new contribution (written at version `expect + 1`).
     pub own: Vec<u64>,
 }
 
@@ -85,28 +89,53 @@ pub struct Limits {
     pub fades: Fades,
 }
 
+/// Owner is word 0 of every synced layout.
+fn owner(words: &[u64]) -> u64 {
+    words.first().copied().unwrap_or(0)
+}
+
+/// `slot`'s `own` part, if it is in `merged`: of the same key, and
+/// written since that key holds the merged record (a merge keeps one key's
+/// records; another key's, or a part from before the key last took the
+/// slot, was left out and must not be taken out).
+fn own_in_merged(table: Table, slot: &Slot) -> Option<&[u64]> {
+    let (at, own) = slot.own.as_ref()?;
+    let fits = own.len() == table.words() && slot.merged.len() == table.words();
+    (fits && *at >= slot.since && owner(own) == owner(&slot.merged)).then_some(own.as_slice())
+}
+
 /// The write that replaces `host`'s part of `slot` with `new`.
 pub fn replace(table: Table, fades: Fades, slot: Slot, new: &Record) -> Write {
     let width = table.words();
     let mut merged = if slot.merged.len() == width {
-        slot.merged
+        slot.merged.clone()
     } else {
         // Never written (or malformed in the store): start again.
         vec![0; width]
     };
     let mut hosts = slot.hosts;
-    match slot.own.filter(|o| o.len() == width) {
+    match own_in_merged(table, &slot) {
         Some(old) => {
-            merge::remove_from(table, fades, &mut merged, &old);
+            merge::remove_from(table, fades, &mut merged, old);
         }
-        None => hosts = hosts.saturating_add(1),
+        None if slot.own.is_none() => hosts = hosts.saturating_add(1),
+        None => {}
     }
+    let (before, was_empty) = (owner(&merged), merge::is_empty(&merged));
     merge::merge_into(table, fades, &mut merged, &new.words);
+    let version = slot.version.wrapping_add(1);
+    // Another key took the merged record (or it starts): only this part is in it.
+    let since = if was_empty || owner(&merged) != before {
+        version
+    } else {
+        slot.since
+    };
     Write {
         table,
         slot: new.slot,
         expect: slot.version,
         hosts,
+        since,
         merged,
         own: new.words.clone(),
     }
@@ -115,15 +144,15 @@ pub fn replace(table: Table, fades: Fades, slot: Slot, new: &Record) -> Write {
 /// The other hosts' part of a slot, as one host sees it: `M ⊖ own`; none
 /// when this host is the only one that contributed, or nothing is left.
 pub fn others(table: Table, fades: Fades, slot: Slot) -> Option<Vec<u64>> {
-    let mut merged = slot.merged;
-    if merged.len() != table.words() {
+    if slot.merged.len() != table.words() {
         return None;
     }
-    if let Some(own) = slot.own.filter(|o| o.len() == table.words()) {
+    let mut merged = slot.merged.clone();
+    if let Some(own) = own_in_merged(table, &slot) {
         if slot.hosts <= 1 {
             return None;
         }
-        merge::remove_from(table, fades, &mut merged, &own);
+        merge::remove_from(table, fades, &mut merged, own);
     }
     Some(merged).filter(|m| !merge::is_empty(m))
 }
@@ -194,9 +223,10 @@ pub fn sync<B: Backend>(b: &mut B, limits: Limits, req: &Request) -> Result<(u64
 struct MemorySlot {
     version: u64,
     hosts: u64,
+    since: u64,
     merged: Vec<u64>,
-    /// Each host's last contribution, in host order.
-    own: Vec<(u64, Vec<u64>)>,
+    /// Each host's last contribution and its version, in host order.
+    own: Vec<(u64, (u64, Vec<u64>))>,
     /// When it was last written (a slot idle for `ttl_ms` is forgotten,
     /// as Redis expires its key).
     at_ms: u64,
@@ -237,7 +267,7 @@ impl MemoryBackend {
     pub fn record_bytes(&self) -> usize {
         self.slots
             .values()
-            .map(|s| 24 + 8 * s.merged.len() + s.own.iter().map(|(_, w)| 8 + 8 * w.len()).sum::<usize>())
+            .map(|s| 32 + 8 * s.merged.len() + s.own.iter().map(|(_, (_, w))| 16 + 8 * w.len()).sum::<usize>())
             .sum()
     }
 }
@@ -253,6 +283,7 @@ impl Backend for MemoryBackend {
                 Some(s) if now.saturating_sub(s.at_ms) <= ttl => Slot {
                     version: s.version,
                     hosts: s.hosts,
+                    since: s.since,
                     merged: s.merged.clone(),
                     own: s
                         .own
@@ -292,15 +323,17 @@ impl Backend for MemoryBackend {
                 }
                 s.version += 1;
                 s.hosts = w.hosts;
+                s.since = w.since;
                 s.merged.clone_from(&w.merged);
                 s.at_ms = now;
+                let own = (s.version, w.own.clone());
                 match s.own.binary_search_by_key(&host, |o| o.0) {
                     Ok(i) => {
                         if let Some(o) = s.own.get_mut(i) {
-                            o.1.clone_from(&w.own);
+                            o.1 = own;
                         }
                     }
-                    Err(i) => s.own.insert(i, (host, w.own.clone())),
+                    Err(i) => s.own.insert(i, (host, own)),
                 }
                 true
             })
@@ -486,6 +519,42 @@ mod tests {
         // Host 2 asks: everyone's but its own.
         let (_, out) = ask(&mut b.inner, 2, 0, vec![]);
         assert_eq!(out.iter().map(count).collect::<Vec<_>>(), vec![7]);
+    }
+
+    fn rec_of(slot: u32, owner: u64, last_seen: u64, count: u64) -> Record {
+        let mut r = crate::detect::cadence::Record::fresh(owner, 1_000);
+        r.count = count;
+        r.last_seen = last_seen;
+        Record {
+            table: Table::Identity,
+            slot,
+            words: r.encode().to_vec(),
+        }
+    }
+
+    /// A slot two keys fight over (another key took the merged record,
+    /// then the first took it back): a host's earlier part that is no
+    /// longer in the merged record is not taken out of it again, so the
+    /// merge comes back whole once each host has written.
+    #[wasm_bindgen_test(unsupported = test)]
+    fn parts_left_out_by_another_owner_are_not_taken_out_again() {
+        let mut b = MemoryBackend::default();
+        ask(&mut b, 1, 0, vec![rec_of(5, 7, 2_000, 3)]);
+        ask(&mut b, 2, 0, vec![rec_of(5, 7, 2_000, 4)]);
+        // Key 8, seen later, takes the slot's merged record.
+        ask(&mut b, 3, 0, vec![rec_of(5, 8, 3_000, 50)]);
+        // Key 7 again, later still, on both hosts.
+        ask(&mut b, 1, 0, vec![rec_of(5, 7, 4_000, 5)]);
+        ask(&mut b, 2, 0, vec![rec_of(5, 7, 4_000, 6)]);
+        let (_, out) = ask(&mut b, 9, 0, vec![]);
+        assert_eq!(
+            out.iter().map(count).collect::<Vec<_>>(),
+            vec![11],
+            "5 + 6, nothing lost"
+        );
+        // Host 3's part (key 8) is in no merge of key 7: nothing taken out for it.
+        let (_, out) = ask(&mut b, 3, 0, vec![]);
+        assert_eq!(out.iter().map(count).collect::<Vec<_>>(), vec![11]);
     }
 
     /// A sync reads a bounded number of records per slot it writes or

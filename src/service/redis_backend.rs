@@ -3,8 +3,10 @@
 //! ```text
 //! <prefix>:r:<table>:<slot>   hash, one per slot:
 //!                               v = version (decimal), bumped by every write
-//!                               m = hosts contributed (8 bytes LE) + merged record words (LE)
-//!                               <host id, 8 bytes LE> = that host's last contribution (words, LE)
+//!                               m = hosts contributed, version since its key holds it
+//!                                   (8 bytes LE each) + merged record words (LE)
+//!                               <host id, 8 bytes LE> = version written at (8 bytes LE)
+//!                                   + that host's last contribution (words, LE)
 //! {<prefix>}:seq              the change sequence (INCRBY)
 //! {<prefix>}:log              sorted set: member = table id + slot (5 bytes),
 //!                             score = sequence number of its last change
@@ -226,15 +228,16 @@ impl Backend for RedisBackend {
             .into_iter()
             .map(|(v, m, own)| {
                 // Anything malformed in Redis reads as absent, never merged.
-                let (hosts, merged) = m
+                let (hosts, since, merged) = m
                     .as_deref()
-                    .and_then(|m| Some((le_u64(m)?, words(m.get(8..)?)?)))
+                    .and_then(|m| Some((le_u64(m)?, le_u64(m.get(8..)?)?, words(m.get(16..)?)?)))
                     .unwrap_or_default();
                 Slot {
                     version: v.and_then(|v| v.parse().ok()).unwrap_or(0),
                     hosts,
+                    since,
                     merged,
-                    own: own.as_deref().and_then(words),
+                    own: own.as_deref().and_then(|o| Some((le_u64(o)?, words(o.get(8..)?)?))),
                 }
             })
             .collect())
@@ -244,15 +247,18 @@ impl Backend for RedisBackend {
         let cmds = writes
             .iter()
             .map(|w| {
+                let version = w.expect.wrapping_add(1);
                 let mut merged = w.hosts.to_le_bytes().to_vec();
+                merged.extend(w.since.to_le_bytes());
                 merged.extend(w.merged.iter().flat_map(|x| x.to_le_bytes()));
-                let own: Vec<u8> = w.own.iter().flat_map(|x| x.to_le_bytes()).collect();
+                let mut own = version.to_le_bytes().to_vec();
+                own.extend(w.own.iter().flat_map(|x| x.to_le_bytes()));
                 let mut c = redis::cmd("EVAL");
                 c.arg(CAS_SCRIPT)
                     .arg(1)
                     .arg(self.record_key(w.table, w.slot))
                     .arg(w.expect.to_string())
-                    .arg(w.expect.wrapping_add(1).to_string())
+                    .arg(version.to_string())
                     .arg(merged)
                     .arg(&host.to_le_bytes()[..])
                     .arg(own)
