@@ -12,7 +12,7 @@
 
 mod common;
 
-use common::sentence;
+use common::{frac, sentence};
 use distill_guard::engine::Decision;
 use distill_guard::request::RequestMeta;
 use serde_json::{json, Value};
@@ -50,15 +50,6 @@ impl World {
         };
         self.0.evaluate(meta, body.to_string().as_bytes(), now)
     }
-}
-
-/// A cheap deterministic fraction in [0, 1) from `seed`.
-fn frac(seed: u64) -> f64 {
-    let mut x = seed.wrapping_mul(0xd134_2543_de82_ef95).wrapping_add(0x9e37);
-    x ^= x >> 29;
-    x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    x ^= x >> 32;
-    (x >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// (served, denied) over a sequence of decisions.

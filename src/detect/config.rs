@@ -56,6 +56,14 @@ pub struct RawDetection {
     /// receive per limit window once its score reaches `limit_min_score`;
     /// shrinks as the score grows. 0 turns the token budget off.
     pub token_limit: u64,
+    /// Output tokens one template cluster (all its accounts together) may
+    /// receive per limit window once the requesting identity's score
+    /// reaches `limit_min_score`; shrinks as the score grows. 0 turns the
+    /// cluster's token budget off.
+    pub cluster_token_limit: u64,
+    /// Output tokens from which an answer counts as long in its cluster's
+    /// share of long answers (harvest measured in tokens).
+    pub long_answer_tokens: u64,
     /// Score from which dynamic limits apply, in (0, 1].
     pub limit_min_score: f64,
     /// Seconds in which an identity's remembered score halves while it is
@@ -94,6 +102,8 @@ impl Default for RawDetection {
             identity_limit: 60,
             cluster_limit: 240,
             token_limit: 15_000,
+            cluster_token_limit: 30_000,
+            long_answer_tokens: 2_048,
             limit_min_score: 0.4,
             memory_half_life_secs: 1_209_600,
             extra_phrases: Vec::new(),
@@ -131,6 +141,8 @@ pub struct DetectionSettings {
     pub identity_limit: u64,
     pub cluster_limit: u64,
     pub token_limit: u64,
+    pub cluster_token_limit: u64,
+    pub long_answer_tokens: u64,
     pub limit_min_score: f64,
     pub memory_half_life_secs: u64,
     /// Lower-cased, whitespace-collapsed phrases with their weights.
@@ -181,6 +193,8 @@ impl DetectionSettings {
             identity_limit: 0,
             cluster_limit: 0,
             token_limit: 0,
+            cluster_token_limit: 0,
+            long_answer_tokens: 2_048,
             limit_min_score: 1.0,
             memory_half_life_secs: 1_209_600,
             extra_phrases: Vec::new(),
@@ -267,6 +281,8 @@ impl TryFrom<&RawDetection> for DetectionSettings {
             identity_limit: range("identity_limit", raw.identity_limit, 0, 1_000_000)?,
             cluster_limit: range("cluster_limit", raw.cluster_limit, 0, 10_000_000)?,
             token_limit: range("token_limit", raw.token_limit, 0, 1_000_000_000)?,
+            cluster_token_limit: range("cluster_token_limit", raw.cluster_token_limit, 0, 10_000_000_000)?,
+            long_answer_tokens: range("long_answer_tokens", raw.long_answer_tokens, 1, 10_000_000)?,
             limit_min_score: raw.limit_min_score,
             memory_half_life_secs: range("memory_half_life_secs", raw.memory_half_life_secs, 60, 2_592_000)?,
             extra_phrases,

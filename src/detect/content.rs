@@ -27,6 +27,8 @@ pub struct Content {
     pub deterministic: bool,
     /// Its conversation key when it carries tool results (`continuation`).
     pub conversation: u64,
+    /// It offers the model tools or carries tool results: an agent's call.
+    pub tool_use: bool,
 }
 
 /// Reads the content signals from `view` (`None`: an unparsed body).
@@ -38,15 +40,22 @@ pub fn read(view: Option<&RequestView>, s: &DetectionSettings) -> Content {
     let system_elicit = elicitation::elicitation(&[&view.system], &s.extra_phrases);
     let user_elicit = elicitation::elicitation(&[user], &s.extra_phrases);
     let tokens = normalize::token_hashes(user);
-    let instructing = (system_elicit >= instruction::SYSTEM_ELICITATION_MIN)
+    let long = view.params.max_output_tokens.is_some_and(|m| m >= s.long_output_tokens);
+    let conversation = continuation::key(view);
+    // The system prompt is the template when it asks for reasoning, or when
+    // a one-shot request under it asks for a long output (instructions in
+    // words no phrase list knows, over bare items: issue 7's held-out
+    // leak; `instruction`).
+    let instructing = (system_elicit >= instruction::SYSTEM_ELICITATION_MIN || (long && conversation == 0))
         .then(|| system_fingerprint(view))
         .flatten();
     Content {
         elicitation: 1.0 - (1.0 - system_elicit) * (1.0 - user_elicit),
         extraction: params::extraction(&view.params, s.long_output_tokens),
-        long: view.params.max_output_tokens.is_some_and(|m| m >= s.long_output_tokens),
+        long,
         deterministic: view.params.temperature == Some(0.0) && view.params.samples.unwrap_or(1) <= 1,
-        conversation: continuation::key(view),
+        conversation,
+        tool_use: view.params.tools > 0 || conversation != 0,
         owners: instruction::owners(
             &tokens,
             template::keys(&tokens, s.skeleton_tokens).as_ref(),

@@ -22,7 +22,7 @@
 //! accounts ([`super::sync`]), so the score can see a harvest (every account
 //! wants the longest answers) and a scheduler (rounds) without any phrase.
 //!
-//! # Record layout (`tpl3`, `net3`) and how two hosts' records merge
+//! # Record layout (`tpl4`, `net4`) and how two hosts' records merge
 //!
 //! Records merge only when their `OWNER`s are equal (otherwise keep the one
 //! with more accounts, ties to the larger owner; `fleet::merge`). "Aligned" means both brought to the later `WINDOW`
@@ -52,6 +52,16 @@
 //! | 60 | `SINCE` | second the owner started counting | min (non-zero) |
 //! | 61 | `PRESSURE` | `f64`: colliding requests of other keys, decayed (half-life one window), as of `PRESSURE_AT` | decay to the later `PRESSURE_AT`, sum |
 //! | 62 | `PRESSURE_AT` | second of `PRESSURE` | max |
+//! | 63 | `TOKENS` | `f64`: output tokens of the cluster's answers, decayed by `e` per `limit_window_secs`, as of `TOKENS_AT` | decay to the later `TOKENS_AT`, sum |
+//! | 64 | `TOKENS_AT` | second of `TOKENS` | max |
+//! | 65 | `ANSWERS_CUR` | answers read this window | sum (aligned) |
+//! | 66 | `ANSWERS_PREV` | answers read last window | sum (aligned) |
+//! | 67 | `LONG_ANSWERS_CUR` | long answers (at least `long_answer_tokens`) this window | sum (aligned) |
+//! | 68 | `LONG_ANSWERS_PREV` | long answers last window | sum (aligned) |
+//!
+//! The last six words are the cluster's output tokens (issue 7): charged by
+//! [`answered`] when the upstream's answer to one of the cluster's
+//! requests has been read (`Detector::answered`), never by a request.
 
 use std::net::IpAddr;
 
@@ -71,7 +81,7 @@ use crate::hash::fingerprint;
 pub const EVIDENCE_PRESS: f64 = 32.0;
 
 /// Words in a stored cluster record.
-pub const WORDS: usize = 6 + 6 * HW + 9;
+pub const WORDS: usize = 6 + 6 * HW + 15;
 
 pub(crate) const OWNER: usize = 0;
 pub(crate) const WINDOW: usize = 1;
@@ -96,6 +106,26 @@ pub(crate) const MINUTE_IDS: usize = MINUTE + 1;
 pub(crate) const SINCE: usize = MINUTE_IDS + 1;
 pub(crate) const PRESSURE: usize = SINCE + 1;
 pub(crate) const PRESSURE_AT: usize = PRESSURE + 1;
+pub(crate) const TOKENS: usize = PRESSURE_AT + 1;
+pub(crate) const TOKENS_AT: usize = TOKENS + 1;
+pub(crate) const ANSWERS_CUR: usize = TOKENS_AT + 1;
+pub(crate) const ANSWERS_PREV: usize = ANSWERS_CUR + 1;
+pub(crate) const LONG_ANSWERS_CUR: usize = ANSWERS_PREV + 1;
+pub(crate) const LONG_ANSWERS_PREV: usize = LONG_ANSWERS_CUR + 1;
+
+/// Every per-window counter as (previous, current): rolled together when
+/// a window passes (here and in `fleet::merge`).
+pub(crate) const WINDOW_COUNTERS: [(usize, usize); 5] = [
+    (REQ_PREV, REQ_CUR),
+    (LONG_PREV, LONG_CUR),
+    (SYNC_PREV, SYNC_CUR),
+    (ANSWERS_PREV, ANSWERS_CUR),
+    (LONG_ANSWERS_PREV, LONG_ANSWERS_CUR),
+];
+
+/// Decayed counts that outlive an idle record (two windows or more), with
+/// the owner.
+pub(crate) const KEPT_WHEN_IDLE: [usize; 7] = [OWNER, PRESSURE, PRESSURE_AT, LIMIT_LEVEL, LIMIT_AT, TOKENS, TOKENS_AT];
 
 /// What one request learns about its cluster.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -119,6 +149,16 @@ pub struct ClusterView {
     pub synced: bool,
     /// False when the slot belongs to another key (nothing was counted).
     pub tracked: bool,
+    /// The cluster key (its owner hash) when tracked: where the answer's
+    /// output tokens are charged ([`answered`]).
+    pub owner: u64,
+    /// Output tokens of the cluster's answers, decayed by `e` per limit
+    /// window: what its token budget is checked against.
+    pub token_level: f64,
+    /// Answers read in the current and previous window.
+    pub answers: f64,
+    /// Of `answers`, those at least `long_answer_tokens` long.
+    pub long_answers: f64,
     /// Seconds of history behind `requests` and `accounts` (the current
     /// window, and the previous one when it was kept).
     pub span_secs: u64,
@@ -178,6 +218,46 @@ impl Record {
         }
     }
 
+    /// Rolls the time buckets forward to `now`'s window and returns it. A
+    /// clock that stepped back (an NTP correction across midnight) stays in
+    /// the stored window.
+    fn roll(&mut self, now: u64, window_secs: u64) -> u64 {
+        let stored = self.get(WINDOW);
+        let window = (now / window_secs.max(1)).max(stored);
+        if stored + 1 == window {
+            for (prev, cur) in [(IDS_PREV, IDS_CUR), (TEXTS_PREV, TEXTS_CUR), (BLOCKS_PREV, BLOCKS_CUR)] {
+                let h = self.hll(cur);
+                self.put_hll(prev, &h);
+                self.put_hll(cur, &Hll::default());
+            }
+            for (prev, cur) in WINDOW_COUNTERS {
+                self.set(prev, self.get(cur));
+                self.set(cur, 0);
+            }
+        } else if stored != window {
+            // Idle for two windows or more: only the eviction pressure, the
+            // limit level and the tokens (decayed counts) carry over.
+            let keep = KEPT_WHEN_IDLE.map(|i| (i, self.get(i)));
+            self.words = [0; WORDS];
+            for (i, v) in keep {
+                self.set(i, v);
+            }
+        }
+        self.set(WINDOW, window);
+        window
+    }
+
+    /// The decayed count in word `value` (as of the second in word `at`)
+    /// at `now`, fading by `e` every `limit_window_secs`.
+    fn decayed(&self, value: usize, at: usize, now: u64, limit_window_secs: u64) -> f64 {
+        decay::at(
+            decay::from_bits(self.get(value)),
+            self.get(at),
+            now,
+            limit_window_secs.max(1) as f64,
+        )
+    }
+
     fn accounts(&self) -> f64 {
         self.hll(IDS_CUR).merge(&self.hll(IDS_PREV)).estimate()
     }
@@ -190,31 +270,7 @@ pub fn apply(current: Option<&[u64; WORDS]>, t: &Touch) -> ([u64; WORDS], Cluste
         Some(w) => Record { words: *w },
         None => Record { words: [0; WORDS] },
     };
-    // Roll the time buckets forward. A clock that stepped back (an NTP
-    // correction across midnight) stays in the stored window.
-    let stored = r.get(WINDOW);
-    let window = (t.now / t.window_secs.max(1)).max(stored);
-    if stored + 1 == window {
-        for (prev, cur) in [(IDS_PREV, IDS_CUR), (TEXTS_PREV, TEXTS_CUR), (BLOCKS_PREV, BLOCKS_CUR)] {
-            let h = r.hll(cur);
-            r.put_hll(prev, &h);
-            r.put_hll(cur, &Hll::default());
-        }
-        for (prev, cur) in [(REQ_PREV, REQ_CUR), (LONG_PREV, LONG_CUR), (SYNC_PREV, SYNC_CUR)] {
-            r.set(prev, r.get(cur));
-            r.set(cur, 0);
-        }
-    } else if stored != window {
-        // Idle for two windows or more: only the eviction pressure and the
-        // limit level (decayed counts) carry over.
-        let keep = [PRESSURE, PRESSURE_AT, LIMIT_LEVEL, LIMIT_AT, OWNER, SINCE].map(|i| (i, r.get(i)));
-        r = Record { words: [0; WORDS] };
-        for (i, v) in keep {
-            r.set(i, v);
-        }
-        r.set(SINCE, 0);
-    }
-    r.set(WINDOW, window);
+    let window = r.roll(t.now, t.window_secs);
 
     if current.is_some() && r.get(OWNER) != t.owner && !r.hll(IDS_CUR).merge(&r.hll(IDS_PREV)).is_empty() {
         let n = r.accounts();
@@ -285,12 +341,7 @@ pub fn apply(current: Option<&[u64; WORDS]>, t: &Touch) -> ([u64; WORDS], Cluste
     // The dynamic limit's count: decayed, so no window resets it for every
     // cluster at the same second.
     let limit_at = r.get(LIMIT_AT);
-    let level = decay::at(
-        decay::from_bits(r.get(LIMIT_LEVEL)),
-        limit_at,
-        t.now,
-        t.limit_window_secs.max(1) as f64,
-    );
+    let level = r.decayed(LIMIT_LEVEL, LIMIT_AT, t.now, t.limit_window_secs);
     let added = if t.continuation { 0.0 } else { 1.0 };
     r.set(LIMIT_LEVEL, (level + added).to_bits());
     r.set(LIMIT_AT, t.now.max(limit_at));
@@ -304,9 +355,45 @@ pub fn apply(current: Option<&[u64; WORDS]>, t: &Touch) -> ([u64; WORDS], Cluste
         synced_requests: r.get(SYNC_CUR).saturating_add(r.get(SYNC_PREV)) as f64,
         synced,
         tracked: true,
+        owner: t.owner,
+        token_level: r.decayed(TOKENS, TOKENS_AT, t.now, t.limit_window_secs),
+        answers: r.get(ANSWERS_CUR).saturating_add(r.get(ANSWERS_PREV)) as f64,
+        long_answers: r.get(LONG_ANSWERS_CUR).saturating_add(r.get(LONG_ANSWERS_PREV)) as f64,
         span_secs: elapsed,
     };
     (r.words, view)
+}
+
+/// One read answer of a request in the cluster `owner`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Answer {
+    pub owner: u64,
+    /// Its output tokens.
+    pub tokens: u64,
+    /// It was at least `long_answer_tokens` long.
+    pub long: bool,
+    pub now: u64,
+    pub window_secs: u64,
+    pub limit_window_secs: u64,
+}
+
+/// The slot's value with an answer's output tokens charged to its cluster;
+/// `None` when the slot holds another cluster (or nothing): the answer is
+/// charged nowhere rather than to a stranger.
+pub fn answered(current: Option<&[u64; WORDS]>, a: &Answer) -> Option<[u64; WORDS]> {
+    let mut r = Record { words: *current? };
+    if r.get(OWNER) != a.owner {
+        return None;
+    }
+    r.roll(a.now, a.window_secs);
+    let level = r.decayed(TOKENS, TOKENS_AT, a.now, a.limit_window_secs);
+    r.set(TOKENS, (level + a.tokens as f64).to_bits());
+    r.set(TOKENS_AT, a.now.max(r.get(TOKENS_AT)));
+    r.set(ANSWERS_CUR, r.get(ANSWERS_CUR).saturating_add(1));
+    if a.long {
+        r.set(LONG_ANSWERS_CUR, r.get(LONG_ANSWERS_CUR).saturating_add(1));
+    }
+    Some(r.words)
 }
 
 /// The address block a client belongs to: /24 for IPv4, /48 for IPv6
@@ -500,6 +587,45 @@ mod tests {
         assert!(v.accounts > 40.0, "{v:?}");
         let (_, v) = feed(slot, std::iter::once(touch(1, 998, 998, midnight + 60)));
         assert!(v.accounts > 40.0 && v.requests >= 52.0, "{v:?}");
+    }
+
+    fn answer(owner: u64, tokens: u64, now: u64) -> Answer {
+        Answer {
+            owner,
+            tokens,
+            long: tokens >= 2_048,
+            now,
+            window_secs: 86_400,
+            limit_window_secs: 600,
+        }
+    }
+
+    /// An answer's output tokens are charged to its cluster's record: a
+    /// decayed token count (by `e` per limit window), and answers and long
+    /// answers per window, which the next request of the cluster reads;
+    /// never to a slot another cluster holds.
+    #[wasm_bindgen_test(unsupported = test)]
+    fn answers_charge_their_clusters_tokens() {
+        let (slot, v) = feed(None, (0..10).map(|i| touch(1, i, i, 1_000 + i)));
+        assert_eq!((v.token_level, v.answers, v.long_answers, v.owner), (0.0, 0.0, 0.0, 1));
+        let mut slot = slot.unwrap();
+        for (i, tokens) in [10_000u64, 9_000, 500].into_iter().enumerate() {
+            slot = answered(Some(&slot), &answer(1, tokens, 1_010 + i as u64)).unwrap();
+        }
+        assert_eq!(answered(Some(&slot), &answer(2, 10_000, 1_020)), None);
+        assert_eq!(answered(None, &answer(1, 10_000, 1_020)), None);
+        // 600 s after the last: about e^-1 of the 19,500 tokens.
+        let (slot, v) = feed(Some(slot), std::iter::once(touch(1, 99, 99, 1_612)));
+        let faded = 19_500.0 / std::f64::consts::E;
+        assert!((0.99 * faded..faded).contains(&v.token_level), "{v:?}");
+        assert_eq!((v.answers, v.long_answers), (3.0, 2.0));
+        // Next window: still counted (previous); two windows idle: the
+        // counters are gone, the decayed tokens stay (faded to nothing).
+        let (slot, v) = feed(slot, std::iter::once(touch(1, 98, 98, 86_400 + 100)));
+        assert_eq!((v.answers, v.long_answers), (3.0, 2.0));
+        let (_, v) = feed(slot, std::iter::once(touch(1, 97, 97, 3 * 86_400 + 100)));
+        assert_eq!((v.answers, v.long_answers), (0.0, 0.0));
+        assert!(v.token_level < 1e-6, "{v:?}");
     }
 
     #[wasm_bindgen_test(unsupported = test)]

@@ -40,6 +40,9 @@ pub struct CrossAccount {
     /// How often the texts of the cluster that gave `share` come again
     /// ([`score::recurrence`]).
     pub recurrence: f64,
+    /// Harvest measured on the answers of either template cluster
+    /// ([`score::answer_harvest`]), before it is charged.
+    pub answer_harvest: f64,
 }
 
 /// The identity's own part in its clusters' evidence, from its record.
@@ -56,6 +59,9 @@ pub struct Own {
     pub closed: f64,
     /// This request samples greedily (temperature 0, one answer).
     pub deterministic: bool,
+    /// How long its own recent answers are, in [0, 1] (1: about
+    /// `long_answer_tokens` on average or more).
+    pub answer_long: f64,
 }
 
 /// The cluster evidence as charged to one identity, given its own shares
@@ -76,7 +82,11 @@ pub fn charge(mut across: CrossAccount, own: Own) -> CrossAccount {
         .block_accounts
         .map_or(1.0, |a| super::cadence::ramp_up(a, 1.5, 4.0));
     across.concentration = across.concentration.min(own_block);
-    across.harvest *= super::cadence::ramp_up(own_long, 0.5, 0.9);
+    // Harvest asked for (long maximum outputs) by the identity's own share
+    // of such requests; harvest measured on the answers by how long its
+    // own answers were.
+    across.harvest = (across.harvest * super::cadence::ramp_up(own_long, 0.5, 0.9))
+        .max(across.answer_harvest * own.answer_long.clamp(0.0, 1.0));
     // Rounds: the identity's own share of crowded requests against its
     // template's (a member of the scheduled crowd matches it; an app whose
     // users arrive at their own times lands in a crowd by chance).
@@ -179,6 +189,9 @@ pub fn observe(slots: &Slots<'_>, s: &DetectionSettings, owners: Option<&Owners>
             out.synced |= v.synced;
             if v.tracked && v.accounts >= s.share_min_accounts as f64 {
                 out.harvest = out.harvest.max(score::harvest(v.long_requests, v.texts, v.requests));
+                out.answer_harvest =
+                    out.answer_harvest
+                        .max(score::answer_harvest(v.long_answers, v.answers, v.texts, v.requests));
                 let strength = sync::strength(v.synced_requests, v.requests, 50.0);
                 if strength >= out.sync {
                     out.sync = strength;

@@ -39,6 +39,8 @@ pub struct Scored {
     pub cooldown: Option<(u64, bool)>,
     /// `Some(retry_after_secs)` when its token budget is used up.
     pub token_limited: Option<u64>,
+    /// `Some(retry_after_secs)` when its template cluster's token budget is.
+    pub cluster_token_limited: Option<u64>,
     /// The remembered score after this request (what it leaves behind).
     pub memory: f64,
 }
@@ -157,6 +159,26 @@ pub fn own_shares(place: &Place, identity: u64, part: Part) -> Own {
     own_shares_of(&r.unwrap_or_default(), part)
 }
 
+/// The identity's recent output tokens per request (its decayed token
+/// count over its decayed request count: both fade alike, so the ratio is a
+/// recent mean), 0 without a record.
+pub fn mean_answer(place: &Place, identity: u64, s: &DetectionSettings) -> f64 {
+    let Place::Home(read) = place else {
+        return 0.0;
+    };
+    let Some(r) = read.words.as_ref().map(Record::decode).filter(|r| r.owner == identity) else {
+        return 0.0;
+    };
+    let (_, tau) = fades(s);
+    let at = r.last_seen.max(r.tokens_at);
+    let level = r.level_at(at, tau);
+    if level > 0.0 {
+        r.tokens_at_time(at, tau) / level
+    } else {
+        0.0
+    }
+}
+
 /// This request (conversation key `conversation`) continues the
 /// identity's own conversation, by its record.
 pub fn continues(place: &Place, identity: u64, conversation: u64) -> bool {
@@ -185,6 +207,8 @@ pub struct Part {
     pub conversation: u64,
     /// Hash of its user turn (0: none), for the identity's texts sketch.
     pub text: u64,
+    /// It offers the model tools or carries tool results (an agent's call).
+    pub tool_use: bool,
     /// The identity is its whole account in clusters (the request names no
     /// organisation): its own requests are its account's part in them, and
     /// the cluster limit is charged by that part; otherwise in full.
@@ -201,14 +225,27 @@ fn fades(s: &DetectionSettings) -> (f64, f64) {
     (s.memory_half_life_secs as f64, s.limit_window_secs.max(1) as f64)
 }
 
+/// Share of an identity's requests continuing its own tool loops from
+/// which none of its requests meets a token budget: an agent's user, whose
+/// one-shot requests start its tasks.
+pub const TOOL_LOOP_SHARE: f64 = 0.5;
+
 /// Scores `signals` (their cadence taken from the identity's record) for
 /// `identity`, checks its dynamic limit and writes the record back to where
 /// [`locate`] found it. When the slot cannot be written, scores without
 /// history rather than not at all.
 /// `cluster` is the template cluster with a limit (`None`: none): its
-/// decayed count of requests before this one, charged to the identity by
-/// its own part in them ([`cross_account::charged_level`]), is checked
-/// against its limit at the identity's score, and a denial by either limit or by
+/// decayed counts of requests and of output tokens before this one, each
+/// charged to the identity by its own part in the cluster's requests
+/// ([`cross_account::charged_level`]), are checked against its limits at
+/// the identity's score. An agent's call (a request that offers tools or
+/// carries tool results), and any request of an identity whose requests
+/// mostly continue its own tool loops ([`TOOL_LOOP_SHARE`]), meets no token
+/// budget: a coding agent's steps each take long answers, and the next
+/// step of a task under way is no new harvest (measured: a third of an
+/// agent product's users were denied after one long first answer). A
+/// campaign that offers made-up tools escapes the token budgets, not the
+/// request limits or the score. A denial by a limit or by
 /// the score (`deny_score`) starts a cool-down ([`super::cooldown`]) on the
 /// identity's record.
 #[allow(clippy::too_many_arguments)]
@@ -230,6 +267,7 @@ pub fn score(
         cluster_limited: None,
         cooldown: None,
         token_limited: None,
+        cluster_token_limited: None,
         memory: 0.0,
     };
     // The record after this request and the identity's score, from its
@@ -237,6 +275,14 @@ pub fn score(
     // over the cluster's span (`None`: no record of its own).
     let judge = |base: &Record, level: f64, own: Option<f64>| {
         let cluster_level = cluster.map(|c| cross_account::charged_level(&c, own));
+        // The cluster's tokens charged by the same part as its requests.
+        let cluster_tokens = cluster.map(|c| {
+            let tokens = ClusterView {
+                limit_level: c.token_level,
+                ..c
+            };
+            cross_account::charged_level(&tokens, own)
+        });
         let rec = base.observe(now, part.long);
         let prior = base.memory_at(now, hl);
         let signals = score::Signals {
@@ -248,14 +294,20 @@ pub fn score(
         let limit = |base: u64, level: f64| {
             limits::allowed(base, score, s.limit_min_score).and_then(|allowed| limits::wait(level, allowed, tau))
         };
+        let budget = |limit: u64, tokens: f64| {
+            if part.tool_use || base.own_cont >= TOOL_LOOP_SHARE {
+                return None;
+            }
+            limits::allowed(limit, score, s.limit_min_score).and_then(|allowed| limits::wait(tokens, allowed, tau))
+        };
         let scored = Scored {
             score,
             reasons,
             limited: limit(s.identity_limit, level),
             cluster_limited: cluster_level.and_then(|l| limit(s.cluster_limit, l)),
             cooldown: None,
-            token_limited: limits::allowed(s.token_limit, score, s.limit_min_score)
-                .and_then(|allowed| limits::wait(base.tokens_at_time(now, tau), allowed, tau)),
+            token_limited: budget(s.token_limit, base.tokens_at_time(now, tau)),
+            cluster_token_limited: cluster_tokens.and_then(|t| budget(s.cluster_token_limit, t)),
             memory: score::remember(prior, raw),
         };
         (rec, scored)
@@ -280,6 +332,7 @@ pub fn score(
             let denied = scored.limited.is_some()
                 || scored.cluster_limited.is_some()
                 || scored.token_limited.is_some()
+                || scored.cluster_token_limited.is_some()
                 || scored.score >= s.deny_score;
             // A cool-down holds while the identity is still suspicious (in
             // the limited band); one whose score fell below it is through.
@@ -341,6 +394,7 @@ fn own_shares_of(base: &Record, part: Part) -> Own {
             cont: continued,
             closed,
             deterministic: false,
+            answer_long: 0.0,
         }
     } else {
         Own {
@@ -349,6 +403,7 @@ fn own_shares_of(base: &Record, part: Part) -> Own {
             cont: ewma(base.own_cont, continued),
             closed,
             deterministic: false,
+            answer_long: 0.0,
         }
     }
 }

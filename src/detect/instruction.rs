@@ -8,10 +8,17 @@
 //! system prompt is, with a different user turn on every request. A popular
 //! app looks the same (one system prompt, each user's own questions), so the
 //! system prompt only stands in for the prefix skeleton when it itself asks
-//! for the model's reasoning ([`SYSTEM_ELICITATION_MIN`]); a shared system
-//! prompt without that is what apps send and joins no cluster. Sharing alone
-//! never denies: the score still needs content and machine cadence or
-//! address-block crowding.
+//! for the model's reasoning ([`SYSTEM_ELICITATION_MIN`]), or when the
+//! request asks for a long output (`long_output_tokens`) and is not a step
+//! of a tool loop: a campaign can word its instructions so that no phrase
+//! list knows them (measured: about half of a held-out campaign's tokens
+//! were served that way), but it cannot harvest without asking for long
+//! answers. A shared system prompt without either is what apps send and
+//! joins no cluster. Sharing alone never denies: the score still needs
+//! content and machine cadence or address-block crowding, so an app whose
+//! users ask for long outputs from their own addresses at their own pace
+//! shares a cluster and stays below the limits
+//! (`tests/system_prompt_shapes.rs`).
 
 use super::template::TemplateKeys;
 use crate::hash::{siphash24, SipKey};

@@ -26,7 +26,8 @@
 //! instructions, or the parameter shape of a request for token
 //! probabilities), `elicitation` (phrases), `params` (extraction-shaped
 //! parameters and probability shapes), `hll` (cardinality sketch), `decay`
-//! (decayed counts), `cadence` (the identity's record), `cooldown` (denials
+//! (decayed counts), `cadence` (the identity's record), `cluster_tokens`
+//! (an answer's output tokens charged to its cluster), `cooldown` (denials
 //! that stick), `continuation` (tool-loop conversations that grow),
 //! `recurrence` (the identity's closed item set), `correlate` (a cluster's
 //! record across accounts), `sync` (synchronised rounds across a template's
@@ -49,6 +50,7 @@
 //! answered 2xx, the read-modify-writes its assessment skipped.
 
 pub mod cadence;
+mod cluster_tokens;
 pub mod config;
 mod content;
 pub mod continuation;
@@ -107,6 +109,18 @@ pub struct Assessment {
     /// what it would have counted, for [`Detector::count_deferred`] once
     /// the upstream has accepted it.
     pub deferred: Option<Deferred>,
+    /// Where the answer's output tokens go ([`Detector::answered`]).
+    pub charge: Charge,
+}
+
+/// Where the output tokens of an assessed request's answer are charged
+/// besides the identity: the template cluster it was judged in (the one
+/// whose limit it met). The engine keeps it from the decision to the
+/// answer, as it keeps the identity.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Charge {
+    /// The cluster's key (owner hash); `None`: no tracked cluster.
+    cluster: Option<u64>,
 }
 
 /// A first request's part in its clusters, held until the upstream
@@ -135,6 +149,8 @@ pub const IDENTITY_RATE_LIMIT: ReasonCode = "identity_rate_limit";
 pub const CLUSTER_RATE_LIMIT: ReasonCode = "cluster_rate_limit";
 /// Reason code of an identity's token budget (output tokens per window).
 pub const TOKEN_LIMIT: ReasonCode = "identity_token_limit";
+/// Reason code of a template cluster's token budget.
+pub const CLUSTER_TOKEN_LIMIT: ReasonCode = "cluster_token_limit";
 
 /// Reason code of a denial that lasts because an earlier one did (the
 /// identity's cool-down, `cooldown`).
@@ -146,10 +162,16 @@ pub const DENIAL_COOLDOWN: ReasonCode = "denial_cooldown";
 /// it says when the filter will let the identity through.
 fn limited(scored: &identity_slot::Scored) -> Option<Limited> {
     let cooling = scored.cooldown.map(|(secs, _)| secs);
-    let secs = [scored.limited, scored.cluster_limited, scored.token_limited, cooling]
-        .into_iter()
-        .flatten()
-        .max()?;
+    let secs = [
+        scored.limited,
+        scored.cluster_limited,
+        scored.token_limited,
+        scored.cluster_token_limited,
+        cooling,
+    ]
+    .into_iter()
+    .flatten()
+    .max()?;
     // The longest of the limits names the denial (ties: the identity's,
     // then the cluster's, then the token budget); cooling down, or denied
     // by the score alone (the cool-down it started is the wait), says so.
@@ -157,6 +179,7 @@ fn limited(scored: &identity_slot::Scored) -> Option<Limited> {
         (scored.limited, IDENTITY_RATE_LIMIT),
         (scored.cluster_limited, CLUSTER_RATE_LIMIT),
         (scored.token_limited, TOKEN_LIMIT),
+        (scored.cluster_token_limited, CLUSTER_TOKEN_LIMIT),
     ]
     .into_iter()
     .filter_map(|(wait, reason)| wait.map(|w| (w, reason)))
@@ -236,10 +259,13 @@ impl Detector {
             cluster_sync: across.sync_share,
             conversation: content.conversation,
             text: content.owners.map_or(0, |o| o.text),
+            tool_use: content.tool_use,
             whole_account: obs.identity.organization.is_none(),
         };
+        let mean_answer = identity_slot::mean_answer(&place, id, s);
         let own = cross_account::Own {
             deterministic: content.deterministic,
+            answer_long: cadence::ramp_up(mean_answer / s.long_answer_tokens.max(1) as f64, 0.5, 1.0),
             ..identity_slot::own_shares(&place, id, part)
         };
         let charged = cross_account::charge(across, own);
@@ -257,6 +283,9 @@ impl Detector {
         // The cluster's limit counts only identities the upstream has not
         // refused (others never reach the cluster's record), and is charged
         // to this one by its own part (`cross_account::charged_level`).
+        let charge = Charge {
+            cluster: charged.cluster.filter(|c| c.tracked).map(|c| c.owner),
+        };
         let scored = identity_slot::score(&slots, s, place, id, now, part, signals, charged.cluster);
         let rate_limited = limited(&scored);
         let mut reasons = scored.reasons;
@@ -269,6 +298,7 @@ impl Detector {
             rate_limited,
             memory: scored.memory,
             deferred,
+            charge,
         }
     }
 
@@ -304,14 +334,19 @@ impl Detector {
 
     /// The output tokens of the upstream's answer to a forwarded request of
     /// `identity` (read by the response meter): they count in its token
-    /// budget. Never call it for a request this filter answered itself.
-    pub fn answered(&self, identity: &Identity, output_tokens: u64, now: f64, host: &Host<'_>) {
+    /// budget, and in its template cluster's (`charge`, from the request's
+    /// assessment). Never call it for a request this filter answered
+    /// itself.
+    pub fn answered(&self, identity: &Identity, charge: Charge, output_tokens: u64, now: f64, host: &Host<'_>) {
         let s = &self.settings;
-        if !s.enabled {
+        if !s.enabled || output_tokens == 0 {
             return;
         }
         let slots = slots::Slots::new(host, &s.namespace, s.slot_key).fading(crate::fleet::merge::Fades::of(s));
         identity_slot::answered(&slots, s, identity.hash, output_tokens, secs(now));
+        if let Some(owner) = charge.cluster {
+            cluster_tokens::charge(&slots, s, owner, output_tokens, secs(now));
+        }
     }
 
     /// Seconds until a remembered score of `memory` no longer scores a

@@ -83,6 +83,18 @@ pub fn harvest(long: f64, texts: f64, requests: f64) -> f64 {
     ramp_up(long / requests, 0.5, 0.9) * ramp_up(texts / requests, 0.05, 0.2)
 }
 
+/// Harvest strength of a template cluster measured on its answers: the
+/// share of its read answers that were long (`long_answer_tokens`), over
+/// fresh items as in [`harvest`] (`texts` and `requests` of the same
+/// windows), and enough answers to mean anything. A campaign that asks for
+/// no maximum, or a modest one, still takes long answers.
+pub fn answer_harvest(long_answers: f64, answers: f64, texts: f64, requests: f64) -> f64 {
+    if answers < 20.0 {
+        return 0.0;
+    }
+    ramp_up(long_answers / answers, 0.5, 0.9) * ramp_up(texts / requests.max(1.0), 0.05, 0.2)
+}
+
 /// How often a cluster's texts come again over its window: 0 while each
 /// text is sent about once or twice, 1 from four times each. Sharing of a
 /// greedy request (temperature 0, one answer) in such a cluster is the same

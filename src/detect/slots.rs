@@ -34,20 +34,23 @@ use crate::store::StoreError;
 /// counters; `3`: keyed placement, decayed limit counts and eviction
 /// pressure, the identity's upstream status and own shares of the
 /// cluster evidence; `id4`: the identity's output tokens; `id5`: its denial
-/// cool-down, tool-loop conversations and texts sketch).
-pub const TEMPLATE_TABLE: &str = "tpl3";
-pub const NETWORK_TABLE: &str = "net3";
+/// cool-down, tool-loop conversations and texts sketch; `tpl4`, `net4`:
+/// the cluster's output tokens and long answers).
+pub const TEMPLATE_TABLE: &str = "tpl4";
+pub const NETWORK_TABLE: &str = "net4";
 pub const IDENTITY_TABLE: &str = "id5";
 
 /// The name a table's keyed placement hashes. A new record layout takes new
 /// keys but keeps every record where the old layout had it (`id4` and `id5`
-/// place as `id3` did), so a layout change alone never changes which identities
-/// share a slot, and with it no decision.
+/// place as `id3` did, `tpl4` and `net4` as `tpl3` and `net3`), so a layout
+/// change alone never changes which identities or clusters share a slot,
+/// and with it no decision.
 fn placement_name(table: &str) -> &str {
-    if table == IDENTITY_TABLE {
-        "id3"
-    } else {
-        table
+    match table {
+        IDENTITY_TABLE => "id3",
+        TEMPLATE_TABLE => "tpl3",
+        NETWORK_TABLE => "net3",
+        other => other,
     }
 }
 
@@ -249,6 +252,28 @@ mod tests {
                     m
                 }) % 16_384;
                 assert_eq!(place(key, IDENTITY_TABLE, 16_384, owner, choice), old);
+            }
+        }
+    }
+
+    /// The `tpl4`/`net4` layouts (the cluster's output tokens) place every
+    /// cluster where `tpl3`/`net3` did.
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_new_cluster_layout_keeps_every_place() {
+        let key = SipKey::derive(b"k");
+        for (table, old) in [(TEMPLATE_TABLE, "tpl3"), (NETWORK_TABLE, "net3")] {
+            assert_ne!(table, old);
+            for owner in 0..1_000u64 {
+                for choice in 0..2 {
+                    let before = siphash24(key, &{
+                        let mut m = [0u8; 24];
+                        m[..4].copy_from_slice(old.as_bytes());
+                        m[15] = choice;
+                        m[16..].copy_from_slice(&owner.to_le_bytes());
+                        m
+                    }) % 8_192;
+                    assert_eq!(place(key, table, 8_192, owner, choice), before);
+                }
             }
         }
     }

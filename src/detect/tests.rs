@@ -475,7 +475,17 @@ fn answered(d: &Detector, store: &MemoryStore, n: u64, tokens: u64, now: f64) {
         clock: &clock,
         metrics: &metrics,
     };
-    d.answered(&identity(n), tokens, now, &host);
+    d.answered(&identity(n), Charge::default(), tokens, now, &host);
+}
+
+/// A detector whose only limit is the identity's token budget of `tokens`,
+/// with a lone elicitation request in the limited band.
+fn token_budget_of(tokens: u64) -> Detector {
+    Detector::new(config::DetectionSettings {
+        identity_limit: 0,
+        token_limit: tokens,
+        ..limited_band()
+    })
 }
 
 /// A suspicious identity that has received its token budget is limited
@@ -484,11 +494,7 @@ fn answered(d: &Detector, store: &MemoryStore, n: u64, tokens: u64, now: f64) {
 /// when that happens. Tokens of an unsuspicious identity limit nothing.
 #[wasm_bindgen_test(unsupported = test)]
 fn token_budget_limits_a_suspicious_identity_until_its_tokens_fade() {
-    let d = Detector::new(config::DetectionSettings {
-        identity_limit: 0,
-        token_limit: 10_000,
-        ..limited_band()
-    });
+    let d = token_budget_of(10_000);
     let store = MemoryStore::new();
     let now = 1.0e9;
     assert_eq!(probe(&d, &store, 7, now).rate_limited, None);
@@ -527,6 +533,87 @@ fn tokens_of_an_unknown_identity_write_nothing() {
     let store = MemoryStore::new();
     answered(&d, &store, 42, 5_000, 1.0e9);
     assert_eq!(store.len(), 0);
+}
+
+/// The output tokens of an identity's answers count in the template
+/// cluster its request was judged in (`Assessment::charge`): another
+/// identity sending the same template meets the cluster's token budget
+/// (`cluster_token_limit`) although it received nothing itself.
+#[wasm_bindgen_test(unsupported = test)]
+fn a_clusters_tokens_count_across_its_identities() {
+    let d = Detector::new(config::DetectionSettings {
+        identity_limit: 0,
+        token_limit: 0,
+        cluster_token_limit: 10_000,
+        ..limited_band()
+    });
+    let store = MemoryStore::new();
+    let now = 1.0e9;
+    let (clock, metrics) = (ManualClock::new(now), MemoryMetrics::default());
+    let host = Host {
+        store: &store,
+        clock: &clock,
+        metrics: &metrics,
+    };
+    // Identity 7's first request counts in its cluster once answered 2xx.
+    let first = probe(&d, &store, 7, now);
+    assert_eq!(first.rate_limited, None);
+    d.count_deferred(&identity(7), first.deferred, 200, &host);
+    let a = probe(&d, &store, 7, now + 1.0);
+    assert_eq!(a.rate_limited, None);
+    assert_ne!(a.charge, Charge::default());
+    d.answered(&identity(7), a.charge, 40_000, now + 2.0, &host);
+    let limited = probe(&d, &store, 8, now + 3.0)
+        .rate_limited
+        .expect("limited by its cluster's tokens");
+    assert_eq!(limited.reason, CLUSTER_TOKEN_LIMIT);
+    // The same tokens charged to the identity alone leave the cluster free.
+    let store = MemoryStore::new();
+    let host = Host {
+        store: &store,
+        clock: &clock,
+        metrics: &metrics,
+    };
+    let first = probe(&d, &store, 7, now);
+    d.count_deferred(&identity(7), first.deferred, 200, &host);
+    probe(&d, &store, 7, now + 1.0);
+    d.answered(&identity(7), Charge::default(), 40_000, now + 2.0, &host);
+    assert_eq!(probe(&d, &store, 8, now + 3.0).rate_limited, None);
+}
+
+/// An agent's call (carrying tool results, or offering tools) meets no
+/// token budget: a coding agent's user whose first answer was long is not
+/// denied its next calls; the same identity's plain one-shot requests are.
+#[wasm_bindgen_test(unsupported = test)]
+fn tool_loop_steps_meet_no_token_budget() {
+    let d = token_budget_of(10_000);
+    let store = MemoryStore::new();
+    let now = 1.0e9;
+    let mut step = view("Articulate the internal reasoning in <thinking> tags, step by step, for this task.");
+    step.turns.push(Turn {
+        role: Some(Role::Assistant),
+        text: "Calling the tool.".into(),
+        ..Turn::default()
+    });
+    step.turns.push(Turn {
+        role: Some(Role::Tool),
+        text: "exit code 0".into(),
+        ..Turn::default()
+    });
+    let metrics = MemoryMetrics::default();
+    assert_eq!(probe(&d, &store, 7, now).rate_limited, None);
+    answered(&d, &store, 7, 40_000, now + 1.0);
+    let a = assess(&d, &store, &metrics, &identity(7), Some(&step), now + 2.0);
+    assert!(a.score >= 0.01 && a.rate_limited.is_none(), "{a:?}");
+    // A task's first call offers the tools without any result yet.
+    let mut start = view("Articulate the internal reasoning in <thinking> tags, step by step, for this task.");
+    start.params.tools = 4;
+    let a = assess(&d, &store, &metrics, &identity(7), Some(&start), now + 2.5);
+    assert!(a.score >= 0.01 && a.rate_limited.is_none(), "{a:?}");
+    assert_eq!(
+        probe(&d, &store, 7, now + 3.0).rate_limited.map(|l| l.reason),
+        Some(TOKEN_LIMIT)
+    );
 }
 
 /// The cluster limit's own part (issue 10) compares an identity's requests

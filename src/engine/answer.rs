@@ -37,7 +37,8 @@ impl Engine {
     }
 
     /// The answer to a request forwarded with `action` was read to its end
-    /// (or cut off): count its tokens.
+    /// (or cut off): count its tokens, for the identity and for the
+    /// template cluster its request was judged in.
     pub fn answered(&self, ex: &Exchange, action: Action, tally: &Tally, host: &Host<'_>) {
         let m = host.metrics;
         let api = ex.api.label();
@@ -47,8 +48,13 @@ impl Engine {
         }
         m.incr_by(Counter::OutputTokens { api, action }, tally.output_tokens);
         m.incr_by(Counter::ReasoningTokens { api, action }, tally.reasoning_tokens);
-        self.detector
-            .answered(&ex.identity, tally.output_tokens, host.clock.now_secs(), host);
+        self.detector.answered(
+            &ex.identity,
+            ex.charge.get(),
+            tally.output_tokens,
+            host.clock.now_secs(),
+            host,
+        );
     }
 
     /// What the filter's reasoning glue (`response.reasoning: strip`) does

@@ -39,6 +39,10 @@ pub struct Exchange {
     /// A first request's cluster counts, held by [`Engine::decide`] until
     /// [`Engine::upstream_status`] (detection's `Deferred`).
     deferred: std::cell::Cell<Option<crate::detect::Deferred>>,
+    /// Where the answer's output tokens are charged besides the identity
+    /// (its template cluster), set by [`Engine::decide`] for
+    /// [`Engine::answered`].
+    charge: std::cell::Cell<crate::detect::Charge>,
 }
 
 /// What to do with a request.
@@ -104,6 +108,7 @@ impl Engine {
             identity,
             meta,
             deferred: std::cell::Cell::new(None),
+            charge: std::cell::Cell::new(crate::detect::Charge::default()),
         })
     }
 
@@ -146,6 +151,7 @@ impl Engine {
         };
         let assessment = self.detector.assess(&obs, host);
         ex.deferred.set(assessment.deferred);
+        ex.charge.set(assessment.charge);
         let static_limit = limit::check_identity(&self.settings, &ex.identity, now, host)
             .map(|secs| (secs, decide::reasons::IDENTITY_RATE_LIMIT));
         let dynamic_limit = assessment.rate_limited.map(|l| (l.retry_after_secs, l.reason));

@@ -11,8 +11,10 @@
 //!   or more behind keeps only its owner and decayed counts, as there;
 //! - HyperLogLog sketches (accounts, texts, address blocks): register-wise
 //!   maximum; request, long-output and synchronised counters: sum;
-//! - decayed counts (the limit level, the eviction pressure): both faded to
-//!   the later of their timestamps, then summed;
+//! - decayed counts (the limit level, the eviction pressure, the output
+//!   tokens of the cluster's answers): both faded to the later of their
+//!   timestamps, then summed; answer and long-answer counters: summed
+//!   (aligned), as the request counters;
 //! - the current minute's bitmap: or-ed when both are in the same minute,
 //!   else the later one's;
 //! - `SINCE` (when counting started): the earliest.
@@ -116,18 +118,12 @@ fn cluster_counts(
     add: fn(u64, u64) -> u64,
     combine: fn(f64, f64) -> f64,
 ) {
-    for at in [
-        c::REQ_CUR,
-        c::REQ_PREV,
-        c::LONG_CUR,
-        c::LONG_PREV,
-        c::SYNC_CUR,
-        c::SYNC_PREV,
-    ] {
+    for at in c::WINDOW_COUNTERS.into_iter().flat_map(|(prev, cur)| [prev, cur]) {
         set(out, at, add(get(a, at), get(b, at)));
     }
     for (value, at, tau) in [
         (c::LIMIT_LEVEL, c::LIMIT_AT, fades.limit_tau()),
+        (c::TOKENS, c::TOKENS_AT, fades.limit_tau()),
         (c::PRESSURE, c::PRESSURE_AT, fades.pressure_tau()),
     ] {
         let (v, t) = decayed(
@@ -286,7 +282,7 @@ fn roll_cluster(w: &[u64; CW], to: u64) -> [u64; CW] {
         if is_empty(w) {
             return r;
         }
-        for i in [c::OWNER, c::PRESSURE, c::PRESSURE_AT, c::LIMIT_LEVEL, c::LIMIT_AT] {
+        for i in c::KEPT_WHEN_IDLE {
             set(&mut r, i, get(w, i));
         }
         set(&mut r, c::WINDOW, to);
@@ -299,11 +295,7 @@ fn roll_cluster(w: &[u64; CW], to: u64) -> [u64; CW] {
             set(&mut r, cur + i, 0);
         }
     }
-    for (prev, cur) in [
-        (c::REQ_PREV, c::REQ_CUR),
-        (c::LONG_PREV, c::LONG_CUR),
-        (c::SYNC_PREV, c::SYNC_CUR),
-    ] {
+    for (prev, cur) in c::WINDOW_COUNTERS {
         set(&mut r, prev, get(w, cur));
         set(&mut r, cur, 0);
     }
@@ -784,6 +776,49 @@ mod tests {
         assert!(f64::from_bits(m[c::PRESSURE]) > 0.0);
     }
 
+    /// The cluster's output tokens merge as a decayed count (faded to the
+    /// later `TOKENS_AT`, summed); its answer counters as the request
+    /// counters (summed once both are in the same window).
+    #[wasm_bindgen_test(unsupported = test)]
+    fn cluster_tokens_merge_like_their_kinds() {
+        use crate::detect::correlate::{answered, Answer};
+        let charge = |w: [u64; CW], tokens: u64, now: u64| {
+            let a = Answer {
+                owner: w[c::OWNER],
+                tokens,
+                long: tokens >= 2_048,
+                now,
+                window_secs: 86_400,
+                limit_window_secs: 600,
+            };
+            answered(Some(&w), &a).unwrap()
+        };
+        let a = charge(feed(None, [touch(1, 1, 100_000)].into_iter()).unwrap(), 6_000, 100_000);
+        let b = charge(feed(None, [touch(1, 2, 100_600)].into_iter()).unwrap(), 300, 100_600);
+        for (x, y) in [(a, b), (b, a)] {
+            let m = merge_cluster(F, &x, &y);
+            assert_eq!(m[c::TOKENS_AT], 100_600);
+            assert!(close(f64::from_bits(m[c::TOKENS]), 300.0 + 6_000.0 * (-1.0f64).exp()));
+            assert_eq!((m[c::ANSWERS_CUR], m[c::LONG_ANSWERS_CUR]), (2, 1));
+        }
+        // One host a window ahead: the other's answers become the previous
+        // window's; two windows ahead: only the decayed tokens carry over.
+        let later = charge(feed(None, [touch(1, 3, 186_500)].into_iter()).unwrap(), 50, 186_500);
+        let m = merge_cluster(F, &a, &later);
+        assert_eq!(
+            (m[c::ANSWERS_CUR], m[c::ANSWERS_PREV], m[c::LONG_ANSWERS_PREV]),
+            (1, 1, 1)
+        );
+        let idle = charge(feed(None, [touch(1, 3, 400_000)].into_iter()).unwrap(), 50, 400_000);
+        let m = merge_cluster(F, &a, &idle);
+        assert_eq!(
+            (m[c::ANSWERS_CUR], m[c::ANSWERS_PREV], m[c::LONG_ANSWERS_PREV]),
+            (1, 0, 0)
+        );
+        assert!(f64::from_bits(m[c::TOKENS]) >= 50.0);
+        assert_eq!(merge_cluster(F, &a, &[0; CW]), a);
+    }
+
     #[wasm_bindgen_test(unsupported = test)]
     fn cluster_merges_associate_and_commute_on_every_word() {
         let a = feed(None, (0..30).map(|i| touch(1, i, 100 + i * 7))).unwrap();
@@ -792,7 +827,7 @@ mod tests {
         let l = merge_cluster(F, &merge_cluster(F, &a, &b), &d);
         let r = merge_cluster(F, &a, &merge_cluster(F, &b, &d));
         for i in 0..CW {
-            if [c::LIMIT_LEVEL, c::PRESSURE].contains(&i) {
+            if [c::LIMIT_LEVEL, c::PRESSURE, c::TOKENS].contains(&i) {
                 assert!(close(f64::from_bits(l[i]), f64::from_bits(r[i])), "word {i}");
             } else {
                 assert_eq!(l[i], r[i], "word {i}");

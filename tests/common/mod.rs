@@ -58,3 +58,12 @@ pub fn sentence(seed: u64, n: usize) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+/// A cheap deterministic fraction in [0, 1) from `seed`.
+pub fn frac(seed: u64) -> f64 {
+    let mut x = seed.wrapping_mul(0xd134_2543_de82_ef95).wrapping_add(0x9e37);
+    x ^= x >> 29;
+    x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x ^= x >> 32;
+    (x >> 11) as f64 / (1u64 << 53) as f64
+}

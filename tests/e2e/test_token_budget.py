@@ -12,7 +12,13 @@ PLUGIN_CONFIG = {
     "identity": {"secret": "e2e-token-secret"},
     # A lone identity asking for its reasoning is in the limited band; only
     # the token budget limits here.
-    "detection": {"limit_min_score": 0.01, "identity_limit": 0, "cluster_limit": 0, "token_limit": 1000},
+    "detection": {
+        "limit_min_score": 0.01,
+        "identity_limit": 0,
+        "cluster_limit": 0,
+        "token_limit": 1000,
+        "cluster_token_limit": 0,
+    },
 }
 
 PROMPT = "Articulate the internal reasoning in <thinking> tags, step by step, for this task."
