@@ -1,0 +1,60 @@
+"""Host calls per request (issue 8): the glue counts every call it makes
+across the Wasm boundary by kind (src/filter/calls.rs) and logs the totals
+at debug level from its tick. What a decided, answered request may cost:
+
+- the request headers and the response headers are each read once;
+- the clock is read only to time the request's callbacks (two reads each),
+  plus once for the upstream's status and once for the answer's tokens:
+  everything inside a callback shares its start's reading;
+- the host's log level is asked once per tick, not once per request.
+
+The tick's own calls (a clock read, the log level) are counted too; the
+test allows for them.
+
+Counts, not timings: `scripts/bench-hostcalls.sh` prints the same figures
+under load."""
+
+import re
+import time
+
+from client import bearer, openai_chat, post
+
+PLUGIN_CONFIG = {"mode": "shadow"}
+
+REQUESTS = 40
+
+
+def totals(envoy, at_least: int, timeout: float = 15.0) -> dict[str, int]:
+    """The latest totals of every VM, once they count `at_least` requests."""
+    deadline = time.monotonic() + timeout
+    while True:
+        last: dict[str, dict[str, int]] = {}
+        for m in re.finditer(r"host calls vm=(\w+) ([^\n]*)", envoy.log()):
+            last[m.group(1)] = {k: int(v) for k, v in (kv.split("=") for kv in m.group(2).split())}
+        total: dict[str, int] = {}
+        for counts in last.values():
+            for k, v in counts.items():
+                total[k] = total.get(k, 0) + v
+        if total.get("requests", 0) >= at_least or time.monotonic() > deadline:
+            return total
+        time.sleep(0.2)
+
+
+def test_an_answered_request_costs_few_host_calls(envoy_factory):
+    envoy = envoy_factory(PLUGIN_CONFIG, concurrency=1)
+    for i in range(REQUESTS):
+        r = post(
+            envoy.port,
+            "/v1/chat/completions",
+            openai_chat(f"How do I rotate key number {i} without downtime?"),
+            bearer(f"sk-hostcalls-{i:04d}"),
+        )
+        assert r.status == 200
+    t = totals(envoy, REQUESTS)
+    n = t.get("requests", 0)
+    assert n >= REQUESTS, f"no host-call totals for {REQUESTS} requests in the log: {t}"
+    per = {k: v / n for k, v in t.items()}
+    assert per["header_pairs"] <= 2.0, per
+    assert per["log_level"] < 0.5, per
+    # The ticks' own reads (one each) are the VM's, not the requests'.
+    assert per["clock"] <= 2 * per["timed_callbacks"] + 2.0 + per["ticks"], per
