@@ -21,6 +21,8 @@
 //! string; without it Envoy prints a base64 protobuf `BytesValue`). Keys:
 //! `action` (what was done), `intended` (what enforce mode does or would
 //! do), `mode`, `score`, `reasons`, `identity` (see `engine::headers`).
+//! Six host calls per decision: `access_log.filter_state: false` skips
+//! them where no access log or other filter reads them.
 
 use std::cell::RefCell;
 use std::net::{IpAddr, SocketAddr};
@@ -139,7 +141,9 @@ impl Request {
         );
         self.record_busy = true;
         log_decision(&ex, &decision);
-        record_state(&decision, engine.settings().mode);
+        if engine.settings().filter_state {
+            record_state(&decision, engine.settings().mode);
+        }
         if let Some(reply) = &decision.reply {
             if abi::send_response(reply.status, &reply.headers, reply.body.as_bytes()).is_ok() {
                 return Action::Pause;

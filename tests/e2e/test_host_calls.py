@@ -58,3 +58,33 @@ def test_an_answered_request_costs_few_host_calls(envoy_factory):
     assert per["log_level"] < 0.5, per
     # The ticks' own reads (one each) are the VM's, not the requests'.
     assert per["clock"] <= 2 * per["timed_callbacks"] + 2.0 + per["ticks"], per
+
+
+def test_filter_state_is_set_unless_switched_off(envoy_factory):
+    """Filter state costs six host calls per decided request; with
+    `access_log.filter_state: false` none are made and the access log
+    prints `-` for the fields, while the decision is the same."""
+    for on in (True, False):
+        envoy = envoy_factory({**PLUGIN_CONFIG, "access_log": {"filter_state": on}}, concurrency=1)
+        for i in range(REQUESTS // 4):
+            r = post(
+                envoy.port,
+                "/v1/chat/completions",
+                openai_chat(f"What is the capital of country {i}?"),
+                bearer(f"sk-filterstate-{i:04d}"),
+            )
+            assert r.status == 200
+        t = totals(envoy, REQUESTS // 4)
+        n = t.get("requests", 0)
+        assert n >= REQUESTS // 4, t
+        # Six per decided request (the readiness probe is not an LLM call).
+        assert t["set_property"] == (6 * (REQUESTS // 4) if on else 0), t
+        deadline = time.monotonic() + 20
+        while True:
+            lines = [l for l in envoy.access_log().splitlines() if "/v1/chat/completions" in l]
+            if len(lines) >= REQUESTS // 4 or time.monotonic() > deadline:
+                break
+            time.sleep(0.25)
+        assert len(lines) == REQUESTS // 4, envoy.access_log()
+        for line in lines:
+            assert ("action=allow" in line) == on and ("action=-" in line) != on, line
