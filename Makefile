@@ -1,7 +1,7 @@
 # distill-guard. `make help` lists the targets.
 .DEFAULT_GOAL := help
 .PHONY: bench-response
-.PHONY: help setup build cli run test lint bench-quality bench-heldout bench-proxy bench-engine bench-padding bench-fleet clean-run oci fuzz bench-flood soak
+.PHONY: help setup build cli run test lint bench-quality bench-heldout bench-proxy bench-hostcalls bench-engine bench-padding bench-fleet clean-run oci fuzz bench-flood soak
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ bench-quality: ## replay simulated traffic in enforce mode, print the quality ta
 bench-proxy: ## Envoy alone, a floor filter and distill-guard interleaved: throughput, latency, ratios, RSS, sizes, streaming first byte (~8 min; BENCH_QUICK=1 ~1 min)
 	@bash scripts/bench-proxy.sh
 	@BENCH_SKIP_BUILD=1 bash scripts/bench-proxy-stream.sh
+
+bench-hostcalls: ## host calls per request by kind, in Envoy, at 1.5 KB, 64 KiB and 1 MiB bodies (~30 s)
+	@bash scripts/bench-hostcalls.sh
 
 bench-engine: ## native per-request cost of Engine::evaluate per API and for a 256 KiB body
 	cargo run --release --quiet --example engine_bench

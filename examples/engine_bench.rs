@@ -39,20 +39,36 @@ struct CountingStore {
     sets: Cell<u64>,
     /// Bytes copied across the store boundary (values read plus written).
     bytes: Cell<u64>,
+    /// Per table (the key's `<kind>`): gets, sets, bytes.
+    tables: std::cell::RefCell<std::collections::BTreeMap<String, [u64; 3]>>,
+}
+
+impl CountingStore {
+    fn table(&self, key: &str, get: bool, bytes: usize) {
+        let kind = key.split(':').nth(2).unwrap_or(key).to_owned();
+        let mut t = self.tables.borrow_mut();
+        let e = t.entry(kind).or_default();
+        e[usize::from(!get)] += 1;
+        e[2] += bytes as u64;
+    }
 }
 
 impl SharedStore for CountingStore {
     fn get(&self, key: &str) -> Result<Option<Versioned>, StoreError> {
         self.gets.set(self.gets.get() + 1);
         let got = self.inner.get(key);
-        if let Ok(Some(v)) = &got {
-            self.bytes.set(self.bytes.get() + v.value.len() as u64);
-        }
+        let len = got.as_ref().ok().and_then(|v| v.as_ref()).map_or(0, |v| v.value.len());
+        self.bytes.set(self.bytes.get() + len as u64);
+        self.table(key, true, len);
         got
     }
     fn set(&self, key: &str, value: &[u8], cas: u32) -> Result<(), StoreError> {
         self.sets.set(self.sets.get() + 1);
         self.bytes.set(self.bytes.get() + value.len() as u64);
+        self.table(key, false, value.len());
+        if matches!(self.inner.get(key), Ok(Some(v)) if v.value == value) {
+            self.table("::unchanged", false, 0);
+        }
         self.inner.set(key, value, cas)
     }
 }
@@ -230,6 +246,8 @@ struct Row {
     sets: f64,
     store_bytes: f64,
     mix: [u64; 4],
+    /// Gets/sets/bytes per request by table.
+    tables: String,
     /// Reason lists of the timed non-allow decisions, most frequent first.
     reasons: Vec<(String, u64)>,
 }
@@ -242,6 +260,7 @@ fn run(label: &'static str, config: &str, iters: usize, reps: usize) -> Row {
         gets: Cell::new(0),
         sets: Cell::new(0),
         bytes: Cell::new(0),
+        tables: Default::default(),
     };
     let clock = ManualClock::new(1_767_225_600.0);
     let host = Host {
@@ -268,6 +287,9 @@ fn run(label: &'static str, config: &str, iters: usize, reps: usize) -> Row {
             })
             .collect();
         let (g0, s0, b0) = (store.gets.get(), store.sets.get(), store.bytes.get());
+        if pass == 1 {
+            store.tables.borrow_mut().clear();
+        }
         let start = Instant::now();
         for (m, b) in metas {
             // 50 requests a second overall: each key every ~80 s, a human pace.
@@ -290,7 +312,15 @@ fn run(label: &'static str, config: &str, iters: usize, reps: usize) -> Row {
         }
     }
     let n = (iters * reps) as f64;
+    let tables = store
+        .tables
+        .borrow()
+        .iter()
+        .map(|(k, [g, s, b])| format!("{k} {:.2}/{:.2}/{:.0}", *g as f64 / n, *s as f64 / n, *b as f64 / n))
+        .collect::<Vec<_>>()
+        .join(", ");
     Row {
+        tables,
         api: label,
         body_bytes,
         ns,
@@ -368,6 +398,7 @@ fn main() {
             pct(Action::Throttle),
             pct(Action::Block),
         );
+        println!("{:<26} per table, gets/sets/bytes per request: {}", "", r.tables);
         if let Some((why, count)) = r.reasons.first() {
             println!("{:<26} most frequent non-allow reasons: {why} ({count})", "");
         }

@@ -40,25 +40,15 @@ source scripts/lib/proxy-common.sh
 proxy_prepare bench-out/proxy-stream
 [ -z "$module" ] || wasm=$(realpath "$module")
 proxies=(alone floor dg)
-floor=target/floor/wasm32-wasip1/release/floor_filter.wasm
-cargo build --quiet --release --target wasm32-wasip1 --manifest-path benches/floor/Cargo.toml \
-  --target-dir target/floor
+build_floor
 read -r up_port alone_port alone_admin floor_port floor_admin dg_port dg_admin < <(free_ports 7)
-
-render() { # port admin out [module]
-  python3 scripts/render-envoy.py --config "$CONFIG" --listen-port "$1" --admin-port "$2" \
-    --upstream-port "$up_port" --access-log /dev/null ${4:+--wasm "$4"} >"$3"
-}
-render "$dg_port" "$dg_admin" "$work/dg.yaml" "$wasm"
-render "$floor_port" "$floor_admin" "$work/floor.yaml" "$PWD/$floor"
-render "$alone_port" "$alone_admin" "$work/alone.yaml"
-python3 scripts/lib/bench-yaml.py "${proxies[@]/#/$work/}"
+declare -A port=([alone]=$alone_port [floor]=$floor_port [dg]=$dg_port)
+declare -A admin=([alone]=$alone_admin [floor]=$floor_admin [dg]=$dg_admin)
+render_proxies "$up_port" "${proxies[@]}"
 
 setsid python3 scripts/lib/sse-upstream.py "$up_port" >"$work/upstream.log" 2>&1 &
 echo $! >"$work/upstream.pid"
 for p in "${proxies[@]}"; do start_envoy "$p" "$work/$p.yaml" 2; done
-declare -A port=([alone]=$alone_port [floor]=$floor_port [dg]=$dg_port)
-declare -A admin=([alone]=$alone_admin [floor]=$floor_admin [dg]=$dg_admin)
 for p in "${proxies[@]}"; do wait_ready "$p" "${admin[$p]}"; done
 
 : >"$work/rows"

@@ -58,29 +58,16 @@ proxy_prepare bench-out/proxy
 [ -z "$module" ] || wasm=$(realpath "$module")
 proxies=(alone floor dg)
 [ -z "$compare" ] || proxies+=(dg2)
-floor=target/floor/wasm32-wasip1/release/floor_filter.wasm
-cargo build --quiet --release --target wasm32-wasip1 --manifest-path benches/floor/Cargo.toml \
-  --target-dir target/floor
+build_floor
 read -r up_port up_admin alone_port alone_admin floor_port floor_admin dg_port dg_admin dg2_port dg2_admin \
   < <(free_ports 10)
+declare -A port=([alone]=$alone_port [floor]=$floor_port [dg]=$dg_port [dg2]=$dg2_port)
+declare -A admin=([alone]=$alone_admin [floor]=$floor_admin [dg]=$dg_admin [dg2]=$dg2_admin)
 write_upstream "$work/upstream.yaml" "$up_port" "$up_admin"
-
-render() { # port admin out [module]
-  python3 scripts/render-envoy.py --config "$CONFIG" --listen-port "$1" --admin-port "$2" \
-    --upstream-port "$up_port" --access-log /dev/null ${4:+--wasm "$4"} >"$3"
-}
-render "$dg_port" "$dg_admin" "$work/dg.yaml" "$wasm"
-[ -z "$compare" ] || render "$dg2_port" "$dg2_admin" "$work/dg2.yaml" "$(realpath "$compare")"
-render "$floor_port" "$floor_admin" "$work/floor.yaml" "$PWD/$floor"
-render "$alone_port" "$alone_admin" "$work/alone.yaml"
-# Envoy alone without the Wasm filter; all with a plain access-log path
-# (scripts/lib/bench-yaml.py says why).
-python3 scripts/lib/bench-yaml.py "${proxies[@]/#/$work/}"
+render_proxies "$up_port" "${proxies[@]}"
 
 start_envoy upstream "$work/upstream.yaml" 1
 for p in "${proxies[@]}"; do start_envoy "$p" "$work/$p.yaml" 2; done
-declare -A port=([alone]=$alone_port [floor]=$floor_port [dg]=$dg_port [dg2]=$dg2_port)
-declare -A admin=([alone]=$alone_admin [floor]=$floor_admin [dg]=$dg_admin [dg2]=$dg2_admin)
 wait_ready upstream "$up_admin"
 for p in "${proxies[@]}"; do wait_ready "$p" "${admin[$p]}"; done
 declare -A rss0
@@ -93,9 +80,16 @@ run() {
   if [ "$warmup" -gt 0 ]; then
     timeout 30 wrk -t"$t" -c"$c" -d"${warmup}s" -s "$LUA" "http://127.0.0.1:${port[$p]}" -- "$bytes" >/dev/null
   fi
+  local ticks0 ticks1
+  ticks0=$(cpu_ticks "$p")
   out=$(timeout $((duration + 30)) wrk -t"$t" -c"$c" -d"${duration}s" -s "$LUA" \
     "http://127.0.0.1:${port[$p]}" -- "$bytes")
+  ticks1=$(cpu_ticks "$p")
   bench=$(grep '^BENCH' <<<"$out" | sed 's/^BENCH //')
+  # The proxy's CPU time (user + system) per request: what the load costs
+  # the proxy, less sensitive to other processes than its throughput.
+  bench="$bench cpu_us=$(awk -v t=$((ticks1 - ticks0)) -v hz="$(getconf CLK_TCK)" \
+    -v b="$bench" 'BEGIN { split(b, f, /[ =]/); printf "%.1f", t * 1e6 / hz / (f[2] > 0 ? f[2] : 1) }')"
   echo "$round $p $bytes $kind $bench" >>"$work/rows"
   echo "  round $round $p ${bytes}B $kind: $bench" >&2
 }
@@ -122,7 +116,7 @@ echo
 echo "distill-guard proxy benchmark at $(git rev-parse --short HEAD 2>/dev/null || echo unknown); $(nproc) cores"
 echo "$($ENVOY --version 2>/dev/null | grep -o 'version: [^ ]*' | head -1); $rounds rounds, runs of ${duration}s: saturated wrk -t$threads -c$connections, one connection wrk -t1 -c1"
 echo "filter config $CONFIG"
-printf 'module sizes: distill-guard %d bytes, floor %d bytes\n' "$(wc -c <"$wasm")" "$(wc -c <"$floor")"
+printf 'module sizes: distill-guard %d bytes, floor %d bytes\n' "$(wc -c <"$wasm")" "$(wc -c <"$FLOOR")"
 [ -z "$compare" ] || printf 'dg2: %s, %d bytes (dg: %s)\n' "$compare" "$(wc -c <"$compare")" "$wasm"
 sed 's/^/machine /' "$work/load"
 echo
@@ -137,15 +131,16 @@ def med(size, kind, proxy, key):
     vals = [float(r[key]) for r in rows.get((size, kind, proxy), [])]
     return statistics.median(vals) if vals else float("nan")
 sizes = sorted({k[0] for k in rows})
-print("medians over the rounds (req/s saturated; p50/p99 in µs at one connection)")
-print(f"{'body':>9} {'proxy':<6} {'req/s':>8} {'1conn p50':>10} {'1conn p99':>10} {'sat p50':>9} {'non2xx':>7}")
+print("medians over the rounds (req/s saturated; p50/p99 in µs at one connection; the proxy's")
+print("CPU time per request, user + system, in the saturated runs)")
+print(f"{'body':>9} {'proxy':<6} {'req/s':>8} {'1conn p50':>10} {'1conn p99':>10} {'sat p50':>9} {'CPU µs/req':>11} {'non2xx':>7}")
 for s in sizes:
     for p in ("alone", "floor", "dg", "dg2"):
         if (s, "sat", p) not in rows:
             continue
         non2xx = sum(int(r["non2xx"]) for k in ("sat", "one") for r in rows.get((s, k, p), []))
         print(f"{s:>9} {p:<6} {med(s,'sat',p,'rps'):>8.0f} {med(s,'one',p,'p50_us'):>10.0f} "
-              f"{med(s,'one',p,'p99_us'):>10.0f} {med(s,'sat',p,'p50_us'):>9.0f} {non2xx:>7}")
+              f"{med(s,'one',p,'p99_us'):>10.0f} {med(s,'sat',p,'p50_us'):>9.0f} {med(s,'sat',p,'cpu_us'):>11.0f} {non2xx:>7}")
 print()
 print("ratios and added latency (medians of the rounds; targets in issue 8)")
 print(f"{'body':>9} {'thru dg/alone':>14} {'thru dg/floor':>14} {'thru floor/alone':>17} "
@@ -159,6 +154,10 @@ print()
 print("per round, saturated req/s dg/floor:", "; ".join(
     f"{s}B " + " ".join(f"{float(d['rps'])/float(f['rps']):.2f}" for d, f in
                          zip(rows.get((s,'sat','dg'), []), rows.get((s,'sat','floor'), [])))
+    for s in sizes))
+print("CPU per request added over the floor (saturated, medians):", "; ".join(
+    f"{s}B dg {med(s,'sat','dg','cpu_us')-med(s,'sat','floor','cpu_us'):+.0f}µs"
+    + (f", dg2 {med(s,'sat','dg2','cpu_us')-med(s,'sat','floor','cpu_us'):+.0f}µs" if (s,'sat','dg2') in rows else "")
     for s in sizes))
 if any(k[2] == "dg2" for k in rows):
     print("dg2 against dg:", "; ".join(

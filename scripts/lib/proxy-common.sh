@@ -80,9 +80,9 @@ static_resources:
 EOF
 }
 
-start_envoy() { # name config concurrency
+start_envoy() { # name config concurrency [extra Envoy flags...]
   setsid "$ENVOY" -c "$2" --concurrency "$3" --use-dynamic-base-id --disable-hot-restart \
-    --log-level warn >"$work/$1.log" 2>&1 </dev/null &
+    --log-level warn "${@:4}" >"$work/$1.log" 2>&1 </dev/null &
   echo $! >"$work/$1.pid"
 }
 
@@ -97,6 +97,9 @@ wait_ready() { # name admin
   echo "$(basename "$0"): envoy $1 not ready after 30 s" >&2; exit 1
 }
 
+# cpu_ticks NAME: the process's user + system time so far, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$(cat "$work/$1.pid")/stat"; }
+
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$(cat "$work/$1.pid")/status"; }
 
 # install_wrk: wrk from Debian, if missing.
@@ -105,4 +108,37 @@ install_wrk() {
     echo "$(basename "$0"): installing wrk" >&2
     apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
   fi
+}
+
+# The floor filter (benches/floor/: hold the headers, read the whole body
+# once, add one header), built by build_floor.
+FLOOR=target/floor/wasm32-wasip1/release/floor_filter.wasm
+build_floor() {
+  cargo build --quiet --release --target wasm32-wasip1 --manifest-path benches/floor/Cargo.toml \
+    --target-dir target/floor
+}
+
+# render_proxies UPSTREAM_PORT NAME...: $work/NAME.yaml for each of alone,
+# floor, dg and dg2, from envoy/envoy.template.yaml with the filter
+# configuration $CONFIG, listening on ${port[NAME]} with admin
+# ${admin[NAME]} (associative arrays the caller declares), in front of the
+# upstream on UPSTREAM_PORT: `alone` without the Wasm filter, `floor` with
+# the floor module, `dg` with $wasm, `dg2` with $compare. Access logs go to
+# /dev/null with a plain path (scripts/lib/bench-yaml.py says why).
+render_proxies() {
+  local up="$1" name module
+  shift
+  for name in "$@"; do
+    case "$name" in
+      alone) module="" ;;
+      floor) module="$PWD/$FLOOR" ;;
+      dg) module="$wasm" ;;
+      dg2) module="$(realpath "$compare")" ;;
+      *) echo "render_proxies: unknown proxy $name" >&2; return 2 ;;
+    esac
+    python3 scripts/render-envoy.py --config "$CONFIG" --listen-port "${port[$name]}" \
+      --admin-port "${admin[$name]}" --upstream-port "$up" --access-log /dev/null \
+      ${module:+--wasm "$module"} >"$work/$name.yaml"
+  done
+  python3 scripts/lib/bench-yaml.py "${@/#/$work/}"
 }

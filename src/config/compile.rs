@@ -87,6 +87,9 @@ pub struct Settings {
     pub block_status: u16,
     pub retry_after_secs: u64,
     pub expose_reasons: bool,
+    /// Set the decision's filter state for the access log
+    /// (`access_log.filter_state`).
+    pub filter_state: bool,
     /// Remove reasoning from answers to tagged requests
     /// (`response.reasoning: strip`).
     pub strip_reasoning: bool,
@@ -131,6 +134,7 @@ impl Settings {
             block_status: 403,
             retry_after_secs: 60,
             expose_reasons: false,
+            filter_state: true,
             strip_reasoning: false,
             reasoning_max_bytes: 4 * 1024 * 1024,
             tag_threshold: 0.4,
@@ -314,6 +318,7 @@ impl TryFrom<RawConfig> for Settings {
             block_status: raw.response.block_status,
             retry_after_secs: raw.response.retry_after_secs,
             expose_reasons: raw.response.expose_reasons,
+            filter_state: raw.access_log.filter_state,
             strip_reasoning: raw.response.reasoning == ReasoningPolicy::Strip,
             reasoning_max_bytes,
             tag_threshold: t.tag,

@@ -6,8 +6,8 @@
 
 use super::json::{Content, Number, Path, Reader};
 use super::raw::{
-    Mode, ParseErrorPolicy, RawAllowlist, RawBody, RawConfig, RawIdentity, RawLimits, RawResponse, RawRule,
-    RawSharedData, RawSource, RawThresholds, ReasoningPolicy, RuleAction,
+    Mode, ParseErrorPolicy, RawAccessLog, RawAllowlist, RawBody, RawConfig, RawIdentity, RawLimits, RawResponse,
+    RawRule, RawSharedData, RawSource, RawThresholds, ReasoningPolicy, RuleAction,
 };
 use super::ConfigError;
 use crate::detect::config::{RawDetection, RawPhrase};
@@ -178,6 +178,7 @@ fn root(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawConfig> {
         shared_data: s,
         detection: d,
         fleet: f,
+        access_log: al,
     } = &mut out;
     let names = [
         "mode",
@@ -191,6 +192,7 @@ fn root(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawConfig> {
         "shared_data",
         "detection",
         "fleet",
+        "access_log",
     ];
     fields(r, path, "struct RawConfig", &names, &mut |r, key, p| {
         match key {
@@ -204,6 +206,7 @@ fn root(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawConfig> {
             "limits" => *l = limits(r, p)?,
             "shared_data" => *s = shared_data(r, p)?,
             "detection" => *d = detection(r, p)?,
+            "access_log" => *al = access_log(r, p)?,
             _ => *f = fleet(r, p)?,
         }
         Ok(())
@@ -435,6 +438,16 @@ fn shared_data(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawSharedData> {
     let RawSharedData { namespace } = &mut out;
     fields(r, path, "struct RawSharedData", &["namespace"], &mut |r, _, p| {
         *namespace = string(r, p)?;
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+fn access_log(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawAccessLog> {
+    let mut out = RawAccessLog::default();
+    let RawAccessLog { filter_state } = &mut out;
+    fields(r, path, "struct RawAccessLog", &["filter_state"], &mut |r, _, p| {
+        *filter_state = r.boolean(p)?;
         Ok(())
     })?;
     Ok(out)

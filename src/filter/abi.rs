@@ -14,6 +14,8 @@
 
 use std::ptr::null_mut;
 
+use super::calls::{self, Call};
+
 /// `proxy_wasm::types::Status` values this module distinguishes.
 pub const OK: u32 = 0;
 pub const NOT_FOUND: u32 = 1;
@@ -92,24 +94,48 @@ extern "C" {
 
 /// Logs a line; a failing log call is ignored (there is nowhere to report it).
 pub fn log(level: Level, message: &str) {
+    calls::count(Call::Log);
     // SAFETY: pointer and length come from a live `&str`.
     let _ = unsafe { proxy_log(level as u32, message.as_ptr(), message.len()) };
 }
 
+thread_local! {
+    /// The host's log level as last asked (`log_enabled`), until the root
+    /// context's tick forgets it.
+    static LOG_LEVEL: std::cell::Cell<Option<u32>> = const { std::cell::Cell::new(None) };
+}
+
 /// Whether the host keeps messages at `level` (true when it cannot say), so
-/// a message it would drop is neither formatted nor sent.
+/// a message it would drop is neither formatted nor sent. The host's level
+/// is asked once per tick (`forget_log_level`), not once per message
+/// (issue 8): a level changed through Envoy's admin applies within one
+/// tick (500 ms).
 pub fn log_enabled(level: Level) -> bool {
-    let mut current: u32 = 0;
-    // SAFETY: `current` outlives the call.
-    match unsafe { proxy_get_log_level(&mut current) } {
-        OK => level as u32 >= current,
-        _ => true,
-    }
+    let current = match LOG_LEVEL.with(std::cell::Cell::get) {
+        Some(current) => current,
+        None => {
+            let mut current: u32 = 0;
+            calls::count(Call::LogLevel);
+            // SAFETY: `current` outlives the call.
+            match unsafe { proxy_get_log_level(&mut current) } {
+                OK => LOG_LEVEL.with(|l| l.set(Some(current))),
+                _ => return true,
+            }
+            current
+        }
+    };
+    level as u32 >= current
+}
+
+/// Asks the host's log level again at the next `log_enabled`.
+pub fn forget_log_level() {
+    LOG_LEVEL.with(|l| l.set(None));
 }
 
 /// Nanoseconds since the Unix epoch, or the status on failure.
 pub fn now_nanos() -> Result<u64, u32> {
     let mut t: u64 = 0;
+    calls::count(Call::Clock);
     // SAFETY: `t` outlives the call.
     match unsafe { proxy_get_current_time_nanoseconds(&mut t) } {
         OK => Ok(t),
@@ -144,6 +170,7 @@ pub fn get_property(path: &[&str]) -> Result<Option<Vec<u8>>, u32> {
     let p = property_path(path);
     let mut data: *mut u8 = null_mut();
     let mut size: usize = 0;
+    calls::count(Call::GetProperty);
     // SAFETY: `p`, `data` and `size` outlive the call.
     match unsafe { proxy_get_property(p.as_ptr(), p.len(), &mut data, &mut size) } {
         OK => Ok(reclaim(data, size)),
@@ -155,6 +182,7 @@ pub fn get_property(path: &[&str]) -> Result<Option<Vec<u8>>, u32> {
 /// Sets a property. Envoy stores it as filter state under `wasm.<path>`.
 pub fn set_property(path: &[&str], value: &[u8]) -> Result<(), u32> {
     let p = property_path(path);
+    calls::count(Call::SetProperty);
     // SAFETY: `p` and `value` outlive the call.
     match unsafe { proxy_set_property(p.as_ptr(), p.len(), value.as_ptr(), value.len()) } {
         OK => Ok(()),
@@ -167,9 +195,13 @@ pub fn get_shared_data(key: &str) -> Result<Option<(Vec<u8>, u32)>, u32> {
     let mut data: *mut u8 = null_mut();
     let mut size: usize = 0;
     let mut cas: u32 = 0;
+    calls::count(Call::GetSharedData);
     // SAFETY: `key`, `data`, `size` and `cas` outlive the call.
     match unsafe { proxy_get_shared_data(key.as_ptr(), key.len(), &mut data, &mut size, &mut cas) } {
-        OK => Ok(Some((reclaim(data, size).unwrap_or_default(), cas))),
+        OK => {
+            calls::shared_bytes(size);
+            Ok(Some((reclaim(data, size).unwrap_or_default(), cas)))
+        }
         NOT_FOUND => Ok(None),
         status => Err(status),
     }
@@ -177,6 +209,8 @@ pub fn get_shared_data(key: &str) -> Result<Option<(Vec<u8>, u32)>, u32> {
 
 /// Writes a shared-data value (cas 0: unconditionally).
 pub fn set_shared_data(key: &str, value: &[u8], cas: u32) -> Result<(), u32> {
+    calls::count(Call::SetSharedData);
+    calls::shared_bytes(value.len());
     // SAFETY: `key` and `value` outlive the call.
     match unsafe { proxy_set_shared_data(key.as_ptr(), key.len(), value.as_ptr(), value.len(), cas) } {
         OK => Ok(()),
@@ -187,6 +221,7 @@ pub fn set_shared_data(key: &str, value: &[u8], cas: u32) -> Result<(), u32> {
 /// Defines a counter (Envoy names it `wasmcustom.<name>`) and returns its id.
 pub fn define_counter(name: &str) -> Result<u32, u32> {
     let mut id: u32 = 0;
+    calls::count(Call::DefineMetric);
     // SAFETY: `name` and `id` outlive the call. Metric type 0 is a counter.
     match unsafe { proxy_define_metric(0, name.as_ptr(), name.len(), &mut id) } {
         OK => Ok(id),
@@ -197,6 +232,7 @@ pub fn define_counter(name: &str) -> Result<u32, u32> {
 /// Defines a histogram (Envoy names it `wasmcustom.<name>`) and returns its id.
 pub fn define_histogram(name: &str) -> Result<u32, u32> {
     let mut id: u32 = 0;
+    calls::count(Call::DefineMetric);
     // SAFETY: `name` and `id` outlive the call. Metric type 2 is a histogram.
     match unsafe { proxy_define_metric(2, name.as_ptr(), name.len(), &mut id) } {
         OK => Ok(id),
@@ -206,6 +242,7 @@ pub fn define_histogram(name: &str) -> Result<u32, u32> {
 
 /// Records one histogram value.
 pub fn record(id: u32, value: u64) -> Result<(), u32> {
+    calls::count(Call::RecordMetric);
     // SAFETY: plain values.
     match unsafe { proxy_record_metric(id, value) } {
         OK => Ok(()),
@@ -214,6 +251,7 @@ pub fn record(id: u32, value: u64) -> Result<(), u32> {
 }
 
 pub fn increment(id: u32, by: i64) -> Result<(), u32> {
+    calls::count(Call::IncrementMetric);
     // SAFETY: plain values.
     match unsafe { proxy_increment_metric(id, by) } {
         OK => Ok(()),
@@ -234,6 +272,7 @@ pub const PLUGIN_CONFIGURATION: u32 = 7;
 pub fn get_buffer(buffer_type: u32, start: usize, max: usize) -> Result<Option<Vec<u8>>, u32> {
     let mut data: *mut u8 = null_mut();
     let mut size: usize = 0;
+    calls::count(Call::GetBuffer);
     // SAFETY: `data` and `size` outlive the call.
     match unsafe { proxy_get_buffer_bytes(buffer_type, start, max, &mut data, &mut size) } {
         OK => Ok(reclaim(data, size)),
@@ -257,6 +296,7 @@ pub const HTTP_CALL_RESPONSE_BODY: u32 = 4;
 pub fn header_pairs(map_type: u32) -> Result<Vec<(String, String)>, u32> {
     let mut data: *mut u8 = null_mut();
     let mut size: usize = 0;
+    calls::count(Call::HeaderPairs);
     // SAFETY: `data` and `size` outlive the call.
     match unsafe { proxy_get_header_map_pairs(map_type, &mut data, &mut size) } {
         OK => Ok(reclaim(data, size).map(|b| decode_pairs(&b)).unwrap_or_default()),
@@ -272,18 +312,13 @@ pub fn response_headers() -> Result<Vec<(String, String)>, u32> {
     header_pairs(RESPONSE_HEADERS)
 }
 
-/// The response's `:status`, when there is one and it is a number.
-pub fn response_status() -> Option<u16> {
-    let mut data: *mut u8 = null_mut();
-    let mut size: usize = 0;
-    // SAFETY: `data` and `size` outlive the call.
-    match unsafe { proxy_get_header_map_pairs(RESPONSE_HEADERS, &mut data, &mut size) } {
-        OK => decode_pairs(&reclaim(data, size)?)
-            .into_iter()
-            .find(|(name, _)| name == ":status")
-            .and_then(|(_, value)| value.trim().parse().ok()),
-        _ => None,
-    }
+/// The response's `:status` among its headers, when there is one and it is
+/// a number.
+pub fn status_of(headers: &[(String, String)]) -> Option<u16> {
+    headers
+        .iter()
+        .find(|(name, _)| name == ":status")
+        .and_then(|(_, value)| value.trim().parse().ok())
 }
 
 pub fn set_request_header(name: &str, value: &str) -> Result<(), u32> {
@@ -295,6 +330,7 @@ pub fn remove_request_header(name: &str) -> Result<(), u32> {
 }
 
 fn replace_header(map_type: u32, name: &str, value: &str) -> Result<(), u32> {
+    calls::count(Call::ReplaceHeader);
     // SAFETY: `name` and `value` outlive the call.
     match unsafe { proxy_replace_header_map_value(map_type, name.as_ptr(), name.len(), value.as_ptr(), value.len()) } {
         OK => Ok(()),
@@ -303,6 +339,7 @@ fn replace_header(map_type: u32, name: &str, value: &str) -> Result<(), u32> {
 }
 
 fn remove_header(map_type: u32, name: &str) -> Result<(), u32> {
+    calls::count(Call::RemoveHeader);
     // SAFETY: `name` outlives the call.
     match unsafe { proxy_remove_header_map_value(map_type, name.as_ptr(), name.len()) } {
         OK => Ok(()),
@@ -314,6 +351,7 @@ fn remove_header(map_type: u32, name: &str) -> Result<(), u32> {
 pub fn send_response(status: u16, headers: &[(String, String)], body: &[u8]) -> Result<(), u32> {
     let h = encode_pairs(headers);
     let details = "distill_guard";
+    calls::count(Call::LocalReply);
     // SAFETY: every buffer outlives the call. -1: not a gRPC status.
     match unsafe {
         proxy_send_local_response(
@@ -382,6 +420,7 @@ fn encode_pairs(pairs: &[(String, String)]) -> Vec<u8> {
 
 /// Calls the root context's `on_tick` every `millis` milliseconds.
 pub fn set_tick_period(millis: u32) -> Result<(), u32> {
+    calls::count(Call::Other);
     // SAFETY: plain value.
     match unsafe { proxy_set_tick_period_milliseconds(millis) } {
         OK => Ok(()),
@@ -391,11 +430,13 @@ pub fn set_tick_period(millis: u32) -> Result<(), u32> {
 
 /// Resumes the paused request of another context (from the root's tick).
 pub fn resume_request_of(context_id: u32) -> Result<(), u32> {
+    calls::count(Call::Other);
     // SAFETY: plain values. Stream type 0 is the HTTP request.
     match unsafe { proxy_set_effective_context(context_id) } {
         OK => {}
         status => return Err(status),
     }
+    calls::count(Call::Other);
     match unsafe { proxy_continue_stream(0) } {
         OK => Ok(()),
         status => Err(status),
@@ -424,6 +465,7 @@ pub fn remove_response_header(name: &str) -> Result<(), u32> {
 
 /// Replaces `size` bytes of a host buffer from `start` with `data`.
 pub fn set_buffer(buffer_type: u32, start: usize, size: usize, data: &[u8]) -> Result<(), u32> {
+    calls::count(Call::SetBuffer);
     // SAFETY: `data` outlives the call.
     match unsafe { proxy_set_buffer_bytes(buffer_type, start, size, data.as_ptr(), data.len()) } {
         OK => Ok(()),

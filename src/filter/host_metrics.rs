@@ -69,7 +69,14 @@ impl HostMetrics {
     /// Adds `by` to a counter under each of its names (byte counts).
     pub fn add(&self, counter: Counter, by: usize) {
         let Ok(by) = i64::try_from(by) else { return };
-        for id in self.ids(counter).into_iter().flatten() {
+        // Defined even when nothing is added (Envoy exports it as 0), but
+        // a zero add is no host call (issue 8: an answer without reasoning
+        // adds 0 reasoning tokens).
+        let ids = self.ids(counter);
+        if by == 0 {
+            return;
+        }
+        for id in ids.into_iter().flatten() {
             let _ = abi::increment(id, by);
         }
     }

@@ -21,6 +21,8 @@
 //! string; without it Envoy prints a base64 protobuf `BytesValue`). Keys:
 //! `action` (what was done), `intended` (what enforce mode does or would
 //! do), `mode`, `score`, `reasons`, `identity` (see `engine::headers`).
+//! Six host calls per decision: `access_log.filter_state: false` skips
+//! them where no access log or other filter reads them.
 
 use std::cell::RefCell;
 use std::net::{IpAddr, SocketAddr};
@@ -30,6 +32,7 @@ use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::Action;
 
 use super::abi::{self, Level};
+use super::calls::{self, Call};
 use super::host_clock::HostClock;
 use super::host_metrics::HostMetrics;
 use super::host_store::with_host;
@@ -105,9 +108,14 @@ impl Request {
 
     /// Runs one callback and adds its wall time to the request's; once the
     /// request is decided, records the total (`processing_time_us`).
+    /// The start's reading is the callback's clock (`HostClock::during`).
     fn timed(&mut self, callback: impl FnOnce(&mut Self) -> Action) -> Action {
+        calls::count(Call::Timed);
         let start = abi::now_nanos().ok();
-        let action = callback(self);
+        let action = match start {
+            Some(nanos) => HostClock::during(nanos, || callback(self)),
+            None => callback(self),
+        };
         if let (Some(start), Ok(end)) = (start, abi::now_nanos()) {
             self.busy_ns = self.busy_ns.saturating_add(end.saturating_sub(start));
         }
@@ -133,7 +141,9 @@ impl Request {
         );
         self.record_busy = true;
         log_decision(&ex, &decision);
-        record_state(&decision, engine.settings().mode);
+        if engine.settings().filter_state {
+            record_state(&decision, engine.settings().mode);
+        }
         if let Some(reply) = &decision.reply {
             if abi::send_response(reply.status, &reply.headers, reply.body.as_bytes()).is_ok() {
                 return Action::Pause;
@@ -190,7 +200,10 @@ impl HttpContext for Request {
     /// local reply of this filter never gets here as `forwarded`).
     fn on_http_response_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
         if let (Some(engine), Some(ex)) = (self.engine.as_ref(), self.forwarded.take()) {
-            if let Some(status) = abi::response_status() {
+            // One read of the response headers serves the status and the
+            // answer's meter.
+            let headers = abi::response_headers().unwrap_or_default();
+            if let Some(status) = abi::status_of(&headers) {
                 // Through the fleet's touched set too: an identity's first
                 // request writes its cluster counts here, on a 2xx.
                 with_host(
@@ -201,7 +214,13 @@ impl HttpContext for Request {
                 );
                 // Only answers the upstream served are read for tokens.
                 if (200..300).contains(&status) {
-                    self.answer = Some(Answer::start(engine, ex, self.forwarded_action, self.touched.clone()));
+                    self.answer = Some(Answer::start(
+                        engine,
+                        &headers,
+                        ex,
+                        self.forwarded_action,
+                        self.touched.clone(),
+                    ));
                 }
             }
         }

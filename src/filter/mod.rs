@@ -15,8 +15,10 @@
 //! - `reasoning`: the answer to a tagged request through the reasoning
 //!   stripper (`response.reasoning: strip`).
 //! - `abi`: the raw host calls, so no host status can panic the VM.
+//! - `calls`: those calls counted by kind (logged at debug level).
 
 mod abi;
+mod calls;
 mod fleet_tick;
 mod host_clock;
 mod host_metrics;

@@ -39,9 +39,15 @@ pub struct Answer {
 }
 
 impl Answer {
-    /// At response headers, for a request forwarded with `action`.
-    pub fn start(engine: &Engine, ex: Exchange, action: Action, touched: Option<Rc<RefCell<Touched>>>) -> Answer {
-        let headers = abi::response_headers().unwrap_or_default();
+    /// At response headers (`headers`, as read from the host), for a
+    /// request forwarded with `action`.
+    pub fn start(
+        engine: &Engine,
+        headers: &[(String, String)],
+        ex: Exchange,
+        action: Action,
+        touched: Option<Rc<RefCell<Touched>>>,
+    ) -> Answer {
         let find = |name: &str| {
             headers
                 .iter()

@@ -7,6 +7,7 @@ use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::ContextType;
 
 use super::abi::{self, Level};
+use super::calls::{self, Call};
 use super::fleet_tick::FleetTick;
 use super::host_clock::HostClock;
 use super::host_metrics::HostMetrics;
@@ -39,6 +40,9 @@ pub struct Root {
     watchdog: Rc<Watchdog>,
     /// Fleet sync, when `fleet.enabled`.
     fleet: Option<FleetTick>,
+    /// Tells this VM's host-call counts from other workers' (`calls`): its
+    /// start time in nanoseconds.
+    vm: u64,
 }
 
 impl Root {
@@ -49,6 +53,7 @@ impl Root {
             metrics: Rc::new(HostMetrics::new()),
             watchdog: Rc::new(Watchdog::default()),
             fleet: None,
+            vm: abi::now_nanos().unwrap_or(u64::from(context_id)),
         }
     }
 }
@@ -129,7 +134,14 @@ impl RootContext for Root {
     }
 
     fn on_tick(&mut self) {
+        calls::count(Call::Ticks);
         let now = HostClock.now_secs();
+        abi::forget_log_level();
+        if abi::log_enabled(Level::Debug) {
+            if let Some(line) = calls::report(self.vm) {
+                abi::log(Level::Debug, &line);
+            }
+        }
         self.watchdog.tick(now);
         if let Some(fleet) = self.fleet.as_mut() {
             fleet.tick((now * 1_000.0) as u64, &self.metrics);
@@ -139,6 +151,7 @@ impl RootContext for Root {
     fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {
         // Never None: the SDK panics on None. Without an engine (cannot
         // happen once on_configure succeeded) the request passes through.
+        calls::count(Call::Requests);
         let engine = self.engine.clone();
         let (metrics, watchdog) = (Rc::clone(&self.metrics), Rc::clone(&self.watchdog));
         let touched = self.fleet.as_ref().map(|f| Rc::clone(&f.touched));

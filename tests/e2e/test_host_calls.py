@@ -1,0 +1,90 @@
+"""Host calls per request (issue 8): the glue counts every call it makes
+across the Wasm boundary by kind (src/filter/calls.rs) and logs the totals
+at debug level from its tick. What a decided, answered request may cost:
+
+- the request headers and the response headers are each read once;
+- the clock is read only to time the request's callbacks (two reads each),
+  plus once for the upstream's status and once for the answer's tokens:
+  everything inside a callback shares its start's reading;
+- the host's log level is asked once per tick, not once per request.
+
+The tick's own calls (a clock read, the log level) are counted too; the
+test allows for them.
+
+Counts, not timings: `scripts/bench-hostcalls.sh` prints the same figures
+under load."""
+
+import re
+import time
+
+from client import bearer, openai_chat, post
+
+PLUGIN_CONFIG = {"mode": "shadow"}
+
+REQUESTS = 40
+
+
+def totals(envoy, at_least: int, timeout: float = 15.0) -> dict[str, int]:
+    """The latest totals of every VM, once they count `at_least` requests."""
+    deadline = time.monotonic() + timeout
+    while True:
+        last: dict[str, dict[str, int]] = {}
+        for m in re.finditer(r"host calls vm=(\w+) ([^\n]*)", envoy.log()):
+            last[m.group(1)] = {k: int(v) for k, v in (kv.split("=") for kv in m.group(2).split())}
+        total: dict[str, int] = {}
+        for counts in last.values():
+            for k, v in counts.items():
+                total[k] = total.get(k, 0) + v
+        if total.get("requests", 0) >= at_least or time.monotonic() > deadline:
+            return total
+        time.sleep(0.2)
+
+
+def test_an_answered_request_costs_few_host_calls(envoy_factory):
+    envoy = envoy_factory(PLUGIN_CONFIG, concurrency=1)
+    for i in range(REQUESTS):
+        r = post(
+            envoy.port,
+            "/v1/chat/completions",
+            openai_chat(f"How do I rotate key number {i} without downtime?"),
+            bearer(f"sk-hostcalls-{i:04d}"),
+        )
+        assert r.status == 200
+    t = totals(envoy, REQUESTS)
+    n = t.get("requests", 0)
+    assert n >= REQUESTS, f"no host-call totals for {REQUESTS} requests in the log: {t}"
+    per = {k: v / n for k, v in t.items()}
+    assert per["header_pairs"] <= 2.0, per
+    assert per["log_level"] < 0.5, per
+    # The ticks' own reads (one each) are the VM's, not the requests'.
+    assert per["clock"] <= 2 * per["timed_callbacks"] + 2.0 + per["ticks"], per
+
+
+def test_filter_state_is_set_unless_switched_off(envoy_factory):
+    """Filter state costs six host calls per decided request; with
+    `access_log.filter_state: false` none are made and the access log
+    prints `-` for the fields, while the decision is the same."""
+    for on in (True, False):
+        envoy = envoy_factory({**PLUGIN_CONFIG, "access_log": {"filter_state": on}}, concurrency=1)
+        for i in range(REQUESTS // 4):
+            r = post(
+                envoy.port,
+                "/v1/chat/completions",
+                openai_chat(f"What is the capital of country {i}?"),
+                bearer(f"sk-filterstate-{i:04d}"),
+            )
+            assert r.status == 200
+        t = totals(envoy, REQUESTS // 4)
+        n = t.get("requests", 0)
+        assert n >= REQUESTS // 4, t
+        # Six per decided request (the readiness probe is not an LLM call).
+        assert t["set_property"] == (6 * (REQUESTS // 4) if on else 0), t
+        deadline = time.monotonic() + 20
+        while True:
+            lines = [l for l in envoy.access_log().splitlines() if "/v1/chat/completions" in l]
+            if len(lines) >= REQUESTS // 4 or time.monotonic() > deadline:
+                break
+            time.sleep(0.25)
+        assert len(lines) == REQUESTS // 4, envoy.access_log()
+        for line in lines:
+            assert ("action=allow" in line) == on and ("action=-" in line) != on, line
