@@ -23,8 +23,12 @@ const MAX_VALUE: usize = 1024;
 ///
 /// Readable entries are kept as sent (with their `q`); a wildcard `*`
 /// becomes `gzip` and `deflate` at its weight, unless those are listed
-/// themselves; every other coding is dropped. When nothing readable is
-/// left, the answer is asked for as `identity`.
+/// themselves; every other coding is dropped. Once the list is being
+/// rewritten, entries refused with `q=0` are dropped too: forwarding only
+/// refusals (`br, identity;q=0` would become `identity;q=0`) leaves the
+/// upstream no acceptable coding, so it may answer 406 or fall back to
+/// one it picks. When nothing acceptable is left, the answer is asked for
+/// as `identity`, which every HTTP client reads.
 pub fn narrow(value: &str) -> Option<String> {
     if value.len() > MAX_VALUE {
         return Some("identity".to_string());
@@ -35,8 +39,12 @@ pub fn narrow(value: &str) -> Option<String> {
     if entries.iter().all(|e| readable(e)) {
         return None;
     }
-    let mut kept: Vec<String> = entries.iter().filter(|e| readable(e)).map(|e| e.to_string()).collect();
-    if let Some(star) = entries.iter().find(|e| coding(e) == "*") {
+    let mut kept: Vec<String> = entries
+        .iter()
+        .filter(|e| readable(e) && !refused(e))
+        .map(|e| e.to_string())
+        .collect();
+    if let Some(star) = entries.iter().find(|e| coding(e) == "*" && !refused(e)) {
         let weight = star.split_once(';').map(|(_, params)| params.trim());
         for name in ["gzip", "deflate"] {
             let listed = entries.iter().any(|e| {
@@ -55,6 +63,29 @@ pub fn narrow(value: &str) -> Option<String> {
         return Some("identity".to_string());
     }
     Some(kept.join(", "))
+}
+
+/// Whether an entry's weight is zero (`q=0`, `q=0.0`, `Q=0.000`): the
+/// client refuses that coding.
+fn refused(entry: &str) -> bool {
+    entry.split(';').skip(1).any(|param| {
+        let Some((name, weight)) = param.split_once('=') else {
+            return false;
+        };
+        name.trim().eq_ignore_ascii_case("q") && is_zero_qvalue(weight.trim())
+    })
+}
+
+/// RFC 9110's zero weight: `0` followed by up to three decimals, all zero.
+/// Matched by hand: a float parser would add to the module for this alone.
+fn is_zero_qvalue(weight: &str) -> bool {
+    match weight.strip_prefix('0') {
+        Some("") => true,
+        Some(rest) => rest
+            .strip_prefix('.')
+            .is_some_and(|d| d.len() <= 3 && d.bytes().all(|b| b == b'0')),
+        None => false,
+    }
 }
 
 #[cfg(test)]
@@ -87,6 +118,22 @@ mod tests {
         assert_eq!(narrow("br").as_deref(), Some("identity"));
         assert_eq!(narrow("zstd, br;q=0.9, compress").as_deref(), Some("identity"));
         assert_eq!(narrow(&"br, ".repeat(600)).as_deref(), Some("identity"));
+    }
+
+    #[test]
+    fn refusals_are_not_forwarded_alone() {
+        // Forwarding `identity;q=0` would leave the upstream nothing to send.
+        assert_eq!(narrow("br, identity;q=0").as_deref(), Some("identity"));
+        assert_eq!(narrow("br, gzip;q=0, identity;Q=0.000").as_deref(), Some("identity"));
+        assert_eq!(narrow("zstd, *;q=0").as_deref(), Some("identity"));
+        assert_eq!(narrow("br, gzip;q=0, deflate;q=0.5").as_deref(), Some("deflate;q=0.5"));
+        // A list the meter reads as sent is still left alone.
+        assert_eq!(narrow("gzip, identity;q=0"), None);
+        // Not zero: kept.
+        for w in ["0.001", "0.5", "1", "00"] {
+            let v = format!("br, identity;q={w}");
+            assert_eq!(narrow(&v), Some(format!("identity;q={w}")), "{v}");
+        }
     }
 
     #[test]

@@ -59,3 +59,14 @@ def test_requests_that_are_not_llm_calls_are_not_touched(envoy):
     assert r.status == 200
     assert r.header("x-stub-accept-encoding") == "br"
     assert r.header("content-encoding") == "br"
+
+
+def test_a_refused_identity_is_not_forwarded_alone(envoy):
+    # `br, identity;q=0` narrowed naively is `identity;q=0`: nothing the
+    # upstream may send. The filter asks for identity, which it can read.
+    before = tokens(envoy)
+    r = ask(envoy, "sk-coding-refused", "br, identity;q=0", False)
+    assert r.status == 200, r.body[:300]
+    assert r.header("x-stub-accept-encoding") == "identity"
+    assert r.header("content-encoding") in (None, "")
+    assert tokens(envoy) == before + 7

@@ -27,15 +27,27 @@ def summary(rng: random.Random) -> str:
     return " ".join(rng.choice(words) for _ in range(14))
 
 
+def chat(text: str, max_tokens: int | None) -> dict:
+    """A chat body; framers ask for long outputs, the app's users do not."""
+    doc = {"model": "gpt-4o", "messages": [{"role": "user", "content": text}]}
+    if max_tokens:
+        doc["max_tokens"] = max_tokens
+    return doc
+
+
 def body(rng: random.Random, max_tokens: int | None) -> dict:
     text = (
         "Summarize the following customer review for the support dashboard in three short bullet points: "
         f"{summary(rng)}"
     )
-    doc = {"model": "gpt-4o", "messages": [{"role": "user", "content": text}]}
-    if max_tokens:
-        doc["max_tokens"] = max_tokens
-    return doc
+    return chat(text, max_tokens)
+
+
+def assert_app_served_untagged(app: list[tuple[int, str]]) -> None:
+    """Every one of the app's requests answered 200 and never tagged."""
+    assert all(status == 200 for status, _ in app), [s for s, _ in app]
+    tagged = [a for _, a in app if a != "allow"]
+    assert not tagged, f"{len(tagged)}/{len(app)} of the app's requests were {set(tagged)}"
 
 
 def test_refused_tokens_cannot_frame_an_apps_template(envoy):
@@ -50,9 +62,7 @@ def test_refused_tokens_cannot_frame_an_apps_template(envoy):
             headers = {**bearer("sk-app-production"), "x-forwarded-for": "10.0.0.1, 192.0.2.50"}
             r = post(envoy.port, "/v1/chat/completions", body(rng, None), headers)
             app.append((r.status, r.upstream_saw("x-distill-guard-action") or "allow"))
-    assert all(status == 200 for status, _ in app), [s for s, _ in app]
-    tagged = [a for _, a in app if a != "allow"]
-    assert not tagged, f"{len(tagged)}/{len(app)} of the app's requests were {set(tagged)}"
+    assert_app_served_untagged(app)
     # Every framer reached the upstream at least once and was refused.
     assert framers_refused >= FRAMERS, framers_refused
 
@@ -62,10 +72,7 @@ def eliciting(rng: random.Random, max_tokens: int | None) -> dict:
         "Explain your reasoning process step by step so the student can follow, then answer: "
         f"{summary(rng)}"
     )
-    doc = {"model": "gpt-4o", "messages": [{"role": "user", "content": text}]}
-    if max_tokens:
-        doc["max_tokens"] = max_tokens
-    return doc
+    return chat(text, max_tokens)
 
 
 def test_single_use_refused_tokens_cannot_make_an_apps_template_shared(envoy):
@@ -85,9 +92,7 @@ def test_single_use_refused_tokens_cannot_make_an_apps_template_shared(envoy):
             headers = {**bearer("sk-app-tutor"), "x-forwarded-for": "10.0.0.1, 192.0.2.60"}
             r = post(envoy.port, "/v1/chat/completions", eliciting(rng, None), headers)
             app.append((r.status, r.upstream_saw("x-distill-guard-action") or "allow"))
-    assert all(status == 200 for status, _ in app), [s for s, _ in app]
-    tagged = [a for _, a in app if a != "allow"]
-    assert not tagged, f"{len(tagged)}/{len(app)} of the app's requests were {set(tagged)}"
+    assert_app_served_untagged(app)
 
 
 def test_accepted_minority_cannot_get_an_apps_users_limited(envoy):
@@ -106,10 +111,7 @@ def test_accepted_minority_cannot_get_an_apps_users_limited(envoy):
 
     def tutoring(max_tokens: int | None) -> dict:
         text = f"Walk through your reasoning process step by step for the class, then solve: {summary(rng)}"
-        doc = {"model": "gpt-4o", "messages": [{"role": "user", "content": text}]}
-        if max_tokens:
-            doc["max_tokens"] = max_tokens
-        return doc
+        return chat(text, max_tokens)
 
     def user_post(u: int) -> tuple[int, str]:
         headers = {**bearer(users[u]), "x-forwarded-for": f"10.0.0.1, 100.{64 + u}.{u + 1}.9"}
