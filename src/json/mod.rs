@@ -184,7 +184,7 @@ impl Value {
     }
 
     fn read(mut reader: reader::Reader<'_>) -> Option<Value> {
-        let value = reader.value().ok()?;
+        let value = reader.value()?;
         reader.end().ok()?;
         Some(value)
     }

@@ -489,16 +489,6 @@ impl<'a> Reader<'a> {
         expected: &str,
         field: &mut dyn FnMut(&mut Self, &str) -> Result<(), ConfigError>,
     ) -> Result<(), ConfigError> {
-        self.members(path, expected, &mut |r, key| field(r, &key))
-    }
-
-    /// [`Reader::object`], handing each key over.
-    fn members(
-        &mut self,
-        path: &Path<'_>,
-        expected: &str,
-        field: &mut dyn FnMut(&mut Self, String) -> Result<(), ConfigError>,
-    ) -> Result<(), ConfigError> {
         if self.peek_value(path)? != b'{' {
             return Err(self.peek_invalid_type(path, expected));
         }
@@ -526,7 +516,7 @@ impl<'a> Reader<'a> {
             }
             first = false;
             let key = self.string_literal(path)?;
-            field(self, key)?;
+            field(self, &key)?;
         }
         self.at += 1;
         self.depth -= 1;
@@ -596,35 +586,73 @@ impl<'a> Reader<'a> {
     }
 
     /// Any value, as a [`Value`] tree (objects' keys sorted, the last of a
-    /// repeated key kept, as serde_json's `Value` has them).
-    pub fn value(&mut self) -> Result<Value, ConfigError> {
+    /// repeated key kept, as serde_json's `Value` has them). The grammar is
+    /// [`Reader::object`]'s and [`Reader::array`]'s, walked without their
+    /// per-member callbacks (the request-body path, issue 8); a refusal
+    /// carries no message, only [`Value::parse`]'s `None`.
+    pub fn value(&mut self) -> Option<Value> {
         let path = &Path::Root;
-        Ok(match self.peek_value(path)? {
-            b'n' => self.null(path).map(|()| Value::Null)?,
-            b't' | b'f' => Value::Bool(self.boolean(path)?),
+        Some(match self.peek()? {
+            b'n' => self.null(path).map(|()| Value::Null).ok()?,
+            b't' | b'f' => Value::Bool(self.boolean(path).ok()?),
             b'-' | b'0'..=b'9' => {
                 let start = self.at;
-                let number = self.number_literal(path)?;
-                let text = self.bytes.get(start..self.at).unwrap_or_default();
-                Value::Number(Num::read(number, text))
+                let number = self.number_literal(path).ok()?;
+                Value::Number(Num::read(number, self.bytes.get(start..self.at)?))
             }
-            b'"' => Value::String(self.string_literal(path)?),
+            b'"' => Value::String(self.string_literal(path).ok()?),
             b'[' => {
+                self.enter(path).ok()?;
                 let mut items = Vec::new();
-                self.array(path, &mut |r, _| r.value().map(|v| items.push(v)))?;
+                if self.peek()? == b']' {
+                    self.at += 1;
+                } else {
+                    loop {
+                        items.push(self.value()?);
+                        if self.list_end(b']')? {
+                            break;
+                        }
+                    }
+                }
+                self.depth -= 1;
                 Value::Array(items)
             }
             b'{' => {
-                let mut members = Vec::new();
-                self.members(path, "map", &mut |r, key| {
-                    r.colon(path)?;
-                    let value = r.value()?;
-                    members.push((key, value));
-                    Ok(())
-                })?;
+                self.enter(path).ok()?;
+                // Most objects of a request or an answer have a few keys:
+                // one allocation instead of growing from empty.
+                let mut members = Vec::with_capacity(4);
+                if self.peek()? == b'}' {
+                    self.at += 1;
+                } else {
+                    loop {
+                        if self.peek()? != b'"' {
+                            return None;
+                        }
+                        let key = self.string_literal(path).ok()?;
+                        self.colon(path).ok()?;
+                        members.push((key, self.value()?));
+                        if self.list_end(b'}')? {
+                            break;
+                        }
+                    }
+                }
+                self.depth -= 1;
                 Value::Object(Map::from_members(members))
             }
-            _ => return Err(self.peek_error(path, "expected value")),
+            _ => return None,
         })
+    }
+
+    /// After a member or element: `,` (more follow: false) or `close`
+    /// (true); anything else refuses the document.
+    fn list_end(&mut self, close: u8) -> Option<bool> {
+        let b = self.peek()?;
+        self.at += 1;
+        match b {
+            b',' => Some(false),
+            _ if b == close => Some(true),
+            _ => None,
+        }
     }
 }
