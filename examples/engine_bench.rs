@@ -178,7 +178,7 @@ fn body(api: &str, user: &str) -> String {
 
 fn path(api: &str) -> &'static str {
     match api {
-        "openai_chat" | "openai_chat_256k" => "/v1/chat/completions",
+        "openai_chat" | "openai_chat_64k" | "openai_chat_256k" => "/v1/chat/completions",
         "azure_chat" => "/openai/deployments/prod-4o/chat/completions?api-version=2024-10-21",
         "openai_responses" => "/v1/responses",
         "openai_completions" => "/v1/completions",
@@ -221,13 +221,18 @@ fn meta(api: &str, k: u64) -> RequestMeta {
 /// A pool of distinct bodies (bodies are reused, metas are not: the key and
 /// address vary per request).
 fn pool(api: &str, rng: &mut Rng) -> Vec<Vec<u8>> {
-    if api == "openai_chat_256k" {
-        // One long-context request just under the default 256 KiB cap, so it
-        // is parsed in full; the slots still vary between copies.
+    if let Some(kib) = match api {
+        "openai_chat_256k" => Some(250),
+        "openai_chat_64k" => Some(62),
+        _ => None,
+    } {
+        // One long-context request (256k: just under the default 256 KiB
+        // cap, so it is parsed in full; 64k: bench-proxy's middle size); the
+        // slots still vary between copies.
         return (0..8)
             .map(|_| {
                 let mut user = user_text(rng);
-                while user.len() < 250 * 1024 {
+                while user.len() < kib * 1024 {
                     user.push_str(" Here is more of the log I was asked to attach: ");
                     user.push_str(&user_text(rng));
                 }
@@ -355,10 +360,12 @@ fn main() {
         ("anthropic_messages", CONFIG),
         ("gemini_generate", CONFIG),
         ("gemini_stream", CONFIG),
+        ("openai_chat_64k", CONFIG),
         ("openai_chat_256k", CONFIG),
         // The same requests with detection off: parsing, identity and the
         // decision alone, so the detector's share is the difference.
         ("openai_chat_nodetect", no_detect),
+        ("openai_chat_64k_nodetect", no_detect),
         ("openai_chat_256k_nodetect", no_detect),
     ];
     println!("Engine::evaluate, {CONFIG} (\"_nodetect\": detection.enabled false), MemoryStore, {KEYS} keys,");
@@ -376,7 +383,13 @@ fn main() {
             continue;
         }
         // The long body costs ~40x more per request: fewer of them.
-        let n = if label.contains("256k") { iters / 20 } else { iters };
+        let n = if label.contains("256k") {
+            iters / 20
+        } else if label.contains("64k") {
+            iters / 5
+        } else {
+            iters
+        };
         let mut r = run(label, config, n, reps);
         r.ns.sort_by(f64::total_cmp);
         let med = r.ns[r.ns.len() / 2];

@@ -7,7 +7,7 @@
 # traffic) with `--component-log-level wasm:debug`, sends each size's load
 # in turn and divides the counts' growth by the requests.
 #
-#   scripts/bench-hostcalls.sh [--seconds N] [--sizes "1500 65536"] [--module WASM]
+#   scripts/bench-hostcalls.sh [--seconds N] [--sizes "1500 65536"] [--module WASM] [--config JSON]
 #
 # At debug level every allowed request also logs its decision line, so the
 # `log` column counts one call per request that Envoy's usual levels (info
@@ -23,6 +23,7 @@ while [ $# -gt 0 ]; do
     --seconds) seconds="$2"; shift 2 ;;
     --sizes) sizes="$2"; shift 2 ;;
     --module) module="$2"; shift 2 ;;
+    --config) CONFIG="$2"; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done

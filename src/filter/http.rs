@@ -47,6 +47,7 @@ use crate::engine::headers::{
 };
 use crate::engine::{Decision, Engine, Exchange};
 use crate::fleet::touched::Touched;
+use crate::identity::client_addr;
 use crate::metrics::{Counter, Histogram, Metrics};
 use crate::request::RequestMeta;
 
@@ -265,7 +266,12 @@ impl Request {
         let Some(engine) = self.engine.clone() else {
             return Action::Continue;
         };
-        let meta = request_meta(headers, source_ip());
+        let mut meta = request_meta(headers, None);
+        // The peer address only when `x-forwarded-for` does not name the
+        // client (a host call fewer behind a trusted proxy).
+        if client_addr::forwarded_ip(&meta, engine.settings().trusted_xff_hops).is_none() {
+            meta.source_ip = source_ip();
+        }
         let Some(ex) = engine.begin(meta, &*self.metrics) else {
             return Action::Continue;
         };
@@ -422,12 +428,12 @@ fn log_decision(ex: &Exchange, d: &Decision) {
     abi::log(
         level,
         &format!(
-            "distill-guard: identity={} api={} action={} intended={} score={:.3} reasons={}",
+            "distill-guard: identity={} api={} action={} intended={} score={} reasons={}",
             d.identity,
             ex.api.label(),
             v.action.as_str(),
             v.intended.as_str(),
-            v.score,
+            v.score_header(),
             if v.reasons.is_empty() {
                 "-".to_owned()
             } else {

@@ -10,15 +10,21 @@ use crate::request::RequestMeta;
 /// `x-forwarded-for` (the one the outermost trusted proxy saw). A header
 /// with fewer entries, or an unparseable entry, falls back to the peer.
 pub fn client_ip(meta: &RequestMeta, trusted_hops: u32) -> Option<IpAddr> {
+    forwarded_ip(meta, trusted_hops).or(meta.source_ip)
+}
+
+/// The address `x-forwarded-for` gives with `trusted_hops` (none at 0, or
+/// when the header cannot say): when there is one, the peer address is not
+/// needed (the glue then does not ask Envoy for it).
+pub fn forwarded_ip(meta: &RequestMeta, trusted_hops: u32) -> Option<IpAddr> {
     if trusted_hops == 0 {
-        return meta.source_ip;
+        return None;
     }
-    let from_header = meta.header("x-forwarded-for").and_then(|xff| {
+    meta.header("x-forwarded-for").and_then(|xff| {
         let hops: Vec<&str> = xff.split(',').map(str::trim).collect();
         let index = hops.len().checked_sub(usize::try_from(trusted_hops).ok()?)?;
         parse_addr(hops.get(index)?)
-    });
-    from_header.or(meta.source_ip)
+    })
 }
 
 /// An address, tolerating `[v6]:port` and `v4:port` forms.
@@ -63,5 +69,11 @@ mod tests {
             Some("2001:db8::1".parse().unwrap())
         );
         assert_eq!(client_ip(&meta(Some("garbage")), 1), Some("10.0.0.1".parse().unwrap()));
+        // What the glue asks before fetching the peer address.
+        assert_eq!(forwarded_ip(&meta(Some("1.2.3.4")), 0), None);
+        assert_eq!(forwarded_ip(&meta(Some("garbage")), 1), None);
+        assert_eq!(forwarded_ip(&meta(None), 1), None);
+        assert_eq!(forwarded_ip(&m, 1), Some("192.0.2.1".parse().unwrap()));
+        assert_eq!(forwarded_ip(&m, 4), None);
     }
 }

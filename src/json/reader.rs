@@ -11,6 +11,7 @@
 //! Positions are serde_json's: the line, and the bytes consumed on it.
 
 use super::{Map, Num, Value};
+use crate::api::bytescan;
 use crate::config::ConfigError;
 use std::fmt::{self, Write as _};
 
@@ -72,7 +73,7 @@ impl Number {
 /// A float the way serde_json prints one in a message: shortest digits,
 /// always a decimal point or an exponent (`100000.0`, `1.8446744073709552e+19`).
 fn float_text(x: f64) -> String {
-    let text = format!("{x:?}");
+    let text = crate::decimal::debug(x);
     match text.split_once('e') {
         Some((mantissa, exp)) if !exp.starts_with('-') => format!("{mantissa}e+{exp}"),
         _ => text,
@@ -93,13 +94,29 @@ pub enum Content {
 /// The reader: the document and how far it has been read.
 pub struct Reader<'a> {
     bytes: &'a [u8],
+    /// The same document when it is known to be UTF-8: strings are then
+    /// copied without checking it again.
+    text: Option<&'a str>,
     at: usize,
     depth: usize,
 }
 
 impl<'a> Reader<'a> {
     pub fn new(bytes: &'a [u8]) -> Reader<'a> {
-        Reader { bytes, at: 0, depth: 0 }
+        Reader {
+            bytes,
+            text: None,
+            at: 0,
+            depth: 0,
+        }
+    }
+
+    /// A document known to be UTF-8.
+    pub fn of_str(text: &'a str) -> Reader<'a> {
+        Reader {
+            text: Some(text),
+            ..Reader::new(text.as_bytes())
+        }
     }
 
     // ---- positions and errors ------------------------------------------
@@ -234,54 +251,53 @@ impl<'a> Reader<'a> {
     /// The string starting at the next byte (a `"`).
     pub fn string_literal(&mut self, path: &Path<'_>) -> Result<String, ConfigError> {
         self.at += 1;
-        let mut out: Vec<u8> = Vec::new();
-        let mut segment = self.at;
+        let mut out = String::new();
         loop {
-            // A run of plain bytes is copied at once.
+            // The plain run up to the next quote, backslash or control
+            // byte, found eight bytes at a time and copied at once.
             let run = self.at;
-            while let Some(&b) = self.bytes.get(self.at) {
-                if b == b'"' || b == b'\\' || b < 0x20 {
-                    break;
-                }
-                self.at += 1;
-            }
-            out.extend_from_slice(self.bytes.get(run..self.at).unwrap_or_default());
+            let rest = self.bytes.get(run..).unwrap_or_default();
+            self.at = run + bytescan::find_string_special(rest).unwrap_or(rest.len());
             let Some(b) = self.next_byte() else {
                 return Err(self.error(path, "EOF while parsing a string"));
             };
-            if b == b'"' || b == b'\\' {
-                // Raw text between escapes must be UTF-8; the error points
-                // just past the first bad byte, as serde_json's does.
-                let raw = self.bytes.get(segment..self.at - 1).unwrap_or_default();
-                if let Err(e) = std::str::from_utf8(raw) {
-                    return Err(self.error_at(path, "invalid unicode code point", segment + e.valid_up_to() + 1));
+            if b >= 0x20 {
+                // Raw text between escapes must be UTF-8 (known for a
+                // document read from a `str`); the error points just past
+                // the first bad byte, as serde_json's does.
+                let raw = self.bytes.get(run..self.at - 1).unwrap_or_default();
+                match self.text.and_then(|t| t.get(run..self.at - 1)) {
+                    Some(text) => out.push_str(text),
+                    None => match std::str::from_utf8(raw) {
+                        Ok(text) => out.push_str(text),
+                        Err(e) => {
+                            return Err(self.error_at(path, "invalid unicode code point", run + e.valid_up_to() + 1))
+                        }
+                    },
                 }
             }
             match b {
                 b'"' => break,
-                b'\\' => {
-                    self.escape(path, &mut out)?;
-                    segment = self.at;
-                }
+                b'\\' => self.escape(path, &mut out)?,
                 _ => return Err(self.error(path, "control character (\\u0000-\\u001F) found while parsing a string")),
             }
         }
-        String::from_utf8(out).map_err(|_| self.error(path, "invalid unicode code point"))
+        Ok(out)
     }
 
-    fn escape(&mut self, path: &Path<'_>, out: &mut Vec<u8>) -> Result<(), ConfigError> {
+    fn escape(&mut self, path: &Path<'_>, out: &mut String) -> Result<(), ConfigError> {
         let Some(b) = self.next_byte() else {
             return Err(self.error(path, "EOF while parsing a string"));
         };
         let simple = match b {
-            b'"' => b'"',
-            b'\\' => b'\\',
-            b'/' => b'/',
-            b'b' => 0x08,
-            b'f' => 0x0c,
-            b'n' => b'\n',
-            b'r' => b'\r',
-            b't' => b'\t',
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
             b'u' => return self.unicode_escape(path, out),
             _ => return Err(self.error(path, "invalid escape")),
         };
@@ -304,7 +320,7 @@ impl<'a> Reader<'a> {
         })
     }
 
-    fn unicode_escape(&mut self, path: &Path<'_>, out: &mut Vec<u8>) -> Result<(), ConfigError> {
+    fn unicode_escape(&mut self, path: &Path<'_>, out: &mut String) -> Result<(), ConfigError> {
         let n = self.hex4(path)?;
         if (0xDC00..=0xDFFF).contains(&n) {
             return Err(self.error(path, "lone leading surrogate in hex escape"));
@@ -330,8 +346,7 @@ impl<'a> Reader<'a> {
             n
         };
         let c = char::from_u32(code).ok_or_else(|| self.error(path, "invalid unicode code point"))?;
-        let mut buf = [0u8; 4];
-        out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        out.push(c);
         Ok(())
     }
 

@@ -6,7 +6,9 @@ at debug level from its tick. What a decided, answered request may cost:
 - the clock is read only to time the request's callbacks (two reads each),
   plus once for the upstream's status and once for the answer's tokens:
   everything inside a callback shares its start's reading;
-- the host's log level is asked once per tick, not once per request.
+- the host's log level is asked once per tick, not once per request;
+- behind a trusted proxy whose `x-forwarded-for` names the client, the
+  peer address (`source.address`) is not asked for.
 
 The tick's own calls (a clock read, the log level) are counted too; the
 test allows for them.
@@ -19,7 +21,7 @@ import time
 
 from client import bearer, openai_chat, post
 
-PLUGIN_CONFIG = {"mode": "shadow"}
+PLUGIN_CONFIG = {"mode": "shadow", "identity": {"trusted_xff_hops": 1}}
 
 REQUESTS = 40
 
@@ -40,16 +42,22 @@ def totals(envoy, at_least: int, timeout: float = 15.0) -> dict[str, int]:
         time.sleep(0.2)
 
 
-def test_an_answered_request_costs_few_host_calls(envoy_factory):
-    envoy = envoy_factory(PLUGIN_CONFIG, concurrency=1)
-    for i in range(REQUESTS):
+def send(envoy, count: int, what: str) -> None:
+    """`count` answered chat requests from as many keys, each from its own
+    client address behind the trusted proxy."""
+    for i in range(count):
         r = post(
             envoy.port,
             "/v1/chat/completions",
-            openai_chat(f"How do I rotate key number {i} without downtime?"),
-            bearer(f"sk-hostcalls-{i:04d}"),
+            openai_chat(f"How do I {what} number {i} without downtime?"),
+            {**bearer(f"sk-{what.replace(' ', '-')}-{i:04d}"), "x-forwarded-for": f"198.51.100.{i % 250 + 1}"},
         )
         assert r.status == 200
+
+
+def test_an_answered_request_costs_few_host_calls(envoy_factory):
+    envoy = envoy_factory(PLUGIN_CONFIG, concurrency=1)
+    send(envoy, REQUESTS, "rotate a key")
     t = totals(envoy, REQUESTS)
     n = t.get("requests", 0)
     assert n >= REQUESTS, f"no host-call totals for {REQUESTS} requests in the log: {t}"
@@ -58,6 +66,9 @@ def test_an_answered_request_costs_few_host_calls(envoy_factory):
     assert per["log_level"] < 0.5, per
     # The ticks' own reads (one each) are the VM's, not the requests'.
     assert per["clock"] <= 2 * per["timed_callbacks"] + 2.0 + per["ticks"], per
+    # Only the requests that are no LLM call (the readiness probe, without
+    # `x-forwarded-for`) ask for the peer address.
+    assert t.get("get_property", 0) <= n - REQUESTS, t
 
 
 def test_filter_state_is_set_unless_switched_off(envoy_factory):
@@ -66,14 +77,7 @@ def test_filter_state_is_set_unless_switched_off(envoy_factory):
     prints `-` for the fields, while the decision is the same."""
     for on in (True, False):
         envoy = envoy_factory({**PLUGIN_CONFIG, "access_log": {"filter_state": on}}, concurrency=1)
-        for i in range(REQUESTS // 4):
-            r = post(
-                envoy.port,
-                "/v1/chat/completions",
-                openai_chat(f"What is the capital of country {i}?"),
-                bearer(f"sk-filterstate-{i:04d}"),
-            )
-            assert r.status == 200
+        send(envoy, REQUESTS // 4, "rename a bucket")
         t = totals(envoy, REQUESTS // 4)
         n = t.get("requests", 0)
         assert n >= REQUESTS // 4, t
