@@ -19,6 +19,7 @@ pub mod host;
 pub mod identity;
 #[cfg(not(target_family = "wasm"))]
 pub mod import;
+pub mod json;
 pub mod metrics;
 #[cfg(not(target_family = "wasm"))]
 pub mod progress;

@@ -7,14 +7,14 @@
 //! `*_tool_result` blocks) are tool parts whose text and images count too.
 //! `thinking` blocks are the model's own earlier reasoning and are skipped.
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 use super::extract::{
     boolean, bump, content_with, count, float, required_array, role, turns_latest_first, uint, view, Budget,
 };
 use super::{Api, ParseFailure, RequestView, Turn};
 
-pub fn messages(api: Api, root: &Map<String, Value>, budget: &mut Budget) -> Result<RequestView, ParseFailure> {
+pub fn messages(api: Api, root: &Map, budget: &mut Budget) -> Result<RequestView, ParseFailure> {
     let messages = required_array(root, "messages")?;
     let mut v = view(api, root.get("model"));
     let mut system = Turn::default();
@@ -75,7 +75,7 @@ mod tests {
     use super::*;
     use crate::api::extract::MAX_VIEW_TEXT;
     use crate::api::{Endpoint, Provider, Role};
-    use serde_json::json;
+    use crate::json::json;
     use wasm_bindgen_test::wasm_bindgen_test;
 
     const API: Api = Api {

@@ -11,30 +11,49 @@
 //! - Gemini: `{"error":{"code","message","status"}}`, the Google API error
 //!   with the canonical gRPC status name (`RESOURCE_EXHAUSTED`, …).
 //!
-//! Bodies are built with serde_json, so any message is escaped properly.
-
-use serde_json::json;
+//! Bodies are built as [`crate::json::Value`] trees and written by its
+//! writer, so any message is escaped properly (the bytes are those
+//! serde_json wrote before).
 
 use super::Provider;
+use crate::json::{Map, Value};
 
 /// `(content-type, body)` for an error with this HTTP status and message.
 pub fn error_body(provider: Provider, status: u16, message: &str) -> (String, String) {
     let (content_type, body) = match provider {
         Provider::OpenAi | Provider::AzureOpenAi => {
             let (kind, code) = openai_kind(status);
-            let body = json!({"error": {"message": message, "type": kind, "param": null, "code": code}});
-            ("application/json", body)
+            let code = code.map_or(Value::Null, Value::from);
+            let error = object([
+                ("message", message.into()),
+                ("type", kind.into()),
+                ("param", Value::Null),
+                ("code", code),
+            ]);
+            ("application/json", object([("error", error)]))
         }
         Provider::Anthropic => {
-            let body = json!({"type": "error", "error": {"type": anthropic_kind(status), "message": message}});
-            ("application/json", body)
+            let error = object([("type", anthropic_kind(status).into()), ("message", message.into())]);
+            ("application/json", object([("type", "error".into()), ("error", error)]))
         }
         Provider::Gemini => {
-            let body = json!({"error": {"code": status, "message": message, "status": google_status(status)}});
-            ("application/json; charset=UTF-8", body)
+            let error = object([
+                ("code", u64::from(status).into()),
+                ("message", message.into()),
+                ("status", google_status(status).into()),
+            ]);
+            ("application/json; charset=UTF-8", object([("error", error)]))
         }
     };
-    (content_type.to_string(), body.to_string())
+    (content_type.to_string(), body.to_json())
+}
+
+fn object<const N: usize>(members: [(&str, Value); N]) -> Value {
+    let mut map = Map::new();
+    for (key, value) in members {
+        map.insert(key.to_string(), value);
+    }
+    Value::Object(map)
 }
 
 /// OpenAI's `type` and `code` for a status.
@@ -130,6 +149,31 @@ mod tests {
             body(Provider::Gemini, 403, "No")["error"]["status"],
             "PERMISSION_DENIED"
         );
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn bytes_are_what_serde_json_wrote() {
+        let m = "a \"b\" \\ \n \u{1} \u{4e2d}";
+        for status in [403, 429, 503] {
+            let (kind, code) = openai_kind(status);
+            let cases = [
+                (
+                    Provider::OpenAi,
+                    json!({"error": {"message": m, "type": kind, "param": null, "code": code}}),
+                ),
+                (
+                    Provider::Anthropic,
+                    json!({"type": "error", "error": {"type": anthropic_kind(status), "message": m}}),
+                ),
+                (
+                    Provider::Gemini,
+                    json!({"error": {"code": status, "message": m, "status": google_status(status)}}),
+                ),
+            ];
+            for (p, want) in cases {
+                assert_eq!(error_body(p, status, m).1, want.to_string());
+            }
+        }
     }
 
     #[wasm_bindgen_test(unsupported = test)]

@@ -5,7 +5,7 @@
 //! as strings (`"1024"`); the readers accept all of them so a parameter is
 //! not missed because of how one SDK spells it.
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 use super::{Api, GenParams, RequestView, Role, Turn};
 
@@ -88,7 +88,7 @@ pub fn lower(v: Option<&Value>) -> Option<String> {
 pub fn uint(v: Option<&Value>) -> Option<u64> {
     match v? {
         Value::Number(n) => n.as_u64().or_else(|| {
-            let f = n.as_f64()?;
+            let f = n.as_f64();
             // Saturating cast is fine: anything near u64::MAX means "huge".
             (f >= 0.0 && f.fract() == 0.0).then_some(f as u64)
         }),
@@ -101,7 +101,7 @@ pub fn uint(v: Option<&Value>) -> Option<u64> {
 pub fn int(v: Option<&Value>) -> Option<i64> {
     match v? {
         Value::Number(n) => n.as_i64().or_else(|| {
-            let f = n.as_f64()?;
+            let f = n.as_f64();
             (f.fract() == 0.0).then_some(f as i64)
         }),
         Value::String(s) => s.trim().parse().ok(),
@@ -112,7 +112,7 @@ pub fn int(v: Option<&Value>) -> Option<i64> {
 /// A float: `0.7` or `"0.7"`; non-finite values are ignored.
 pub fn float(v: Option<&Value>) -> Option<f64> {
     let f = match v? {
-        Value::Number(n) => n.as_f64()?,
+        Value::Number(n) => n.as_f64(),
         Value::String(s) => s.trim().parse().ok()?,
         _ => return None,
     };
@@ -130,13 +130,13 @@ pub fn count(v: Option<&Value>) -> u32 {
 }
 
 /// A field under its camelCase or snake_case name (proto JSON accepts both).
-pub fn either<'a>(obj: &'a Map<String, Value>, camel: &str, snake: &str) -> Option<&'a Value> {
+pub fn either<'a>(obj: &'a Map, camel: &str, snake: &str) -> Option<&'a Value> {
     obj.get(camel).or_else(|| obj.get(snake))
 }
 
 /// The conversation array under `key`; without it the body is not this
 /// API's request.
-pub fn required_array<'a>(root: &'a Map<String, Value>, key: &str) -> Result<&'a [Value], super::ParseFailure> {
+pub fn required_array<'a>(root: &'a Map, key: &str) -> Result<&'a [Value], super::ParseFailure> {
     root.get(key)
         .and_then(Value::as_array)
         .map(Vec::as_slice)
@@ -211,7 +211,7 @@ pub fn bump(counter: &mut u32, n: u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json::json;
     use wasm_bindgen_test::wasm_bindgen_test;
 
     #[wasm_bindgen_test(unsupported = test)]

@@ -8,14 +8,14 @@
 //! image or unstated; `functionCall` / `functionResponse` are tool parts.
 //! Proto JSON accepts snake_case field names too, so both are read.
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 use super::extract::{
     boolean, bump, either, float, int, lower, required_array, turns_latest_first, uint, view, Budget,
 };
 use super::{Api, Endpoint, ParseFailure, RequestView, Role, Turn};
 
-pub fn generate(api: Api, root: &Map<String, Value>, budget: &mut Budget) -> Result<RequestView, ParseFailure> {
+pub fn generate(api: Api, root: &Map, budget: &mut Budget) -> Result<RequestView, ParseFailure> {
     let contents = required_array(root, "contents")?;
     let mut v = view(api, None);
     let mut system = Turn::default();
@@ -74,7 +74,7 @@ fn tools_count(tools: &[Value]) -> u32 {
     n
 }
 
-fn parts_into(t: &mut Turn, content: &Map<String, Value>, budget: &mut Budget) {
+fn parts_into(t: &mut Turn, content: &Map, budget: &mut Budget) {
     let Some(parts) = content.get("parts").and_then(Value::as_array) else {
         return;
     };
@@ -95,7 +95,7 @@ fn parts_into(t: &mut Turn, content: &Map<String, Value>, budget: &mut Budget) {
             }
         } else if ["functionCall", "function_call", "functionResponse", "function_response"]
             .iter()
-            .any(|k| part.contains_key(*k))
+            .any(|k| part.contains_key(k))
         {
             bump(&mut t.tool_parts, 1);
         }
@@ -107,7 +107,7 @@ mod tests {
     use super::*;
     use crate::api::extract::MAX_VIEW_TEXT;
     use crate::api::Provider;
-    use serde_json::json;
+    use crate::json::json;
     use wasm_bindgen_test::wasm_bindgen_test;
 
     fn run(endpoint: Endpoint, v: Value) -> Result<RequestView, ParseFailure> {

@@ -7,7 +7,7 @@
 //! form the system text. Legacy: `prompt` as a string, an array of strings
 //! (one user turn each) or token arrays (a turn without text).
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 use super::extract::{
     boolean, bump, content_with, count, float, int, lower, required_array, role, turns_latest_first, uint, view, Budget,
@@ -15,7 +15,7 @@ use super::extract::{
 use super::{Api, ParseFailure, RequestView, Role, Turn};
 
 /// `POST …/chat/completions`.
-pub fn chat(api: Api, root: &Map<String, Value>, budget: &mut Budget) -> Result<RequestView, ParseFailure> {
+pub fn chat(api: Api, root: &Map, budget: &mut Budget) -> Result<RequestView, ParseFailure> {
     let messages = required_array(root, "messages")?;
     let mut v = view(api, root.get("model"));
     for m in messages {
@@ -55,7 +55,7 @@ pub fn chat(api: Api, root: &Map<String, Value>, budget: &mut Budget) -> Result<
 }
 
 /// `POST …/completions` (legacy).
-pub fn completions(api: Api, root: &Map<String, Value>, budget: &mut Budget) -> Result<RequestView, ParseFailure> {
+pub fn completions(api: Api, root: &Map, budget: &mut Budget) -> Result<RequestView, ParseFailure> {
     let mut v = view(api, root.get("model"));
     let one;
     let prompts: &[Value] = match root.get("prompt") {
@@ -108,7 +108,7 @@ mod tests {
     use super::*;
     use crate::api::extract::MAX_VIEW_TEXT;
     use crate::api::{Endpoint, Provider};
-    use serde_json::json;
+    use crate::json::json;
     use wasm_bindgen_test::wasm_bindgen_test;
 
     const CHAT: Api = Api {
@@ -120,7 +120,7 @@ mod tests {
         endpoint: Endpoint::Completions,
     };
 
-    type Parser = fn(Api, &Map<String, Value>, &mut Budget) -> Result<RequestView, ParseFailure>;
+    type Parser = fn(Api, &Map, &mut Budget) -> Result<RequestView, ParseFailure>;
 
     fn run(f: Parser, api: Api, v: Value) -> Result<RequestView, ParseFailure> {
         f(api, v.as_object().unwrap(), &mut Budget::new(MAX_VIEW_TEXT))

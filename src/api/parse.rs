@@ -2,18 +2,18 @@
 //!
 //! Checks run cheapest first, and each refuses before anything that could
 //! cost more: empty, compressed (by header or magic bytes), not UTF-8, too
-//! deep (scanned before serde_json, which recurses per level), malformed,
+//! deep (scanned before the JSON reader, which recurses per level), malformed,
 //! wrong shape. A body cut at the inspection cap (`truncated`) is repaired
 //! by [`super::truncated::repair`] so what was complete is still read.
 
-use serde_json::Value;
+use crate::json::Value;
 
 use super::extract::{Budget, MAX_VIEW_TEXT};
 use super::{anthropic, gemini, model_from_path, openai, responses, truncated};
 use super::{Api, Endpoint, ParseFailure, Provider, RequestView};
 
 /// Deepest bracket nesting read. Real requests stay under ~10 (tool JSON
-/// schemas are the deepest part); serde_json's own limit is 128.
+/// schemas are the deepest part); the reader's own limit is 128.
 pub const MAX_DEPTH: usize = 64;
 
 /// Parses a request body for `api`. `path` supplies the model for Azure
@@ -75,7 +75,7 @@ fn parse_view(
         truncated::check_depth(text, MAX_DEPTH).map_err(|_| ParseFailure::TooDeep)?;
         text
     };
-    let root: Value = serde_json::from_str(json).map_err(|_| ParseFailure::Malformed)?;
+    let root = Value::parse(json.as_bytes()).ok_or(ParseFailure::Malformed)?;
     let root = root.as_object().ok_or(ParseFailure::WrongShape)?;
     let mut budget = Budget::new(MAX_VIEW_TEXT);
     let mut view = match (api.provider, api.endpoint) {

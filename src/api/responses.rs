@@ -9,13 +9,13 @@
 //! a stored `prompt` template or a `previous_response_id`, so a missing
 //! `input` is no error then.
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 use super::extract::{boolean, bump, count, float, lower, role, turns_latest_first, uint, view, Budget};
 use super::openai::content_into;
 use super::{Api, ParseFailure, RequestView, Role, Turn};
 
-pub fn responses(api: Api, root: &Map<String, Value>, budget: &mut Budget) -> Result<RequestView, ParseFailure> {
+pub fn responses(api: Api, root: &Map, budget: &mut Budget) -> Result<RequestView, ParseFailure> {
     let mut v = view(api, root.get("model"));
     budget.push_value(&mut v.system, root.get("instructions"));
     let input = root.get("input");
@@ -41,7 +41,7 @@ pub fn responses(api: Api, root: &Map<String, Value>, budget: &mut Budget) -> Re
         }
         None if ["prompt", "previous_response_id", "conversation"]
             .iter()
-            .any(|k| root.contains_key(*k)) => {}
+            .any(|k| root.contains_key(k)) => {}
         _ => return Err(ParseFailure::WrongShape),
     }
     let p = &mut v.params;
@@ -108,7 +108,7 @@ mod tests {
     use super::*;
     use crate::api::extract::MAX_VIEW_TEXT;
     use crate::api::{Endpoint, Provider};
-    use serde_json::json;
+    use crate::json::json;
     use wasm_bindgen_test::wasm_bindgen_test;
 
     const API: Api = Api {

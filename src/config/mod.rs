@@ -6,7 +6,7 @@
 
 pub mod compile;
 pub mod error;
-mod json;
+use crate::json::reader as json;
 pub mod raw;
 mod read;
 

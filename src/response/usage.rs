@@ -9,7 +9,7 @@
 //! Output tokens include reasoning tokens (as OpenAI and Anthropic count
 //! them; Gemini counts thoughts apart, so they are added).
 
-use serde_json::Value;
+use crate::json::Value;
 
 /// What one usage object says; `None` where it says nothing.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -22,8 +22,8 @@ impl Usage {
     /// The counts of a usage object's JSON text (a non-object, `null` or
     /// malformed text says nothing).
     pub fn parse(text: &[u8]) -> Usage {
-        match serde_json::from_slice::<Value>(text) {
-            Ok(Value::Object(map)) => from_object(&map),
+        match Value::parse(text) {
+            Some(Value::Object(map)) => from_object(&map),
             _ => Usage::default(),
         }
     }
@@ -38,15 +38,15 @@ impl Usage {
     }
 }
 
-fn count(map: &serde_json::Map<String, Value>, key: &str) -> Option<u64> {
+fn count(map: &crate::json::Map, key: &str) -> Option<u64> {
     map.get(key).and_then(Value::as_u64)
 }
 
-fn nested(map: &serde_json::Map<String, Value>, outer: &str, key: &str) -> Option<u64> {
+fn nested(map: &crate::json::Map, outer: &str, key: &str) -> Option<u64> {
     map.get(outer).and_then(Value::as_object).and_then(|m| count(m, key))
 }
 
-fn from_object(map: &serde_json::Map<String, Value>) -> Usage {
+fn from_object(map: &crate::json::Map) -> Usage {
     let thoughts = count(map, "thoughtsTokenCount");
     let gemini = count(map, "candidatesTokenCount").map(|c| c.saturating_add(thoughts.unwrap_or(0)));
     Usage {

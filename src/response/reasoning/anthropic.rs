@@ -6,7 +6,7 @@
 //! append each started block to a list and address deltas by `index`, so
 //! the blocks left are renumbered to stay contiguous.
 
-use serde_json::Value;
+use crate::json::Value;
 
 use super::renumber::Renumber;
 use super::{retain_in, str_field, Fate};
@@ -52,7 +52,7 @@ impl MessagesStream {
                     if position == i {
                         return Fate::Keep;
                     }
-                    ev["index"] = Value::from(position);
+                    ev.set("index", Value::from(position));
                     Fate::Rewrite
                 }
                 None => Fate::Keep,
@@ -64,7 +64,7 @@ impl MessagesStream {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json::json;
     use wasm_bindgen_test::wasm_bindgen_test;
 
     #[wasm_bindgen_test(unsupported = test)]

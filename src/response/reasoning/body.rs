@@ -5,13 +5,13 @@
 //! Rules: an answer that is not JSON (an HTML error page, a body cut off)
 //! goes on exactly as it came; one with no reasoning goes on exactly as it
 //! came (the original bytes, not a re-serialisation); one with reasoning
-//! is re-serialised without it (serde_json writes object keys sorted,
-//! which no JSON reader minds); one longer
+//! is re-serialised without it (`crate::json`'s writer: object keys sorted,
+//! which no JSON reader minds, floats as they came); one longer
 //! than `max` is [`JsonOutcome::Oversize`]: the caller withholds it whole
 //! (the glue answers an error in the API's format instead), since it could
 //! not be read and forwarding it would hand the reasoning over.
 
-use serde_json::Value;
+use crate::json::Value;
 
 use super::{strip_document, Format};
 
@@ -69,14 +69,13 @@ impl JsonAnswer {
             return JsonOutcome::Oversize;
         }
         let raw = std::mem::take(&mut self.buf);
-        let Ok(mut doc) = serde_json::from_slice::<Value>(&raw) else {
+        let Some(mut doc) = Value::parse(&raw) else {
             return JsonOutcome::Unreadable(raw);
         };
         if !strip_document(self.format, &mut doc) {
             return JsonOutcome::Unchanged(raw);
         }
-        // `Display` of a Value: the writer the error bodies already use, so
-        // the module carries one JSON writer.
-        JsonOutcome::Withheld(doc.to_string().into_bytes())
+        // The writer the error bodies also use: the module carries one.
+        JsonOutcome::Withheld(doc.to_json().into_bytes())
     }
 }

@@ -5,7 +5,7 @@
 //! without a reasoning parser put it in `content` instead, as an opening
 //! `<think>` block (`think`).
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 use super::think::{self, InlineThink};
 use super::Fate;
@@ -19,7 +19,7 @@ const FIELDS: [&str; 3] = ["reasoning_content", "reasoning", "reasoning_details"
 
 /// Removes the reasoning fields that hold something (a `null` one tells
 /// nothing and is left as sent); true if any.
-fn strip_fields(obj: &mut Map<String, Value>) -> bool {
+fn strip_fields(obj: &mut Map) -> bool {
     let mut removed = false;
     for field in FIELDS {
         if obj.get(field).is_some_and(|v| !v.is_null()) {
@@ -153,7 +153,7 @@ fn carries_nothing(doc: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json::json;
     use wasm_bindgen_test::wasm_bindgen_test;
 
     fn strip_chunk(doc: &mut Value) -> Fate {

@@ -29,7 +29,7 @@ fn is_data(line: &[u8]) -> bool {
 }
 
 /// The event with its data replaced by `data` (one line: JSON that
-/// serde_json wrote has no line breaks), its other fields (`event`, `id`)
+/// `crate::json` wrote has no line breaks), its other fields (`event`, `id`)
 /// and comments kept in order, in the line ending it used. A leading `\n`
 /// (the end of the previous event's `\r\n`, which the splitter hands on
 /// with this event) stays, and so does a final `\r` whose `\n` comes with

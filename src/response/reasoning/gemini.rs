@@ -8,7 +8,7 @@
 //! token that a caller must send back for function calling to go on, not
 //! readable reasoning.
 
-use serde_json::Value;
+use crate::json::Value;
 
 use super::retain_in;
 
@@ -37,7 +37,7 @@ pub fn strip(doc: &mut Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json::json;
     use wasm_bindgen_test::wasm_bindgen_test;
 
     #[wasm_bindgen_test(unsupported = test)]

@@ -44,7 +44,7 @@ mod responses;
 pub mod stream;
 mod think;
 
-use serde_json::Value;
+use crate::json::Value;
 
 use crate::api::{Api, Endpoint};
 use crate::config::Mode;

@@ -7,7 +7,7 @@
 //! `sequence_number`; `response.created`, `.in_progress`, `.completed`
 //! (and `.incomplete`, `.failed`) carry the whole response object so far.
 
-use serde_json::Value;
+use crate::json::Value;
 
 use super::renumber::Renumber;
 use super::{retain_in, str_field, Fate};
@@ -57,13 +57,13 @@ impl ResponsesStream {
         if let Some(index) = index {
             let position = self.items.position(index);
             if position != index {
-                ev["output_index"] = Value::from(position);
+                ev.set("output_index", Value::from(position));
                 changed = true;
             }
         }
         if self.dropped > 0 {
             if let Some(seq) = ev.get("sequence_number").and_then(Value::as_u64) {
-                ev["sequence_number"] = Value::from(seq.saturating_sub(self.dropped));
+                ev.set("sequence_number", Value::from(seq.saturating_sub(self.dropped)));
                 changed = true;
             }
         }
@@ -74,7 +74,7 @@ impl ResponsesStream {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json::json;
     use wasm_bindgen_test::wasm_bindgen_test;
 
     fn reasoning_item() -> Value {

@@ -18,7 +18,7 @@
 //!   any other if its data reads as JSON (or is `[DONE]`); otherwise it is
 //!   dropped, since it may be a reasoning event cut short.
 
-use serde_json::Value;
+use crate::json::Value;
 
 use super::{event, Fate, Format, StreamState};
 use crate::response::sse::{self, Event, Piece, SseSplitter};
@@ -84,7 +84,7 @@ fn forward(state: &mut StreamState, ev: &Event, last: bool, withheld: &mut u64, 
         }
         return;
     }
-    let Ok(mut value) = serde_json::from_str::<Value>(&ev.data) else {
+    let Some(mut value) = Value::parse(ev.data.as_bytes()) else {
         if !unread() {
             out.extend_from_slice(&ev.raw);
         }
@@ -95,7 +95,7 @@ fn forward(state: &mut StreamState, ev: &Event, last: bool, withheld: &mut u64, 
         Fate::Drop => *withheld += 1,
         Fate::Rewrite => {
             *withheld += 1;
-            out.extend_from_slice(&event::with_data(&ev.raw, &value.to_string()));
+            out.extend_from_slice(&event::with_data(&ev.raw, &value.to_json()));
         }
     }
 }

@@ -1,14 +1,17 @@
-//! A small pull reader for the configuration document: the schema in
-//! [`super::read`] asks for the value it expects next, field by field, the
-//! way serde does, so an error names the first bad field in document order.
-//! Its messages and positions copy serde_json's (`invalid type: string
-//! "ten", expected u64 at line 1 column 49`), which the configuration
-//! printed before it existed; it exists because serde's generic code was
+//! The module's one JSON reader: a small pull reader. The configuration
+//! schema ([`crate::config`]) asks it for the value it expects next, field
+//! by field, the way serde does, so an error names the first bad field in
+//! document order; request bodies, answers and JWT claims are read into a
+//! [`super::Value`] tree by [`Reader::value`]. Its rules, messages and
+//! positions copy serde_json's (`invalid type: string "ten", expected u64
+//! at line 1 column 49`), which the configuration printed before it existed;
+//! it exists because serde's generic code and serde_json's `Value` were
 //! about a third of the Envoy module (issue 8).
 //!
 //! Positions are serde_json's: the line, and the bytes consumed on it.
 
-use super::ConfigError;
+use super::{Map, Num, Value};
+use crate::config::ConfigError;
 use std::fmt::{self, Write as _};
 
 /// Containers nested deeper than this are refused (serde_json's limit).
@@ -234,6 +237,15 @@ impl<'a> Reader<'a> {
         let mut out: Vec<u8> = Vec::new();
         let mut segment = self.at;
         loop {
+            // A run of plain bytes is copied at once.
+            let run = self.at;
+            while let Some(&b) = self.bytes.get(self.at) {
+                if b == b'"' || b == b'\\' || b < 0x20 {
+                    break;
+                }
+                self.at += 1;
+            }
+            out.extend_from_slice(self.bytes.get(run..self.at).unwrap_or_default());
             let Some(b) = self.next_byte() else {
                 return Err(self.error(path, "EOF while parsing a string"));
             };
@@ -251,10 +263,7 @@ impl<'a> Reader<'a> {
                     self.escape(path, &mut out)?;
                     segment = self.at;
                 }
-                0..=0x1f => {
-                    return Err(self.error(path, "control character (\\u0000-\\u001F) found while parsing a string"))
-                }
-                _ => out.push(b),
+                _ => return Err(self.error(path, "control character (\\u0000-\\u001F) found while parsing a string")),
             }
         }
         String::from_utf8(out).map_err(|_| self.error(path, "invalid unicode code point"))
@@ -465,6 +474,16 @@ impl<'a> Reader<'a> {
         expected: &str,
         field: &mut dyn FnMut(&mut Self, &str) -> Result<(), ConfigError>,
     ) -> Result<(), ConfigError> {
+        self.members(path, expected, &mut |r, key| field(r, &key))
+    }
+
+    /// [`Reader::object`], handing each key over.
+    fn members(
+        &mut self,
+        path: &Path<'_>,
+        expected: &str,
+        field: &mut dyn FnMut(&mut Self, String) -> Result<(), ConfigError>,
+    ) -> Result<(), ConfigError> {
         if self.peek_value(path)? != b'{' {
             return Err(self.peek_invalid_type(path, expected));
         }
@@ -492,7 +511,7 @@ impl<'a> Reader<'a> {
             }
             first = false;
             let key = self.string_literal(path)?;
-            field(self, &key)?;
+            field(self, key)?;
         }
         self.at += 1;
         self.depth -= 1;
@@ -556,6 +575,39 @@ impl<'a> Reader<'a> {
                     Ok(())
                 })?;
                 Content::Map(members)
+            }
+            _ => return Err(self.peek_error(path, "expected value")),
+        })
+    }
+
+    /// Any value, as a [`Value`] tree (objects' keys sorted, the last of a
+    /// repeated key kept, as serde_json's `Value` has them).
+    pub fn value(&mut self) -> Result<Value, ConfigError> {
+        let path = &Path::Root;
+        Ok(match self.peek_value(path)? {
+            b'n' => self.null(path).map(|()| Value::Null)?,
+            b't' | b'f' => Value::Bool(self.boolean(path)?),
+            b'-' | b'0'..=b'9' => {
+                let start = self.at;
+                let number = self.number_literal(path)?;
+                let text = self.bytes.get(start..self.at).unwrap_or_default();
+                Value::Number(Num::read(number, text))
+            }
+            b'"' => Value::String(self.string_literal(path)?),
+            b'[' => {
+                let mut items = Vec::new();
+                self.array(path, &mut |r, _| r.value().map(|v| items.push(v)))?;
+                Value::Array(items)
+            }
+            b'{' => {
+                let mut members = Vec::new();
+                self.members(path, "map", &mut |r, key| {
+                    r.colon(path)?;
+                    let value = r.value()?;
+                    members.push((key, value));
+                    Ok(())
+                })?;
+                Value::Object(Map::from_members(members))
             }
             _ => return Err(self.peek_error(path, "expected value")),
         })
