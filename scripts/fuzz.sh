@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of every input an attacker or operator controls
 # (fuzz/fuzz_targets: body_parse, body_prefix, identity, config, trace,
-# import, engine, reasoning), with
+# import, engine, reasoning; json: the module's JSON reader against
+# serde_json), with
 # cargo-fuzz and libFuzzer on the stable toolchain.
 #
 #   scripts/fuzz.sh [--smoke] [TARGET...]      (make fuzz / make test)
@@ -36,7 +37,7 @@ for a in "$@"; do
     *) targets+=("$a") ;;
   esac
 done
-all=(body_parse body_prefix identity config trace import engine response reasoning)
+all=(body_parse body_prefix identity config trace import engine response reasoning json)
 if [ ${#targets[@]} -eq 0 ]; then targets=("${all[@]}"); fi
 secs=${FUZZ_SECS:-$($smoke && echo 4 || echo 60)}
 

@@ -68,8 +68,9 @@ impl Verdict {
         self.reasons.join(",")
     }
 
-    /// The score as the header carries it: three decimals.
+    /// The score as the header carries it: three decimals (`{:.3}`'s
+    /// text, without core's float printing: issue 8).
     pub fn score_header(&self) -> String {
-        format!("{:.3}", self.score)
+        crate::decimal::fixed(self.score, 3)
     }
 }

@@ -1,5 +1,6 @@
 //! Word-at-a-time byte searches for the loops that walk a whole body
-//! ([`super::compact`], [`super::truncated`]): eight bytes per step instead
+//! ([`super::compact`], [`super::truncated`], the JSON reader's strings in
+//! [`crate::json::reader`]): eight bytes per step instead
 //! of one, which matters most under V8, where a byte loop costs several
 //! times what it costs natively. Plain integer arithmetic (no SIMD), so the
 //! same code runs natively and in Wasm.
@@ -25,22 +26,39 @@ pub fn bytes_equal(w: u64, b: u8) -> u64 {
 
 /// Index of the first `"` or `\` in `bytes`.
 pub fn find_quote_or_backslash(bytes: &[u8]) -> Option<usize> {
+    find(
+        bytes,
+        |w| bytes_equal(w, b'"') | bytes_equal(w, b'\\'),
+        |b| b == b'"' || b == b'\\',
+    )
+}
+
+/// Index of the first `"`, `\` or control byte (below 0x20) in `bytes`:
+/// where the plain run of a JSON string's text ends.
+pub fn find_string_special(bytes: &[u8]) -> Option<usize> {
+    find(
+        bytes,
+        // Bytes below 0x20 flagged the same way: the lowest one is exact.
+        |w| bytes_equal(w, b'"') | bytes_equal(w, b'\\') | (w.wrapping_sub(ONES * 0x20) & !w & HIGHS),
+        |b| b == b'"' || b == b'\\' || b < 0x20,
+    )
+}
+
+/// The first byte `is` accepts, eight at a time while `flags` (whose
+/// lowest flagged byte is always a true match) finds none.
+#[inline(always)]
+fn find(bytes: &[u8], flags: impl Fn(u64) -> u64, is: impl Fn(u8) -> bool) -> Option<usize> {
     let mut at = 0;
     while at + 8 <= bytes.len() {
-        let w = word(bytes, at);
-        let m = bytes_equal(w, b'"') | bytes_equal(w, b'\\');
+        let m = flags(word(bytes, at));
         if m != 0 {
             // The lowest flagged byte of each mask is exact, so the lowest
-            // of both is the first match.
+            // of all is the first match.
             return Some(at + (m.trailing_zeros() / 8) as usize);
         }
         at += 8;
     }
-    bytes
-        .get(at..)?
-        .iter()
-        .position(|&b| b == b'"' || b == b'\\')
-        .map(|p| at + p)
+    bytes.get(at..)?.iter().position(|&b| is(b)).map(|p| at + p)
 }
 
 #[cfg(test)]
@@ -50,7 +68,7 @@ mod tests {
 
     #[wasm_bindgen_test(unsupported = test)]
     fn finds_what_a_byte_search_finds() {
-        let alphabet = b"ab \"\\!#\x01\x21\x22\x5c\x5d\xc3\xa9\x80\xff\x00";
+        let alphabet = b"ab \"\\!#\x01\x21\x22\x5c\x5d\xc3\xa9\x80\xff\x00\x1f\x20\x9f";
         let mut seed = 7u64;
         for len in 0..40 {
             for _ in 0..200 {
@@ -68,6 +86,8 @@ mod tests {
                     .collect();
                 let expected = bytes.iter().position(|&b| b == b'"' || b == b'\\');
                 assert_eq!(find_quote_or_backslash(&bytes), expected, "{bytes:?}");
+                let special = bytes.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+                assert_eq!(find_string_special(&bytes), special, "{bytes:?}");
             }
         }
     }

@@ -16,7 +16,7 @@
 //! (gzip and deflate bodies decompressed as a stream, within a bound).
 
 mod anthropic;
-mod bytescan;
+pub(crate) mod bytescan;
 mod classify;
 pub mod compact;
 mod error_body;

@@ -75,7 +75,7 @@ fn parse_view(
         truncated::check_depth(text, MAX_DEPTH).map_err(|_| ParseFailure::TooDeep)?;
         text
     };
-    let root = Value::parse(json.as_bytes()).ok_or(ParseFailure::Malformed)?;
+    let root = Value::parse_str(json).ok_or(ParseFailure::Malformed)?;
     let root = root.as_object().ok_or(ParseFailure::WrongShape)?;
     let mut budget = Budget::new(MAX_VIEW_TEXT);
     let mut view = match (api.provider, api.endpoint) {

@@ -38,18 +38,18 @@
 //! | 5 | `GAP_VAR` | `f64`: EWMA variance of the gaps | with `GAP_MEAN` |
 //! | 6 | `HOURS` | bits 48-63 day number, 24-47 yesterday's hours, 0-23 today's | align days, or |
 //! | 7 | `LEVEL` | `f64`: requests decayed by `e` per `limit_window_secs` (the dynamic limit, and the incumbent's hold on the slot) | decay to the later `LAST_SEEN`, sum |
-//! | 8 | `MEMORY` | `f64`: remembered score, halving every `memory_half_life_secs` | decay to the later `LAST_SEEN`, max |
+//! | 8 | `MEMORY` | `f64`: remembered score, halving every `memory_half_life_secs` | the later `LAST_SEEN`'s (ties: the higher) |
 //! | 9 | `MINUTE` | bits 32-63 minute number, 0-31 requests in it | same minute: sum; else the later |
 //! | 10 | `LONG_DAYS` | long-output requests: bits 48-63 day, 24-47 yesterday, 0-23 today | align days, sum |
 //! | 11 | `GUESTS` | `f64`: requests of identities living here as guests, decayed like `LEVEL` | decay to the later `GUESTS_AT`, sum |
 //! | 12 | `GUESTS_AT` | second of `GUESTS` | max |
 //! | 13 | `UPSTREAM` | `second << 2 \| status`: accepted (1) once the upstream served any request, else refused (2) after a 401/403 | [`combine_upstream`]: accepted if either, at the later second |
-//! | 14 | `OWN_SYNC` | `f64`: EWMA of "this request was in a crowded minute of its template" | count-weighted mean |
-//! | 15 | `OWN_LONG` | `f64`: EWMA of "this request asked for a long output" | count-weighted mean |
+//! | 14 | `OWN_SYNC` | `f64`: EWMA of "this request was in a crowded minute of its template" | the later `LAST_SEEN`'s |
+//! | 15 | `OWN_LONG` | `f64`: EWMA of "this request asked for a long output" | the later `LAST_SEEN`'s |
 //! | 16 | `COOLDOWN_UNTIL` | second until which the identity is denied after a denial (`cooldown`) | max |
 //! | 17 | `STRIKES` | `f64`: recent denials as of `COOLDOWN_UNTIL`, halving every `cooldown_forget_secs` after it | max |
 //! | 18 | `CONVERSATION` | the last request with tool results: its conversation's key (48 bits) `<< 16 \|` its turns (`continuation`) | the later `LAST_SEEN`'s |
-//! | 19 | `OWN_CONT` | `f64`: EWMA of "this request continued the identity's own conversation, grown, with tool results" | count-weighted mean |
+//! | 19 | `OWN_CONT` | `f64`: EWMA of "this request continued the identity's own conversation, grown, with tool results" | the later `LAST_SEEN`'s |
 //! | 20 | `TEXTS` | 16 × 4-bit HyperLogLog registers of the identity's texts (`recurrence`) | register max |
 //! | 21 | `TEXT_COUNTS` | bits 0-31 requests in `TEXTS`; 32-63 `f32` closed-set strength of the last period | sum; max |
 //! | 22 | `TOKENS` | `f64`: output tokens the upstream sent the identity (read from its answers), decayed by `e` per `limit_window_secs` (its token budget) | decay to the later `TOKENS_AT`, sum |

@@ -428,12 +428,12 @@ fn log_decision(ex: &Exchange, d: &Decision) {
     abi::log(
         level,
         &format!(
-            "distill-guard: identity={} api={} action={} intended={} score={:.3} reasons={}",
+            "distill-guard: identity={} api={} action={} intended={} score={} reasons={}",
             d.identity,
             ex.api.label(),
             v.action.as_str(),
             v.intended.as_str(),
-            v.score,
+            v.score_header(),
             if v.reasons.is_empty() {
                 "-".to_owned()
             } else {

@@ -22,9 +22,11 @@
 //! Before, a read merged every host's record of each changed slot, so a
 //! host read `c × H` records a sync and the fleet `H² × c` an interval; now
 //! `2s + 2c` (`s` records sent, `c` answered). Words that merge by maximum
-//! (sketch registers, bitmaps, the score memory) cannot be taken out of
-//! `M`: a host is answered them with its own part in, which its own record
-//! (a later state of that part) absorbs when it merges them.
+//! or latest (sketch registers, bitmaps, the score memory) cannot be taken
+//! out of `M`: a host is answered them with its own part in, which its own
+//! record (a later state of that part) absorbs when it merges them. So a
+//! word that must be able to come down again merges as the latest, never
+//! as a maximum.
 
 use super::merge::{self, Fades};
 use super::tables::Table;
@@ -555,6 +557,43 @@ mod tests {
         // Host 3's part (key 8) is in no merge of key 7: nothing taken out for it.
         let (_, out) = ask(&mut b, 3, 0, vec![]);
         assert_eq!(out.iter().map(count).collect::<Vec<_>>(), vec![11]);
+    }
+
+    /// An identity's score memory as the hosts hold it after a request
+    /// (`fleet::carry`: the fleet's memory as of the last sync, moved by
+    /// the request): the latest host's is the fleet's. A host that raised
+    /// it (a burst of suspicious requests) and lowered it again (many
+    /// harmless ones since) lowers it on the fleet; before, the memory
+    /// merged by maximum and `M ⊖ own` cannot take a maximum out, so the
+    /// fleet held the peak for weeks (its half-life) and a coding agent's
+    /// account with one suspicious burst was denied on 32 hosts where one
+    /// host let it through.
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_memory_lowered_again_is_lowered_on_the_fleet() {
+        let with_memory = |last_seen: u64, memory: f64| {
+            let mut r = crate::detect::cadence::Record::fresh(7, 1_000);
+            r.count = 1;
+            r.last_seen = last_seen;
+            r.memory = memory;
+            Record {
+                table: Table::Identity,
+                slot: 5,
+                words: r.encode().to_vec(),
+            }
+        };
+        let memory = |out: &[Record]| -> Vec<f64> {
+            out.iter()
+                .map(|r| crate::detect::cadence::Record::decode(&<[u64; 24]>::try_from(&r.words[..]).unwrap()).memory)
+                .collect()
+        };
+        let mut b = MemoryBackend::default();
+        ask(&mut b, 1, 0, vec![with_memory(2_000, 0.8)]);
+        ask(&mut b, 2, 0, vec![with_memory(2_100, 0.7)]);
+        ask(&mut b, 1, 0, vec![with_memory(3_000, 0.3)]);
+        let (_, out) = ask(&mut b, 9, 0, vec![]);
+        assert_eq!(memory(&out), vec![0.3], "a new host");
+        let (_, out) = ask(&mut b, 2, 0, vec![]);
+        assert_eq!(memory(&out), vec![0.3], "the other host");
     }
 
     /// A sync reads a bounded number of records per slot it writes or

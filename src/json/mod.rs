@@ -175,8 +175,16 @@ impl Value {
     /// A whole document (surrounding whitespace allowed), or `None` where
     /// serde_json would refuse it.
     pub fn parse(bytes: &[u8]) -> Option<Value> {
-        let mut reader = reader::Reader::new(bytes);
-        let value = reader.value().ok()?;
+        Value::read(reader::Reader::new(bytes))
+    }
+
+    /// [`Value::parse`] of text known to be UTF-8 (not checked again).
+    pub fn parse_str(text: &str) -> Option<Value> {
+        Value::read(reader::Reader::of_str(text))
+    }
+
+    fn read(mut reader: reader::Reader<'_>) -> Option<Value> {
+        let value = reader.value()?;
         reader.end().ok()?;
         Some(value)
     }

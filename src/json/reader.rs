@@ -11,6 +11,7 @@
 //! Positions are serde_json's: the line, and the bytes consumed on it.
 
 use super::{Map, Num, Value};
+use crate::api::bytescan;
 use crate::config::ConfigError;
 use std::fmt::{self, Write as _};
 
@@ -72,7 +73,7 @@ impl Number {
 /// A float the way serde_json prints one in a message: shortest digits,
 /// always a decimal point or an exponent (`100000.0`, `1.8446744073709552e+19`).
 fn float_text(x: f64) -> String {
-    let text = format!("{x:?}");
+    let text = crate::decimal::debug(x);
     match text.split_once('e') {
         Some((mantissa, exp)) if !exp.starts_with('-') => format!("{mantissa}e+{exp}"),
         _ => text,
@@ -93,13 +94,29 @@ pub enum Content {
 /// The reader: the document and how far it has been read.
 pub struct Reader<'a> {
     bytes: &'a [u8],
+    /// The same document when it is known to be UTF-8: strings are then
+    /// copied without checking it again.
+    text: Option<&'a str>,
     at: usize,
     depth: usize,
 }
 
 impl<'a> Reader<'a> {
     pub fn new(bytes: &'a [u8]) -> Reader<'a> {
-        Reader { bytes, at: 0, depth: 0 }
+        Reader {
+            bytes,
+            text: None,
+            at: 0,
+            depth: 0,
+        }
+    }
+
+    /// A document known to be UTF-8.
+    pub fn of_str(text: &'a str) -> Reader<'a> {
+        Reader {
+            text: Some(text),
+            ..Reader::new(text.as_bytes())
+        }
     }
 
     // ---- positions and errors ------------------------------------------
@@ -234,54 +251,53 @@ impl<'a> Reader<'a> {
     /// The string starting at the next byte (a `"`).
     pub fn string_literal(&mut self, path: &Path<'_>) -> Result<String, ConfigError> {
         self.at += 1;
-        let mut out: Vec<u8> = Vec::new();
-        let mut segment = self.at;
+        let mut out = String::new();
         loop {
-            // A run of plain bytes is copied at once.
+            // The plain run up to the next quote, backslash or control
+            // byte, found eight bytes at a time and copied at once.
             let run = self.at;
-            while let Some(&b) = self.bytes.get(self.at) {
-                if b == b'"' || b == b'\\' || b < 0x20 {
-                    break;
-                }
-                self.at += 1;
-            }
-            out.extend_from_slice(self.bytes.get(run..self.at).unwrap_or_default());
+            let rest = self.bytes.get(run..).unwrap_or_default();
+            self.at = run + bytescan::find_string_special(rest).unwrap_or(rest.len());
             let Some(b) = self.next_byte() else {
                 return Err(self.error(path, "EOF while parsing a string"));
             };
-            if b == b'"' || b == b'\\' {
-                // Raw text between escapes must be UTF-8; the error points
-                // just past the first bad byte, as serde_json's does.
-                let raw = self.bytes.get(segment..self.at - 1).unwrap_or_default();
-                if let Err(e) = std::str::from_utf8(raw) {
-                    return Err(self.error_at(path, "invalid unicode code point", segment + e.valid_up_to() + 1));
+            if b >= 0x20 {
+                // Raw text between escapes must be UTF-8 (known for a
+                // document read from a `str`); the error points just past
+                // the first bad byte, as serde_json's does.
+                let raw = self.bytes.get(run..self.at - 1).unwrap_or_default();
+                match self.text.and_then(|t| t.get(run..self.at - 1)) {
+                    Some(text) => out.push_str(text),
+                    None => match std::str::from_utf8(raw) {
+                        Ok(text) => out.push_str(text),
+                        Err(e) => {
+                            return Err(self.error_at(path, "invalid unicode code point", run + e.valid_up_to() + 1))
+                        }
+                    },
                 }
             }
             match b {
                 b'"' => break,
-                b'\\' => {
-                    self.escape(path, &mut out)?;
-                    segment = self.at;
-                }
+                b'\\' => self.escape(path, &mut out)?,
                 _ => return Err(self.error(path, "control character (\\u0000-\\u001F) found while parsing a string")),
             }
         }
-        String::from_utf8(out).map_err(|_| self.error(path, "invalid unicode code point"))
+        Ok(out)
     }
 
-    fn escape(&mut self, path: &Path<'_>, out: &mut Vec<u8>) -> Result<(), ConfigError> {
+    fn escape(&mut self, path: &Path<'_>, out: &mut String) -> Result<(), ConfigError> {
         let Some(b) = self.next_byte() else {
             return Err(self.error(path, "EOF while parsing a string"));
         };
         let simple = match b {
-            b'"' => b'"',
-            b'\\' => b'\\',
-            b'/' => b'/',
-            b'b' => 0x08,
-            b'f' => 0x0c,
-            b'n' => b'\n',
-            b'r' => b'\r',
-            b't' => b'\t',
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
             b'u' => return self.unicode_escape(path, out),
             _ => return Err(self.error(path, "invalid escape")),
         };
@@ -304,7 +320,7 @@ impl<'a> Reader<'a> {
         })
     }
 
-    fn unicode_escape(&mut self, path: &Path<'_>, out: &mut Vec<u8>) -> Result<(), ConfigError> {
+    fn unicode_escape(&mut self, path: &Path<'_>, out: &mut String) -> Result<(), ConfigError> {
         let n = self.hex4(path)?;
         if (0xDC00..=0xDFFF).contains(&n) {
             return Err(self.error(path, "lone leading surrogate in hex escape"));
@@ -330,8 +346,7 @@ impl<'a> Reader<'a> {
             n
         };
         let c = char::from_u32(code).ok_or_else(|| self.error(path, "invalid unicode code point"))?;
-        let mut buf = [0u8; 4];
-        out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        out.push(c);
         Ok(())
     }
 
@@ -474,16 +489,6 @@ impl<'a> Reader<'a> {
         expected: &str,
         field: &mut dyn FnMut(&mut Self, &str) -> Result<(), ConfigError>,
     ) -> Result<(), ConfigError> {
-        self.members(path, expected, &mut |r, key| field(r, &key))
-    }
-
-    /// [`Reader::object`], handing each key over.
-    fn members(
-        &mut self,
-        path: &Path<'_>,
-        expected: &str,
-        field: &mut dyn FnMut(&mut Self, String) -> Result<(), ConfigError>,
-    ) -> Result<(), ConfigError> {
         if self.peek_value(path)? != b'{' {
             return Err(self.peek_invalid_type(path, expected));
         }
@@ -511,7 +516,7 @@ impl<'a> Reader<'a> {
             }
             first = false;
             let key = self.string_literal(path)?;
-            field(self, key)?;
+            field(self, &key)?;
         }
         self.at += 1;
         self.depth -= 1;
@@ -581,35 +586,73 @@ impl<'a> Reader<'a> {
     }
 
     /// Any value, as a [`Value`] tree (objects' keys sorted, the last of a
-    /// repeated key kept, as serde_json's `Value` has them).
-    pub fn value(&mut self) -> Result<Value, ConfigError> {
+    /// repeated key kept, as serde_json's `Value` has them). The grammar is
+    /// [`Reader::object`]'s and [`Reader::array`]'s, walked without their
+    /// per-member callbacks (the request-body path, issue 8); a refusal
+    /// carries no message, only [`Value::parse`]'s `None`.
+    pub fn value(&mut self) -> Option<Value> {
         let path = &Path::Root;
-        Ok(match self.peek_value(path)? {
-            b'n' => self.null(path).map(|()| Value::Null)?,
-            b't' | b'f' => Value::Bool(self.boolean(path)?),
+        Some(match self.peek()? {
+            b'n' => self.null(path).map(|()| Value::Null).ok()?,
+            b't' | b'f' => Value::Bool(self.boolean(path).ok()?),
             b'-' | b'0'..=b'9' => {
                 let start = self.at;
-                let number = self.number_literal(path)?;
-                let text = self.bytes.get(start..self.at).unwrap_or_default();
-                Value::Number(Num::read(number, text))
+                let number = self.number_literal(path).ok()?;
+                Value::Number(Num::read(number, self.bytes.get(start..self.at)?))
             }
-            b'"' => Value::String(self.string_literal(path)?),
+            b'"' => Value::String(self.string_literal(path).ok()?),
             b'[' => {
+                self.enter(path).ok()?;
                 let mut items = Vec::new();
-                self.array(path, &mut |r, _| r.value().map(|v| items.push(v)))?;
+                if self.peek()? == b']' {
+                    self.at += 1;
+                } else {
+                    loop {
+                        items.push(self.value()?);
+                        if self.list_end(b']')? {
+                            break;
+                        }
+                    }
+                }
+                self.depth -= 1;
                 Value::Array(items)
             }
             b'{' => {
-                let mut members = Vec::new();
-                self.members(path, "map", &mut |r, key| {
-                    r.colon(path)?;
-                    let value = r.value()?;
-                    members.push((key, value));
-                    Ok(())
-                })?;
+                self.enter(path).ok()?;
+                // Most objects of a request or an answer have a few keys:
+                // one allocation instead of growing from empty.
+                let mut members = Vec::with_capacity(4);
+                if self.peek()? == b'}' {
+                    self.at += 1;
+                } else {
+                    loop {
+                        if self.peek()? != b'"' {
+                            return None;
+                        }
+                        let key = self.string_literal(path).ok()?;
+                        self.colon(path).ok()?;
+                        members.push((key, self.value()?));
+                        if self.list_end(b'}')? {
+                            break;
+                        }
+                    }
+                }
+                self.depth -= 1;
                 Value::Object(Map::from_members(members))
             }
-            _ => return Err(self.peek_error(path, "expected value")),
+            _ => return None,
         })
+    }
+
+    /// After a member or element: `,` (more follow: false) or `close`
+    /// (true); anything else refuses the document.
+    fn list_end(&mut self, close: u8) -> Option<bool> {
+        let b = self.peek()?;
+        self.at += 1;
+        match b {
+            b',' => Some(false),
+            _ if b == close => Some(true),
+            _ => None,
+        }
     }
 }

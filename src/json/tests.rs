@@ -133,6 +133,9 @@ fn has_float(v: &serde_json::Value) -> bool {
 
 fn check(text: &[u8]) {
     let ours = Value::parse(text);
+    if let Ok(s) = std::str::from_utf8(text) {
+        assert_eq!(Value::parse_str(s), ours);
+    }
     let theirs = serde_json::from_slice::<serde_json::Value>(text);
     match (&ours, &theirs) {
         (None, Err(_)) => {}

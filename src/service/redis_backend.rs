@@ -22,9 +22,17 @@
 //! over the cluster's slots. Record keys expire `ttl` after their last
 //! write; the log holds one member per slot, so both are bounded by the
 //! slot tables.
+//!
+//! Both scripts run by their SHA-1 (`EVALSHA`), so a sync does not send
+//! their text: a node that does not hold one (a fresh or restarted Redis, a
+//! `SCRIPT FLUSH`, a cluster node that never saw it) answers `NOSCRIPT`,
+//! and the batch is sent again once `SCRIPT LOAD` has put it on every
+//! primary. On a cluster the first try may have stored some writes (on the
+//! nodes that held the script): their second try finds the version moved
+//! and reports a lost race, and `hub` reads them again as for any race.
 
 use redis::cluster::{cluster_pipe, ClusterClient, ClusterConnection};
-use redis::{Client, Connection, RedisResult, Script};
+use redis::{Client, Connection, ErrorKind, RedisResult, Script};
 
 use crate::fleet::hub::{Backend, Slot, Write, TRIES};
 use crate::fleet::tables::Table;
@@ -61,6 +69,11 @@ pub struct RedisBackend {
     conn: Conn,
     prefix: String,
     ttl_ms: u64,
+    /// The compare-and-set script, sent by its hash.
+    cas: Script,
+    /// The change-logging script (`Script::invoke`: by its hash, loaded
+    /// on `NOSCRIPT`).
+    log: Script,
 }
 
 fn err(e: redis::RedisError) -> String {
@@ -90,6 +103,8 @@ impl RedisBackend {
             conn,
             prefix: prefix.to_owned(),
             ttl_ms: 2 * 86_400 * 1_000,
+            cas: Script::new(CAS_SCRIPT),
+            log: Script::new(LOG_SCRIPT),
         };
         b.set_timeouts(std::time::Duration::from_secs(2)).map_err(err)?;
         Ok(b)
@@ -153,6 +168,40 @@ impl RedisBackend {
                 p.query(c)
             }
         }
+    }
+
+    /// One `EVALSHA` of the compare-and-set script per write.
+    fn cas_commands(&self, host: u64, writes: &[Write]) -> Vec<redis::Cmd> {
+        writes
+            .iter()
+            .map(|w| {
+                let version = w.expect.wrapping_add(1);
+                let mut merged = w.hosts.to_le_bytes().to_vec();
+                merged.extend(w.since.to_le_bytes());
+                merged.extend(w.merged.iter().flat_map(|x| x.to_le_bytes()));
+                let mut own = version.to_le_bytes().to_vec();
+                own.extend(w.own.iter().flat_map(|x| x.to_le_bytes()));
+                let mut c = redis::cmd("EVALSHA");
+                c.arg(self.cas.get_hash())
+                    .arg(1)
+                    .arg(self.record_key(w.table, w.slot))
+                    .arg(w.expect.to_string())
+                    .arg(version.to_string())
+                    .arg(merged)
+                    .arg(&host.to_le_bytes()[..])
+                    .arg(own)
+                    .arg(self.ttl_ms);
+                c
+            })
+            .collect()
+    }
+
+    /// `SCRIPT LOAD` of the compare-and-set script (on every primary of a
+    /// cluster).
+    fn load_cas(&mut self) -> RedisResult<()> {
+        let mut c = redis::cmd("SCRIPT");
+        c.arg("LOAD").arg(CAS_SCRIPT);
+        c.query::<String>(self.conn()).map(|_| ())
     }
 
     /// Liveness: `PING`.
@@ -244,29 +293,13 @@ impl Backend for RedisBackend {
     }
 
     fn store(&mut self, host: u64, writes: &[Write]) -> Result<Vec<bool>, String> {
-        let cmds = writes
-            .iter()
-            .map(|w| {
-                let version = w.expect.wrapping_add(1);
-                let mut merged = w.hosts.to_le_bytes().to_vec();
-                merged.extend(w.since.to_le_bytes());
-                merged.extend(w.merged.iter().flat_map(|x| x.to_le_bytes()));
-                let mut own = version.to_le_bytes().to_vec();
-                own.extend(w.own.iter().flat_map(|x| x.to_le_bytes()));
-                let mut c = redis::cmd("EVAL");
-                c.arg(CAS_SCRIPT)
-                    .arg(1)
-                    .arg(self.record_key(w.table, w.slot))
-                    .arg(w.expect.to_string())
-                    .arg(version.to_string())
-                    .arg(merged)
-                    .arg(&host.to_le_bytes()[..])
-                    .arg(own)
-                    .arg(self.ttl_ms);
-                c
-            })
-            .collect();
-        let done: Vec<i64> = self.pipeline(cmds).map_err(err)?;
+        let done: Vec<i64> = match self.pipeline(self.cas_commands(host, writes)) {
+            Err(e) if e.kind() == ErrorKind::NoScriptError => {
+                self.load_cas().map_err(err)?;
+                self.pipeline(self.cas_commands(host, writes)).map_err(err)?
+            }
+            other => other.map_err(err)?,
+        };
         Ok(done.into_iter().map(|d| d == 1).collect())
     }
 
@@ -274,13 +307,17 @@ impl Backend for RedisBackend {
         if slots.is_empty() {
             return Ok(());
         }
-        let script = Script::new(LOG_SCRIPT);
-        let mut inv = script.key(self.seq_key());
-        inv.key(self.log_key());
+        let (seq, log) = (self.seq_key(), self.log_key());
+        let mut inv = self.log.key(seq);
+        inv.key(log);
         for (table, slot) in slots {
             inv.arg(member(*table, *slot));
         }
-        inv.invoke::<u64>(self.conn()).map_err(err)?;
+        let conn = match &mut self.conn {
+            Conn::Single(c) => c as &mut dyn redis::ConnectionLike,
+            Conn::Cluster(c) => c,
+        };
+        inv.invoke::<u64>(conn).map_err(err)?;
         Ok(())
     }
 

@@ -322,6 +322,23 @@ class Redis:
             _kill_group(self.proc)
 
 
+def redis_cli(port: int, *args: str) -> str:
+    """One `redis-cli` command against the node on `port`; its raw output."""
+    out = subprocess.run([REDIS_CLI, "-p", str(port), *args], capture_output=True, timeout=10, check=True)
+    return out.stdout.decode()
+
+
+def redis_command_calls(port: int) -> dict[str, int]:
+    """Calls per command on one node since its start or `CONFIG RESETSTAT`
+    (`INFO commandstats`), e.g. {"evalsha": 12, "script|load": 1}."""
+    calls = {}
+    for line in redis_cli(port, "info", "commandstats").splitlines():
+        if line.startswith("cmdstat_") and ":calls=" in line:
+            name, rest = line[len("cmdstat_") :].split(":", 1)
+            calls[name] = int(rest.split(",", 1)[0].split("=", 1)[1])
+    return calls
+
+
 @dataclass
 class FleetSync:
     """`distill-guard fleet-sync` in front of `redis_url`."""

@@ -28,7 +28,7 @@ import time
 
 import pytest
 
-from procs import CLI, FleetSync, Redis
+from procs import CLI, FleetSync, Redis, redis_cli, redis_command_calls
 from test_detection import APP_SYSTEM_PROMPT, Job, benign_questions, campaign_item, send
 
 SECRET = "e2e-fleet-secret-0123456789"
@@ -192,6 +192,28 @@ def test_redis_outage_changes_no_answer_and_the_fleet_recovers(fleet, campaign):
         s.sendall(b"DBSIZE\r\n")
         reply = s.recv(64)
     assert reply.startswith(b":") and int(reply[1:].strip()) > 0, reply
+
+
+def test_the_merge_script_runs_by_its_hash_and_is_reloaded_after_a_flush(fleet, campaign):
+    """The service sends its compare-and-set script by its SHA-1
+    (`EVALSHA`), never its text (`EVAL`); after `SCRIPT FLUSH` (as after a
+    Redis restart) the next sync gets `NOSCRIPT`, loads the script and goes
+    on: no sync fails."""
+    hosts, redis = fleet["hosts"], fleet["redis"]
+    if redis.proc is None or redis.proc.poll() is not None:
+        redis.start()
+        wait_syncs(hosts, 2)
+    failed = [h.counter("fleet.sync_failed") for h in hosts]
+    redis_cli(redis.port, "script", "flush")
+    redis_cli(redis.port, "config", "resetstat")
+    for i, job in enumerate(app_users(5_000, 6)):
+        assert send(hosts[i % HOSTS].port, job).status == 200
+    wait_syncs(hosts, 2)
+    calls = redis_command_calls(redis.port)
+    assert calls.get("eval", 0) == 0, calls
+    assert calls.get("evalsha", 0) > 0, calls
+    assert calls.get("script|load", 0) >= 1, calls
+    assert [h.counter("fleet.sync_failed") for h in hosts] == failed
 
 
 def replay_trace(workdir):
