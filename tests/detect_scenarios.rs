@@ -102,7 +102,7 @@ impl World {
             clock: &self.clock,
             metrics: &self.metrics,
         };
-        self.detector.upstream_status(id, status, now, &host);
+        self.detector.upstream_status(id, a.charge, status, now, &host);
     }
 }
 

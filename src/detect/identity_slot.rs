@@ -117,6 +117,21 @@ pub fn locate(slots: &Slots<'_>, s: &DetectionSettings, identity: u64, now: u64,
     }
 }
 
+/// This identity's own record says the upstream has accepted it (for
+/// good: acceptance is sticky), read from this host's record alone (a
+/// value that also holds the fleet's is judged merged, and a sync may
+/// change that part before the answer comes).
+pub fn accepted(place: &Place, identity: u64) -> bool {
+    match place {
+        Place::Home(read) if !read.merged() => read
+            .words
+            .as_ref()
+            .map(Record::decode)
+            .is_some_and(|r| r.owner == identity && r.upstream & 3 == ACCEPTED),
+        _ => false,
+    }
+}
+
 /// The upstream refused this identity and never served it: it counts in no
 /// cluster.
 pub fn refused(place: &Place, identity: u64) -> bool {

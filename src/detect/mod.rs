@@ -121,6 +121,11 @@ pub struct Assessment {
 pub struct Charge {
     /// The cluster's key (owner hash); `None`: no tracked cluster.
     cluster: Option<u64>,
+    /// The identity's own record, as the decision read it, already said
+    /// the upstream had accepted it (and held no other host's record): a
+    /// 2xx then changes nothing, so [`Detector::upstream_status`] reads
+    /// nothing (issue 8: a shared-data read fewer per answered request).
+    accepted: bool,
 }
 
 /// A first request's part in its clusters, held until the upstream
@@ -232,6 +237,7 @@ impl Detector {
         let content = content::read(obs.view, s);
         let evidence = content.long || content.elicitation >= 0.5 || content.extraction >= 0.5;
         let place = identity_slot::locate(&slots, s, id, now, evidence);
+        let accepted = identity_slot::accepted(&place, id);
         let block = obs.identity.client_ip.map(correlate::address_block);
         let pending = identity_slot::pending(&place, id);
         let sender = cross_account::Sender {
@@ -285,6 +291,7 @@ impl Detector {
         // to this one by its own part (`cross_account::charged_level`).
         let charge = Charge {
             cluster: charged.cluster.filter(|c| c.tracked).map(|c| c.owner),
+            accepted,
         };
         let scored = identity_slot::score(&slots, s, place, id, now, part, signals, charged.cluster);
         let rate_limited = limited(&scored);
@@ -323,9 +330,15 @@ impl Detector {
     /// `:status`): 401 or 403 mark the identity refused, so it stops counting
     /// in clusters unless a 2xx accepted it before (acceptance is sticky). Never call it for a request this
     /// filter answered itself.
-    pub fn upstream_status(&self, identity: &Identity, status: u16, now: f64, host: &Host<'_>) {
+    ///
+    /// `charge` is the request's assessment's: when it says the identity
+    /// was already accepted, a 2xx is known to change nothing and nothing
+    /// is read (acceptance is sticky; the record may have moved on since
+    /// only if another request of the identity replaced it, and that
+    /// request's own answer marks it).
+    pub fn upstream_status(&self, identity: &Identity, charge: Charge, status: u16, now: f64, host: &Host<'_>) {
         let s = &self.settings;
-        if !s.enabled {
+        if !s.enabled || (charge.accepted && (200..300).contains(&status)) {
             return;
         }
         let slots = slots::Slots::new(host, &s.namespace, s.slot_key).fading(crate::fleet::merge::Fades::of(s));

@@ -79,6 +79,14 @@ pub struct Read<const N: usize> {
     cas: u32,
 }
 
+impl<const N: usize> Read<N> {
+    /// The value also held other hosts' record (fleet mode): `words` is
+    /// the merged record, not this host's.
+    pub fn merged(&self) -> bool {
+        self.others.is_some()
+    }
+}
+
 impl<'h> Slots<'h> {
     pub fn new(host: &'h Host<'h>, namespace: &'h str, key: SipKey) -> Slots<'h> {
         Slots {

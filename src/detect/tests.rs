@@ -108,6 +108,37 @@ fn at_most_eight_shared_data_calls_per_request() {
     assert_eq!(metrics.snapshot(), vec![]);
 }
 
+/// An identity the upstream has accepted stays accepted, so the answer to
+/// its next request needs no read (issue 8); a first request's 2xx and any
+/// 401 are still recorded.
+#[wasm_bindgen_test(unsupported = test)]
+fn an_accepted_identitys_answer_reads_nothing() {
+    let (store, metrics) = (Counting::default(), MemoryMetrics::default());
+    let d = Detector::with_namespace(config::DetectionSettings::default(), "t");
+    let id = identity(7);
+    let v = view("How do I rotate an API key without downtime?");
+    let answer = |a: &Assessment, status: u16, now: f64| {
+        let clock = ManualClock::new(now);
+        let host = Host {
+            store: &store,
+            clock: &clock,
+            metrics: &metrics,
+        };
+        let before = store.calls.get();
+        d.upstream_status(&id, a.charge, status, now, &host);
+        store.calls.get() - before
+    };
+    let first = assess(&d, &store, &metrics, &id, Some(&v), 1.0e9);
+    assert!(!first.charge.accepted);
+    // Read, then written: the identity is accepted now.
+    assert_eq!(answer(&first, 200, 1.0e9), 2);
+    let second = assess(&d, &store, &metrics, &id, Some(&v), 1.0e9 + 60.0);
+    assert!(second.charge.accepted);
+    assert_eq!(answer(&second, 200, 1.0e9 + 60.0), 0);
+    // A refusal is still read (and, acceptance being sticky, not written).
+    assert_eq!(answer(&second, 401, 1.0e9 + 60.0), 1);
+}
+
 #[wasm_bindgen_test(unsupported = test)]
 fn store_errors_are_counted_and_scoring_goes_on() {
     struct Broken;

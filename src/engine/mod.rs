@@ -179,7 +179,7 @@ impl Engine {
     /// first request in them when the upstream accepts it (2xx).
     pub fn upstream_status(&self, ex: &Exchange, status: u16, host: &Host<'_>) {
         self.detector
-            .upstream_status(&ex.identity, status, host.clock.now_secs(), host);
+            .upstream_status(&ex.identity, ex.charge.get(), status, host.clock.now_secs(), host);
         // An identity's first request counts in its clusters only once the
         // upstream has accepted it.
         self.detector
