@@ -29,9 +29,7 @@ while [ $# -gt 0 ]; do
 done
 
 source scripts/lib/proxy-common.sh
-[ -z "$module" ] || export BENCH_SKIP_BUILD=1
-proxy_prepare bench-out/hostcalls
-[ -z "$module" ] || wasm=$(realpath "$module")
+proxy_prepare bench-out/hostcalls "$module"
 read -r up_port up_admin dg_port dg_admin < <(free_ports 4)
 declare -A port=([dg]=$dg_port) admin=([dg]=$dg_admin)
 write_upstream "$work/upstream.yaml" "$up_port" "$up_admin"

@@ -36,9 +36,7 @@ while [ $# -gt 0 ]; do
 done
 
 source scripts/lib/proxy-common.sh
-[ -z "$module" ] || export BENCH_SKIP_BUILD=1
-proxy_prepare bench-out/proxy-stream
-[ -z "$module" ] || wasm=$(realpath "$module")
+proxy_prepare bench-out/proxy-stream "$module"
 proxies=(alone floor dg)
 build_floor
 read -r up_port alone_port alone_admin floor_port floor_admin dg_port dg_admin < <(free_ports 7)

@@ -53,9 +53,7 @@ while [ $# -gt 0 ]; do
 done
 
 source scripts/lib/proxy-common.sh
-[ -z "$module" ] || export BENCH_SKIP_BUILD=1
-proxy_prepare bench-out/proxy
-[ -z "$module" ] || wasm=$(realpath "$module")
+proxy_prepare bench-out/proxy "$module"
 proxies=(alone floor dg)
 [ -z "$compare" ] || proxies+=(dg2)
 build_floor

@@ -7,15 +7,19 @@ ENVOY=.venv/bin/envoy
 LUA=benches/proxy/openai_chat.lua
 wasm=target/wasm32-wasip1/release/distill_guard.wasm
 
-# proxy_prepare DIR: output folder `work`, wrk, Envoy, a fresh release
-# module; stops what was started on exit.
+# proxy_prepare DIR [MODULE]: output folder `work`, wrk, Envoy, a fresh
+# release module (or MODULE, a caller's `--module`, as `wasm` and no
+# build); stops what was started on exit.
 proxy_prepare() {
   work=$1
   mkdir -p "$work"
   install_wrk
   [ -x "$ENVOY" ] || bash scripts/setup.sh
-  # BENCH_SKIP_BUILD: the caller brings its own module.
-  [ -n "${BENCH_SKIP_BUILD:-}" ] || bash scripts/build.sh
+  if [ -n "${2:-}" ]; then
+    wasm=$(realpath "$2")
+  elif [ -z "${BENCH_SKIP_BUILD:-}" ]; then # BENCH_SKIP_BUILD: the module is already built.
+    bash scripts/build.sh
+  fi
   trap stop_started EXIT
   trap 'exit 130' INT TERM
 }
