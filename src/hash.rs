@@ -141,6 +141,19 @@ pub fn fingerprint_short(word: u64) -> u64 {
     s.finish()
 }
 
+/// Deterministic draws for tests on every target (the simulator's
+/// generator is not built for wasm): SipHash of a counter.
+#[cfg(test)]
+pub struct TestDraws(pub u64);
+
+#[cfg(test)]
+impl TestDraws {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 += 1;
+        fingerprint(&self.0.to_le_bytes())
+    }
+}
+
 struct SipState {
     v0: u64,
     v1: u64,

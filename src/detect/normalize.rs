@@ -450,7 +450,7 @@ mod tests {
 
     #[wasm_bindgen_test(unsupported = test)]
     fn word_pass_equals_char_by_char_on_random_text() {
-        let mut rng = crate::sim::rng::SplitMix64::new(16);
+        let mut rng = crate::hash::TestDraws(16);
         for round in 0..200 {
             let t = random_text(&mut rng, 1 + round % 40);
             // Every cap, so every alignment of the eight-byte words and
@@ -524,7 +524,7 @@ mod tests {
     /// both cases, digits (runs collapse), apostrophes, separators, long
     /// words (past one and two SipHash words), non-ASCII letters, digits and
     /// spaces, CJK runs, and enough short words to evict cache entries.
-    fn random_text(rng: &mut crate::sim::rng::SplitMix64, pieces: usize) -> String {
+    fn random_text(rng: &mut crate::hash::TestDraws, pieces: usize) -> String {
         const PIECES: &[&str] = &[
             "a",
             "B",
@@ -581,7 +581,7 @@ mod tests {
 
     #[wasm_bindgen_test(unsupported = test)]
     fn byte_pass_equals_the_char_definition_on_random_text() {
-        let mut rng = crate::sim::rng::SplitMix64::new(8);
+        let mut rng = crate::hash::TestDraws(8);
         for round in 0..300 {
             let t = random_text(&mut rng, 1 + round % 60);
             // Every prefix that ends on a char boundary.
