@@ -16,6 +16,7 @@ use crate::hostcalls;
 use crate::traits::*;
 use crate::types::*;
 use hashbrown::HashMap;
+#[cfg(feature = "full")]
 use log::trace;
 use std::cell::{Cell, RefCell};
 
@@ -280,6 +281,7 @@ impl Dispatcher {
         }
     }
 
+    #[cfg(feature = "full")]
     fn on_new_connection(&self, context_id: u32) -> Action {
         if let Some(stream) = self.streams.borrow_mut().get_mut(&context_id) {
             self.active_id.set(context_id);
@@ -289,6 +291,7 @@ impl Dispatcher {
         }
     }
 
+    #[cfg(feature = "full")]
     fn on_downstream_data(&self, context_id: u32, data_size: usize, end_of_stream: bool) -> Action {
         if let Some(stream) = self.streams.borrow_mut().get_mut(&context_id) {
             self.active_id.set(context_id);
@@ -298,6 +301,7 @@ impl Dispatcher {
         }
     }
 
+    #[cfg(feature = "full")]
     fn on_downstream_close(&self, context_id: u32, peer_type: PeerType) {
         if let Some(stream) = self.streams.borrow_mut().get_mut(&context_id) {
             self.active_id.set(context_id);
@@ -307,6 +311,7 @@ impl Dispatcher {
         }
     }
 
+    #[cfg(feature = "full")]
     fn on_upstream_data(&self, context_id: u32, data_size: usize, end_of_stream: bool) -> Action {
         if let Some(stream) = self.streams.borrow_mut().get_mut(&context_id) {
             self.active_id.set(context_id);
@@ -316,6 +321,7 @@ impl Dispatcher {
         }
     }
 
+    #[cfg(feature = "full")]
     fn on_upstream_close(&self, context_id: u32, peer_type: PeerType) {
         if let Some(stream) = self.streams.borrow_mut().get_mut(&context_id) {
             self.active_id.set(context_id);
@@ -427,6 +433,7 @@ impl Dispatcher {
         }
     }
 
+    #[cfg(feature = "full")]
     fn on_grpc_receive_initial_metadata(&self, token_id: u32, headers: u32) {
         let context_id = match self.grpc_streams.borrow_mut().get(&token_id) {
             Some(id) => *id,
@@ -452,6 +459,7 @@ impl Dispatcher {
         }
     }
 
+    #[cfg(feature = "full")]
     fn on_grpc_receive(&self, token_id: u32, response_size: usize) {
         let context_id = self.grpc_callouts.borrow_mut().remove(&token_id);
         if let Some(context_id) = context_id {
@@ -491,6 +499,7 @@ impl Dispatcher {
         }
     }
 
+    #[cfg(feature = "full")]
     fn on_grpc_receive_trailing_metadata(&self, token_id: u32, trailers: u32) {
         let context_id = match self.grpc_streams.borrow_mut().get(&token_id) {
             Some(id) => *id,
@@ -516,6 +525,7 @@ impl Dispatcher {
         }
     }
 
+    #[cfg(feature = "full")]
     fn on_grpc_close(&self, token_id: u32, status_code: u32) {
         let context_id = self.grpc_callouts.borrow_mut().remove(&token_id);
         if let Some(context_id) = context_id {
@@ -555,6 +565,7 @@ impl Dispatcher {
         }
     }
 
+    #[cfg(feature = "full")]
     fn on_foreign_function(&self, context_id: u32, function_id: u32, arugments_size: usize) {
         if let Some(http_stream) = self.http_streams.borrow_mut().get_mut(&context_id) {
             self.active_id.set(context_id);
@@ -612,11 +623,13 @@ pub extern "C" fn proxy_on_queue_ready(context_id: u32, queue_id: u32) {
     DISPATCHER.with(|dispatcher| dispatcher.on_queue_ready(context_id, queue_id))
 }
 
+#[cfg(feature = "full")]
 #[no_mangle]
 pub extern "C" fn proxy_on_new_connection(context_id: u32) -> Action {
     DISPATCHER.with(|dispatcher| dispatcher.on_new_connection(context_id))
 }
 
+#[cfg(feature = "full")]
 #[no_mangle]
 pub extern "C" fn proxy_on_downstream_data(
     context_id: u32,
@@ -627,11 +640,13 @@ pub extern "C" fn proxy_on_downstream_data(
         .with(|dispatcher| dispatcher.on_downstream_data(context_id, data_size, end_of_stream))
 }
 
+#[cfg(feature = "full")]
 #[no_mangle]
 pub extern "C" fn proxy_on_downstream_connection_close(context_id: u32, peer_type: PeerType) {
     DISPATCHER.with(|dispatcher| dispatcher.on_downstream_close(context_id, peer_type))
 }
 
+#[cfg(feature = "full")]
 #[no_mangle]
 pub extern "C" fn proxy_on_upstream_data(
     context_id: u32,
@@ -641,6 +656,7 @@ pub extern "C" fn proxy_on_upstream_data(
     DISPATCHER.with(|dispatcher| dispatcher.on_upstream_data(context_id, data_size, end_of_stream))
 }
 
+#[cfg(feature = "full")]
 #[no_mangle]
 pub extern "C" fn proxy_on_upstream_connection_close(context_id: u32, peer_type: PeerType) {
     DISPATCHER.with(|dispatcher| dispatcher.on_upstream_close(context_id, peer_type))
@@ -711,6 +727,7 @@ pub extern "C" fn proxy_on_http_call_response(
     })
 }
 
+#[cfg(feature = "full")]
 #[no_mangle]
 pub extern "C" fn proxy_on_grpc_receive_initial_metadata(
     _context_id: u32,
@@ -720,11 +737,13 @@ pub extern "C" fn proxy_on_grpc_receive_initial_metadata(
     DISPATCHER.with(|dispatcher| dispatcher.on_grpc_receive_initial_metadata(token_id, headers))
 }
 
+#[cfg(feature = "full")]
 #[no_mangle]
 pub extern "C" fn proxy_on_grpc_receive(_context_id: u32, token_id: u32, response_size: usize) {
     DISPATCHER.with(|dispatcher| dispatcher.on_grpc_receive(token_id, response_size))
 }
 
+#[cfg(feature = "full")]
 #[no_mangle]
 pub extern "C" fn proxy_on_grpc_receive_trailing_metadata(
     _context_id: u32,
@@ -734,11 +753,13 @@ pub extern "C" fn proxy_on_grpc_receive_trailing_metadata(
     DISPATCHER.with(|dispatcher| dispatcher.on_grpc_receive_trailing_metadata(token_id, trailers))
 }
 
+#[cfg(feature = "full")]
 #[no_mangle]
 pub extern "C" fn proxy_on_grpc_close(_context_id: u32, token_id: u32, status_code: u32) {
     DISPATCHER.with(|dispatcher| dispatcher.on_grpc_close(token_id, status_code))
 }
 
+#[cfg(feature = "full")]
 #[no_mangle]
 pub extern "C" fn proxy_on_foreign_function(
     context_id: u32,
