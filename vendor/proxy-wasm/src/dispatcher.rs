@@ -221,6 +221,7 @@ impl Dispatcher {
         }
     }
 
+    #[cfg(feature = "full")]
     fn on_log(&self, context_id: u32) {
         if let Some(http_stream) = self.http_streams.borrow_mut().get_mut(&context_id) {
             self.active_id.set(context_id);
@@ -272,6 +273,7 @@ impl Dispatcher {
         }
     }
 
+    #[cfg(feature = "full")]
     fn on_queue_ready(&self, context_id: u32, queue_id: u32) {
         if let Some(root) = self.roots.borrow_mut().get_mut(&context_id) {
             self.active_id.set(context_id);
@@ -593,6 +595,7 @@ pub extern "C" fn proxy_on_done(context_id: u32) -> bool {
     DISPATCHER.with(|dispatcher| dispatcher.on_done(context_id))
 }
 
+#[cfg(feature = "full")]
 #[no_mangle]
 pub extern "C" fn proxy_on_log(context_id: u32) {
     DISPATCHER.with(|dispatcher| dispatcher.on_log(context_id))
@@ -618,6 +621,7 @@ pub extern "C" fn proxy_on_tick(context_id: u32) {
     DISPATCHER.with(|dispatcher| dispatcher.on_tick(context_id))
 }
 
+#[cfg(feature = "full")]
 #[no_mangle]
 pub extern "C" fn proxy_on_queue_ready(context_id: u32, queue_id: u32) {
     DISPATCHER.with(|dispatcher| dispatcher.on_queue_ready(context_id, queue_id))

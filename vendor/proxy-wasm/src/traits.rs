@@ -289,8 +289,10 @@ pub trait RootContext: Context {
 
     fn on_tick(&mut self) {}
 
+    #[cfg(feature = "full")]
     fn on_queue_ready(&mut self, _queue_id: u32) {}
 
+    #[cfg(feature = "full")]
     fn on_log(&mut self) {}
 
     fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
@@ -363,6 +365,7 @@ pub trait StreamContext: Context {
 
     fn on_upstream_close(&mut self, _peer_type: PeerType) {}
 
+    #[cfg(feature = "full")]
     fn on_log(&mut self) {}
 }
 
@@ -671,5 +674,6 @@ pub trait HttpContext: Context {
         hostcalls::send_grpc_response(grpc_status, grpc_status_message, custom_metadata).unwrap()
     }
 
+    #[cfg(feature = "full")]
     fn on_log(&mut self) {}
 }
