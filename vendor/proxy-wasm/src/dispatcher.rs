@@ -15,7 +15,36 @@
 use crate::hostcalls;
 use crate::traits::*;
 use crate::types::*;
+#[cfg(feature = "full")]
 use hashbrown::HashMap;
+
+// distill-guard's patch (PATCHED.md): without `full`, std's map with one
+// multiplication for a hash. Context and token ids are small integers the
+// host assigns, so they need no seeded hasher; the module then links
+// neither the hashbrown crate's copy of the table nor foldhash's seeding.
+#[cfg(not(feature = "full"))]
+type HashMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<IdHasher>>;
+
+#[cfg(not(feature = "full"))]
+#[derive(Default)]
+struct IdHasher(u64);
+
+#[cfg(not(feature = "full"))]
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.0 = (self.0 ^ u64::from(n)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
 #[cfg(feature = "full")]
 use log::trace;
 use std::cell::{Cell, RefCell};
@@ -70,15 +99,15 @@ impl Dispatcher {
     fn new() -> Dispatcher {
         Dispatcher {
             new_root: Cell::new(None),
-            roots: RefCell::new(HashMap::new()),
+            roots: RefCell::new(HashMap::default()),
             new_stream: Cell::new(None),
-            streams: RefCell::new(HashMap::new()),
+            streams: RefCell::new(HashMap::default()),
             new_http_stream: Cell::new(None),
-            http_streams: RefCell::new(HashMap::new()),
+            http_streams: RefCell::new(HashMap::default()),
             active_id: Cell::new(0),
-            callouts: RefCell::new(HashMap::new()),
-            grpc_callouts: RefCell::new(HashMap::new()),
-            grpc_streams: RefCell::new(HashMap::new()),
+            callouts: RefCell::new(HashMap::default()),
+            grpc_callouts: RefCell::new(HashMap::default()),
+            grpc_streams: RefCell::new(HashMap::default()),
         }
     }
 
