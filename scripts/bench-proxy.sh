@@ -7,12 +7,15 @@
 #
 #   scripts/bench-proxy.sh [--duration SECS] [--rounds N] [--sizes "1500 65536 1048576"]
 #                          [--threads N] [--connections N] [--config JSON]
-#                          [--module WASM] [--compare WASM]
+#                          [--module WASM] [--compare WASM] [--compare-config JSON]
 #   BENCH_QUICK=1 scripts/bench-proxy.sh    one round of 2 s runs (a smoke run)
 #
 # --module runs that distill-guard module instead of building one; --compare
 # adds a fourth proxy, `dg2`, with another distill-guard module (a change
 # measured against the module before it in the same run: `dg2/dg` ratios).
+# --compare-config gives `dg2` its own filter configuration (with the same
+# module as `dg` unless --compare names one): a setting measured alone,
+# e.g. --compare-config '{..., "metrics": {"flush_interval_ms": 0}}'.
 #
 # Starts, on free loopback ports, in bench-out/proxy/:
 #   - an upstream Envoy (concurrency 1) answering every request with a fixed
@@ -48,6 +51,7 @@ while [ $# -gt 0 ]; do
     --config) CONFIG="$2"; shift 2 ;;
     --module) module="$2"; shift 2 ;;
     --compare) compare="$2"; shift 2 ;;
+    --compare-config) CONFIG2="$2"; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -55,6 +59,7 @@ done
 source scripts/lib/proxy-common.sh
 proxy_prepare bench-out/proxy "$module"
 proxies=(alone floor dg)
+if [ -n "${CONFIG2:-}" ] && [ -z "$compare" ]; then compare=$wasm; fi
 [ -z "$compare" ] || proxies+=(dg2)
 build_floor
 read -r up_port up_admin alone_port alone_admin floor_port floor_admin dg_port dg_admin dg2_port dg2_admin \
@@ -116,6 +121,7 @@ echo "$($ENVOY --version 2>/dev/null | grep -o 'version: [^ ]*' | head -1); $rou
 echo "filter config $CONFIG"
 printf 'module sizes: distill-guard %d bytes, floor %d bytes\n' "$(wc -c <"$wasm")" "$(wc -c <"$FLOOR")"
 [ -z "$compare" ] || printf 'dg2: %s, %d bytes (dg: %s)\n' "$compare" "$(wc -c <"$compare")" "$wasm"
+[ -z "${CONFIG2:-}" ] || echo "dg2 filter config $CONFIG2"
 sed 's/^/machine /' "$work/load"
 echo
 python3 - "$work/rows" <<'EOF'

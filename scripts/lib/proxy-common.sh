@@ -124,13 +124,13 @@ build_floor() {
 
 # render_proxies UPSTREAM_PORT NAME...: $work/NAME.yaml for each of alone,
 # floor, dg and dg2, from envoy/envoy.template.yaml with the filter
-# configuration $CONFIG, listening on ${port[NAME]} with admin
+# configuration $CONFIG ($CONFIG2 for dg2 when set), listening on ${port[NAME]} with admin
 # ${admin[NAME]} (associative arrays the caller declares), in front of the
 # upstream on UPSTREAM_PORT: `alone` without the Wasm filter, `floor` with
 # the floor module, `dg` with $wasm, `dg2` with $compare. Access logs go to
 # /dev/null with a plain path (scripts/lib/bench-yaml.py says why).
 render_proxies() {
-  local up="$1" name module
+  local up="$1" name module cfg
   shift
   for name in "$@"; do
     case "$name" in
@@ -140,7 +140,9 @@ render_proxies() {
       dg2) module="$(realpath "$compare")" ;;
       *) echo "render_proxies: unknown proxy $name" >&2; return 2 ;;
     esac
-    python3 scripts/render-envoy.py --config "$CONFIG" --listen-port "${port[$name]}" \
+    cfg=$CONFIG
+    if [ "$name" = dg2 ] && [ -n "${CONFIG2:-}" ]; then cfg=$CONFIG2; fi
+    python3 scripts/render-envoy.py --config "$cfg" --listen-port "${port[$name]}" \
       --admin-port "${admin[$name]}" --upstream-port "$up" --access-log /dev/null \
       ${module:+--wasm "$module"} >"$work/$name.yaml"
   done
