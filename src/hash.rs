@@ -68,6 +68,92 @@ pub fn fingerprint(data: &[u8]) -> u64 {
     siphash24(FINGERPRINT_KEY, data)
 }
 
+/// [`siphash24`] of the little-endian bytes of `words`, without building
+/// them: each word is one compression, as it is for its eight bytes.
+pub fn siphash24_words(key: SipKey, words: &[u64]) -> u64 {
+    let mut s = SipState::new(key);
+    for w in words {
+        s.compress(*w);
+    }
+    s.compress(((words.len() as u64 * 8) & 0xff) << 56);
+    s.finish()
+}
+
+/// [`fingerprint`] of bytes given one at a time (a word being read), so
+/// no buffer holds them: full words are compressed as they fill.
+pub struct FingerprintStream {
+    state: SipState,
+    tail: u64,
+    len: usize,
+}
+
+impl Default for FingerprintStream {
+    fn default() -> Self {
+        FingerprintStream {
+            state: SipState::new(FINGERPRINT_KEY),
+            tail: 0,
+            len: 0,
+        }
+    }
+}
+
+impl FingerprintStream {
+    /// Appends one byte.
+    #[inline(always)]
+    pub fn push(&mut self, b: u8) {
+        self.tail |= u64::from(b) << (8 * (self.len & 7));
+        self.len += 1;
+        if self.len & 7 == 0 {
+            self.state.compress(self.tail);
+            self.tail = 0;
+        }
+    }
+
+    /// Bytes appended since the last [`Self::take`].
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Up to seven bytes appended so far as [`siphash24`]'s final word
+    /// (bytes, then the length in the top byte): the whole message, which
+    /// [`fingerprint_short`] hashes. `None` for eight bytes or more.
+    pub fn short_word(&self) -> Option<u64> {
+        (self.len < 8).then_some(self.tail | (self.len as u64) << 56)
+    }
+
+    /// The fingerprint of the bytes appended so far; starts a new message.
+    pub fn take(&mut self) -> u64 {
+        let mut s = std::mem::take(self);
+        s.state.compress(s.tail | ((s.len as u64 & 0xff) << 56));
+        s.state.finish()
+    }
+}
+
+/// [`fingerprint`] of a message of at most seven bytes, given as its final
+/// word ([`FingerprintStream::short_word`]).
+pub fn fingerprint_short(word: u64) -> u64 {
+    let mut s = SipState::new(FINGERPRINT_KEY);
+    s.compress(word);
+    s.finish()
+}
+
+/// Deterministic draws for tests on every target (the simulator's
+/// generator is not built for wasm): SipHash of a counter.
+#[cfg(test)]
+pub struct TestDraws(pub u64);
+
+#[cfg(test)]
+impl TestDraws {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 += 1;
+        fingerprint(&self.0.to_le_bytes())
+    }
+}
+
 struct SipState {
     v0: u64,
     v1: u64,
@@ -85,6 +171,7 @@ impl SipState {
         }
     }
 
+    #[inline(always)]
     fn round(&mut self) {
         self.v0 = self.v0.wrapping_add(self.v1);
         self.v1 = self.v1.rotate_left(13) ^ self.v0;
@@ -98,6 +185,7 @@ impl SipState {
         self.v2 = self.v2.rotate_left(32);
     }
 
+    #[inline(always)]
     fn compress(&mut self, m: u64) {
         self.v3 ^= m;
         self.round();
@@ -143,4 +231,26 @@ mod tests {
     }
 
     const GOLDEN_DERIVED: &str = "35ea3830dace1ef178aec6629394d163";
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn streams_and_words_equal_the_byte_hash() {
+        let data: Vec<u8> = (0u8..=255).map(|b| b.wrapping_mul(167).wrapping_add(13)).collect();
+        for n in 0..data.len() {
+            let msg = data.get(..n).unwrap_or_default();
+            let mut s = FingerprintStream::default();
+            msg.iter().for_each(|b| s.push(*b));
+            assert_eq!(s.len(), n);
+            if let Some(w) = s.short_word() {
+                assert_eq!(fingerprint_short(w), fingerprint(msg), "{n}");
+            }
+            assert_eq!(s.take(), fingerprint(msg), "{n}");
+            // `take` starts over.
+            assert!(s.is_empty() && s.take() == fingerprint(&[]));
+        }
+        for n in 0..40u64 {
+            let words: Vec<u64> = (0..n).map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15)).collect();
+            let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+            assert_eq!(siphash24_words(PAPER_KEY, &words), siphash24(PAPER_KEY, &bytes), "{n}");
+        }
+    }
 }

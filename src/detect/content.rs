@@ -68,5 +68,5 @@ pub fn read(view: Option<&RequestView>, s: &DetectionSettings) -> Content {
 /// Fingerprint of a request's system prompt: kept apart from the user-turn
 /// templates, since thousands of an app's users share one system prompt.
 pub fn system_fingerprint(view: &RequestView) -> Option<u64> {
-    (!view.system.is_empty()).then(|| fingerprint(normalize::lower_collapsed(&view.system, 64 * 1024).as_bytes()))
+    (!view.system.is_empty()).then(|| fingerprint(&normalize::lower_collapsed_bytes(&view.system, 64 * 1024)))
 }

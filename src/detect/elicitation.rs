@@ -7,7 +7,7 @@
 //! A phrase alone never denies anything: the score needs it combined with
 //! cross-account template sharing.
 
-use super::normalize::lower_collapsed;
+use super::normalize::lower_collapsed_bytes;
 
 /// Bytes of text searched per request: elicitation sits in the instruction,
 /// not at the end of a pasted document.
@@ -162,30 +162,36 @@ fn strength(texts: &[&str], extra: &[(String, f64)], one_pass: bool) -> f64 {
         if budget == 0 {
             break;
         }
-        let hay = lower_collapsed(text, budget);
+        let hay = lower_collapsed_bytes(text, budget);
         budget = budget.saturating_sub(text.len());
         // Built-in phrases: one pass over the text (no built-in phrase has a
         // hyphen, so reading hyphens as spaces finds exactly what searching
         // both the text and its hyphen-free copy found).
-        let builtin = one_pass.then(|| BUILTIN_INDEX.find_all(hay.as_bytes()));
+        let builtin = one_pass.then(|| BUILTIN_INDEX.find_all(&hay));
         // Operator phrases (at most a few hundred, usually none) keep the
-        // plain search: they may contain hyphens or be one byte long.
+        // plain search: they may contain hyphens or be one byte long. On
+        // UTF-8 text and phrases, a byte search finds what a str search does.
         let search = !(one_pass && extra.is_empty());
-        let spaced = (search && hay.contains('-')).then(|| hay.replace('-', " "));
-        let found = |p: &str| hay.contains(p) || spaced.as_deref().is_some_and(|s| s.contains(p));
+        let spaced = (search && hay.contains(&b'-')).then(|| {
+            let mut s = hay.clone();
+            s.iter_mut().filter(|b| **b == b'-').for_each(|b| *b = b' ');
+            s
+        });
+        let found = |p: &str| contains(&hay, p) || spaced.as_deref().is_some_and(|s| contains(s, p));
         // Same order as the lists, so the product below is bit-for-bit the
         // one a phrase-by-phrase search computed. Bounded by the lists.
-        let hits: Vec<(&str, f64)> = builtin_phrases()
-            .enumerate()
-            .filter(|(i, (p, _))| builtin.as_ref().map_or_else(|| found(p), |set| set.contains(*i)))
-            .map(|(_, pw)| pw)
-            .chain(
-                extra
-                    .iter()
-                    .map(|(p, w)| (p.as_str(), *w))
-                    .filter(|(p, _)| !p.is_empty() && found(p)),
-            )
-            .collect();
+        // The index's set is read by its bits (ascending, so in list
+        // order): most texts contain no phrase, and then nothing is walked.
+        let mut hits: Vec<(&str, f64)> = match &builtin {
+            Some(set) => set.iter().filter_map(builtin_phrase).collect(),
+            None => builtin_phrases().filter(|(p, _)| found(p)).collect(),
+        };
+        hits.extend(
+            extra
+                .iter()
+                .map(|(p, w)| (p.as_str(), *w))
+                .filter(|(p, _)| !p.is_empty() && found(p)),
+        );
         for (p, w) in &hits {
             let inside_longer = hits.iter().any(|(q, _)| q.len() > p.len() && q.contains(p));
             if !inside_longer {
@@ -196,9 +202,22 @@ fn strength(texts: &[&str], extra: &[(String, f64)], one_pass: bool) -> f64 {
     (1.0 - miss).clamp(0.0, 1.0)
 }
 
+/// `hay` contains `phrase`, as `str::contains`.
+fn contains(hay: &[u8], phrase: &str) -> bool {
+    phrase.is_empty() || hay.windows(phrase.len()).any(|w| w == phrase.as_bytes())
+}
+
 /// The built-in phrases in list order: [`PHRASES`] then [`MULTILINGUAL`].
 fn builtin_phrases() -> impl Iterator<Item = (&'static str, f64)> {
     PHRASES.iter().chain(MULTILINGUAL).copied()
+}
+
+/// Built-in phrase `i` of [`builtin_phrases`].
+fn builtin_phrase(i: usize) -> Option<(&'static str, f64)> {
+    match i.checked_sub(PHRASES.len()) {
+        None => PHRASES.get(i).copied(),
+        Some(j) => MULTILINGUAL.get(j).copied(),
+    }
 }
 
 /// Number of built-in phrases; [`PhraseSet`] holds one bit per phrase.
@@ -215,8 +234,23 @@ impl PhraseSet {
         }
     }
 
+    #[cfg(test)]
     fn contains(&self, i: usize) -> bool {
         self.0.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 == 1)
+    }
+
+    /// The phrases in the set, in ascending order.
+    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0.iter().enumerate().flat_map(|(k, w)| {
+            let mut rest = *w;
+            std::iter::from_fn(move || {
+                (rest != 0).then(|| {
+                    let bit = rest.trailing_zeros() as usize;
+                    rest &= rest - 1;
+                    k * 64 + bit
+                })
+            })
+        })
     }
 }
 
@@ -280,12 +314,16 @@ impl PhraseIndex {
     /// The built-in phrases `hay` contains, hyphens read as spaces.
     fn find_all(&self, hay: &[u8]) -> PhraseSet {
         let mut set = PhraseSet([0; SET_WORDS]);
-        for (start, triple) in hay.windows(3).enumerate() {
-            let (b0, b1, b2) = match triple {
-                [a, b, c] => (unhyphen(*a), unhyphen(*b), unhyphen(*c)),
-                _ => continue,
-            };
-            let mut link = self.head.get(bucket(b0, b1, b2)).copied().unwrap_or(0);
+        // The three bytes at `start` roll through (b0, b1, b2): each byte
+        // is read and un-hyphened once.
+        let (mut b0, mut b1) = match hay {
+            [a, b, ..] => (unhyphen(*a), unhyphen(*b)),
+            _ => return set,
+        };
+        for (start, b) in hay.iter().skip(2).enumerate() {
+            let b2 = unhyphen(*b);
+            let mut link = self.head.get(bucket(b0, b1, b2) % BUCKETS).copied().unwrap_or(0);
+            (b0, b1) = (b1, b2);
             while let Some(i) = usize::from(link).checked_sub(1) {
                 let rest = hay.get(start..).unwrap_or_default();
                 if starts_with_unhyphened(rest, builtin_bytes(i)) {
@@ -418,9 +456,75 @@ mod tests {
     }
 
     #[wasm_bindgen_test(unsupported = test)]
+    fn one_pass_equals_phrase_by_phrase_search_on_random_text() {
+        let mut rng = crate::hash::TestDraws(5);
+        let all: Vec<&str> = builtin_phrases().map(|(p, _)| p).collect();
+        for round in 0..150 {
+            let mut t = String::new();
+            for _ in 0..1 + round % 12 {
+                let r = rng.next_u64();
+                let p = all.get(r as usize % all.len()).copied().unwrap_or("");
+                // A phrase, a piece of one, or glue between them.
+                let cut: Vec<usize> = (0..=p.len()).filter(|i| p.is_char_boundary(*i)).collect();
+                let a = cut.get((r >> 16) as usize % cut.len()).copied().unwrap_or(0);
+                let piece = match r >> 8 & 3 {
+                    0 => p.get(a..).unwrap_or(p),
+                    1 => p.get(..a).unwrap_or(p),
+                    _ => p,
+                };
+                t.push_str(piece);
+                t.push_str(
+                    ["", " ", "-", "  ", "\n", "x", "A"]
+                        .get((r >> 32) as usize % 7)
+                        .copied()
+                        .unwrap_or(""),
+                );
+            }
+            if rng.next_u64() % 2 == 0 {
+                t = t.to_uppercase();
+            }
+            for end in (0..=t.len()).filter(|e| t.is_char_boundary(*e)) {
+                let p = t.get(..end).unwrap_or_default();
+                let (a, b) = (elicitation(&[p], &[]), strength(&[p], &[], false));
+                assert_eq!(a.to_bits(), b.to_bits(), "{p:?}");
+            }
+        }
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn byte_search_equals_str_search() {
+        let hay = "étape par étape, 逐步 step-by-step ステップ x";
+        for a in (0..=hay.len()).filter(|i| hay.is_char_boundary(*i)) {
+            for b in (a..=hay.len()).filter(|i| hay.is_char_boundary(*i)) {
+                let p = hay.get(a..b).unwrap_or_default();
+                for h in [hay, "", "x", "étape", "step by step"] {
+                    assert_eq!(contains(h.as_bytes(), p), h.contains(p), "{h:?} {p:?}");
+                }
+            }
+        }
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
     fn every_phrase_is_indexed() {
         for (i, (p, _)) in builtin_phrases().enumerate() {
             assert!(BUILTIN_INDEX.find_all(p.as_bytes()).contains(i), "{p}");
+            assert_eq!(
+                builtin_phrase(i),
+                Some((p, builtin_phrases().nth(i).map_or(0.0, |(_, w)| w)))
+            );
+        }
+        assert_eq!(builtin_phrase(BUILTIN), None);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_set_lists_its_phrases_in_order() {
+        let mut rng = crate::hash::TestDraws(3);
+        for _ in 0..200 {
+            let mut set = PhraseSet([0; SET_WORDS]);
+            let want: Vec<usize> = (0..BUILTIN).filter(|_| rng.next_u64() % 5 == 0).collect();
+            want.iter().for_each(|i| set.insert(*i));
+            assert_eq!(set.iter().collect::<Vec<_>>(), want);
+            assert!((0..BUILTIN).all(|i| set.contains(i) == want.contains(&i)));
         }
     }
 }

@@ -8,7 +8,7 @@
 //! template's structure stay intact. Tokens are hashed at once, so no string
 //! per token is allocated: work is proportional to the text.
 
-use crate::hash::fingerprint;
+use crate::hash::{fingerprint, fingerprint_short, FingerprintStream};
 
 /// Most tokens read from one text: bounds the work on a huge prompt (the
 /// body cap already bounds it; this keeps the per-request cost flat).
@@ -26,68 +26,159 @@ pub fn is_cjk(c: char) -> bool {
 }
 
 /// Normalised token hashes of `text`, in order (at most [`MAX_TOKENS`]).
+///
+/// One pass over the bytes: ASCII (most prompts) by a class table, other
+/// chars by the Unicode rules (the tests keep the char-by-char definition
+/// this equals). A word's bytes go straight into its SipHash
+/// ([`FingerprintStream`]), no string per word, and words of up to seven
+/// bytes (most) are looked up in a small cache first: a prompt repeats its
+/// common words, and a hit costs a comparison instead of six SipHash
+/// rounds. The values are [`fingerprint`]'s of the normalised words.
+#[inline(never)]
 pub fn token_hashes(text: &str) -> Vec<u64> {
-    tokens(text, true)
-}
-
-/// [`token_hashes`]; `ascii_fast` false reads every char by the Unicode
-/// rules (the definition the fast path is tested against).
-fn tokens(text: &str, ascii_fast: bool) -> Vec<u64> {
-    let mut out = Vec::new();
-    let mut word = String::new();
+    let mut t = Tokens {
+        out: Vec::with_capacity((text.len() / 4 + 4).min(MAX_TOKENS)),
+        word: FingerprintStream::default(),
+        ends_hash: false,
+        cache: [(0, 0); CACHE],
+    };
     let mut prev_cjk: Option<char> = None;
     let mut run = 0usize;
-    for c in text.chars() {
-        if out.len() >= MAX_TOKENS {
+    let mut at = 0usize;
+    let bytes = text.as_bytes();
+    while let Some(&b) = bytes.get(at) {
+        // Tokens come out in order, so stopping once there are enough
+        // keeps the same first MAX_TOKENS.
+        if t.out.len() >= MAX_TOKENS {
             break;
         }
-        if ascii_fast && c.is_ascii() {
-            // Most prompts: the same rules as the general path below, with
-            // the ASCII forms of its Unicode tests (for ASCII, alphanumeric
-            // is letters and digits, numeric is digits).
+        if b.is_ascii() {
             if prev_cjk.is_some() {
-                end_cjk_run(&mut prev_cjk, &mut run, &mut out);
+                end_cjk_run(&mut prev_cjk, &mut run, &mut t.out);
             }
-            if c.is_ascii_digit() {
-                if !word.ends_with('#') {
-                    word.push('#');
-                }
-            } else if c.is_ascii_alphabetic() {
-                word.push(c.to_ascii_lowercase());
-            } else if c != '\'' {
-                flush(&mut word, &mut out);
+            match ASCII_CLASS.get(usize::from(b)).copied().unwrap_or(SEPARATOR) {
+                DIGIT => t.digit(),
+                APOSTROPHE => {}
+                SEPARATOR => t.flush(),
+                lower => t.letter(lower),
             }
+            at += 1;
             continue;
         }
+        let Some(c) = text.get(at..).and_then(|r| r.chars().next()) else {
+            break;
+        };
+        at += c.len_utf8();
         if is_cjk(c) {
-            flush(&mut word, &mut out);
+            t.flush();
             if let Some(p) = prev_cjk {
-                out.push(cjk_hash(&[p, c]));
+                t.out.push(cjk_hash(&[p, c]));
             }
             prev_cjk = Some(c);
             run += 1;
             continue;
         }
-        end_cjk_run(&mut prev_cjk, &mut run, &mut out);
+        end_cjk_run(&mut prev_cjk, &mut run, &mut t.out);
         if c.is_alphanumeric() {
             if c.is_numeric() {
-                // Runs of digits collapse to one `#`: slot values vary in length.
-                if !word.ends_with('#') {
-                    word.push('#');
-                }
+                t.digit();
             } else {
-                word.extend(c.to_lowercase());
+                for l in c.to_lowercase() {
+                    let mut buf = [0u8; 4];
+                    l.encode_utf8(&mut buf).bytes().for_each(|b| t.letter(b));
+                }
             }
-        } else if c == '\'' || c == '\u{2019}' {
+        } else if c != '\u{2019}' {
             // Apostrophes join ("let's" stays one word).
-        } else {
-            flush(&mut word, &mut out);
+            t.flush();
         }
     }
-    flush(&mut word, &mut out);
-    end_cjk_run(&mut prev_cjk, &mut run, &mut out);
-    out.truncate(MAX_TOKENS);
-    out
+    t.flush();
+    end_cjk_run(&mut prev_cjk, &mut run, &mut t.out);
+    t.out.truncate(MAX_TOKENS);
+    t.out
+}
+
+/// Entries of [`token_hashes`]' cache of short words (a power of two).
+const CACHE: usize = 1024;
+
+/// [`ASCII_CLASS`] values that are not a lower-case letter.
+const SEPARATOR: u8 = 0;
+const DIGIT: u8 = b'#';
+const APOSTROPHE: u8 = b'\'';
+
+/// Per ASCII byte: its lower case for a letter, [`DIGIT`], [`APOSTROPHE`]
+/// (joins: "let's" is one word), or [`SEPARATOR`] (ends a word).
+#[allow(clippy::indexing_slicing)] // compile time only: a bad index fails the build
+static ASCII_CLASS: [u8; 128] = {
+    let mut t = [SEPARATOR; 128];
+    let mut b = 0u8;
+    while b < 128 {
+        t[b as usize] = if b.is_ascii_digit() {
+            DIGIT
+        } else if b.is_ascii_alphabetic() {
+            b.to_ascii_lowercase()
+        } else if b == b'\'' {
+            APOSTROPHE
+        } else {
+            SEPARATOR
+        };
+        b += 1;
+    }
+    t
+};
+
+/// The word being read and the hashes so far.
+struct Tokens {
+    out: Vec<u64>,
+    word: FingerprintStream,
+    /// The word's last byte is `#`: a run of digits collapses to one `#`
+    /// (slot values vary in length).
+    ends_hash: bool,
+    /// Short words' final SipHash words and their fingerprints (0: empty;
+    /// a word's length is in its top byte, so no word's key is 0).
+    cache: [(u64, u64); CACHE],
+}
+
+impl Tokens {
+    #[inline(always)]
+    fn letter(&mut self, b: u8) {
+        self.word.push(b);
+        self.ends_hash = false;
+    }
+
+    #[inline(always)]
+    fn digit(&mut self) {
+        if !self.ends_hash {
+            self.word.push(b'#');
+            self.ends_hash = true;
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.word.is_empty() {
+            return;
+        }
+        self.ends_hash = false;
+        let hash = match self.word.short_word() {
+            Some(key) => {
+                self.word = FingerprintStream::default();
+                // Fibonacci hashing: the top bits of the product.
+                let slot = (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 54) as usize % CACHE;
+                match self.cache.get_mut(slot) {
+                    Some((k, h)) if *k == key => *h,
+                    Some(entry) => {
+                        let h = fingerprint_short(key);
+                        *entry = (key, h);
+                        h
+                    }
+                    None => fingerprint_short(key),
+                }
+            }
+            None => self.word.take(),
+        };
+        self.out.push(hash);
+    }
 }
 
 /// A CJK run of one character forms no bigram: it still counts as a token.
@@ -110,43 +201,64 @@ fn cjk_hash(chars: &[char]) -> u64 {
     fingerprint(&buf)
 }
 
-fn flush(word: &mut String, out: &mut Vec<u64>) {
-    if !word.is_empty() {
-        out.push(fingerprint(word.as_bytes()));
-        word.clear();
-    }
-}
-
 /// Lower case with whitespace collapsed, for phrase matching; at most
 /// `max_bytes` of input are read.
 pub fn lower_collapsed(text: &str, max_bytes: usize) -> String {
-    // Bytes, not chars, are pushed: only whole UTF-8 sequences go in, so the
-    // final check always passes (and costs far less than a push per char).
+    String::from_utf8(lower_collapsed_bytes(text, max_bytes)).unwrap_or_default()
+}
+
+/// [`lower_collapsed`] as bytes (always UTF-8: only whole sequences go
+/// in), for the callers that search or hash them, which then need no
+/// UTF-8 check.
+pub fn lower_collapsed_bytes(text: &str, max_bytes: usize) -> Vec<u8> {
+    let bytes = text.as_bytes();
     let mut out: Vec<u8> = Vec::with_capacity(text.len().min(max_bytes));
     let mut space = false;
-    let mut rest = text;
     let mut at = 0usize;
     while at < max_bytes {
-        // ASCII (most prompts) byte by byte without decoding chars: the
-        // same whitespace set and lower case as the char path below.
-        let ascii = rest.bytes().take(max_bytes - at).take_while(u8::is_ascii).count();
-        for b in rest.bytes().take(ascii) {
-            if matches!(b, b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r' | b' ') {
-                space = !out.is_empty();
+        // Eight bytes of ordinary ASCII text (most of a prompt) at once,
+        // lower-cased in the word and copied as a word: when the only
+        // whitespace in them is single spaces that stay as they are (none
+        // last, none next to another or to a pending one, none leading the
+        // output).
+        if let Some(word) = bytes
+            .get(at..at + 8)
+            .filter(|_| at + 8 <= max_bytes)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map(u64::from_le_bytes)
+            .filter(|w| w & HIGH == 0 && !has_byte_below(*w, b' '))
+        {
+            let spaces = zero_bytes(word ^ (ONES * u64::from(b' ')));
+            let first = spaces & 0x80 != 0;
+            if spaces & (spaces >> 8) == 0 && spaces >> 63 == 0 && !(first && (space || out.is_empty())) {
+                if space {
+                    out.push(b' ');
+                    space = false;
+                }
+                out.extend_from_slice(&ascii_lower_word(word).to_le_bytes());
+                at += 8;
                 continue;
             }
-            if space {
-                out.push(b' ');
-                space = false;
+        }
+        let Some(&b) = bytes.get(at) else { break };
+        // ASCII byte by byte without decoding chars: the same whitespace set
+        // and lower case as the char path below.
+        if b.is_ascii() {
+            if matches!(b, b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r' | b' ') {
+                space = !out.is_empty();
+            } else {
+                if space {
+                    out.push(b' ');
+                    space = false;
+                }
+                out.push(b.to_ascii_lowercase());
             }
-            out.push(b.to_ascii_lowercase());
+            at += 1;
+            continue;
         }
-        at += ascii;
-        rest = rest.get(ascii..).unwrap_or_default();
-        let Some(c) = rest.chars().next() else { break };
-        if at >= max_bytes {
+        let Some(c) = text.get(at..).and_then(|r| r.chars().next()) else {
             break;
-        }
+        };
         if c.is_whitespace() {
             space = !out.is_empty();
         } else {
@@ -160,15 +272,106 @@ pub fn lower_collapsed(text: &str, max_bytes: usize) -> String {
             }
         }
         at += c.len_utf8();
-        rest = rest.get(c.len_utf8()..).unwrap_or_default();
     }
-    String::from_utf8(out).unwrap_or_default()
+    out
+}
+
+/// The top bit of every byte of a word.
+const HIGH: u64 = 0x8080_8080_8080_8080;
+/// One in every byte of a word.
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// Some byte of `w` (all below 0x80) is below `n` (at most 0x80).
+fn has_byte_below(w: u64, n: u8) -> bool {
+    w.wrapping_sub(ONES * u64::from(n)) & !w & HIGH != 0
+}
+
+/// The top bit of each zero byte of `w`, exactly (no carry crosses a byte).
+fn zero_bytes(w: u64) -> u64 {
+    !(((w & !HIGH) + !HIGH) | w) & HIGH
+}
+
+/// ASCII lower case of the eight bytes of `w` (all below 0x80): 0x20 added
+/// to each byte from `A` to `Z`. No carry crosses a byte: each is below
+/// 0x80 and at most 0x3f is added.
+fn ascii_lower_word(w: u64) -> u64 {
+    let from_a = w.wrapping_add(ONES * (0x80 - u64::from(b'A')));
+    let past_z = w.wrapping_add(ONES * (0x80 - u64::from(b'Z') - 1));
+    w | ((from_a & !past_z & HIGH) >> 2)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use wasm_bindgen_test::wasm_bindgen_test;
+
+    /// The definition [`token_hashes`] equals (the code before it read
+    /// bytes and hashed words as they came); `ascii_fast` false reads every
+    /// char by the Unicode rules.
+    fn tokens(text: &str, ascii_fast: bool) -> Vec<u64> {
+        let mut out = Vec::new();
+        let mut word = String::new();
+        let mut prev_cjk: Option<char> = None;
+        let mut run = 0usize;
+        for c in text.chars() {
+            if out.len() >= MAX_TOKENS {
+                break;
+            }
+            if ascii_fast && c.is_ascii() {
+                // Most prompts: the same rules as the general path below, with
+                // the ASCII forms of its Unicode tests (for ASCII, alphanumeric
+                // is letters and digits, numeric is digits).
+                if prev_cjk.is_some() {
+                    end_cjk_run(&mut prev_cjk, &mut run, &mut out);
+                }
+                if c.is_ascii_digit() {
+                    if !word.ends_with('#') {
+                        word.push('#');
+                    }
+                } else if c.is_ascii_alphabetic() {
+                    word.push(c.to_ascii_lowercase());
+                } else if c != '\'' {
+                    flush_ref(&mut word, &mut out);
+                }
+                continue;
+            }
+            if is_cjk(c) {
+                flush_ref(&mut word, &mut out);
+                if let Some(p) = prev_cjk {
+                    out.push(cjk_hash(&[p, c]));
+                }
+                prev_cjk = Some(c);
+                run += 1;
+                continue;
+            }
+            end_cjk_run(&mut prev_cjk, &mut run, &mut out);
+            if c.is_alphanumeric() {
+                if c.is_numeric() {
+                    // Runs of digits collapse to one `#`: slot values vary in length.
+                    if !word.ends_with('#') {
+                        word.push('#');
+                    }
+                } else {
+                    word.extend(c.to_lowercase());
+                }
+            } else if c == '\'' || c == '\u{2019}' {
+                // Apostrophes join ("let's" stays one word).
+            } else {
+                flush_ref(&mut word, &mut out);
+            }
+        }
+        flush_ref(&mut word, &mut out);
+        end_cjk_run(&mut prev_cjk, &mut run, &mut out);
+        out.truncate(MAX_TOKENS);
+        out
+    }
+
+    fn flush_ref(word: &mut String, out: &mut Vec<u64>) {
+        if !word.is_empty() {
+            out.push(fingerprint(word.as_bytes()));
+            word.clear();
+        }
+    }
 
     #[wasm_bindgen_test(unsupported = test)]
     fn case_digits_and_punctuation_normalise() {
@@ -246,6 +449,58 @@ mod tests {
     }
 
     #[wasm_bindgen_test(unsupported = test)]
+    fn word_pass_equals_char_by_char_on_random_text() {
+        let mut rng = crate::hash::TestDraws(16);
+        for round in 0..200 {
+            let t = random_text(&mut rng, 1 + round % 40);
+            // Every cap, so every alignment of the eight-byte words and
+            // every cut inside a char.
+            for max in 0..=t.len() + 9 {
+                assert_eq!(
+                    lower_collapsed_bytes(&t, max),
+                    reference(&t, max).into_bytes(),
+                    "{t:?} {max}"
+                );
+            }
+        }
+        // Every byte value in every position of a word, and every pattern
+        // of spaces and tabs in one, after text, a space or nothing.
+        for b in 0u8..0x80 {
+            for pos in 0..8 {
+                let mut t = *b"abcdEFGH";
+                if let Some(x) = t.get_mut(pos) {
+                    *x = b;
+                }
+                let t = String::from_utf8(t.to_vec()).unwrap_or_default();
+                for t in [format!("x{t}{t}"), format!("{t}{t}")] {
+                    for max in 0..=t.len() {
+                        assert_eq!(
+                            lower_collapsed_bytes(&t, max),
+                            reference(&t, max).into_bytes(),
+                            "{t:?} {max}"
+                        );
+                    }
+                }
+            }
+        }
+        for pattern in 0u32..1 << 16 {
+            let word: String = (0..8)
+                .map(|i| match pattern >> (2 * i) & 3 {
+                    0 => 'a',
+                    1 => 'Z',
+                    2 => ' ',
+                    _ => '\t',
+                })
+                .collect();
+            for lead in ["", " ", "x", "x ", "xyz\n"] {
+                let t = format!("{lead}{word}Q");
+                let max = t.len();
+                assert_eq!(lower_collapsed_bytes(&t, max), reference(&t, max).into_bytes(), "{t:?}");
+            }
+        }
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
     fn ascii_tokens_equal_the_general_rules() {
         let mut all_ascii = String::new();
         for b in 0u8..0x80 {
@@ -263,5 +518,84 @@ mod tests {
         }
         let long = "Word 12 ".repeat(MAX_TOKENS);
         assert_eq!(token_hashes(&long), tokens(&long, false));
+    }
+
+    /// Random text over the cases the byte pass tells apart: letters of
+    /// both cases, digits (runs collapse), apostrophes, separators, long
+    /// words (past one and two SipHash words), non-ASCII letters, digits and
+    /// spaces, CJK runs, and enough short words to evict cache entries.
+    fn random_text(rng: &mut crate::hash::TestDraws, pieces: usize) -> String {
+        const PIECES: &[&str] = &[
+            "a",
+            "B",
+            "z",
+            "Q",
+            "7",
+            "42",
+            "'",
+            " ",
+            "  ",
+            "\n",
+            ",",
+            "-",
+            "#",
+            "\u{2019}",
+            "É",
+            "ß",
+            "İ",
+            "Σ",
+            "²",
+            "٣",
+            "\u{a0}",
+            "\u{2003}",
+            "请",
+            "逐步",
+            "推理",
+            "ステップ",
+            "단계",
+            "\u{1F600}",
+            "the",
+            "Step",
+            "abcdefg",
+            "abcdefgh",
+            "ABCDEFGHIJKLMNOPQ",
+            "x1y2z3",
+            "don't",
+            "\u{7f}",
+            "\t",
+            "_",
+        ];
+        let mut s = String::new();
+        for _ in 0..pieces {
+            let r = rng.next_u64();
+            if r % 4 == 0 {
+                // A fresh short word: fills the cache with distinct keys.
+                let len = 1 + (r >> 8) % 9;
+                (0..len).for_each(|i| s.push(char::from(b'a' + ((r >> (16 + 3 * i)) % 26) as u8)));
+            } else {
+                s.push_str(PIECES.get((r >> 8) as usize % PIECES.len()).copied().unwrap_or(" "));
+            }
+        }
+        s
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn byte_pass_equals_the_char_definition_on_random_text() {
+        let mut rng = crate::hash::TestDraws(8);
+        for round in 0..300 {
+            let t = random_text(&mut rng, 1 + round % 60);
+            // Every prefix that ends on a char boundary.
+            for end in (0..=t.len()).filter(|e| t.is_char_boundary(*e)) {
+                let p = t.get(..end).unwrap_or_default();
+                assert_eq!(token_hashes(p), tokens(p, false), "{p:?}");
+            }
+        }
+        // Around the token cap, ending in every kind of piece.
+        for round in 0..40 {
+            let mut t = "w ".repeat(MAX_TOKENS - 3);
+            t.push_str(&random_text(&mut rng, 4 + round));
+            assert_eq!(token_hashes(&t), tokens(&t, false));
+            assert_eq!(token_hashes(&t), tokens(&t, true));
+        }
     }
 }

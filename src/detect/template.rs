@@ -17,7 +17,7 @@
 //! skeleton sees tells a template with varying slots (a campaign) from one
 //! text pasted by many people (a persona prompt).
 
-use crate::hash::{siphash24, SipKey};
+use crate::hash::{siphash24, siphash24_words, SipKey};
 
 /// Texts with fewer tokens than this have no skeleton: "hi" or "thanks" are
 /// shared by everyone and are not templates.
@@ -82,9 +82,9 @@ pub fn keys(tokens: &[u64], k: usize) -> Option<TemplateKeys> {
     })
 }
 
+/// SipHash of the tokens' little-endian bytes (a word each, no copy).
 fn hash_tokens(key: SipKey, tokens: &[u64]) -> u64 {
-    let bytes: Vec<u8> = tokens.iter().flat_map(|t| t.to_le_bytes()).collect();
-    siphash24(key, &bytes)
+    siphash24_words(key, tokens)
 }
 
 /// Charikar's SimHash over word bigrams (single words for a one-token text)
