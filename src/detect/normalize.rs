@@ -37,7 +37,8 @@ pub fn is_cjk(c: char) -> bool {
 #[inline(never)]
 pub fn token_hashes(text: &str) -> Vec<u64> {
     let mut t = Tokens {
-        out: Vec::with_capacity((text.len() / 4 + 4).min(MAX_TOKENS)),
+        // A chunk of eight bytes may add a few tokens past the cap.
+        out: Vec::with_capacity((text.len() / 4 + 4).min(MAX_TOKENS + 8)),
         word: FingerprintStream::default(),
         ends_hash: false,
         cache: [(0, 0); CACHE],
@@ -55,6 +56,20 @@ pub fn token_hashes(text: &str) -> Vec<u64> {
         if b.is_ascii() {
             if prev_cjk.is_some() {
                 end_cjk_run(&mut prev_cjk, &mut run, &mut t.out);
+            }
+            // Eight bytes of letters and separators (most of a prompt) at
+            // once: lower-cased in the word, each letter run handed to the
+            // word's hash as one piece.
+            if let Some(w) = bytes
+                .get(at..at + 8)
+                .and_then(|w| <[u8; 8]>::try_from(w).ok())
+                .map(u64::from_le_bytes)
+            {
+                if let Some((lowered, separators)) = letters_and_separators(w) {
+                    t.chunk(lowered, separators);
+                    at += 8;
+                    continue;
+                }
             }
             match ASCII_CLASS.get(usize::from(b)).copied().unwrap_or(SEPARATOR) {
                 DIGIT => t.digit(),
@@ -141,6 +156,30 @@ struct Tokens {
 }
 
 impl Tokens {
+    /// Eight lower-cased bytes of letters and separators: `separators`
+    /// has the top bit of each separator byte.
+    #[inline(always)]
+    fn chunk(&mut self, lowered: u64, separators: u64) {
+        let (mut rest, mut seps, mut left) = (lowered, separators, 8u32);
+        while seps != 0 {
+            // Letters up to the next separator, then the separator.
+            let k = seps.trailing_zeros() / 8;
+            if k > 0 {
+                self.word.push_bytes(rest & ((1u64 << (8 * k)) - 1), k as usize);
+                self.ends_hash = false;
+            }
+            self.flush();
+            let used = 8 * (k + 1);
+            rest = rest.checked_shr(used).unwrap_or(0);
+            seps = seps.checked_shr(used).unwrap_or(0);
+            left -= k + 1;
+        }
+        if left > 0 {
+            self.word.push_bytes(rest, left as usize);
+            self.ends_hash = false;
+        }
+    }
+
     #[inline(always)]
     fn letter(&mut self, b: u8) {
         self.word.push(b);
@@ -160,9 +199,8 @@ impl Tokens {
             return;
         }
         self.ends_hash = false;
-        let hash = match self.word.short_word() {
+        let hash = match self.word.take_short() {
             Some(key) => {
-                self.word = FingerprintStream::default();
                 // Fibonacci hashing: the top bits of the product.
                 let slot = (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 54) as usize % CACHE;
                 match self.cache.get_mut(slot) {
@@ -276,6 +314,28 @@ pub fn lower_collapsed_bytes(text: &str, max_bytes: usize) -> Vec<u8> {
     out
 }
 
+/// `w`'s eight bytes lower-cased and the top bit of each of its separator
+/// bytes, when they are all ASCII letters or separators ([`ASCII_CLASS`]:
+/// no digit, no apostrophe, nothing above 0x7f).
+fn letters_and_separators(w: u64) -> Option<(u64, u64)> {
+    if w & HIGH != 0 {
+        return None;
+    }
+    let folded = w | (ONES * 0x20);
+    let letters = in_range(folded, b'a', b'z');
+    let digits = in_range(w, b'0', b'9');
+    let apostrophes = zero_bytes(w ^ (ONES * u64::from(b'\'')));
+    ((digits | apostrophes) == 0).then_some((w | (letters >> 2), HIGH & !letters))
+}
+
+/// The top bit of each byte of `w` (all below 0x80) from `lo` to `hi`
+/// (0x20 < `lo` <= `hi` < 0x80): no carry crosses a byte.
+fn in_range(w: u64, lo: u8, hi: u8) -> u64 {
+    let from_lo = w.wrapping_add(ONES * (0x80 - u64::from(lo)));
+    let past_hi = w.wrapping_add(ONES * (0x80 - u64::from(hi) - 1));
+    from_lo & !past_hi & HIGH
+}
+
 /// The top bit of every byte of a word.
 const HIGH: u64 = 0x8080_8080_8080_8080;
 /// One in every byte of a word.
@@ -295,9 +355,7 @@ fn zero_bytes(w: u64) -> u64 {
 /// to each byte from `A` to `Z`. No carry crosses a byte: each is below
 /// 0x80 and at most 0x3f is added.
 fn ascii_lower_word(w: u64) -> u64 {
-    let from_a = w.wrapping_add(ONES * (0x80 - u64::from(b'A')));
-    let past_z = w.wrapping_add(ONES * (0x80 - u64::from(b'Z') - 1));
-    w | ((from_a & !past_z & HIGH) >> 2)
+    w | (in_range(w, b'A', b'Z') >> 2)
 }
 
 #[cfg(test)]
@@ -588,6 +646,21 @@ mod tests {
             for end in (0..=t.len()).filter(|e| t.is_char_boundary(*e)) {
                 let p = t.get(..end).unwrap_or_default();
                 assert_eq!(token_hashes(p), tokens(p, false), "{p:?}");
+            }
+        }
+        // Every ASCII byte at every position of an eight-byte chunk, at
+        // every alignment.
+        for b in 0u8..0x80 {
+            for pos in 0..8 {
+                let mut w = *b"abcdEFGH";
+                if let Some(x) = w.get_mut(pos) {
+                    *x = b;
+                }
+                let w = String::from_utf8(w.to_vec()).unwrap_or_default();
+                for lead in ["", "x", "xy z", "12", "a'b"] {
+                    let t = format!("{lead}{w}{w} {w}");
+                    assert_eq!(token_hashes(&t), tokens(&t, false), "{t:?}");
+                }
             }
         }
         // Around the token cap, ending in every kind of piece.
