@@ -194,6 +194,7 @@ impl Tokens {
         }
     }
 
+    #[inline(always)]
     fn flush(&mut self) {
         if self.word.is_empty() {
             return;
@@ -250,7 +251,7 @@ pub fn lower_collapsed(text: &str, max_bytes: usize) -> String {
 /// UTF-8 check.
 pub fn lower_collapsed_bytes(text: &str, max_bytes: usize) -> Vec<u8> {
     let bytes = text.as_bytes();
-    let mut out: Vec<u8> = Vec::with_capacity(text.len().min(max_bytes));
+    let mut out = Out::with_room(text.len().min(max_bytes));
     let mut space = false;
     let mut at = 0usize;
     while at < max_bytes {
@@ -270,10 +271,10 @@ pub fn lower_collapsed_bytes(text: &str, max_bytes: usize) -> Vec<u8> {
             let first = spaces & 0x80 != 0;
             if spaces & (spaces >> 8) == 0 && spaces >> 63 == 0 && !(first && (space || out.is_empty())) {
                 if space {
-                    out.push(b' ');
+                    out.put([b' ']);
                     space = false;
                 }
-                out.extend_from_slice(&ascii_lower_word(word).to_le_bytes());
+                out.put(ascii_lower_word(word).to_le_bytes());
                 at += 8;
                 continue;
             }
@@ -286,10 +287,10 @@ pub fn lower_collapsed_bytes(text: &str, max_bytes: usize) -> Vec<u8> {
                 space = !out.is_empty();
             } else {
                 if space {
-                    out.push(b' ');
+                    out.put([b' ']);
                     space = false;
                 }
-                out.push(b.to_ascii_lowercase());
+                out.put([b.to_ascii_lowercase()]);
             }
             at += 1;
             continue;
@@ -301,17 +302,61 @@ pub fn lower_collapsed_bytes(text: &str, max_bytes: usize) -> Vec<u8> {
             space = !out.is_empty();
         } else {
             if space {
-                out.push(b' ');
+                out.put([b' ']);
                 space = false;
             }
             for l in c.to_lowercase() {
                 let mut buf = [0u8; 4];
-                out.extend_from_slice(l.encode_utf8(&mut buf).as_bytes());
+                out.put_slice(l.encode_utf8(&mut buf).as_bytes());
             }
         }
         at += c.len_utf8();
     }
-    out
+    out.into_vec()
+}
+
+/// [`lower_collapsed_bytes`]' output: written in place, so eight bytes are
+/// one store (a push or an extend per piece costs a call under V8). Lower
+/// case can grow a char (`İ` to `i̇`), so room is made when it runs out.
+struct Out {
+    buf: Vec<u8>,
+    len: usize,
+}
+
+impl Out {
+    fn with_room(n: usize) -> Out {
+        Out {
+            buf: vec![0; n],
+            len: 0,
+        }
+    }
+
+    /// A piece of known size (inlined: its copy is a store).
+    #[inline(always)]
+    fn put<const N: usize>(&mut self, bytes: [u8; N]) {
+        self.put_slice(&bytes);
+    }
+
+    #[inline(always)]
+    fn put_slice(&mut self, bytes: &[u8]) {
+        let end = self.len + bytes.len();
+        if end > self.buf.len() {
+            self.buf.resize(end.max(self.buf.len() * 2), 0);
+        }
+        if let Some(dst) = self.buf.get_mut(self.len..end) {
+            dst.copy_from_slice(bytes);
+        }
+        self.len = end;
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn into_vec(mut self) -> Vec<u8> {
+        self.buf.truncate(self.len);
+        self.buf
+    }
 }
 
 /// `w`'s eight bytes lower-cased and the top bit of each of its separator
