@@ -178,7 +178,7 @@ fn body(api: &str, user: &str) -> String {
 
 fn path(api: &str) -> &'static str {
     match api {
-        "openai_chat" | "openai_chat_64k" | "openai_chat_256k" => "/v1/chat/completions",
+        "openai_chat" | "openai_chat_64k" | "openai_chat_256k" | "openai_chat_1m" => "/v1/chat/completions",
         "azure_chat" => "/openai/deployments/prod-4o/chat/completions?api-version=2024-10-21",
         "openai_responses" => "/v1/responses",
         "openai_completions" => "/v1/completions",
@@ -223,12 +223,14 @@ fn meta(api: &str, k: u64) -> RequestMeta {
 fn pool(api: &str, rng: &mut Rng) -> Vec<Vec<u8>> {
     if let Some(kib) = match api {
         "openai_chat_256k" => Some(250),
+        "openai_chat_1m" => Some(1020),
         "openai_chat_64k" => Some(62),
         _ => None,
     } {
         // One long-context request (256k: just under the default 256 KiB
-        // cap, so it is parsed in full; 64k: bench-proxy's middle size); the
-        // slots still vary between copies.
+        // cap, so it is parsed in full; 64k: bench-proxy's middle size; 1m:
+        // its largest, cut at the cap, so it should cost what 256k does);
+        // the slots still vary between copies.
         return (0..8)
             .map(|_| {
                 let mut user = user_text(rng);
@@ -362,6 +364,7 @@ fn main() {
         ("gemini_stream", CONFIG),
         ("openai_chat_64k", CONFIG),
         ("openai_chat_256k", CONFIG),
+        ("openai_chat_1m", CONFIG),
         // The same requests with detection off: parsing, identity and the
         // decision alone, so the detector's share is the difference.
         ("openai_chat_nodetect", no_detect),
@@ -383,7 +386,7 @@ fn main() {
             continue;
         }
         // The long body costs ~40x more per request: fewer of them.
-        let n = if label.contains("256k") {
+        let n = if label.contains("256k") || label.contains("1m") {
             iters / 20
         } else if label.contains("64k") {
             iters / 5

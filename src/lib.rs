@@ -22,6 +22,7 @@ pub mod identity;
 pub mod import;
 pub mod json;
 pub mod metrics;
+pub mod netaddr;
 #[cfg(not(target_family = "wasm"))]
 pub mod progress;
 #[cfg(not(target_family = "wasm"))]

@@ -126,8 +126,11 @@ impl Compactor {
         // first quote or backslash or a base64 byte past the run limit
         // (most of a body's text). The rest, if any, goes the general way
         // below.
+        // Only the bytes that fit are searched: at the cap, the rest of a
+        // long string is not scanned (issue 8: a 1 MiB body past the cap).
         let room = cap.saturating_sub(out.len());
-        let limit = find_quote_or_backslash(input).unwrap_or(input.len()).min(room);
+        let window = input.get(..room).unwrap_or(input);
+        let limit = find_quote_or_backslash(window).unwrap_or(window.len());
         // Eight bytes at a time while the run surely stays under the limit:
         // `bound` is at least the run (exact at the start); a space, or a
         // `!` flagged beside one, ends a run.
@@ -164,22 +167,25 @@ impl Compactor {
     }
 
     /// [`Self::copy_plain`] byte by byte: the same result, also where base64
-    /// bytes are dropped or `cap` is reached.
+    /// bytes are dropped or `cap` is reached. Stops at the first byte that
+    /// must be kept and has no room, so at the cap the rest of the input is
+    /// not scanned.
     fn copy_plain_general(&mut self, input: &[u8], out: &mut Vec<u8>, cap: usize) -> usize {
-        let end = input
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\')
-            .unwrap_or(input.len());
-        let plain = input.get(..end).unwrap_or_default();
+        let plain = |b: u8| b != b'"' && b != b'\\';
         let mut i = 0;
-        while i < plain.len() {
+        loop {
             // Base64 bytes past the run limit are dropped.
-            while self.run >= MAX_BASE64_RUN && plain.get(i).is_some_and(|&b| is_base64(b)) {
+            while self.run >= MAX_BASE64_RUN && input.get(i).is_some_and(|&b| is_base64(b)) {
                 i += 1;
             }
-            // Bytes are kept until a run reaches the limit.
+            // Bytes are kept until a run reaches the limit, the string ends
+            // or one byte more than fits was seen.
             let (start, run_before) = (i, self.run);
-            while let Some(&b) = plain.get(i) {
+            let room = cap.saturating_sub(out.len());
+            while let Some(&b) = input.get(i) {
+                if !plain(b) {
+                    break;
+                }
                 if is_base64(b) {
                     if self.run >= MAX_BASE64_RUN {
                         break;
@@ -189,9 +195,11 @@ impl Compactor {
                     self.run = 0;
                 }
                 i += 1;
+                if i - start > room {
+                    break;
+                }
             }
-            let kept = plain.get(start..i).unwrap_or_default();
-            let room = cap.saturating_sub(out.len());
+            let kept = input.get(start..i).unwrap_or_default();
             if kept.len() > room {
                 // Out of room: keep what fits; the run state is recounted
                 // at the cut.
@@ -203,8 +211,11 @@ impl Compactor {
                 return start + room;
             }
             out.extend_from_slice(kept);
+            if !input.get(i).is_some_and(|&b| plain(b)) {
+                // The input or the string's plain bytes ended.
+                return i;
+            }
         }
-        i
     }
 
     /// One byte; false when it must be written and `out` is full.
@@ -383,6 +394,28 @@ mod tests {
             };
             let split = next(input.len());
             assert_eq!(fed_in_two(&input, split, cap), byte_by_byte(&input, cap), "cap {cap}");
+        }
+    }
+
+    /// A cap deep inside a long string with much more after it (a 1 MiB
+    /// body cut at 256 KiB: the scan stops at the cap): the same output and
+    /// bytes consumed as one byte at a time, whether the cap falls in text,
+    /// in a kept base64 run or in a dropped one.
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_cap_inside_a_long_string_matches_byte_by_byte() {
+        let mut input = b"{\"t\":\"".to_vec();
+        while input.len() < 40_000 {
+            input.extend_from_slice(b"Here is more of the log, id 0f3a9c: ");
+            if input.len() % 7 == 0 {
+                input.extend(std::iter::repeat_n(b'Q', 900));
+            }
+        }
+        input.extend_from_slice(b"\"}");
+        for cap in [0, 1, 255, 256, 257, 5_000, 12_345, 30_000, input.len()] {
+            let slow = byte_by_byte(&input, cap);
+            for split in [0, 3, 4_096, 20_000] {
+                assert_eq!(fed_in_two(&input, split, cap), slow, "cap {cap} split {split}");
+            }
         }
     }
 

@@ -440,10 +440,8 @@ pub fn parse_cidr(s: &str) -> Result<Cidr, String> {
         Some((a, p)) => (a, Some(p)),
         None => (s, None),
     };
-    let addr: IpAddr = addr
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{s}` is not an address or CIDR block"))?;
+    let addr: IpAddr =
+        crate::netaddr::parse_ip(addr.trim()).ok_or_else(|| format!("`{s}` is not an address or CIDR block"))?;
     let max = if addr.is_ipv4() { 32 } else { 128 };
     let prefix = match prefix {
         Some(p) => p

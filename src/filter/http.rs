@@ -25,7 +25,7 @@
 //! them where no access log or other filter reads them.
 
 use std::cell::RefCell;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::rc::Rc;
 
 use proxy_wasm::traits::{Context, HttpContext};
@@ -49,6 +49,7 @@ use crate::engine::{Decision, Engine, Exchange};
 use crate::fleet::touched::Touched;
 use crate::identity::client_addr;
 use crate::metrics::{Counter, Histogram, Metrics};
+use crate::netaddr::{parse_ip, parse_socket_ip};
 use crate::request::RequestMeta;
 
 pub struct Request {
@@ -386,10 +387,9 @@ fn request_meta(pairs: Vec<(String, String)>, source_ip: Option<IpAddr>) -> Requ
 fn source_ip() -> Option<IpAddr> {
     let raw = abi::get_property(&["source", "address"]).ok().flatten()?;
     let text = std::str::from_utf8(&raw).ok()?;
-    text.parse::<SocketAddr>()
-        .map(|s| s.ip())
-        .or_else(|_| text.parse::<IpAddr>())
-        .ok()
+    // By hand, as core parses them: core's address parser stays out of
+    // the module (src/netaddr.rs).
+    parse_socket_ip(text).or_else(|| parse_ip(text))
 }
 
 /// Filter state for access logs; a failure only loses the log fields.

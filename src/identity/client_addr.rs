@@ -4,6 +4,7 @@
 
 use std::net::IpAddr;
 
+use crate::netaddr::parse_ip;
 use crate::request::RequestMeta;
 
 /// With `trusted_hops = n > 0`, the address `n` entries from the right of
@@ -29,13 +30,13 @@ pub fn forwarded_ip(meta: &RequestMeta, trusted_hops: u32) -> Option<IpAddr> {
 
 /// An address, tolerating `[v6]:port` and `v4:port` forms.
 fn parse_addr(s: &str) -> Option<IpAddr> {
-    if let Ok(ip) = s.parse() {
+    if let Some(ip) = parse_ip(s) {
         return Some(ip);
     }
     if let Some(rest) = s.strip_prefix('[') {
-        return rest.split(']').next()?.parse().ok();
+        return parse_ip(rest.split(']').next()?);
     }
-    s.rsplit_once(':').and_then(|(host, _)| host.parse().ok())
+    s.rsplit_once(':').and_then(|(host, _)| parse_ip(host))
 }
 
 #[cfg(test)]

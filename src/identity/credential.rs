@@ -64,12 +64,29 @@ fn query_key(path: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
         .take(MAX_KEY_PARAMS)
         .collect();
-    values.sort_unstable();
+    sort_small(&mut values);
     values.dedup();
     match values.len() {
         0 => None,
         1 => values.pop(),
         _ => Some(values.join("\n")),
+    }
+}
+
+/// `values.sort_unstable()` for the few values of `query_key` (at most
+/// `MAX_KEY_PARAMS`): an insertion sort, so the module links no
+/// instantiation of std's unstable sort (~3 KB, issue 8: module size).
+fn sort_small(values: &mut [String]) {
+    for i in 1..values.len() {
+        for j in (1..=i).rev() {
+            let (Some(before), Some(at)) = (values.get(j - 1), values.get(j)) else {
+                break;
+            };
+            if before <= at {
+                break;
+            }
+            values.swap(j - 1, j);
+        }
     }
 }
 
@@ -99,6 +116,26 @@ fn percent_decode(text: &str) -> String {
 mod tests {
     use super::*;
     use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn sort_small_is_a_sort() {
+        let words = ["", "a", "b", "ab", "key", "Key", "k\u{e9}y", "zz"];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = (seed % (MAX_KEY_PARAMS as u64 + 1)) as usize;
+            let values: Vec<String> = (0..len)
+                .map(|i| words[((seed >> (3 * i)) % words.len() as u64) as usize].to_owned())
+                .collect();
+            let mut ours = values.clone();
+            sort_small(&mut ours);
+            let mut std_sorted = values;
+            std_sorted.sort_unstable();
+            assert_eq!(ours, std_sorted);
+        }
+    }
 
     fn meta(path: &str, headers: &[(&str, &str)]) -> RequestMeta {
         RequestMeta {

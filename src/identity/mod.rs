@@ -56,7 +56,7 @@ pub fn resolve(settings: &Settings, meta: &RequestMeta) -> Identity {
             siphash24(settings.identity_key, secret.as_bytes()),
         ),
         None => {
-            let addr = client_ip.map(|ip| ip.to_string()).unwrap_or_default();
+            let addr = client_ip.map(crate::netaddr::ip_text).unwrap_or_default();
             // Domain-separated from credentials so an address can never
             // collide with a token of the same text.
             let mut material = b"addr:".to_vec();

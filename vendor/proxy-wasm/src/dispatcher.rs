@@ -15,7 +15,37 @@
 use crate::hostcalls;
 use crate::traits::*;
 use crate::types::*;
+#[cfg(feature = "full")]
 use hashbrown::HashMap;
+
+// distill-guard's patch (PATCHED.md): without `full`, std's map with one
+// multiplication for a hash. Context and token ids are small integers the
+// host assigns, so they need no seeded hasher; the module then links
+// neither the hashbrown crate's copy of the table nor foldhash's seeding.
+#[cfg(not(feature = "full"))]
+type HashMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<IdHasher>>;
+
+#[cfg(not(feature = "full"))]
+#[derive(Default)]
+struct IdHasher(u64);
+
+#[cfg(not(feature = "full"))]
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.0 = (self.0 ^ u64::from(n)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+#[cfg(feature = "full")]
 use log::trace;
 use std::cell::{Cell, RefCell};
 
@@ -69,15 +99,15 @@ impl Dispatcher {
     fn new() -> Dispatcher {
         Dispatcher {
             new_root: Cell::new(None),
-            roots: RefCell::new(HashMap::new()),
+            roots: RefCell::new(HashMap::default()),
             new_stream: Cell::new(None),
-            streams: RefCell::new(HashMap::new()),
+            streams: RefCell::new(HashMap::default()),
             new_http_stream: Cell::new(None),
-            http_streams: RefCell::new(HashMap::new()),
+            http_streams: RefCell::new(HashMap::default()),
             active_id: Cell::new(0),
-            callouts: RefCell::new(HashMap::new()),
-            grpc_callouts: RefCell::new(HashMap::new()),
-            grpc_streams: RefCell::new(HashMap::new()),
+            callouts: RefCell::new(HashMap::default()),
+            grpc_callouts: RefCell::new(HashMap::default()),
+            grpc_streams: RefCell::new(HashMap::default()),
         }
     }
 
@@ -220,6 +250,7 @@ impl Dispatcher {
         }
     }
 
+    #[cfg(feature = "full")]
     fn on_log(&self, context_id: u32) {
         if let Some(http_stream) = self.http_streams.borrow_mut().get_mut(&context_id) {
             self.active_id.set(context_id);
@@ -271,6 +302,7 @@ impl Dispatcher {
         }
     }
 
+    #[cfg(feature = "full")]
     fn on_queue_ready(&self, context_id: u32, queue_id: u32) {
         if let Some(root) = self.roots.borrow_mut().get_mut(&context_id) {
             self.active_id.set(context_id);
@@ -280,6 +312,7 @@ impl Dispatcher {
         }
     }
 
+    #[cfg(feature = "full")]
     fn on_new_connection(&self, context_id: u32) -> Action {
         if let Some(stream) = self.streams.borrow_mut().get_mut(&context_id) {
             self.active_id.set(context_id);
@@ -289,6 +322,7 @@ impl Dispatcher {
         }
     }
 
+    #[cfg(feature = "full")]
     fn on_downstream_data(&self, context_id: u32, data_size: usize, end_of_stream: bool) -> Action {
         if let Some(stream) = self.streams.borrow_mut().get_mut(&context_id) {
             self.active_id.set(context_id);
@@ -298,6 +332,7 @@ impl Dispatcher {
         }
     }
 
+    #[cfg(feature = "full")]
     fn on_downstream_close(&self, context_id: u32, peer_type: PeerType) {
         if let Some(stream) = self.streams.borrow_mut().get_mut(&context_id) {
             self.active_id.set(context_id);
@@ -307,6 +342,7 @@ impl Dispatcher {
         }
     }
 
+    #[cfg(feature = "full")]
     fn on_upstream_data(&self, context_id: u32, data_size: usize, end_of_stream: bool) -> Action {
         if let Some(stream) = self.streams.borrow_mut().get_mut(&context_id) {
             self.active_id.set(context_id);
@@ -316,6 +352,7 @@ impl Dispatcher {
         }
     }
 
+    #[cfg(feature = "full")]
     fn on_upstream_close(&self, context_id: u32, peer_type: PeerType) {
         if let Some(stream) = self.streams.borrow_mut().get_mut(&context_id) {
             self.active_id.set(context_id);
@@ -427,6 +464,7 @@ impl Dispatcher {
         }
     }
 
+    #[cfg(feature = "full")]
     fn on_grpc_receive_initial_metadata(&self, token_id: u32, headers: u32) {
         let context_id = match self.grpc_streams.borrow_mut().get(&token_id) {
             Some(id) => *id,
@@ -452,6 +490,7 @@ impl Dispatcher {
         }
     }
 
+    #[cfg(feature = "full")]
     fn on_grpc_receive(&self, token_id: u32, response_size: usize) {
         let context_id = self.grpc_callouts.borrow_mut().remove(&token_id);
         if let Some(context_id) = context_id {
@@ -491,6 +530,7 @@ impl Dispatcher {
         }
     }
 
+    #[cfg(feature = "full")]
     fn on_grpc_receive_trailing_metadata(&self, token_id: u32, trailers: u32) {
         let context_id = match self.grpc_streams.borrow_mut().get(&token_id) {
             Some(id) => *id,
@@ -516,6 +556,7 @@ impl Dispatcher {
         }
     }
 
+    #[cfg(feature = "full")]
     fn on_grpc_close(&self, token_id: u32, status_code: u32) {
         let context_id = self.grpc_callouts.borrow_mut().remove(&token_id);
         if let Some(context_id) = context_id {
@@ -555,6 +596,7 @@ impl Dispatcher {
         }
     }
 
+    #[cfg(feature = "full")]
     fn on_foreign_function(&self, context_id: u32, function_id: u32, arugments_size: usize) {
         if let Some(http_stream) = self.http_streams.borrow_mut().get_mut(&context_id) {
             self.active_id.set(context_id);
@@ -582,6 +624,7 @@ pub extern "C" fn proxy_on_done(context_id: u32) -> bool {
     DISPATCHER.with(|dispatcher| dispatcher.on_done(context_id))
 }
 
+#[cfg(feature = "full")]
 #[no_mangle]
 pub extern "C" fn proxy_on_log(context_id: u32) {
     DISPATCHER.with(|dispatcher| dispatcher.on_log(context_id))
@@ -607,16 +650,19 @@ pub extern "C" fn proxy_on_tick(context_id: u32) {
     DISPATCHER.with(|dispatcher| dispatcher.on_tick(context_id))
 }
 
+#[cfg(feature = "full")]
 #[no_mangle]
 pub extern "C" fn proxy_on_queue_ready(context_id: u32, queue_id: u32) {
     DISPATCHER.with(|dispatcher| dispatcher.on_queue_ready(context_id, queue_id))
 }
 
+#[cfg(feature = "full")]
 #[no_mangle]
 pub extern "C" fn proxy_on_new_connection(context_id: u32) -> Action {
     DISPATCHER.with(|dispatcher| dispatcher.on_new_connection(context_id))
 }
 
+#[cfg(feature = "full")]
 #[no_mangle]
 pub extern "C" fn proxy_on_downstream_data(
     context_id: u32,
@@ -627,11 +673,13 @@ pub extern "C" fn proxy_on_downstream_data(
         .with(|dispatcher| dispatcher.on_downstream_data(context_id, data_size, end_of_stream))
 }
 
+#[cfg(feature = "full")]
 #[no_mangle]
 pub extern "C" fn proxy_on_downstream_connection_close(context_id: u32, peer_type: PeerType) {
     DISPATCHER.with(|dispatcher| dispatcher.on_downstream_close(context_id, peer_type))
 }
 
+#[cfg(feature = "full")]
 #[no_mangle]
 pub extern "C" fn proxy_on_upstream_data(
     context_id: u32,
@@ -641,6 +689,7 @@ pub extern "C" fn proxy_on_upstream_data(
     DISPATCHER.with(|dispatcher| dispatcher.on_upstream_data(context_id, data_size, end_of_stream))
 }
 
+#[cfg(feature = "full")]
 #[no_mangle]
 pub extern "C" fn proxy_on_upstream_connection_close(context_id: u32, peer_type: PeerType) {
     DISPATCHER.with(|dispatcher| dispatcher.on_upstream_close(context_id, peer_type))
@@ -711,6 +760,7 @@ pub extern "C" fn proxy_on_http_call_response(
     })
 }
 
+#[cfg(feature = "full")]
 #[no_mangle]
 pub extern "C" fn proxy_on_grpc_receive_initial_metadata(
     _context_id: u32,
@@ -720,11 +770,13 @@ pub extern "C" fn proxy_on_grpc_receive_initial_metadata(
     DISPATCHER.with(|dispatcher| dispatcher.on_grpc_receive_initial_metadata(token_id, headers))
 }
 
+#[cfg(feature = "full")]
 #[no_mangle]
 pub extern "C" fn proxy_on_grpc_receive(_context_id: u32, token_id: u32, response_size: usize) {
     DISPATCHER.with(|dispatcher| dispatcher.on_grpc_receive(token_id, response_size))
 }
 
+#[cfg(feature = "full")]
 #[no_mangle]
 pub extern "C" fn proxy_on_grpc_receive_trailing_metadata(
     _context_id: u32,
@@ -734,11 +786,13 @@ pub extern "C" fn proxy_on_grpc_receive_trailing_metadata(
     DISPATCHER.with(|dispatcher| dispatcher.on_grpc_receive_trailing_metadata(token_id, trailers))
 }
 
+#[cfg(feature = "full")]
 #[no_mangle]
 pub extern "C" fn proxy_on_grpc_close(_context_id: u32, token_id: u32, status_code: u32) {
     DISPATCHER.with(|dispatcher| dispatcher.on_grpc_close(token_id, status_code))
 }
 
+#[cfg(feature = "full")]
 #[no_mangle]
 pub extern "C" fn proxy_on_foreign_function(
     context_id: u32,
