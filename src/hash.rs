@@ -109,6 +109,19 @@ impl FingerprintStream {
         }
     }
 
+    /// Appends the `n` (1 to 8) low bytes of `bytes` (the rest zero), as
+    /// `n` calls of [`Self::push`] would.
+    #[inline(always)]
+    pub fn push_bytes(&mut self, bytes: u64, n: usize) {
+        let used = self.len & 7;
+        self.tail |= bytes << (8 * used);
+        self.len += n;
+        if used + n >= 8 {
+            self.state.compress(self.tail);
+            self.tail = bytes.checked_shr(8 * (8 - used) as u32).unwrap_or(0);
+        }
+    }
+
     /// Bytes appended since the last [`Self::take`].
     pub fn len(&self) -> usize {
         self.len
@@ -123,6 +136,15 @@ impl FingerprintStream {
     /// [`fingerprint_short`] hashes. `None` for eight bytes or more.
     pub fn short_word(&self) -> Option<u64> {
         (self.len < 8).then_some(self.tail | (self.len as u64) << 56)
+    }
+
+    /// [`Self::short_word`], and a new message when it is `Some` (the
+    /// state is untouched until eight bytes are in).
+    #[inline(always)]
+    pub fn take_short(&mut self) -> Option<u64> {
+        let word = self.short_word()?;
+        (self.tail, self.len) = (0, 0);
+        Some(word)
     }
 
     /// The fingerprint of the bytes appended so far; starts a new message.
@@ -244,6 +266,22 @@ mod tests {
                 assert_eq!(fingerprint_short(w), fingerprint(msg), "{n}");
             }
             assert_eq!(s.take(), fingerprint(msg), "{n}");
+            // In pieces of every size from 1 to 8, at every offset.
+            for piece in 1..=8 {
+                let mut s = FingerprintStream::default();
+                for part in msg.chunks(piece) {
+                    let mut word = [0u8; 8];
+                    word.iter_mut().zip(part).for_each(|(d, b)| *d = *b);
+                    s.push_bytes(u64::from_le_bytes(word), part.len());
+                }
+                assert_eq!(s.len(), n);
+                let short = s.short_word();
+                assert_eq!(s.take_short(), short);
+                match short {
+                    Some(w) => assert!(fingerprint_short(w) == fingerprint(msg) && s.is_empty()),
+                    None => assert_eq!(s.take(), fingerprint(msg), "{n} {piece}"),
+                }
+            }
             // `take` starts over.
             assert!(s.is_empty() && s.take() == fingerprint(&[]));
         }

@@ -259,8 +259,19 @@ const BUCKETS: usize = 4096;
 
 /// Bucket of a phrase start from its first three bytes (two would put
 /// "in" before six phrases); a shared bucket only costs a comparison.
+/// Four bits a byte, so the scan rolls it: one shift and one or a byte.
 const fn bucket(b0: u8, b1: u8, b2: u8) -> usize {
-    ((b0 as usize & 15) << 8 | (b1 as usize & 15) << 4 | (b2 as usize & 15)) ^ ((b0 as usize >> 4) & 15)
+    nibble(b0) << 8 | nibble(b1) << 4 | nibble(b2)
+}
+
+/// A byte's part of a bucket: its low four bits, a hyphen read as a space.
+#[inline(always)]
+const fn nibble(b: u8) -> usize {
+    if b == b'-' {
+        0
+    } else {
+        (b & 15) as usize
+    }
 }
 
 /// Built-in phrases indexed by their first three bytes, each bucket a chain
@@ -314,16 +325,15 @@ impl PhraseIndex {
     /// The built-in phrases `hay` contains, hyphens read as spaces.
     fn find_all(&self, hay: &[u8]) -> PhraseSet {
         let mut set = PhraseSet([0; SET_WORDS]);
-        // The three bytes at `start` roll through (b0, b1, b2): each byte
-        // is read and un-hyphened once.
-        let (mut b0, mut b1) = match hay {
-            [a, b, ..] => (unhyphen(*a), unhyphen(*b)),
+        // The bucket of the three bytes at `start` rolls: each byte shifts
+        // its nibble in.
+        let mut h = match hay {
+            [a, b, ..] => nibble(*a) << 4 | nibble(*b),
             _ => return set,
         };
         for (start, b) in hay.iter().skip(2).enumerate() {
-            let b2 = unhyphen(*b);
-            let mut link = self.head.get(bucket(b0, b1, b2) % BUCKETS).copied().unwrap_or(0);
-            (b0, b1) = (b1, b2);
+            h = (h << 4 | nibble(*b)) & (BUCKETS - 1);
+            let mut link = self.head.get(h).copied().unwrap_or(0);
             while let Some(i) = usize::from(link).checked_sub(1) {
                 let rest = hay.get(start..).unwrap_or_default();
                 if starts_with_unhyphened(rest, builtin_bytes(i)) {

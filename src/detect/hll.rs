@@ -52,13 +52,26 @@ impl Hll {
 
     /// Estimated number of distinct items.
     pub fn estimate(&self) -> f64 {
-        let m = REGISTERS as f64;
         let zeros = self.regs.iter().filter(|r| **r == 0).count();
+        // Each empty register adds 1 to the sum, so with 19 or more the sum
+        // is at least 19 and the raw estimate at most 0.709 * 64 * 64 / 19
+        // (~153), under 2.5 * 64: linear counting, known without the sum
+        // (most sketches: the counts that matter are small).
+        if zeros >= 19 {
+            return linear_count(zeros);
+        }
+        self.estimate_by_sum(zeros)
+    }
+
+    /// The estimate by its definition (raw harmonic mean, or linear counting
+    /// in the small range).
+    fn estimate_by_sum(&self, zeros: usize) -> f64 {
+        let m = REGISTERS as f64;
         let sum: f64 = self.regs.iter().map(|r| pow2_neg(*r)).sum();
         let alpha = 0.709; // alpha_64
         let raw = alpha * m * m / sum;
         if raw <= 2.5 * m && zeros > 0 {
-            m * (m / zeros as f64).ln()
+            linear_count(zeros)
         } else {
             raw
         }
@@ -85,6 +98,12 @@ impl Hll {
         }
         h
     }
+}
+
+/// Linear counting with `zeros` empty registers, `m ln(m / zeros)`.
+fn linear_count(zeros: usize) -> f64 {
+    let m = REGISTERS as f64;
+    m * (m / zeros as f64).ln()
 }
 
 /// 2^-r, exactly what `2f64.powi(-r)` returns, built from the exponent bits
@@ -136,6 +155,22 @@ mod tests {
         assert!((u - 50.0).abs() < 15.0, "{u}");
         assert_eq!(Hll::from_words(&a.to_words()), a);
         assert!(!a.is_empty() && Hll::default().is_empty());
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn the_shortcut_equals_the_definition_at_every_count_of_empty_registers() {
+        let mut draws = crate::hash::TestDraws(64);
+        for zeros in 0..=REGISTERS {
+            for _ in 0..50 {
+                let mut h = Hll::default();
+                // `zeros` empty registers, the others at random ranks.
+                for (i, r) in h.regs.iter_mut().enumerate() {
+                    let d = draws.next_u64();
+                    *r = if i < zeros { 0 } else { 1 + (d % 40) as u8 };
+                }
+                assert_eq!(h.estimate().to_bits(), h.estimate_by_sum(zeros).to_bits(), "{zeros}");
+            }
+        }
     }
 
     #[wasm_bindgen_test(unsupported = test)]

@@ -37,7 +37,8 @@ pub fn is_cjk(c: char) -> bool {
 #[inline(never)]
 pub fn token_hashes(text: &str) -> Vec<u64> {
     let mut t = Tokens {
-        out: Vec::with_capacity((text.len() / 4 + 4).min(MAX_TOKENS)),
+        // A chunk of eight bytes may add a few tokens past the cap.
+        out: Vec::with_capacity((text.len() / 4 + 4).min(MAX_TOKENS + 8)),
         word: FingerprintStream::default(),
         ends_hash: false,
         cache: [(0, 0); CACHE],
@@ -55,6 +56,20 @@ pub fn token_hashes(text: &str) -> Vec<u64> {
         if b.is_ascii() {
             if prev_cjk.is_some() {
                 end_cjk_run(&mut prev_cjk, &mut run, &mut t.out);
+            }
+            // Eight bytes of letters and separators (most of a prompt) at
+            // once: lower-cased in the word, each letter run handed to the
+            // word's hash as one piece.
+            if let Some(w) = bytes
+                .get(at..at + 8)
+                .and_then(|w| <[u8; 8]>::try_from(w).ok())
+                .map(u64::from_le_bytes)
+            {
+                if let Some((lowered, separators)) = letters_and_separators(w) {
+                    t.chunk(lowered, separators);
+                    at += 8;
+                    continue;
+                }
             }
             match ASCII_CLASS.get(usize::from(b)).copied().unwrap_or(SEPARATOR) {
                 DIGIT => t.digit(),
@@ -141,6 +156,30 @@ struct Tokens {
 }
 
 impl Tokens {
+    /// Eight lower-cased bytes of letters and separators: `separators`
+    /// has the top bit of each separator byte.
+    #[inline(always)]
+    fn chunk(&mut self, lowered: u64, separators: u64) {
+        let (mut rest, mut seps, mut left) = (lowered, separators, 8u32);
+        while seps != 0 {
+            // Letters up to the next separator, then the separator.
+            let k = seps.trailing_zeros() / 8;
+            if k > 0 {
+                self.word.push_bytes(rest & ((1u64 << (8 * k)) - 1), k as usize);
+                self.ends_hash = false;
+            }
+            self.flush();
+            let used = 8 * (k + 1);
+            rest = rest.checked_shr(used).unwrap_or(0);
+            seps = seps.checked_shr(used).unwrap_or(0);
+            left -= k + 1;
+        }
+        if left > 0 {
+            self.word.push_bytes(rest, left as usize);
+            self.ends_hash = false;
+        }
+    }
+
     #[inline(always)]
     fn letter(&mut self, b: u8) {
         self.word.push(b);
@@ -155,14 +194,14 @@ impl Tokens {
         }
     }
 
+    #[inline(always)]
     fn flush(&mut self) {
         if self.word.is_empty() {
             return;
         }
         self.ends_hash = false;
-        let hash = match self.word.short_word() {
+        let hash = match self.word.take_short() {
             Some(key) => {
-                self.word = FingerprintStream::default();
                 // Fibonacci hashing: the top bits of the product.
                 let slot = (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 54) as usize % CACHE;
                 match self.cache.get_mut(slot) {
@@ -212,7 +251,7 @@ pub fn lower_collapsed(text: &str, max_bytes: usize) -> String {
 /// UTF-8 check.
 pub fn lower_collapsed_bytes(text: &str, max_bytes: usize) -> Vec<u8> {
     let bytes = text.as_bytes();
-    let mut out: Vec<u8> = Vec::with_capacity(text.len().min(max_bytes));
+    let mut out = Out::with_room(text.len().min(max_bytes));
     let mut space = false;
     let mut at = 0usize;
     while at < max_bytes {
@@ -232,10 +271,10 @@ pub fn lower_collapsed_bytes(text: &str, max_bytes: usize) -> Vec<u8> {
             let first = spaces & 0x80 != 0;
             if spaces & (spaces >> 8) == 0 && spaces >> 63 == 0 && !(first && (space || out.is_empty())) {
                 if space {
-                    out.push(b' ');
+                    out.put([b' ']);
                     space = false;
                 }
-                out.extend_from_slice(&ascii_lower_word(word).to_le_bytes());
+                out.put(ascii_lower_word(word).to_le_bytes());
                 at += 8;
                 continue;
             }
@@ -248,10 +287,10 @@ pub fn lower_collapsed_bytes(text: &str, max_bytes: usize) -> Vec<u8> {
                 space = !out.is_empty();
             } else {
                 if space {
-                    out.push(b' ');
+                    out.put([b' ']);
                     space = false;
                 }
-                out.push(b.to_ascii_lowercase());
+                out.put([b.to_ascii_lowercase()]);
             }
             at += 1;
             continue;
@@ -263,17 +302,83 @@ pub fn lower_collapsed_bytes(text: &str, max_bytes: usize) -> Vec<u8> {
             space = !out.is_empty();
         } else {
             if space {
-                out.push(b' ');
+                out.put([b' ']);
                 space = false;
             }
             for l in c.to_lowercase() {
                 let mut buf = [0u8; 4];
-                out.extend_from_slice(l.encode_utf8(&mut buf).as_bytes());
+                out.put_slice(l.encode_utf8(&mut buf).as_bytes());
             }
         }
         at += c.len_utf8();
     }
-    out
+    out.into_vec()
+}
+
+/// [`lower_collapsed_bytes`]' output: written in place, so eight bytes are
+/// one store (a push or an extend per piece costs a call under V8). Lower
+/// case can grow a char (`İ` to `i̇`), so room is made when it runs out.
+struct Out {
+    buf: Vec<u8>,
+    len: usize,
+}
+
+impl Out {
+    fn with_room(n: usize) -> Out {
+        Out {
+            buf: vec![0; n],
+            len: 0,
+        }
+    }
+
+    /// A piece of known size (inlined: its copy is a store).
+    #[inline(always)]
+    fn put<const N: usize>(&mut self, bytes: [u8; N]) {
+        self.put_slice(&bytes);
+    }
+
+    #[inline(always)]
+    fn put_slice(&mut self, bytes: &[u8]) {
+        let end = self.len + bytes.len();
+        if end > self.buf.len() {
+            self.buf.resize(end.max(self.buf.len() * 2), 0);
+        }
+        if let Some(dst) = self.buf.get_mut(self.len..end) {
+            dst.copy_from_slice(bytes);
+        }
+        self.len = end;
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn into_vec(mut self) -> Vec<u8> {
+        self.buf.truncate(self.len);
+        self.buf
+    }
+}
+
+/// `w`'s eight bytes lower-cased and the top bit of each of its separator
+/// bytes, when they are all ASCII letters or separators ([`ASCII_CLASS`]:
+/// no digit, no apostrophe, nothing above 0x7f).
+fn letters_and_separators(w: u64) -> Option<(u64, u64)> {
+    if w & HIGH != 0 {
+        return None;
+    }
+    let folded = w | (ONES * 0x20);
+    let letters = in_range(folded, b'a', b'z');
+    let digits = in_range(w, b'0', b'9');
+    let apostrophes = zero_bytes(w ^ (ONES * u64::from(b'\'')));
+    ((digits | apostrophes) == 0).then_some((w | (letters >> 2), HIGH & !letters))
+}
+
+/// The top bit of each byte of `w` (all below 0x80) from `lo` to `hi`
+/// (0x20 < `lo` <= `hi` < 0x80): no carry crosses a byte.
+fn in_range(w: u64, lo: u8, hi: u8) -> u64 {
+    let from_lo = w.wrapping_add(ONES * (0x80 - u64::from(lo)));
+    let past_hi = w.wrapping_add(ONES * (0x80 - u64::from(hi) - 1));
+    from_lo & !past_hi & HIGH
 }
 
 /// The top bit of every byte of a word.
@@ -295,9 +400,7 @@ fn zero_bytes(w: u64) -> u64 {
 /// to each byte from `A` to `Z`. No carry crosses a byte: each is below
 /// 0x80 and at most 0x3f is added.
 fn ascii_lower_word(w: u64) -> u64 {
-    let from_a = w.wrapping_add(ONES * (0x80 - u64::from(b'A')));
-    let past_z = w.wrapping_add(ONES * (0x80 - u64::from(b'Z') - 1));
-    w | ((from_a & !past_z & HIGH) >> 2)
+    w | (in_range(w, b'A', b'Z') >> 2)
 }
 
 #[cfg(test)]
@@ -588,6 +691,21 @@ mod tests {
             for end in (0..=t.len()).filter(|e| t.is_char_boundary(*e)) {
                 let p = t.get(..end).unwrap_or_default();
                 assert_eq!(token_hashes(p), tokens(p, false), "{p:?}");
+            }
+        }
+        // Every ASCII byte at every position of an eight-byte chunk, at
+        // every alignment.
+        for b in 0u8..0x80 {
+            for pos in 0..8 {
+                let mut w = *b"abcdEFGH";
+                if let Some(x) = w.get_mut(pos) {
+                    *x = b;
+                }
+                let w = String::from_utf8(w.to_vec()).unwrap_or_default();
+                for lead in ["", "x", "xy z", "12", "a'b"] {
+                    let t = format!("{lead}{w}{w} {w}");
+                    assert_eq!(token_hashes(&t), tokens(&t, false), "{t:?}");
+                }
             }
         }
         // Around the token cap, ending in every kind of piece.
