@@ -77,6 +77,27 @@ pub(crate) fn register_grpc_stream(token_id: u32) {
     DISPATCHER.with(|dispatcher| dispatcher.register_grpc_stream(token_id));
 }
 
+#[cfg(feature = "full")]
+type StreamMap = HashMap<u32, Box<dyn StreamContext>>;
+
+// distill-guard's patch (PATCHED.md): without `full` there are no stream
+// (network-filter) contexts, so their map is always empty and every lookup
+// in it folds away.
+#[cfg(not(feature = "full"))]
+#[derive(Default)]
+struct StreamMap;
+
+#[cfg(not(feature = "full"))]
+impl StreamMap {
+    fn get_mut(&mut self, _context_id: &u32) -> Option<&mut Box<dyn StreamContext>> {
+        None
+    }
+
+    fn remove(&mut self, _context_id: &u32) -> Option<Box<dyn StreamContext>> {
+        None
+    }
+}
+
 struct NoopRoot;
 
 impl Context for NoopRoot {}
@@ -86,7 +107,7 @@ struct Dispatcher {
     new_root: Cell<Option<NewRootContext>>,
     roots: RefCell<HashMap<u32, Box<dyn RootContext>>>,
     new_stream: Cell<Option<NewStreamContext>>,
-    streams: RefCell<HashMap<u32, Box<dyn StreamContext>>>,
+    streams: RefCell<StreamMap>,
     new_http_stream: Cell<Option<NewHttpContext>>,
     http_streams: RefCell<HashMap<u32, Box<dyn HttpContext>>>,
     active_id: Cell<u32>,
@@ -101,7 +122,7 @@ impl Dispatcher {
             new_root: Cell::new(None),
             roots: RefCell::new(HashMap::default()),
             new_stream: Cell::new(None),
-            streams: RefCell::new(HashMap::default()),
+            streams: RefCell::new(StreamMap::default()),
             new_http_stream: Cell::new(None),
             http_streams: RefCell::new(HashMap::default()),
             active_id: Cell::new(0),
@@ -171,6 +192,12 @@ impl Dispatcher {
         }
     }
 
+    #[cfg(not(feature = "full"))]
+    fn create_stream_context(&self, _context_id: u32, _root_context_id: u32) {
+        panic!("stream contexts need the SDK's `full` feature")
+    }
+
+    #[cfg(feature = "full")]
     fn create_stream_context(&self, context_id: u32, root_context_id: u32) {
         let new_context = match self.roots.borrow().get(&root_context_id) {
             Some(root_context) => match self.new_stream.get() {
