@@ -84,6 +84,7 @@ for k in kinds:
     per = [d[k] / max(d["requests"], 1) for _, d in rows]
     if any(p >= 0.005 for p in per):
         print(f"{k:<17}" + "".join(f"{p:>10.2f}" for p in per))
-calls = [sum(d[k] for k in kinds if k not in ("shared_bytes", "log")) / max(d["requests"], 1) for _, d in rows]
+calls = [sum(d[k] for k in kinds if k not in ("shared_bytes", "request_body_bytes", "log")) / max(d["requests"], 1)
+         for _, d in rows]
 print(f"{'all but log':<17}" + "".join(f"{p:>10.2f}" for p in calls))
 EOF

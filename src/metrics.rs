@@ -8,6 +8,7 @@ use std::cell::RefCell;
 use crate::fastmap::{fast_map, FastMap};
 use crate::verdict::Action;
 
+pub mod batch;
 pub mod labelled;
 
 pub use labelled::Histogram;

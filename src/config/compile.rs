@@ -23,6 +23,10 @@ pub const MAX_INSPECT_BYTES: u64 = 8 * 1024 * 1024;
 pub const REASONING_MIN_BYTES: usize = 64 * 1024;
 pub const REASONING_MAX_BYTES: usize = 64 * 1024 * 1024;
 
+/// Longest `metrics.flush_interval_ms`: counters a minute late are the
+/// most a dashboard should have to wait for.
+pub const MAX_FLUSH_INTERVAL_MS: u64 = 60_000;
+
 /// A credential the identity is taken from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum IdentitySource {
@@ -90,6 +94,9 @@ pub struct Settings {
     /// Set the decision's filter state for the access log
     /// (`access_log.filter_state`).
     pub filter_state: bool,
+    /// Milliseconds between the glue's counter flushes; 0: each increment
+    /// at once (`metrics.flush_interval_ms`).
+    pub metrics_flush_interval_ms: u64,
     /// Remove reasoning from answers to tagged requests
     /// (`response.reasoning: strip`).
     pub strip_reasoning: bool,
@@ -135,6 +142,7 @@ impl Settings {
             retry_after_secs: 60,
             expose_reasons: false,
             filter_state: true,
+            metrics_flush_interval_ms: 1000,
             strip_reasoning: false,
             reasoning_max_bytes: 4 * 1024 * 1024,
             tag_threshold: 0.4,
@@ -240,6 +248,13 @@ impl TryFrom<RawConfig> for Settings {
             ));
         }
 
+        if raw.metrics.flush_interval_ms > MAX_FLUSH_INTERVAL_MS {
+            return Err(ConfigError::new(
+                "metrics.flush_interval_ms",
+                format!("must be at most {MAX_FLUSH_INTERVAL_MS}"),
+            ));
+        }
+
         let reasoning_max_bytes = usize::try_from(raw.response.reasoning_max_bytes)
             .ok()
             .filter(|n| (REASONING_MIN_BYTES..=REASONING_MAX_BYTES).contains(n))
@@ -319,6 +334,7 @@ impl TryFrom<RawConfig> for Settings {
             retry_after_secs: raw.response.retry_after_secs,
             expose_reasons: raw.response.expose_reasons,
             filter_state: raw.access_log.filter_state,
+            metrics_flush_interval_ms: raw.metrics.flush_interval_ms,
             strip_reasoning: raw.response.reasoning == ReasoningPolicy::Strip,
             reasoning_max_bytes,
             tag_threshold: t.tag,

@@ -27,6 +27,7 @@ pub struct RawConfig {
     /// Fleet sync (off by default): see `fleet::settings`.
     pub fleet: RawFleet,
     pub access_log: RawAccessLog,
+    pub metrics: RawMetrics,
 }
 
 impl RawConfig {
@@ -283,6 +284,26 @@ pub struct RawAccessLog {
     /// true; false saves six host calls per decided request where nothing
     /// reads them.
     pub filter_state: bool,
+}
+
+/// How the filter's counters reach Envoy's stats.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawMetrics {
+    /// Counter increments are held in each worker's VM and sent every this
+    /// many milliseconds (rounded up to the 500 ms tick), one host call per
+    /// counter that moved instead of ~11 per request; 0 sends each at once.
+    /// Default 1000: well inside Envoy's 5 s stats flush and a 15 s
+    /// Prometheus scrape. At most 60000.
+    pub flush_interval_ms: u64,
+}
+
+impl Default for RawMetrics {
+    fn default() -> Self {
+        RawMetrics {
+            flush_interval_ms: 1000,
+        }
+    }
 }
 
 impl Default for RawAccessLog {

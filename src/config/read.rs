@@ -6,8 +6,8 @@
 
 use super::json::{Content, Number, Path, Reader};
 use super::raw::{
-    Mode, ParseErrorPolicy, RawAccessLog, RawAllowlist, RawBody, RawConfig, RawIdentity, RawLimits, RawResponse,
-    RawRule, RawSharedData, RawSource, RawThresholds, ReasoningPolicy, RuleAction,
+    Mode, ParseErrorPolicy, RawAccessLog, RawAllowlist, RawBody, RawConfig, RawIdentity, RawLimits, RawMetrics,
+    RawResponse, RawRule, RawSharedData, RawSource, RawThresholds, ReasoningPolicy, RuleAction,
 };
 use super::ConfigError;
 use crate::detect::config::{RawDetection, RawPhrase};
@@ -179,6 +179,7 @@ fn root(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawConfig> {
         detection: d,
         fleet: f,
         access_log: al,
+        metrics: me,
     } = &mut out;
     let names = [
         "mode",
@@ -193,6 +194,7 @@ fn root(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawConfig> {
         "detection",
         "fleet",
         "access_log",
+        "metrics",
     ];
     fields(r, path, "struct RawConfig", &names, &mut |r, key, p| {
         match key {
@@ -207,6 +209,7 @@ fn root(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawConfig> {
             "shared_data" => *s = shared_data(r, p)?,
             "detection" => *d = detection(r, p)?,
             "access_log" => *al = access_log(r, p)?,
+            "metrics" => *me = metrics(r, p)?,
             _ => *f = fleet(r, p)?,
         }
         Ok(())
@@ -448,6 +451,16 @@ fn access_log(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawAccessLog> {
     let RawAccessLog { filter_state } = &mut out;
     fields(r, path, "struct RawAccessLog", &["filter_state"], &mut |r, _, p| {
         *filter_state = r.boolean(p)?;
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+fn metrics(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawMetrics> {
+    let mut out = RawMetrics::default();
+    let RawMetrics { flush_interval_ms } = &mut out;
+    fields(r, path, "struct RawMetrics", &["flush_interval_ms"], &mut |r, _, p| {
+        *flush_interval_ms = u64(r, p)?;
         Ok(())
     })?;
     Ok(out)

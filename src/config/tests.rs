@@ -145,6 +145,11 @@ fn error_table() {
             "response.retry_after_secs",
             "between 1 and 86400",
         ),
+        (
+            r#"{"metrics": {"flush_interval_ms": 60001}}"#,
+            "metrics.flush_interval_ms",
+            "at most 60000",
+        ),
         (r#"{"thresholds": {"tag": 0}}"#, "thresholds.tag", "(0, 1]"),
         (r#"{"thresholds": {"block": 1.5}}"#, "thresholds.block", "(0, 1]"),
         (

@@ -65,9 +65,11 @@ const KINDS: usize = 20;
 /// Bytes copied across the boundary by shared-data calls (values read plus
 /// written).
 const SHARED_BYTES: usize = KINDS;
+/// Request body bytes read into the VM (what the inspected prefix cost).
+const REQUEST_BODY_BYTES: usize = KINDS + 1;
 
 thread_local! {
-    static COUNTS: [Cell<u64>; KINDS + 1] = Default::default();
+    static COUNTS: [Cell<u64>; KINDS + 2] = Default::default();
     /// The requests counted at the last line (no line while no request
     /// came: the tick's own calls alone are not news).
     static LOGGED: Cell<u64> = const { Cell::new(0) };
@@ -91,7 +93,12 @@ pub fn shared_bytes(bytes: usize) {
     add(SHARED_BYTES, bytes as u64);
 }
 
-/// `host calls vm=<vm> requests=… log=… … shared_bytes=…`, cumulative since
+/// Counts request body bytes read into the VM.
+pub fn request_body_bytes(bytes: usize) {
+    add(REQUEST_BODY_BYTES, bytes as u64);
+}
+
+/// `host calls vm=<vm> requests=… log=… … shared_bytes=… request_body_bytes=…`, cumulative since
 /// the VM started, or `None` when no request came since the last line.
 pub fn report(vm: u64) -> Option<String> {
     let values: Vec<u64> = COUNTS.with(|c| c.iter().map(Cell::get).collect());
@@ -100,7 +107,11 @@ pub fn report(vm: u64) -> Option<String> {
         return None;
     }
     let mut line = format!("distill-guard: host calls vm={vm:x}");
-    for (name, value) in NAMES.iter().chain(["shared_bytes"].iter()).zip(&values) {
+    for (name, value) in NAMES
+        .iter()
+        .chain(["shared_bytes", "request_body_bytes"].iter())
+        .zip(&values)
+    {
         line.push_str(&format!(" {name}={value}"));
     }
     Some(line)

@@ -9,17 +9,26 @@
 //! same stat for the same name). The caches are bounded: `Counter` and
 //! `Histogram` are closed enums whose labels come from fixed sets, so there
 //! are a few hundred names at most.
+//!
+//! Counter adds are held in the VM and sent from the root context's tick
+//! when `metrics.flush_interval_ms` is set (the default; see
+//! `crate::metrics::batch`): one host call per counter that moved per
+//! flush instead of one per add. Histograms are recorded at once.
 
 use std::cell::RefCell;
 
 use super::abi;
+use super::watchdog::TICK_MILLIS;
 use crate::fastmap::{fast_map, FastMap};
+use crate::metrics::batch::CounterBatch;
 use crate::metrics::{Counter, Histogram, Metrics};
 
 pub struct HostMetrics {
     /// Per counter: the ids of its names (flat, labelled).
     ids: RefCell<FastMap<Counter, [Option<u32>; 2]>>,
     histograms: RefCell<FastMap<Histogram, u32>>,
+    /// Counter deltas not sent yet (none while the interval is 0).
+    batch: RefCell<CounterBatch>,
 }
 
 impl HostMetrics {
@@ -27,6 +36,36 @@ impl HostMetrics {
         HostMetrics {
             ids: RefCell::new(fast_map()),
             histograms: RefCell::new(fast_map()),
+            batch: RefCell::new(CounterBatch::new(0, u64::from(TICK_MILLIS))),
+        }
+    }
+
+    /// Holds counter adds and sends them every `interval_ms` (rounded up
+    /// to the tick; 0: each at once). What was held so far is sent first.
+    pub fn flush_every(&self, interval_ms: u64) {
+        self.flush();
+        *self.batch.borrow_mut() = CounterBatch::new(interval_ms, u64::from(TICK_MILLIS));
+    }
+
+    /// The root context's tick: sends the held deltas when a flush is due.
+    pub fn tick(&self) {
+        let due = self.batch.borrow_mut().tick();
+        self.send(due);
+    }
+
+    /// Sends every held delta now (the VM is going away).
+    pub fn flush(&self) {
+        let all = self.batch.borrow_mut().take();
+        self.send(all);
+    }
+
+    /// One increment per name of each counter that moved.
+    fn send(&self, deltas: Vec<(Counter, u64)>) {
+        for (counter, by) in deltas {
+            let Ok(by) = i64::try_from(by) else { continue };
+            for id in self.ids(counter).into_iter().flatten() {
+                let _ = abi::increment(id, by);
+            }
         }
     }
 
@@ -76,6 +115,12 @@ impl HostMetrics {
         if by == 0 {
             return;
         }
+        let mut batch = self.batch.borrow_mut();
+        if batch.holds() {
+            batch.add(counter, by.unsigned_abs());
+            return;
+        }
+        drop(batch);
         for id in ids.into_iter().flatten() {
             let _ = abi::increment(id, by);
         }

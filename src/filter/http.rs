@@ -336,10 +336,12 @@ const READ_SLICE: usize = 64 * 1024;
 /// Up to `max` bytes of the newly arrived request body from `offset` (empty
 /// on a host error: the engine then sees an unparsable body and counts it).
 fn read_body(offset: usize, max: usize) -> Vec<u8> {
-    abi::get_buffer(abi::REQUEST_BODY, offset, max)
+    let bytes = abi::get_buffer(abi::REQUEST_BODY, offset, max)
         .ok()
         .flatten()
-        .unwrap_or_default()
+        .unwrap_or_default();
+    calls::request_body_bytes(bytes.len());
+    bytes
 }
 
 /// Removes every client-sent `x-distill-guard-*` header: upstreams trust

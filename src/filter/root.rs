@@ -59,6 +59,13 @@ impl Root {
 }
 
 impl Context for Root {
+    /// The VM is going away (Envoy shutting the plugin down): counts still
+    /// held are sent, not lost.
+    fn on_done(&mut self) -> bool {
+        self.metrics.flush();
+        true
+    }
+
     fn on_http_call_response(&mut self, token_id: u32, _num_headers: usize, body_size: usize, _num_trailers: usize) {
         if let Some(fleet) = self.fleet.as_mut() {
             fleet.response(token_id, body_size, &self.metrics);
@@ -92,6 +99,7 @@ impl RootContext for Root {
         match Engine::from_config(&bytes) {
             Ok(engine) => {
                 let s = engine.settings();
+                let flush_ms = s.metrics_flush_interval_ms;
                 // Once per process and configuration: an xDS update logs again.
                 let config_id = format!("{:016x}", fingerprint(&bytes));
                 if s.default_secret && first_in_process(&self.metrics, Event::DefaultSecret, &config_id) {
@@ -116,12 +124,15 @@ impl RootContext for Root {
                 });
                 self.engine = Some(Rc::new(engine));
                 self.metrics.predefine(&crate::metrics::labelled::predefined());
-                if abi::set_tick_period(TICK_MILLIS).is_err() {
+                let ticking = abi::set_tick_period(TICK_MILLIS).is_ok();
+                if !ticking {
                     abi::log(
                         Level::Warn,
                         "distill-guard: no tick timer: stalled requests cannot be resumed",
                     );
                 }
+                // Without a tick nothing would send held counts: at once then.
+                self.metrics.flush_every(if ticking { flush_ms } else { 0 });
                 true
             }
             Err(e) => {
@@ -137,6 +148,8 @@ impl RootContext for Root {
         calls::count(Call::Ticks);
         let now = HostClock.now_secs();
         abi::forget_log_level();
+        // Before the host-call line, so it counts this tick's flush.
+        self.metrics.tick();
         if abi::log_enabled(Level::Debug) {
             if let Some(line) = calls::report(self.vm) {
                 abi::log(Level::Debug, &line);

@@ -21,6 +21,7 @@ import pytest
 
 from client import bearer, openai_chat, post
 from envoy_config import render_envoy_config
+from procs import immediate_counters
 
 CHAT = "/v1/chat/completions"
 # One request a minute: the token bucket refills only after 60 s, longer than
@@ -90,7 +91,7 @@ def push(e, lds: Lds, plugin_config: dict, counter: str) -> None:
     counts `listener_manager.lds.<counter>`."""
     _, listener = split_listener(
         render_envoy_config(
-            plugin_config=plugin_config,
+            plugin_config=immediate_counters(plugin_config),
             wasm_path=e.wasm_path,
             listen_port=e.port,
             admin_port=e.admin_port,
