@@ -41,7 +41,7 @@ pub fn token_hashes(text: &str) -> Vec<u64> {
         out: Vec::with_capacity((text.len() / 4 + 4).min(MAX_TOKENS + 8)),
         word: FingerprintStream::default(),
         ends_hash: false,
-        cache: [(0, 0); CACHE],
+        cache: vec![(0, 0); cache_entries(text.len())],
     };
     let mut prev_cjk: Option<char> = None;
     let mut run = 0usize;
@@ -114,8 +114,15 @@ pub fn token_hashes(text: &str) -> Vec<u64> {
     t.out
 }
 
-/// Entries of [`token_hashes`]' cache of short words (a power of two).
+/// Most entries of [`token_hashes`]' cache of short words.
 const CACHE: usize = 1024;
+
+/// Entries of the cache for a text of `len` bytes: a power of two, about
+/// one per sixteen bytes (a word and a half), so a short prompt does not
+/// clear 16 KiB it will not use.
+fn cache_entries(len: usize) -> usize {
+    (len / 16).next_power_of_two().clamp(16, CACHE)
+}
 
 /// [`ASCII_CLASS`] values that are not a lower-case letter.
 const SEPARATOR: u8 = 0;
@@ -152,7 +159,7 @@ struct Tokens {
     ends_hash: bool,
     /// Short words' final SipHash words and their fingerprints (0: empty;
     /// a word's length is in its top byte, so no word's key is 0).
-    cache: [(u64, u64); CACHE],
+    cache: Vec<(u64, u64)>,
 }
 
 impl Tokens {
@@ -202,8 +209,8 @@ impl Tokens {
         self.ends_hash = false;
         let hash = match self.word.take_short() {
             Some(key) => {
-                // Fibonacci hashing: the top bits of the product.
-                let slot = (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 54) as usize % CACHE;
+                // Fibonacci hashing: bits of the product's upper half.
+                let slot = (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as usize & (self.cache.len() - 1);
                 match self.cache.get_mut(slot) {
                     Some((k, h)) if *k == key => *h,
                     Some(entry) => {
