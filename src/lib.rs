@@ -35,6 +35,7 @@ pub mod response;
 pub mod service;
 #[cfg(not(target_family = "wasm"))]
 pub mod sim;
+pub mod small_sort;
 pub mod stall;
 pub mod store;
 pub mod verdict;

@@ -19,6 +19,7 @@
 //! below throttle.
 
 use super::cadence::{ramp_up, Features};
+use crate::small_sort::insertion_sort_by;
 use crate::verdict::ReasonCode;
 
 pub const TEMPLATE_SHARED: &str = "template_shared_across_accounts";
@@ -196,22 +197,9 @@ pub fn combine(s: &Signals) -> (f64, Vec<ReasonCode>) {
 }
 
 /// `parts.sort_by(|a, b| b.0.total_cmp(&a.0))`: largest first, ties in
-/// their order. An insertion sort (what std's stable sort does itself for
-/// at most 20 elements; here there are at most ten), written out so the
-/// module links one instantiation of std's stable sort fewer (~3 KB,
-/// issue 8: module size).
+/// their order (at most ten parts; no std sort in the module).
 fn sort_descending(parts: &mut [(f64, ReasonCode)]) {
-    for i in 1..parts.len() {
-        for j in (1..=i).rev() {
-            let (Some(before), Some(at)) = (parts.get(j - 1), parts.get(j)) else {
-                break;
-            };
-            if before.0.total_cmp(&at.0) != std::cmp::Ordering::Less {
-                break;
-            }
-            parts.swap(j - 1, j);
-        }
-    }
+    insertion_sort_by(parts, |a, b| a.0.total_cmp(&b.0) == std::cmp::Ordering::Greater);
 }
 
 /// How much of the remembered score a request carries.

@@ -7,6 +7,7 @@
 use super::jwt;
 use crate::config::IdentitySource;
 use crate::request::RequestMeta;
+use crate::small_sort::insertion_sort_by;
 
 /// Longest credential considered; longer values are cut (they are hashed,
 /// so this only bounds work).
@@ -74,20 +75,9 @@ fn query_key(path: &str) -> Option<String> {
 }
 
 /// `values.sort_unstable()` for the few values of `query_key` (at most
-/// `MAX_KEY_PARAMS`): an insertion sort, so the module links no
-/// instantiation of std's unstable sort (~3 KB, issue 8: module size).
+/// `MAX_KEY_PARAMS`; no std sort in the module).
 fn sort_small(values: &mut [String]) {
-    for i in 1..values.len() {
-        for j in (1..=i).rev() {
-            let (Some(before), Some(at)) = (values.get(j - 1), values.get(j)) else {
-                break;
-            };
-            if before <= at {
-                break;
-            }
-            values.swap(j - 1, j);
-        }
-    }
+    insertion_sort_by(values, |a, b| a < b);
 }
 
 /// `%XX` escapes decoded; an invalid escape is kept as written; bytes that
