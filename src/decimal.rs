@@ -8,8 +8,31 @@
 //! those digits with a small base-10⁹ integer; rounding is then done on the
 //! digits (half to even, as `core` rounds), and the shortest form tries
 //! each length until the text reads back as the same float.
+//!
+//! Integers too ([`push_u64`]): shared-data keys and addresses are written
+//! by hand on the request path rather than through `format!`.
 
 use std::cmp::Ordering;
+
+/// Appends `n` in decimal, as `{n}` formats it.
+pub fn push_u64(out: &mut String, n: u64) {
+    let mut digits = [0u8; 20];
+    let mut rest = n;
+    let mut start = digits.len();
+    for d in digits.iter_mut().rev() {
+        *d = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        start -= 1;
+        if rest == 0 {
+            break;
+        }
+    }
+    digits
+        .get(start..)
+        .unwrap_or_default()
+        .iter()
+        .for_each(|d| out.push(char::from(*d)));
+}
 
 /// Decimal digits (no leading zeros) and where the point goes: the value
 /// is `0.d₁d₂… × 10^point`. Zero is no digits.

@@ -61,14 +61,7 @@ fn write_v4(out: &mut String, ip: Ipv4Addr) {
         if i > 0 {
             out.push('.');
         }
-        let mut started = false;
-        for div in [100u8, 10, 1] {
-            let digit = octet / div % 10;
-            if started || digit != 0 || div == 1 {
-                out.push(char::from(b'0' + digit));
-                started = true;
-            }
-        }
+        crate::decimal::push_u64(out, u64::from(octet));
     }
 }
 

@@ -23,28 +23,8 @@ pub fn slot_key(namespace: &str, kind: &str, slot: u64) -> String {
     for part in [namespace, ":", LAYOUT_VERSION, ":", kind, ":"] {
         key.push_str(part);
     }
-    push_decimal(&mut key, slot);
+    crate::decimal::push_u64(&mut key, slot);
     key
-}
-
-/// Appends `n` in decimal, as `{n}` formats it.
-fn push_decimal(out: &mut String, n: u64) {
-    let mut digits = [0u8; 20];
-    let mut rest = n;
-    let mut start = digits.len();
-    for d in digits.iter_mut().rev() {
-        *d = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        start -= 1;
-        if rest == 0 {
-            break;
-        }
-    }
-    digits
-        .get(start..)
-        .unwrap_or_default()
-        .iter()
-        .for_each(|d| out.push(char::from(*d)));
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
