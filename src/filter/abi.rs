@@ -379,8 +379,10 @@ fn u32_at(b: &[u8], at: usize) -> Option<usize> {
 /// pair, then each name and value followed by a NUL. A malformed buffer
 /// yields the pairs read so far.
 fn decode_pairs(b: &[u8]) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let Some(n) = u32_at(b, 0) else { return out };
+    let Some(n) = u32_at(b, 0) else { return Vec::new() };
+    // Sized once (each pair takes at least 10 of the host's bytes), not
+    // grown pair by pair.
+    let mut out = Vec::with_capacity(n.min(b.len() / 10));
     let mut p = n.saturating_mul(8).saturating_add(4);
     for i in 0..n {
         let s = i.saturating_mul(8).saturating_add(4);

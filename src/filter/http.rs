@@ -365,8 +365,10 @@ fn request_meta(pairs: Vec<(String, String)>, source_ip: Option<IpAddr>) -> Requ
         source_ip,
         ..RequestMeta::default()
     };
-    for (name, value) in pairs {
-        let name = name.to_ascii_lowercase();
+    for (mut name, value) in pairs {
+        // In place: no copy of each header's name (Envoy's names are
+        // usually lower-case already).
+        name.make_ascii_lowercase();
         match name.as_str() {
             ":method" => meta.method = value,
             ":path" => meta.path = value,
