@@ -446,13 +446,17 @@ pub fn place_choice(place: &Place) -> u8 {
 fn own_record(slots: &Slots<'_>, s: &DetectionSettings, identity: u64, hint: u8) -> Option<Read<WORDS>> {
     let owned = |read: &Read<WORDS>| read.words.as_ref().map(Record::decode).map(|r| r.owner == identity);
     if hint == 1 {
-        let read = slots.read::<WORDS>(IDENTITY_TABLE, s.identity_slots, identity, 1).ok()?;
+        let read = slots
+            .read::<WORDS>(IDENTITY_TABLE, s.identity_slots, identity, 1)
+            .ok()?;
         if owned(&read) == Some(true) {
             return Some(read);
         }
     }
     for choice in 0..2u8 {
-        let read = slots.read::<WORDS>(IDENTITY_TABLE, s.identity_slots, identity, choice).ok()?;
+        let read = slots
+            .read::<WORDS>(IDENTITY_TABLE, s.identity_slots, identity, choice)
+            .ok()?;
         match owned(&read) {
             Some(true) => return Some(read),
             // Never moved on from an empty first place: not recorded yet.

@@ -23,7 +23,8 @@ struct Counting {
 impl SharedStore for Counting {
     fn get(&self, key: &str) -> Result<Option<Versioned>, StoreError> {
         self.calls.set(self.calls.get() + 1);
-        self.identity_gets.set(self.identity_gets.get() + usize::from(key.contains(":id5:")));
+        self.identity_gets
+            .set(self.identity_gets.get() + usize::from(key.contains(":id5:")));
         self.inner.get(key)
     }
     fn set(&self, key: &str, value: &[u8], cas: u32) -> Result<(), StoreError> {
@@ -156,7 +157,9 @@ fn an_identity_in_its_second_place_is_read_there_at_the_answer() {
     let key = d.settings().slot_key;
     let at = |n: u64, choice| super::slots::place(key, IDENTITY_TABLE, 8, identity(n).hash, choice);
     // B's first place is A's, its second another slot.
-    let b = (2..1_000u64).find(|&n| at(n, 0) == at(1, 0) && at(n, 1) != at(1, 0)).unwrap();
+    let b = (2..1_000u64)
+        .find(|&n| at(n, 0) == at(1, 0) && at(n, 1) != at(1, 0))
+        .unwrap();
     let (a, b) = (identity(1), identity(b));
     let v = view("How do I rotate an API key without downtime?");
     // Shared-data calls, and the `get`s of identity records among them.
@@ -176,7 +179,10 @@ fn an_identity_in_its_second_place_is_read_there_at_the_answer() {
     // A, recent and accepted, keeps its place: B takes its second.
     let bs = assess(&d, &store, &metrics, &b, Some(&v), 1.0e9 + 1.0);
     assert_eq!(bs.charge.place, 1);
-    assert_eq!(calls(&|h| d.upstream_status(&b, bs.charge, 200, 1.0e9 + 1.0, h)), (2, 1));
+    assert_eq!(
+        calls(&|h| d.upstream_status(&b, bs.charge, 200, 1.0e9 + 1.0, h)),
+        (2, 1)
+    );
     // The answer: the identity's get and set, then its cluster's.
     assert_eq!(calls(&|h| d.answered(&b, bs.charge, 500, 1.0e9 + 2.0, h)).1, 1);
     // Both landed in B's own record: its next request is accepted and
@@ -184,8 +190,13 @@ fn an_identity_in_its_second_place_is_read_there_at_the_answer() {
     let next = assess(&d, &store, &metrics, &b, Some(&v), 1.0e9 + 60.0);
     assert!(next.charge.accepted);
     let read = |n: &Identity, choice| {
-        let k = slot_key("t", IDENTITY_TABLE, super::slots::place(key, IDENTITY_TABLE, 8, n.hash, choice));
-        let words = crate::store::counters::decode_words::<{ cadence::WORDS }>(&k, &store.inner.get(&k).unwrap()?.value);
+        let k = slot_key(
+            "t",
+            IDENTITY_TABLE,
+            super::slots::place(key, IDENTITY_TABLE, 8, n.hash, choice),
+        );
+        let words =
+            crate::store::counters::decode_words::<{ cadence::WORDS }>(&k, &store.inner.get(&k).unwrap()?.value);
         Some(cadence::Record::decode(&words.unwrap()))
     };
     let rec = read(&b, 1).unwrap();
@@ -194,7 +205,10 @@ fn an_identity_in_its_second_place_is_read_there_at_the_answer() {
     assert_eq!(read(&a, 0).unwrap().owner, a.hash);
     // A charge from before a move (the second place taken over since) is
     // looked for from the first place again: nothing is written to another's.
-    let stale = Charge { place: 1, ..first.charge };
+    let stale = Charge {
+        place: 1,
+        ..first.charge
+    };
     let before = read(&b, 1).unwrap();
     calls(&|h| d.answered(&a, stale, 500, 1.0e9 + 61.0, h));
     assert_eq!(read(&b, 1).unwrap(), before);

@@ -181,7 +181,15 @@ pub fn get_property(path: &[&str]) -> Result<Option<Vec<u8>>, u32> {
 
 /// Sets a property. Envoy stores it as filter state under `wasm.<path>`.
 pub fn set_property(path: &[&str], value: &[u8]) -> Result<(), u32> {
-    let p = property_path(path);
+    // A one-part path (the filter state's keys) is its own bytes: no copy.
+    let joined;
+    let p: &[u8] = match path {
+        [one] => one.as_bytes(),
+        _ => {
+            joined = property_path(path);
+            &joined
+        }
+    };
     calls::count(Call::SetProperty);
     // SAFETY: `p` and `value` outlive the call.
     match unsafe { proxy_set_property(p.as_ptr(), p.len(), value.as_ptr(), value.len()) } {

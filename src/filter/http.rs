@@ -399,13 +399,15 @@ fn source_ip() -> Option<IpAddr> {
 /// Filter state for access logs; a failure only loses the log fields.
 fn record_state(d: &Decision, mode: Mode) {
     let strip = |key: &'static str| key.strip_prefix("wasm.").unwrap_or(key);
+    // Borrowed where the text exists already: no copy per field.
+    let (score, reasons) = (d.verdict.score_header(), d.verdict.reasons_header());
     let fields = [
-        (STATE_ACTION, d.verdict.action.as_str().to_owned()),
-        (STATE_INTENDED, d.verdict.intended.as_str().to_owned()),
-        (STATE_MODE, mode.as_str().to_owned()),
-        (STATE_SCORE, d.verdict.score_header()),
-        (STATE_REASONS, d.verdict.reasons_header()),
-        (STATE_IDENTITY, d.identity.clone()),
+        (STATE_ACTION, d.verdict.action.as_str()),
+        (STATE_INTENDED, d.verdict.intended.as_str()),
+        (STATE_MODE, mode.as_str()),
+        (STATE_SCORE, score.as_str()),
+        (STATE_REASONS, reasons.as_str()),
+        (STATE_IDENTITY, d.identity.as_str()),
     ];
     for (key, value) in fields {
         let _ = abi::set_property(&[strip(key)], value.as_bytes());
