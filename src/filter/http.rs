@@ -77,6 +77,10 @@ pub struct Request {
     answer: Option<Answer>,
     /// Set for a tagged request whose answer loses its reasoning.
     reasoning: Option<Withholding>,
+    /// The request's `content-length`: once that many bytes arrived the
+    /// body is whole, decided at once rather than on the empty
+    /// end-of-stream callback Envoy sends after it.
+    content_length: Option<usize>,
 }
 
 impl Request {
@@ -100,6 +104,7 @@ impl Request {
             forwarded_action: crate::verdict::Action::Allow,
             answer: None,
             reasoning: None,
+            content_length: None,
         }
     }
 
@@ -190,11 +195,20 @@ impl HttpContext for Request {
         self.timed(|r| r.request_headers(num_headers, end_of_stream))
     }
 
+    /// Timed only while a decision is pending: the time of a callback
+    /// after it (or of a request that is no LLM call) is never recorded,
+    /// so it reads no clock.
     fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        if self.exchange.is_none() {
+            return self.request_body(body_size, end_of_stream);
+        }
         self.timed(|r| r.request_body(body_size, end_of_stream))
     }
 
     fn on_http_request_trailers(&mut self, num_trailers: usize) -> Action {
+        if self.exchange.is_none() {
+            return self.request_trailers(num_trailers);
+        }
         self.timed(|r| r.request_trailers(num_trailers))
     }
 
@@ -273,9 +287,11 @@ impl Request {
         if client_addr::forwarded_ip(&meta, engine.settings().trusted_xff_hops).is_none() {
             meta.source_ip = source_ip();
         }
+        let content_length = meta.header("content-length").and_then(|v| v.trim().parse().ok());
         let Some(ex) = engine.begin(meta, &*self.metrics) else {
             return Action::Continue;
         };
+        self.content_length = content_length;
         self.body = Some(engine.body_prefix(&ex));
         self.exchange = Some(ex);
         if end_of_stream {
@@ -312,14 +328,20 @@ impl Request {
             offset += slice.len();
             prefix.feed(&slice);
         }
-        if !prefix.done() && !end_of_stream {
+        // Every byte `content-length` announced is in: the body is whole
+        // (Envoy's codecs refuse a body longer than its content-length),
+        // as at the end of the stream; decided now, the body goes on with
+        // this chunk instead of being buffered until Envoy's empty
+        // end-of-stream callback (issue 8).
+        let whole = end_of_stream || self.content_length == Some(prefix.raw_seen());
+        if !prefix.done() && !whole {
             // Buffer under flow control, not StopIterationAndBuffer: with
             // plain buffering Envoy answers 413 as soon as one large read
             // pushes the buffer past the connection limit, even if this
             // filter would have let the body stream on at the cap.
             return Action::StopIterationAndWatermark;
         }
-        self.decide(end_of_stream)
+        self.decide(whole)
     }
 
     fn request_trailers(&mut self, _num_trailers: usize) -> Action {
