@@ -1,7 +1,7 @@
 # distill-guard. `make help` lists the targets.
 .DEFAULT_GOAL := help
 .PHONY: bench-response
-.PHONY: help setup build cli run test lint bench-quality bench-heldout bench-proxy bench-hostcalls bench-engine bench-padding bench-fleet clean-run oci fuzz bench-flood soak
+.PHONY: help setup build cli run test lint bench-quality bench-heldout bench-proxy bench-hostcalls bench-floor-hostcalls bench-engine bench-padding bench-fleet clean-run oci fuzz bench-flood soak
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -35,6 +35,9 @@ bench-proxy: ## Envoy alone, a floor filter and distill-guard interleaved: throu
 
 bench-hostcalls: ## host calls per request by kind, in Envoy, at 1.5 KB, 64 KiB and 1 MiB bodies (~30 s)
 	@bash scripts/bench-hostcalls.sh
+
+bench-floor-hostcalls: ## the floor filter plus distill-guard's host calls and no detection, beside distill-guard, at 1.5 KB (~5 min)
+	@bash scripts/bench-floor-hostcalls.sh --rounds 3 --duration 3 --sizes 1500
 
 bench-engine: ## native per-request cost of Engine::evaluate per API and for a 256 KiB body
 	cargo run --release --quiet --example engine_bench

@@ -9,6 +9,9 @@
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, ContextType, LogLevel};
 
+#[cfg(feature = "host-calls")]
+mod host_calls;
+
 proxy_wasm::main! {{
     proxy_wasm::set_log_level(LogLevel::Warn);
     proxy_wasm::set_root_context(|_| -> Box<dyn RootContext> { Box::new(Root) });
@@ -20,6 +23,9 @@ impl Context for Root {}
 
 impl RootContext for Root {
     fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
+        #[cfg(feature = "host-calls")]
+        return Some(Box::new(host_calls::HostCalls::new(_context_id)));
+        #[cfg(not(feature = "host-calls"))]
         Some(Box::new(Floor { bytes: 0 }))
     }
 
@@ -28,6 +34,7 @@ impl RootContext for Root {
     }
 }
 
+#[cfg_attr(feature = "host-calls", allow(dead_code))]
 struct Floor {
     bytes: usize,
 }
