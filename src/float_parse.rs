@@ -102,6 +102,47 @@ fn exponent(text: &[u8]) -> Option<i64> {
     Some(if negative { -e } else { e })
 }
 
+/// Whether a JSON float's text (`-`, digits, an optional fraction and
+/// exponent, as the reader lexed it) reads as a finite `f64`: what
+/// [`parse`] would say, without reading the value. Linear in the text; the
+/// request-body path uses it so that no number costs an exact conversion
+/// until detection reads it.
+pub fn fits_f64(text: &[u8]) -> bool {
+    let body = text.strip_prefix(b"-").unwrap_or(text);
+    let mantissa_end = body.iter().position(|b| matches!(b, b'e' | b'E')).unwrap_or(body.len());
+    let (mantissa, exp_text) = body.split_at(mantissa_end);
+    let exp = match exp_text.split_first() {
+        Some((_, digits)) => match exponent(digits) {
+            Some(e) => e,
+            None => return false,
+        },
+        None => 0,
+    };
+    let point_at = mantissa.iter().position(|&b| b == b'.').unwrap_or(mantissa.len());
+    let digits = || mantissa.iter().filter(|&&b| b != b'.');
+    let leading = digits().take_while(|&&d| d == b'0').count();
+    let total = mantissa.len() - usize::from(point_at < mantissa.len());
+    if leading == total {
+        return true; // zero
+    }
+    // The value is 0.d₁d₂… × 10^point with d₁ the first non-zero digit.
+    let int_digits = i64::try_from(point_at).unwrap_or(i64::MAX);
+    let point = int_digits
+        .saturating_sub(i64::try_from(leading).unwrap_or(i64::MAX))
+        .saturating_add(exp);
+    match point.cmp(&309) {
+        Ordering::Less => true,     // below 10^308, under f64::MAX
+        Ordering::Greater => false, // at least 10^309
+        // Between 10^308 and 10^309: below the first value that rounds to
+        // infinity, 2^1024 - 2^970 (halfway past f64::MAX, which rounds
+        // to even, up), compared digit by digit.
+        Ordering::Equal => digits().skip(leading).copied().lt(OVERFLOW_DIGITS.bytes()),
+    }
+}
+
+/// 2^1024 - 2^970, the least value that rounds to infinity, in decimal.
+const OVERFLOW_DIGITS: &str = "179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792";
+
 /// Exact powers of ten as floats (10²² is the last one).
 const POW10: [f64; 23] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20,

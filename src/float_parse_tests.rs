@@ -1,6 +1,6 @@
 //! `float_parse::parse` against `str::parse::<f64>`, its oracle.
 
-use super::parse;
+use super::{fits_f64, parse};
 use crate::json::tests::Rng;
 
 /// The same float (bits; any NaN of the same sign) or the same refusal.
@@ -14,6 +14,57 @@ fn check(text: &str) {
         (Some(a), Some(b)) => assert_eq!(a.to_bits(), b.to_bits(), "{text:?}: {a:e} against {b:e}"),
         (a, b) => assert_eq!(a.is_some(), b.is_some(), "{text:?}: {a:?} against {b:?}"),
     }
+    // The range check without the value, on every text of the float
+    // grammar it is given (the reader's lexed JSON floats).
+    let grammar = !text.starts_with('+') && text.bytes().all(|c| c.is_ascii_digit() || b"-.eE+".contains(&c));
+    if let (true, Some(b)) = (grammar, core) {
+        assert_eq!(fits_f64(text.as_bytes()), b.is_finite(), "fits_f64({text:?})");
+    }
+}
+
+/// Around 2^1024 - 2^970, the least value that rounds to infinity: the
+/// digit comparison of `fits_f64` at the one decimal order it decides.
+#[test]
+fn the_overflow_edge_is_where_core_puts_it() {
+    let t = super::OVERFLOW_DIGITS;
+    let below = {
+        let mut d = t.as_bytes().to_vec();
+        let last = d.len() - 1;
+        d[last] -= 1; // it ends in 2: one less
+        String::from_utf8(d).unwrap()
+    };
+    let above = format!("{t}1");
+    for text in [
+        t.to_owned(),
+        below.clone(),
+        format!("{t}.0"),
+        format!("{t}.0000001"),
+        format!("{below}.9999999999"),
+        format!("0.{t}e309"),
+        format!("0.{below}e309"),
+        format!("0.{above}e309"),
+        format!("{}.{}e1", &t[..308], &t[308..]),
+        format!("0.000{t}e312"),
+        format!("-{t}"),
+        "1.7976931348623157e308".to_owned(),
+        "1.7976931348623158e308".to_owned(),
+        "1.797693134862315807937e308".to_owned(),
+        "1.797693134862315808e308".to_owned(),
+        "1e308".to_owned(),
+        "9.999999e308".to_owned(),
+        "1e309".to_owned(),
+        "0.1e310".to_owned(),
+        "0.01e310".to_owned(),
+        "1e99999999999999999999".to_owned(),
+        "1e-99999999999999999999".to_owned(),
+        "0e99999".to_owned(),
+        "0.000e400".to_owned(),
+        "-0.0".to_owned(),
+    ] {
+        check(&text);
+    }
+    assert!(!fits_f64(t.as_bytes()), "2^1024 - 2^970 rounds to infinity");
+    assert!(fits_f64(below.as_bytes()));
 }
 
 #[test]

@@ -33,13 +33,16 @@ pub enum Value {
 }
 
 /// A number: serde_json's three kinds. A float keeps the text it was
-/// written as, which is what the writer writes.
+/// written as, which is what the writer writes; its value is read from the
+/// text when asked for (`as_f64`), so a request body's floats that
+/// detection never reads are never converted.
 #[derive(Clone, Debug)]
 pub enum Num {
     Unsigned(u64),
     /// Negative (never zero).
     Signed(i64),
-    Float(f64, Box<str>),
+    /// The text of a float in `f64`'s range (the reader refuses others).
+    Float(Box<str>),
 }
 
 impl PartialEq for Num {
@@ -48,22 +51,22 @@ impl PartialEq for Num {
         match (self, other) {
             (Num::Unsigned(a), Num::Unsigned(b)) => a == b,
             (Num::Signed(a), Num::Signed(b)) => a == b,
-            (Num::Float(a, _), Num::Float(b, _)) => a == b,
+            (Num::Float(_), Num::Float(_)) => self.as_f64() == other.as_f64(),
             _ => false,
         }
     }
 }
 
 impl Num {
-    /// A number the reader read from `text`. `-0` is the float `-0.0`, as
-    /// serde_json reads it.
-    pub(crate) fn read(number: Number, text: &[u8]) -> Num {
+    /// A number the reader read from `text`: an integer's value, or `None`
+    /// for a float. `-0` is the float `-0.0`, as serde_json reads it.
+    pub(crate) fn read(integer: Option<Number>, text: &[u8]) -> Num {
         let text = || Box::from(std::str::from_utf8(text).unwrap_or("0"));
-        match number {
-            Number::Unsigned(n) => Num::Unsigned(n),
-            Number::Signed(0) => Num::Float(-0.0, text()),
-            Number::Signed(n) => Num::Signed(n),
-            Number::Float(x) => Num::Float(x, text()),
+        match integer {
+            Some(Number::Unsigned(n)) => Num::Unsigned(n),
+            Some(Number::Signed(0)) => Num::Float(text()),
+            Some(Number::Signed(n)) => Num::Signed(n),
+            Some(Number::Float(_)) | None => Num::Float(text()),
         }
     }
 
@@ -83,10 +86,10 @@ impl Num {
     }
 
     pub fn as_f64(&self) -> f64 {
-        match *self {
-            Num::Unsigned(n) => n as f64,
-            Num::Signed(n) => n as f64,
-            Num::Float(x, _) => x,
+        match self {
+            Num::Unsigned(n) => *n as f64,
+            Num::Signed(n) => *n as f64,
+            Num::Float(text) => crate::float_parse::parse(text).unwrap_or(0.0),
         }
     }
 }
@@ -371,7 +374,7 @@ impl From<serde_json::Value> for Value {
             serde_json::Value::Number(n) => Value::Number(match (n.as_u64(), n.as_i64(), n.as_f64()) {
                 (Some(u), _, _) => Num::Unsigned(u),
                 (None, Some(i), _) => Num::Signed(i),
-                (_, _, f) => Num::Float(f.unwrap_or(0.0), n.to_string().into()),
+                (_, _, _) => Num::Float(n.to_string().into()),
             }),
             serde_json::Value::String(s) => Value::String(s),
             serde_json::Value::Array(a) => Value::Array(a.into_iter().map(Value::from).collect()),

@@ -359,6 +359,34 @@ impl<'a> Reader<'a> {
     /// The number starting at the next byte (`-` or a digit).
     pub fn number_literal(&mut self, path: &Path<'_>) -> Result<Number, ConfigError> {
         let start = self.at;
+        if let Some(integer) = self.integer_or_float(path)? {
+            return Ok(integer);
+        }
+        let text = std::str::from_utf8(self.bytes.get(start..self.at).unwrap_or_default()).unwrap_or_default();
+        match crate::float_parse::parse(text) {
+            Some(x) if x.is_finite() => Ok(Number::Float(x)),
+            _ => Err(self.error(path, "number out of range")),
+        }
+    }
+
+    /// A float's text, lexed and checked for range but not read into an
+    /// `f64` (the request-body path: a body's floats are read only when
+    /// detection asks for one, so thousands of long or far-exponent
+    /// numbers cost their lexing, not an exact conversion each).
+    fn number_unread(&mut self, path: &Path<'_>) -> Result<Option<Number>, ConfigError> {
+        let start = self.at;
+        let integer = self.integer_or_float(path)?;
+        let text = self.bytes.get(start..self.at).unwrap_or_default();
+        if integer.is_none() && !crate::float_parse::fits_f64(text) {
+            return Err(self.error(path, "number out of range"));
+        }
+        Ok(integer)
+    }
+
+    /// Lexes the number at the next byte: an integer's value, or `None`
+    /// for a float (its text is what was consumed).
+    fn integer_or_float(&mut self, path: &Path<'_>) -> Result<Option<Number>, ConfigError> {
+        let start = self.at;
         let negative = self.peek_byte() == Some(b'-');
         if negative {
             self.at += 1;
@@ -399,7 +427,6 @@ impl<'a> Reader<'a> {
                 None => return Err(self.error(path, "EOF while parsing a value")),
             }
         }
-        let text = std::str::from_utf8(self.bytes.get(start..self.at).unwrap_or_default()).unwrap_or_default();
         if !float {
             let digits = std::str::from_utf8(
                 self.bytes
@@ -409,20 +436,19 @@ impl<'a> Reader<'a> {
             .unwrap_or_default();
             if let Ok(n) = digits.parse::<u64>() {
                 if !negative {
-                    return Ok(Number::Unsigned(n));
+                    return Ok(Some(Number::Unsigned(n)));
                 }
                 if let Ok(n) = i64::try_from(n).map(|n| -n) {
-                    return Ok(Number::Signed(n));
+                    return Ok(Some(Number::Signed(n)));
                 }
                 if n == 1 << 63 {
-                    return Ok(Number::Signed(i64::MIN));
+                    return Ok(Some(Number::Signed(i64::MIN)));
                 }
             }
         }
-        match crate::float_parse::parse(text) {
-            Some(x) if x.is_finite() => Ok(Number::Float(x)),
-            _ => Err(self.error(path, "number out of range")),
-        }
+        // A float, or an integer too large for 64 bits (serde_json reads
+        // those as floats too).
+        Ok(None)
     }
 
     /// serde_json's `invalid type` for the value at the next byte: the
@@ -597,8 +623,8 @@ impl<'a> Reader<'a> {
             b't' | b'f' => Value::Bool(self.boolean(path).ok()?),
             b'-' | b'0'..=b'9' => {
                 let start = self.at;
-                let number = self.number_literal(path).ok()?;
-                Value::Number(Num::read(number, self.bytes.get(start..self.at)?))
+                let integer = self.number_unread(path).ok()?;
+                Value::Number(Num::read(integer, self.bytes.get(start..self.at)?))
             }
             b'"' => Value::String(self.string_literal(path).ok()?),
             b'[' => {

@@ -55,7 +55,7 @@ impl Num {
         let _ = match self {
             Num::Unsigned(n) => write!(out, "{n}"),
             Num::Signed(n) => write!(out, "{n}"),
-            Num::Float(_, text) => {
+            Num::Float(text) => {
                 out.push_str(text);
                 Ok(())
             }
