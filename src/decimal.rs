@@ -189,7 +189,7 @@ impl Digits {
         let exp = i64::from(self.point) - i64::try_from(self.digits.len()).unwrap_or(0);
         text.push('e');
         text.push_str(&exp.to_string());
-        text.parse().ok()
+        crate::float_parse::parse(&text)
     }
 }
 

@@ -15,6 +15,7 @@ pub mod fastmap;
 #[cfg(target_os = "wasi")]
 pub mod filter;
 pub mod fleet;
+pub mod float_parse;
 pub mod hash;
 pub mod host;
 pub mod identity;

@@ -113,7 +113,7 @@ pub fn int(v: Option<&Value>) -> Option<i64> {
 pub fn float(v: Option<&Value>) -> Option<f64> {
     let f = match v? {
         Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse().ok()?,
+        Value::String(s) => crate::float_parse::parse(s.trim())?,
         _ => return None,
     };
     f.is_finite().then_some(f)

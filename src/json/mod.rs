@@ -16,7 +16,7 @@ pub mod reader;
 mod write;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use reader::Number;
 

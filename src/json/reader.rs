@@ -419,8 +419,8 @@ impl<'a> Reader<'a> {
                 }
             }
         }
-        match text.parse::<f64>() {
-            Ok(x) if x.is_finite() => Ok(Number::Float(x)),
+        match crate::float_parse::parse(text) {
+            Some(x) if x.is_finite() => Ok(Number::Float(x)),
             _ => Err(self.error(path, "number out of range")),
         }
     }
