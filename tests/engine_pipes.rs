@@ -278,3 +278,55 @@ fn decisions_never_carry_the_credential() {
     assert!(!printed.contains("sk-very-secret"), "{printed}");
     assert!(d.identity.starts_with("k:"));
 }
+
+/// A clock that counts its readings (a host call each in Envoy).
+struct CountingClock {
+    inner: ManualClock,
+    reads: std::cell::Cell<usize>,
+}
+
+impl distill_guard::clock::Clock for CountingClock {
+    fn now_secs(&self) -> f64 {
+        self.reads.set(self.reads.get() + 1);
+        self.inner.now_secs()
+    }
+}
+
+/// The upstream's 2xx for an identity its decision already knew accepted
+/// records nothing, so it reads no clock either (issue 8: a host call
+/// fewer per answered request); a first request's 2xx and any refusal
+/// still do.
+#[test]
+fn a_known_identitys_2xx_reads_no_clock() {
+    let engine = Engine::from_config(br#"{"mode": "enforce", "identity": {"secret": "clock-test-secret"}}"#).unwrap();
+    let (store, metrics) = (MemoryStore::new(), MemoryMetrics::default());
+    let clock = CountingClock {
+        inner: ManualClock::new(1_767_225_600.0),
+        reads: std::cell::Cell::new(0),
+    };
+    let host = Host {
+        store: &store,
+        clock: &clock,
+        metrics: &metrics,
+    };
+    let (_, path, body) = &apis()[0];
+    let status_reads = |status: u16| {
+        let meta = RequestMeta {
+            method: "POST".into(),
+            path: (*path).into(),
+            headers: vec![("authorization".into(), "Bearer sk-clock".into())],
+            ..RequestMeta::default()
+        };
+        let ex = engine.begin(meta, &metrics).unwrap();
+        let mut prefix = engine.body_prefix(&ex);
+        prefix.push(body.len(), body.as_bytes());
+        let d = engine.decide(&ex, &prefix, true, &host);
+        assert_eq!(d.verdict.action, Action::Allow);
+        let before = clock.reads.get();
+        engine.upstream_status(&ex, status, &host);
+        clock.reads.get() - before
+    };
+    assert_eq!(status_reads(200), 1, "a first request's 2xx is recorded");
+    assert_eq!(status_reads(200), 0, "an accepted identity's 2xx reads nothing");
+    assert_eq!(status_reads(401), 1, "a refusal is still read");
+}

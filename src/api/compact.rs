@@ -19,7 +19,7 @@
 //! after a scalar. The output is the same however the input is split (a
 //! test feeds every split point).
 
-use super::bytescan::{bytes_equal, find_quote_or_backslash, word};
+use super::bytescan::{bytes_equal, word};
 
 /// Longest run of base64 characters kept inside a string.
 pub const MAX_BASE64_RUN: usize = 256;
@@ -126,18 +126,23 @@ impl Compactor {
         // first quote or backslash or a base64 byte past the run limit
         // (most of a body's text). The rest, if any, goes the general way
         // below.
-        // Only the bytes that fit are searched: at the cap, the rest of a
-        // long string is not scanned (issue 8: a 1 MiB body past the cap).
+        // Only the bytes that fit are read: at the cap, the rest of a long
+        // string is not scanned (issue 8: a 1 MiB body past the cap).
         let room = cap.saturating_sub(out.len());
         let window = input.get(..room).unwrap_or(input);
-        let limit = find_quote_or_backslash(window).unwrap_or(window.len());
-        // Eight bytes at a time while the run surely stays under the limit:
-        // `bound` is at least the run (exact at the start); a space, or a
-        // `!` flagged beside one, ends a run.
+        // Eight bytes at a time while a word holds no quote or backslash
+        // and the run surely stays under the limit, in one pass (the end
+        // of the stretch is found in the same words): `bound` is at least
+        // the run (exact at the start); a space, or a `!` flagged beside
+        // one, ends a run.
         let mut bound = self.run;
         let mut kept = 0;
-        while kept + 8 <= limit && bound + 8 <= MAX_BASE64_RUN {
-            let spaces = bytes_equal(word(input, kept), b' ');
+        while kept + 8 <= window.len() && bound + 8 <= MAX_BASE64_RUN {
+            let w = word(window, kept);
+            if bytes_equal(w, b'"') | bytes_equal(w, b'\\') != 0 {
+                break;
+            }
+            let spaces = bytes_equal(w, b' ');
             bound = if spaces == 0 {
                 bound + 8
             } else {
@@ -146,9 +151,9 @@ impl Compactor {
             kept += 8;
         }
         // The exact run where the words stopped, then byte by byte through
-        // a table.
+        // a table, up to the quote or backslash that ends the stretch.
         let mut run = exact_run(input.get(..kept).unwrap_or_default(), self.run);
-        for &b in input.iter().take(limit).skip(kept) {
+        for &b in window.iter().skip(kept) {
             match BYTE_CLASS.get(usize::from(b)).copied().unwrap_or(STOP) {
                 STOP => break,
                 BASE64 if run >= MAX_BASE64_RUN => break,

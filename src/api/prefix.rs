@@ -140,6 +140,11 @@ impl BodyPrefix {
                 .is_some_and(|i| i.failed() || (all_read && !i.at_end()))
     }
 
+    /// Raw bytes that arrived so far, read or not.
+    pub fn raw_seen(&self) -> usize {
+        self.raw_seen
+    }
+
     /// The compacted prefix.
     pub fn bytes(&self) -> &[u8] {
         &self.kept

@@ -259,7 +259,13 @@ impl Record {
     }
 
     fn accounts(&self) -> f64 {
-        self.hll(IDS_CUR).merge(&self.hll(IDS_PREV)).estimate()
+        self.union_estimate(IDS_CUR, IDS_PREV)
+    }
+
+    /// The estimate of the union of the sketches at `cur` and `prev`.
+    fn union_estimate(&self, cur: usize, prev: usize) -> f64 {
+        let words = |at: usize| self.words.get(at..at + HW).unwrap_or(&[]);
+        crate::detect::hll::union_estimate(words(cur), words(prev))
     }
 }
 
@@ -347,8 +353,8 @@ pub fn apply(current: Option<&[u64; WORDS]>, t: &Touch) -> ([u64; WORDS], Cluste
     r.set(LIMIT_AT, t.now.max(limit_at));
     let view = ClusterView {
         accounts: r.accounts(),
-        texts: r.hll(TEXTS_CUR).merge(&r.hll(TEXTS_PREV)).estimate(),
-        blocks: r.hll(BLOCKS_CUR).merge(&r.hll(BLOCKS_PREV)).estimate(),
+        texts: r.union_estimate(TEXTS_CUR, TEXTS_PREV),
+        blocks: r.union_estimate(BLOCKS_CUR, BLOCKS_PREV),
         requests: requests as f64,
         limit_level: level,
         long_requests: r.get(LONG_CUR).saturating_add(r.get(LONG_PREV)) as f64,

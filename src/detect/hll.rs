@@ -100,6 +100,31 @@ impl Hll {
     }
 }
 
+/// Exactly `Hll::from_words(a).merge(&Hll::from_words(b)).estimate()`
+/// (missing words read as empty registers), without building the three
+/// sketches when the union has enough empty registers for linear counting
+/// (most sketches): a register of the union is empty when it is in both,
+/// so the union's empty registers are the zero bytes of `a | b`, counted a
+/// word at a time (issue 8: the sketches' estimates were ~5% of a small
+/// request's time under V8).
+pub fn union_estimate(a: &[u64], b: &[u64]) -> f64 {
+    let word = |s: &[u64], i: usize| s.get(i).copied().unwrap_or(0);
+    let zeros: usize = (0..WORDS).map(|i| zero_bytes(word(a, i) | word(b, i))).sum();
+    if zeros >= 19 {
+        return linear_count(zeros);
+    }
+    Hll::from_words(a).merge(&Hll::from_words(b)).estimate_by_sum(zeros)
+}
+
+/// Zero bytes of `w`: a byte's top bit is set in `t` exactly when the byte
+/// is zero (no carries between bytes, since each is added to 0x7f after
+/// its own top bit is cleared).
+fn zero_bytes(w: u64) -> usize {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let t = !(((w & LOW7) + LOW7) | w | LOW7);
+    t.count_ones() as usize
+}
+
 /// Linear counting with `zeros` empty registers, `m ln(m / zeros)`.
 fn linear_count(zeros: usize) -> f64 {
     let m = REGISTERS as f64;
@@ -124,6 +149,55 @@ mod tests {
             h.insert(fingerprint(&i.to_le_bytes()));
         }
         h
+    }
+
+    /// The word-wise union estimate is the sketches' own, bit for bit, at
+    /// every fill (empty, linear counting, the harmonic mean, full), for
+    /// short slices too.
+    #[wasm_bindgen_test(unsupported = test)]
+    fn union_estimate_is_the_merged_sketchs_estimate() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for n in [0u64, 1, 2, 5, 20, 40, 45, 50, 60, 100, 300, 3000] {
+            for _ in 0..20 {
+                let (mut a, mut b) = (Hll::default(), Hll::default());
+                for _ in 0..n {
+                    a.insert(next());
+                }
+                for _ in 0..n / 2 {
+                    b.insert(next());
+                }
+                let (wa, wb) = (a.to_words(), b.to_words());
+                let want = a.merge(&b).estimate();
+                assert_eq!(union_estimate(&wa, &wb).to_bits(), want.to_bits(), "{n}");
+                assert_eq!(union_estimate(&wb, &wa).to_bits(), want.to_bits(), "{n}");
+                assert_eq!(union_estimate(&wa, &[]).to_bits(), a.estimate().to_bits(), "{n}");
+                assert_eq!(
+                    union_estimate(&wa[..3], &[]).to_bits(),
+                    Hll::from_words(&wa[..3]).estimate().to_bits()
+                );
+            }
+        }
+        for w in [
+            0u64,
+            1,
+            0x80,
+            0xff00,
+            u64::MAX,
+            0x0100_0000_0000_0001,
+            0x8000_0000_0000_0000,
+        ] {
+            assert_eq!(
+                zero_bytes(w),
+                w.to_le_bytes().iter().filter(|b| **b == 0).count(),
+                "{w:x}"
+            );
+        }
     }
 
     #[wasm_bindgen_test(unsupported = test)]

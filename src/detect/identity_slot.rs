@@ -423,66 +423,95 @@ fn own_shares_of(base: &Record, part: Part) -> Own {
     }
 }
 
+/// Which of its two places held the identity's own record when the
+/// decision read it (`locate`): where the answer looks first. 0 when it
+/// was a guest or its slot unreadable (the answer then looks as before).
+pub fn place_choice(place: &Place) -> u8 {
+    match place {
+        Place::Home(read) => read.choice,
+        _ => 0,
+    }
+}
+
+/// The identity's own record, looked for as [`locate`] found it: its
+/// first place, then its second when the first holds another identity;
+/// `None` when neither holds it (never written, or taken over), or on a
+/// read error (counted). `hint` is the place the decision found it in
+/// ([`place_choice`]): an identity in its second place is read there
+/// first, a `get` fewer (issue 8). An identity stays in its second place
+/// for as long as it owns it (`locate` never moves it to its first while
+/// it does), so the first place would only have said "another's"; if the
+/// second no longer holds it, the search starts over from the first
+/// place, exactly as without the hint.
+fn own_record(slots: &Slots<'_>, s: &DetectionSettings, identity: u64, hint: u8) -> Option<Read<WORDS>> {
+    let owned = |read: &Read<WORDS>| read.words.as_ref().map(Record::decode).map(|r| r.owner == identity);
+    if hint == 1 {
+        let read = slots
+            .read::<WORDS>(IDENTITY_TABLE, s.identity_slots, identity, 1)
+            .ok()?;
+        if owned(&read) == Some(true) {
+            return Some(read);
+        }
+    }
+    for choice in 0..2u8 {
+        let read = slots
+            .read::<WORDS>(IDENTITY_TABLE, s.identity_slots, identity, choice)
+            .ok()?;
+        match owned(&read) {
+            Some(true) => return Some(read),
+            // Never moved on from an empty first place: not recorded yet.
+            None => return None,
+            Some(false) => {}
+        }
+    }
+    None
+}
+
 /// Counts the output tokens of an answer to one of `identity`'s forwarded
-/// requests in its record (its token budget). At most two `get`s and one
-/// `set`; nothing for an identity without a record of its own (a guest).
-pub fn answered(slots: &Slots<'_>, s: &DetectionSettings, identity: u64, tokens: u64, now: u64) {
+/// requests in its record (its token budget). One `get` (two when its
+/// first place is another's and the decision did not find it in its
+/// second, `hint`) and one `set`; nothing for an identity without a
+/// record of its own (a guest).
+pub fn answered(slots: &Slots<'_>, s: &DetectionSettings, identity: u64, hint: u8, tokens: u64, now: u64) {
     if tokens == 0 {
         return;
     }
     let (_, tau) = fades(s);
-    for choice in 0..2u8 {
-        let Ok(read) = slots.read::<WORDS>(IDENTITY_TABLE, s.identity_slots, identity, choice) else {
-            return;
-        };
-        match read.words.as_ref().map(Record::decode) {
-            Some(r) if r.owner == identity => {
-                let _ = slots.write(read, |cur| {
-                    let mut r = cur.map(Record::decode).unwrap_or_default();
-                    if r.owner == identity {
-                        r.add_tokens(tokens, now, tau);
-                    }
-                    r.encode()
-                });
-                return;
-            }
-            None => return,
-            Some(_) => {}
+    let Some(read) = own_record(slots, s, identity, hint) else {
+        return;
+    };
+    let _ = slots.write(read, |cur| {
+        let mut r = cur.map(Record::decode).unwrap_or_default();
+        if r.owner == identity {
+            r.add_tokens(tokens, now, tau);
         }
-    }
+        r.encode()
+    });
 }
 
 /// Records the upstream's answer to one of `identity`'s forwarded requests:
 /// 401 and 403 mark it refused (it stops counting in clusters) unless the
 /// upstream has served it before, a 2xx accepted for good
-/// ([`combine_upstream`]); any other status changes nothing. At most two `get`s and one
-/// `set` (none when the record already says so).
-pub fn upstream_status(slots: &Slots<'_>, s: &DetectionSettings, identity: u64, status: u16, now: u64) {
+/// ([`combine_upstream`]); any other status changes nothing. The reads of
+/// [`answered`] (`hint` likewise), and a `set` unless the record already
+/// says so.
+pub fn upstream_status(slots: &Slots<'_>, s: &DetectionSettings, identity: u64, hint: u8, status: u16, now: u64) {
     let code = match status {
         401 | 403 => REFUSED,
         200..=299 => ACCEPTED,
         _ => return,
     };
-    for choice in 0..2u8 {
-        let Ok(read) = slots.read::<WORDS>(IDENTITY_TABLE, s.identity_slots, identity, choice) else {
-            return;
-        };
-        match read.words.as_ref().map(Record::decode) {
-            Some(r) if r.owner == identity => {
-                if combine_upstream(r.upstream, code) & 3 != r.upstream & 3 {
-                    let _ = slots.write(read, |cur| {
-                        let mut r = cur.map(Record::decode).unwrap_or_default();
-                        if r.owner == identity {
-                            r.upstream = combine_upstream(r.upstream, now << 2 | code);
-                        }
-                        r.encode()
-                    });
-                }
-                return;
+    let Some(read) = own_record(slots, s, identity, hint) else {
+        return;
+    };
+    let upstream = read.words.as_ref().map(Record::decode).unwrap_or_default().upstream;
+    if combine_upstream(upstream, code) & 3 != upstream & 3 {
+        let _ = slots.write(read, |cur| {
+            let mut r = cur.map(Record::decode).unwrap_or_default();
+            if r.owner == identity {
+                r.upstream = combine_upstream(r.upstream, now << 2 | code);
             }
-            // Never moved on from an empty first place: not recorded yet.
-            None => return,
-            Some(_) => {}
-        }
+            r.encode()
+        });
     }
 }

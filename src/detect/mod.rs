@@ -44,10 +44,13 @@
 //! is unknown, or the upstream refused the identity (an identity's first
 //! request only reads its clusters: a `get` each, no `set`; its
 //! read-modify-writes follow when the upstream answers 2xx).
-//! [`Detector::upstream_status`] costs one `get` per answered request (two
-//! for an identity in its second place), and a `set` when the status
-//! changes; [`Detector::count_deferred`], for an identity's first request
-//! answered 2xx, the read-modify-writes its assessment skipped.
+//! [`Detector::upstream_status`] costs one `get` per answered request of
+//! an identity not yet accepted (the place its decision found it in: two
+//! only when it moved since), and a `set` when the status changes;
+//! [`Detector::count_deferred`], for an identity's first request answered
+//! 2xx, the read-modify-writes its assessment skipped;
+//! [`Detector::answered`] the identity's read-modify-write as
+//! `upstream_status` reads it, and its template cluster's.
 
 pub mod cadence;
 mod cluster_tokens;
@@ -126,6 +129,10 @@ pub struct Charge {
     /// 2xx then changes nothing, so [`Detector::upstream_status`] reads
     /// nothing (issue 8: a shared-data read fewer per answered request).
     accepted: bool,
+    /// Which of its two places held the identity's own record at the
+    /// decision (`identity_slot::place_choice`): the answer reads that one
+    /// first (issue 8: a read fewer for an identity in its second place).
+    place: u8,
 }
 
 /// A first request's part in its clusters, held until the upstream
@@ -292,6 +299,7 @@ impl Detector {
         let charge = Charge {
             cluster: charged.cluster.filter(|c| c.tracked).map(|c| c.owner),
             accepted,
+            place: identity_slot::place_choice(&place),
         };
         let scored = identity_slot::score(&slots, s, place, id, now, part, signals, charged.cluster);
         let rate_limited = limited(&scored);
@@ -338,11 +346,19 @@ impl Detector {
     /// request's own answer marks it).
     pub fn upstream_status(&self, identity: &Identity, charge: Charge, status: u16, now: f64, host: &Host<'_>) {
         let s = &self.settings;
-        if !s.enabled || (charge.accepted && (200..300).contains(&status)) {
+        if !self.reads_status(charge, status) {
             return;
         }
         let slots = slots::Slots::new(host, &s.namespace, s.slot_key).fading(crate::fleet::merge::Fades::of(s));
-        identity_slot::upstream_status(&slots, s, identity.hash, status, secs(now));
+        identity_slot::upstream_status(&slots, s, identity.hash, charge.place, status, secs(now));
+    }
+
+    /// Whether [`Detector::upstream_status`] does anything for this status
+    /// of a request assessed with `charge` (not for an accepted identity's
+    /// 2xx): the caller reads the clock only then (issue 8: a host call
+    /// fewer per answered request of a known identity).
+    pub fn reads_status(&self, charge: Charge, status: u16) -> bool {
+        self.settings.enabled && !(charge.accepted && (200..300).contains(&status))
     }
 
     /// The output tokens of the upstream's answer to a forwarded request of
@@ -356,7 +372,7 @@ impl Detector {
             return;
         }
         let slots = slots::Slots::new(host, &s.namespace, s.slot_key).fading(crate::fleet::merge::Fades::of(s));
-        identity_slot::answered(&slots, s, identity.hash, output_tokens, secs(now));
+        identity_slot::answered(&slots, s, identity.hash, charge.place, output_tokens, secs(now));
         if let Some(owner) = charge.cluster {
             cluster_tokens::charge(&slots, s, owner, output_tokens, secs(now));
         }

@@ -72,6 +72,8 @@ pub struct Slots<'h> {
 /// `words` is the stored record.
 pub struct Read<const N: usize> {
     pub key: String,
+    /// Which of its owner's two places this is (0 or 1).
+    pub choice: u8,
     pub words: Option<[u64; N]>,
     local: Option<[u64; N]>,
     others: Option<[u64; N]>,
@@ -146,6 +148,7 @@ impl<'h> Slots<'h> {
         let words = self.judged(table, local.as_ref(), others.as_ref());
         Ok(Read {
             key,
+            choice,
             words,
             local,
             others,

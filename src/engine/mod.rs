@@ -178,8 +178,12 @@ impl Engine {
     /// upstream refuses (401/403) in its clusters, and counts an identity's
     /// first request in them when the upstream accepts it (2xx).
     pub fn upstream_status(&self, ex: &Exchange, status: u16, host: &Host<'_>) {
-        self.detector
-            .upstream_status(&ex.identity, ex.charge.get(), status, host.clock.now_secs(), host);
+        // The clock only when the status is recorded: a known identity's
+        // 2xx reads nothing, not even the time.
+        if self.detector.reads_status(ex.charge.get(), status) {
+            self.detector
+                .upstream_status(&ex.identity, ex.charge.get(), status, host.clock.now_secs(), host);
+        }
         // An identity's first request counts in its clusters only once the
         // upstream has accepted it.
         self.detector

@@ -181,7 +181,15 @@ pub fn get_property(path: &[&str]) -> Result<Option<Vec<u8>>, u32> {
 
 /// Sets a property. Envoy stores it as filter state under `wasm.<path>`.
 pub fn set_property(path: &[&str], value: &[u8]) -> Result<(), u32> {
-    let p = property_path(path);
+    // A one-part path (the filter state's keys) is its own bytes: no copy.
+    let joined;
+    let p: &[u8] = match path {
+        [one] => one.as_bytes(),
+        _ => {
+            joined = property_path(path);
+            &joined
+        }
+    };
     calls::count(Call::SetProperty);
     // SAFETY: `p` and `value` outlive the call.
     match unsafe { proxy_set_property(p.as_ptr(), p.len(), value.as_ptr(), value.len()) } {
@@ -379,8 +387,10 @@ fn u32_at(b: &[u8], at: usize) -> Option<usize> {
 /// pair, then each name and value followed by a NUL. A malformed buffer
 /// yields the pairs read so far.
 fn decode_pairs(b: &[u8]) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let Some(n) = u32_at(b, 0) else { return out };
+    let Some(n) = u32_at(b, 0) else { return Vec::new() };
+    // Sized once (each pair takes at least 10 of the host's bytes), not
+    // grown pair by pair.
+    let mut out = Vec::with_capacity(n.min(b.len() / 10));
     let mut p = n.saturating_mul(8).saturating_add(4);
     for i in 0..n {
         let s = i.saturating_mul(8).saturating_add(4);

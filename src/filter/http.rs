@@ -77,6 +77,10 @@ pub struct Request {
     answer: Option<Answer>,
     /// Set for a tagged request whose answer loses its reasoning.
     reasoning: Option<Withholding>,
+    /// The request's `content-length`: once that many bytes arrived the
+    /// body is whole, decided at once rather than on the empty
+    /// end-of-stream callback Envoy sends after it.
+    content_length: Option<usize>,
 }
 
 impl Request {
@@ -100,6 +104,7 @@ impl Request {
             forwarded_action: crate::verdict::Action::Allow,
             answer: None,
             reasoning: None,
+            content_length: None,
         }
     }
 
@@ -190,11 +195,20 @@ impl HttpContext for Request {
         self.timed(|r| r.request_headers(num_headers, end_of_stream))
     }
 
+    /// Timed only while a decision is pending: the time of a callback
+    /// after it (or of a request that is no LLM call) is never recorded,
+    /// so it reads no clock.
     fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        if self.exchange.is_none() {
+            return self.request_body(body_size, end_of_stream);
+        }
         self.timed(|r| r.request_body(body_size, end_of_stream))
     }
 
     fn on_http_request_trailers(&mut self, num_trailers: usize) -> Action {
+        if self.exchange.is_none() {
+            return self.request_trailers(num_trailers);
+        }
         self.timed(|r| r.request_trailers(num_trailers))
     }
 
@@ -273,9 +287,11 @@ impl Request {
         if client_addr::forwarded_ip(&meta, engine.settings().trusted_xff_hops).is_none() {
             meta.source_ip = source_ip();
         }
+        let content_length = meta.header("content-length").and_then(|v| v.trim().parse().ok());
         let Some(ex) = engine.begin(meta, &*self.metrics) else {
             return Action::Continue;
         };
+        self.content_length = content_length;
         self.body = Some(engine.body_prefix(&ex));
         self.exchange = Some(ex);
         if end_of_stream {
@@ -312,14 +328,20 @@ impl Request {
             offset += slice.len();
             prefix.feed(&slice);
         }
-        if !prefix.done() && !end_of_stream {
+        // Every byte `content-length` announced is in: the body is whole
+        // (Envoy's codecs refuse a body longer than its content-length),
+        // as at the end of the stream; decided now, the body goes on with
+        // this chunk instead of being buffered until Envoy's empty
+        // end-of-stream callback (issue 8).
+        let whole = end_of_stream || self.content_length == Some(prefix.raw_seen());
+        if !prefix.done() && !whole {
             // Buffer under flow control, not StopIterationAndBuffer: with
             // plain buffering Envoy answers 413 as soon as one large read
             // pushes the buffer past the connection limit, even if this
             // filter would have let the body stream on at the cap.
             return Action::StopIterationAndWatermark;
         }
-        self.decide(end_of_stream)
+        self.decide(whole)
     }
 
     fn request_trailers(&mut self, _num_trailers: usize) -> Action {
@@ -365,8 +387,10 @@ fn request_meta(pairs: Vec<(String, String)>, source_ip: Option<IpAddr>) -> Requ
         source_ip,
         ..RequestMeta::default()
     };
-    for (name, value) in pairs {
-        let name = name.to_ascii_lowercase();
+    for (mut name, value) in pairs {
+        // In place: no copy of each header's name (Envoy's names are
+        // usually lower-case already).
+        name.make_ascii_lowercase();
         match name.as_str() {
             ":method" => meta.method = value,
             ":path" => meta.path = value,
@@ -397,13 +421,15 @@ fn source_ip() -> Option<IpAddr> {
 /// Filter state for access logs; a failure only loses the log fields.
 fn record_state(d: &Decision, mode: Mode) {
     let strip = |key: &'static str| key.strip_prefix("wasm.").unwrap_or(key);
+    // Borrowed where the text exists already: no copy per field.
+    let (score, reasons) = (d.verdict.score_header(), d.verdict.reasons_header());
     let fields = [
-        (STATE_ACTION, d.verdict.action.as_str().to_owned()),
-        (STATE_INTENDED, d.verdict.intended.as_str().to_owned()),
-        (STATE_MODE, mode.as_str().to_owned()),
-        (STATE_SCORE, d.verdict.score_header()),
-        (STATE_REASONS, d.verdict.reasons_header()),
-        (STATE_IDENTITY, d.identity.clone()),
+        (STATE_ACTION, d.verdict.action.as_str()),
+        (STATE_INTENDED, d.verdict.intended.as_str()),
+        (STATE_MODE, mode.as_str()),
+        (STATE_SCORE, score.as_str()),
+        (STATE_REASONS, reasons.as_str()),
+        (STATE_IDENTITY, d.identity.as_str()),
     ];
     for (key, value) in fields {
         let _ = abi::set_property(&[strip(key)], value.as_bytes());
