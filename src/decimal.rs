@@ -9,8 +9,9 @@
 //! digits (half to even, as `core` rounds), and the shortest form tries
 //! each length until the text reads back as the same float.
 //!
-//! Integers too ([`push_u64`]): shared-data keys and addresses are written
-//! by hand on the request path rather than through `format!`.
+//! Integers too ([`push_u64`], [`push_hex16`]): shared-data keys,
+//! addresses and identity keys are written by hand on the request path
+//! rather than through `format!`.
 
 use std::cmp::Ordering;
 
@@ -32,6 +33,17 @@ pub fn push_u64(out: &mut String, n: u64) {
         .unwrap_or_default()
         .iter()
         .for_each(|d| out.push(char::from(*d)));
+}
+
+/// Appends `n` as sixteen lower-case hex digits, as `{n:016x}` formats it
+/// (identity keys, on every request).
+pub fn push_hex16(out: &mut String, n: u64) {
+    for shift in (0..16).rev() {
+        let nibble = (n >> (shift * 4)) & 0xf;
+        out.push(char::from(
+            b"0123456789abcdef".get(nibble as usize).copied().unwrap_or(b'0'),
+        ));
+    }
 }
 
 /// Decimal digits (no leading zeros) and where the point goes: the value
@@ -284,6 +296,24 @@ pub fn debug(x: f64) -> String {
 mod tests {
     use super::*;
     use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn hex16_is_formats_016x() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut cases = vec![0, 1, 0xf, 0x10, u64::MAX, u64::MAX - 1, 1 << 63, 0xabcdef];
+        for _ in 0..10_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            cases.push(x);
+            cases.push(x >> (x % 64));
+        }
+        for n in cases {
+            let mut out = String::from("k:");
+            push_hex16(&mut out, n);
+            assert_eq!(out, format!("k:{n:016x}"));
+        }
+    }
 
     fn values() -> Vec<f64> {
         let mut v = vec![

@@ -39,4 +39,5 @@ pub mod sim;
 pub mod small_sort;
 pub mod stall;
 pub mod store;
+pub mod unicase;
 pub mod verdict;

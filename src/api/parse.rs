@@ -2,7 +2,9 @@
 //!
 //! Checks run cheapest first, and each refuses before anything that could
 //! cost more: empty, compressed (by header or magic bytes), not UTF-8, too
-//! deep (scanned before the JSON reader, which recurses per level), malformed,
+//! deep (the reader refuses nesting past [`MAX_DEPTH`] as it reads; the
+//! structure scan decides between too deep and malformed only for a body
+//! the reader refuses: [`super::truncated::parse_checked`]), malformed,
 //! wrong shape. A body cut at the inspection cap (`truncated`) is repaired
 //! by [`super::truncated::repair`] so what was complete is still read.
 
@@ -67,15 +69,12 @@ fn parse_view(
     let bytes = if truncated { trim_partial_char(body) } else { body };
     let text = std::str::from_utf8(bytes).map_err(|_| ParseFailure::NotUtf8)?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let repaired;
-    let json = if truncated {
-        repaired = truncated::repair(text, MAX_DEPTH).map_err(|_| ParseFailure::TooDeep)?;
-        repaired.as_deref().ok_or(ParseFailure::Malformed)?
+    let root = if truncated {
+        let repaired = truncated::repair(text, MAX_DEPTH).map_err(|_| ParseFailure::TooDeep)?;
+        Value::parse_str(repaired.as_deref().ok_or(ParseFailure::Malformed)?).ok_or(ParseFailure::Malformed)?
     } else {
-        truncated::check_depth(text, MAX_DEPTH).map_err(|_| ParseFailure::TooDeep)?;
-        text
+        truncated::parse_checked(text, MAX_DEPTH)?
     };
-    let root = Value::parse_str(json).ok_or(ParseFailure::Malformed)?;
     let root = root.as_object().ok_or(ParseFailure::WrongShape)?;
     let mut budget = Budget::new(MAX_VIEW_TEXT);
     let mut view = match (api.provider, api.endpoint) {

@@ -1,15 +1,20 @@
 //! A structural scan of JSON text: how deep it nests, and where a prefix of
 //! it can be cut so that closing what is open gives valid JSON.
 //!
-//! Two jobs share the scan. `check_depth` refuses nesting past a limit
-//! *before* serde_json sees the text, because serde_json recurses once per
-//! level and a wasm VM has a small stack. `repair` turns a body cut at the
+//! Two jobs share the scan. `check_depth` tells nesting past a limit from
+//! other malformed text; a complete body is read by the JSON reader first,
+//! which refuses nesting past the limit itself (it recurses once per level
+//! and a wasm VM has a small stack), and is scanned only when the reader
+//! refuses it ([`parse_checked`]). `repair` turns a body cut at the
 //! inspection cap into the JSON of everything that was complete: it drops a
 //! partial key, number or literal and any dangling `,` or `:`, keeps a value
 //! string cut in the middle (its prefix is the most useful part of a long
 //! prompt), and closes the open string, arrays and objects. The scan is
 //! lenient: it does not validate, so repaired text that is still not JSON is
-//! left for serde_json to refuse.
+//! left for the reader to refuse.
+
+use super::ParseFailure;
+use crate::json::Value;
 
 /// Nesting went past the limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +38,21 @@ struct Scan {
 /// Errors when brackets outside strings nest deeper than `max_depth`.
 pub fn check_depth(text: &str, max_depth: usize) -> Result<(), TooDeep> {
     scan(text.as_bytes(), max_depth).map(|_| ())
+}
+
+/// The tree of complete JSON `text`, with [`check_depth`]'s answer as if
+/// it had run first, but without its scan when the text parses: the reader
+/// refuses nesting past `max_depth` itself, and a text it reads whole is
+/// valid JSON, whose containers the scan counts exactly as the reader does.
+/// Only a text the reader refuses is scanned, to tell too deep (which wins,
+/// as when the scan came first) from malformed. (Issue 8: the scan was a
+/// second walk over every byte of every body.)
+pub fn parse_checked(text: &str, max_depth: usize) -> Result<Value, ParseFailure> {
+    if let Some(root) = Value::parse_str_nested(text, max_depth) {
+        return Ok(root);
+    }
+    check_depth(text, max_depth).map_err(|_| ParseFailure::TooDeep)?;
+    Err(ParseFailure::Malformed)
 }
 
 /// The longest complete-able prefix of `text`, closed into JSON text, or
@@ -202,10 +222,10 @@ fn scan(text: &[u8], max_depth: usize) -> Result<Scan, TooDeep> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::{json, Value};
+    use serde_json::json;
     use wasm_bindgen_test::wasm_bindgen_test;
 
-    fn fix(s: &str) -> Option<Value> {
+    fn fix(s: &str) -> Option<serde_json::Value> {
         repair(s, 64).unwrap().map(|r| serde_json::from_str(&r).unwrap())
     }
 
@@ -262,13 +282,102 @@ mod tests {
         assert_eq!(check_depth(&"[[]]".repeat(1_000), 2), Ok(()));
     }
 
+    /// A random JSON document: strings hold brackets, quotes and escapes,
+    /// objects repeat keys (the tree keeps one value of a repeated key, so
+    /// a deeper one can be gone from the tree but not from the text).
+    fn random_doc(rng: &mut crate::hash::TestDraws, depth: u32, out: &mut String) {
+        let r = rng.next_u64();
+        match if depth > 6 { r % 3 } else { r % 6 } {
+            0 => out.push_str(
+                ["1", "-2.5e3", "true", "null"]
+                    .get((r >> 8) as usize % 4)
+                    .copied()
+                    .unwrap_or("1"),
+            ),
+            1 | 2 => out.push_str(
+                ["\"a\"", "\"[{\"", "\"\\\"]\"", "\"\\u005b\"", "\"\\\\\"", "\"\""]
+                    .get((r >> 8) as usize % 6)
+                    .copied()
+                    .unwrap_or("\"\""),
+            ),
+            3 => {
+                out.push('[');
+                for i in 0..(r >> 8) % 4 {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    random_doc(rng, depth + 1, out);
+                }
+                out.push(']');
+            }
+            _ => {
+                out.push_str("{ ");
+                for i in 0..(r >> 8) % 4 {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    out.push_str(if (r >> (16 + i)) & 1 == 0 { "\"a\":" } else { "\"b\":" });
+                    random_doc(rng, depth + 1, out);
+                }
+                out.push('}');
+            }
+        }
+    }
+
+    /// [`parse_checked`] against what it replaces (the scan, then the
+    /// reader): random documents and broken copies of them (a piece
+    /// inserted anywhere: a bracket, a quote, a backslash, a bad escape),
+    /// every limit from 0 to past their depth.
+    #[wasm_bindgen_test(unsupported = test)]
+    fn parse_checked_equals_the_scan_then_the_reader() {
+        let before = |t: &str, d: usize| {
+            check_depth(t, d)
+                .map_err(|_| ParseFailure::TooDeep)
+                .and_then(|()| Value::parse_str(t).ok_or(ParseFailure::Malformed))
+        };
+        let breaks = [
+            "[", "]", "{", "}", "\"", "\\", "\\u", "\\u00", ",", ":", "x", "[[[[[[[[", "\"\\u\"",
+        ];
+        let mut rng = crate::hash::TestDraws(23);
+        let (mut too_deep, mut malformed, mut read) = (0, 0, 0);
+        for _ in 0..4000 {
+            let mut doc = String::new();
+            random_doc(&mut rng, 0, &mut doc);
+            let r = rng.next_u64();
+            let mut broken = doc.clone();
+            let at = (r as usize % (doc.len() + 1)..=doc.len())
+                .find(|&k| broken.is_char_boundary(k))
+                .unwrap_or(0);
+            broken.insert_str(
+                at,
+                breaks.get((r >> 32) as usize % breaks.len()).copied().unwrap_or("["),
+            );
+            for t in [&doc, &broken] {
+                for d in 0..9 {
+                    let (new, old) = (parse_checked(t, d), before(t, d));
+                    assert_eq!(new, old, "{t:?} at {d}");
+                    match new {
+                        Err(ParseFailure::TooDeep) => too_deep += 1,
+                        Err(_) => malformed += 1,
+                        Ok(_) => read += 1,
+                    }
+                }
+            }
+        }
+        // Each outcome was met often enough to mean something.
+        assert!(
+            too_deep > 1000 && malformed > 1000 && read > 1000,
+            "{too_deep} {malformed} {read}"
+        );
+    }
+
     #[wasm_bindgen_test(unsupported = test)]
     fn every_prefix_repairs_to_a_prefix_of_the_original() {
         let full = r#"{"k":"v\n\u00e9\ud83d\ude00 ok","n":[1,-2.5e3,true,null,{"x":"y"}],"e":{}}"#;
         for end in (0..=full.len()).filter(|&e| full.is_char_boundary(e)) {
             let prefix = &full[..end];
             if let Some(r) = repair(prefix, 64).unwrap() {
-                let v: Value =
+                let v: serde_json::Value =
                     serde_json::from_str(&r).unwrap_or_else(|e| panic!("prefix {prefix:?} repaired to {r:?}: {e}"));
                 assert!(v.is_object());
             } else {

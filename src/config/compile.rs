@@ -425,7 +425,7 @@ fn rule(r: &RawRule, path: &str) -> Result<Rule, ConfigError> {
         RuleAction::Block => Action::Block,
     };
     Ok(Rule {
-        phrases: r.phrases.iter().map(|p| p.to_lowercase()).collect(),
+        phrases: r.phrases.iter().map(|p| crate::unicase::lower_str(p)).collect(),
         action,
         reason,
     })

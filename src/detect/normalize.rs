@@ -98,7 +98,7 @@ pub fn token_hashes(text: &str) -> Vec<u64> {
             if c.is_numeric() {
                 t.digit();
             } else {
-                for l in c.to_lowercase() {
+                for l in crate::unicase::lower(c) {
                     let mut buf = [0u8; 4];
                     l.encode_utf8(&mut buf).bytes().for_each(|b| t.letter(b));
                 }
@@ -312,7 +312,7 @@ pub fn lower_collapsed_bytes(text: &str, max_bytes: usize) -> Vec<u8> {
                 out.put([b' ']);
                 space = false;
             }
-            for l in c.to_lowercase() {
+            for l in crate::unicase::lower(c) {
                 let mut buf = [0u8; 4];
                 out.put_slice(l.encode_utf8(&mut buf).as_bytes());
             }

@@ -12,10 +12,10 @@ pub fn strongest_match(rules: &[Rule], view: &RequestView) -> Option<(Action, Re
     if rules.is_empty() {
         return None;
     }
-    let mut haystack = view.system.to_lowercase();
+    let mut haystack = crate::unicase::lower_str(&view.system);
     for turn in &view.turns {
         haystack.push('\n');
-        haystack.push_str(&turn.text.to_lowercase());
+        haystack.push_str(&crate::unicase::lower_str(&turn.text));
     }
     rules
         .iter()

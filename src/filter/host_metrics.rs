@@ -15,7 +15,7 @@
 //! `crate::metrics::batch`): one host call per counter that moved per
 //! flush instead of one per add. Histograms are recorded at once.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use super::abi;
 use super::watchdog::TICK_MILLIS;
@@ -26,7 +26,9 @@ use crate::metrics::{Counter, Histogram, Metrics};
 pub struct HostMetrics {
     /// Per counter: the ids of its names (flat, labelled).
     ids: RefCell<FastMap<Counter, [Option<u32>; 2]>>,
-    histograms: RefCell<FastMap<Histogram, u32>>,
+    /// Each histogram's id, once defined (two: no map).
+    score_histogram: Cell<Option<u32>>,
+    time_histogram: Cell<Option<u32>>,
     /// Counter deltas not sent yet (none while the interval is 0).
     batch: RefCell<CounterBatch>,
 }
@@ -35,7 +37,8 @@ impl HostMetrics {
     pub fn new() -> HostMetrics {
         HostMetrics {
             ids: RefCell::new(fast_map()),
-            histograms: RefCell::new(fast_map()),
+            score_histogram: Cell::new(None),
+            time_histogram: Cell::new(None),
             batch: RefCell::new(CounterBatch::new(0, u64::from(TICK_MILLIS))),
         }
     }
@@ -95,11 +98,15 @@ impl HostMetrics {
     }
 
     fn histogram_id(&self, histogram: Histogram) -> Option<u32> {
-        if let Some(id) = self.histograms.borrow().get(&histogram) {
-            return Some(*id);
+        let cached = match histogram {
+            Histogram::ScorePercent => &self.score_histogram,
+            Histogram::ProcessingMicros => &self.time_histogram,
+        };
+        if let Some(id) = cached.get() {
+            return Some(id);
         }
         let id = abi::define_histogram(histogram.name()).ok()?;
-        self.histograms.borrow_mut().insert(histogram, id);
+        cached.set(Some(id));
         Some(id)
     }
 }

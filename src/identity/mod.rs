@@ -91,7 +91,7 @@ pub fn resolve(settings: &Settings, meta: &RequestMeta) -> Identity {
         });
     Identity {
         organization,
-        key: format!("{prefix}:{hash:016x}"),
+        key: key_text(prefix, hash),
         hash,
         kind,
         client_ip,
@@ -103,7 +103,16 @@ pub fn resolve(settings: &Settings, meta: &RequestMeta) -> Identity {
 /// The identity key a credential maps to under a secret (the CLI's
 /// `identity` command, for building allowlists).
 pub fn key_for_credential(settings: &Settings, credential: &str) -> String {
-    format!("k:{:016x}", siphash24(settings.identity_key, credential.as_bytes()))
+    key_text("k", siphash24(settings.identity_key, credential.as_bytes()))
+}
+
+/// `<prefix>:<hash as 16 hex digits>`, written by hand (on every request).
+fn key_text(prefix: &str, hash: u64) -> String {
+    let mut key = String::with_capacity(prefix.len() + 17);
+    key.push_str(prefix);
+    key.push(':');
+    crate::decimal::push_hex16(&mut key, hash);
+    key
 }
 
 #[cfg(test)]

@@ -186,6 +186,12 @@ impl Value {
         Value::read(reader::Reader::of_str(text))
     }
 
+    /// [`Value::parse_str`], refusing a document with more than `n`
+    /// containers open at once.
+    pub fn parse_str_nested(text: &str, n: usize) -> Option<Value> {
+        Value::read(reader::Reader::of_str(text).nesting_at_most(n))
+    }
+
     fn read(mut reader: reader::Reader<'_>) -> Option<Value> {
         let value = reader.value()?;
         reader.end().ok()?;

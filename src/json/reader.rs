@@ -99,6 +99,9 @@ pub struct Reader<'a> {
     text: Option<&'a str>,
     at: usize,
     depth: usize,
+    /// Most containers open at once ([`MAX_DEPTH`] - 1 unless
+    /// [`Reader::nesting_at_most`] lowers it).
+    max_open: usize,
 }
 
 impl<'a> Reader<'a> {
@@ -108,6 +111,16 @@ impl<'a> Reader<'a> {
             text: None,
             at: 0,
             depth: 0,
+            max_open: MAX_DEPTH - 1,
+        }
+    }
+
+    /// Refuses a document with more than `n` containers open at once (the
+    /// request-body path's limit, checked while the tree is read).
+    pub fn nesting_at_most(self, n: usize) -> Reader<'a> {
+        Reader {
+            max_open: n.min(MAX_DEPTH - 1),
+            ..self
         }
     }
 
@@ -473,7 +486,7 @@ impl<'a> Reader<'a> {
 
     fn enter(&mut self, path: &Path<'_>) -> Result<(), ConfigError> {
         self.depth += 1;
-        if self.depth >= MAX_DEPTH {
+        if self.depth > self.max_open {
             return Err(self.peek_error(path, "recursion limit exceeded"));
         }
         self.at += 1;
