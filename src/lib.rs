@@ -22,6 +22,7 @@ pub mod identity;
 #[cfg(not(target_family = "wasm"))]
 pub mod import;
 pub mod json;
+pub mod mathfn;
 pub mod metrics;
 pub mod netaddr;
 #[cfg(not(target_family = "wasm"))]

@@ -14,7 +14,7 @@ pub fn at(value: f64, since: u64, now: u64, tau_secs: f64) -> f64 {
     if tau_secs <= 0.0 {
         return if dt > 0.0 { 0.0 } else { value };
     }
-    value * (-dt / tau_secs).exp()
+    value * crate::mathfn::exp(-dt / tau_secs)
 }
 
 /// The stored bits of a count, read safely: NaN, infinities and negatives
@@ -39,7 +39,7 @@ pub fn secs_until_below(level: f64, limit: f64, tau_secs: f64) -> Option<u64> {
     if level.is_nan() || level < limit || limit <= 0.0 {
         return None;
     }
-    let t = tau_secs.max(0.0) * (level / limit).ln();
+    let t = tau_secs.max(0.0) * crate::mathfn::ln(level / limit);
     Some((t.floor() as u64).saturating_add(1))
 }
 

@@ -128,7 +128,7 @@ fn zero_bytes(w: u64) -> usize {
 /// Linear counting with `zeros` empty registers, `m ln(m / zeros)`.
 fn linear_count(zeros: usize) -> f64 {
     let m = REGISTERS as f64;
-    m * (m / zeros as f64).ln()
+    m * crate::mathfn::ln(m / zeros as f64)
 }
 
 /// 2^-r, exactly what `2f64.powi(-r)` returns, built from the exponent bits

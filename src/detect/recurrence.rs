@@ -70,7 +70,7 @@ impl Texts {
         });
         let raw = 0.673 * 256.0 / sum;
         if raw <= 40.0 && zeros > 0 {
-            16.0 * (16.0 / f64::from(zeros)).ln()
+            16.0 * crate::mathfn::ln(16.0 / f64::from(zeros))
         } else {
             raw
         }

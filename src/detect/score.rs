@@ -19,6 +19,7 @@
 //! below throttle.
 
 use super::cadence::{ramp_up, Features};
+use crate::mathfn::ln;
 use crate::small_sort::insertion_sort_by;
 use crate::verdict::ReasonCode;
 
@@ -117,14 +118,14 @@ pub fn volume(c: &Features) -> f64 {
 /// counts fully only when the texts vary or repeat per account (a template
 /// with slots or a harvest loop, not one text pasted once by many people).
 pub fn share(accounts: f64, texts: f64, requests: f64, min: u64, full: u64) -> f64 {
-    let lo = (min.max(1) as f64).ln();
-    let hi = (full.max(2) as f64).ln();
-    let spread = ramp_up(accounts.max(1.0).ln(), lo, hi);
+    let lo = ln(min.max(1) as f64);
+    let hi = ln(full.max(2) as f64);
+    let spread = ramp_up(ln(accounts.max(1.0)), lo, hi);
     // Slots that vary (many texts per account, or many texts at all) make a
     // template; one text shared by many accounts counts half: a pasted
     // persona or a verbatim dataset-generation prompt, told apart by content.
     let per_account = ramp_up(texts / accounts.max(1.0), 0.3, 0.9);
-    let absolute = ramp_up(texts.max(1.0).ln(), lo, hi);
+    let absolute = ramp_up(ln(texts.max(1.0)), lo, hi);
     // One text sent again and again by each of many accounts is a harvest
     // loop (sampling a verbatim generator prompt); a pasted persona is sent
     // about once per account.
@@ -145,8 +146,8 @@ pub fn concentration(accounts: f64, blocks: f64, min: u64) -> f64 {
 
 /// Infrastructure strength from the accounts seen in one address block.
 pub fn infra(accounts: f64, full: u64) -> f64 {
-    let hi = (full.max(4) as f64).ln();
-    ramp_up(accounts.max(1.0).ln(), hi - 4f64.ln(), hi)
+    let hi = ln(full.max(4) as f64);
+    ramp_up(ln(accounts.max(1.0)), hi - ln(4.0), hi)
 }
 
 /// The score before memory, and the reasons, most important first.

@@ -45,9 +45,9 @@ impl Minute {
 pub fn distinct(bitmap: u64) -> f64 {
     let zeros = f64::from(bitmap.count_zeros());
     if zeros < 1.0 {
-        return 64.0 * 64f64.ln();
+        return 64.0 * crate::mathfn::ln(64.0);
     }
-    64.0 * (64.0 / zeros).ln()
+    64.0 * crate::mathfn::ln(64.0 / zeros)
 }
 
 /// Whether `accounts` in one minute is a crowd for a template that sends
