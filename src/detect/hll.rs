@@ -53,14 +53,7 @@ impl Hll {
     /// Estimated number of distinct items.
     pub fn estimate(&self) -> f64 {
         let zeros = self.regs.iter().filter(|r| **r == 0).count();
-        // Each empty register adds 1 to the sum, so with 19 or more the sum
-        // is at least 19 and the raw estimate at most 0.709 * 64 * 64 / 19
-        // (~153), under 2.5 * 64: linear counting, known without the sum
-        // (most sketches: the counts that matter are small).
-        if zeros >= 19 {
-            return linear_count(zeros);
-        }
-        self.estimate_by_sum(zeros)
+        linear_shortcut(zeros).unwrap_or_else(|| self.estimate_by_sum(zeros))
     }
 
     /// The estimate by its definition (raw harmonic mean, or linear counting
@@ -110,10 +103,16 @@ impl Hll {
 pub fn union_estimate(a: &[u64], b: &[u64]) -> f64 {
     let word = |s: &[u64], i: usize| s.get(i).copied().unwrap_or(0);
     let zeros: usize = (0..WORDS).map(|i| zero_bytes(word(a, i) | word(b, i))).sum();
-    if zeros >= 19 {
-        return linear_count(zeros);
-    }
-    Hll::from_words(a).merge(&Hll::from_words(b)).estimate_by_sum(zeros)
+    linear_shortcut(zeros).unwrap_or_else(|| Hll::from_words(a).merge(&Hll::from_words(b)).estimate_by_sum(zeros))
+}
+
+/// The estimate when the count of empty registers alone decides it. Each
+/// empty register adds 1 to the sum, so with 19 or more the sum is at
+/// least 19 and the raw estimate at most 0.709 * 64 * 64 / 19 (~153), under
+/// 2.5 * 64: linear counting, known without the sum (most sketches: the
+/// counts that matter are small).
+fn linear_shortcut(zeros: usize) -> Option<f64> {
+    (zeros >= 19).then(|| linear_count(zeros))
 }
 
 /// Zero bytes of `w`: a byte's top bit is set in `t` exactly when the byte
