@@ -6,6 +6,8 @@
 //!     cargo run --release --example engine_bench -- --quick  # ~5 s
 //!     cargo run --release --example engine_bench -- --quick --only openai_chat,openai_chat_256k
 //!
+//!     cargo run --release --example engine_bench -- --passes   # each pass over a long body alone
+//!
 //! Under V8 (what Envoy runs), without Envoy: `scripts/engine-v8.sh`
 //! builds this for wasm32-wasip1 and runs it in Node's WASI (and can
 //! profile it with `--cpu-prof`).
@@ -343,6 +345,76 @@ fn run(label: &'static str, config: &str, iters: usize, reps: usize) -> Row {
     }
 }
 
+/// The passes a long body goes through, each timed alone (`--passes`): the
+/// prefix built by the compactor, the parse of that prefix into a view
+/// (UTF-8 check, the repair of a body cut at the cap, the JSON reader, the
+/// extraction), then detection's walks over the last user turn: the
+/// lower-casing and phrase scan, the token hashes. Median µs per call of
+/// `reps` timed rounds, so where a long body's time goes can be
+/// reproduced pass by pass (natively, or under V8 with
+/// `scripts/engine-v8.sh --passes`).
+fn passes(only: Option<&[String]>, quick: bool) {
+    use distill_guard::api::{self, inflate::Coding, BodyPrefix};
+    use distill_guard::detect::{elicitation, normalize};
+    let reps = if quick { 7 } else { 15 };
+    println!("per pass, median µs of {reps} rounds (cap 256 KiB, raw bound 1 MiB, default settings)");
+    println!(
+        "{:<22} {:>8} {:>8} {:>9} {:>9} {:>11} {:>11} {:>9}",
+        "workload", "body B", "prefix B", "compact", "parse", "lowercase", "phrases", "tokens"
+    );
+    for label in ["openai_chat", "openai_chat_64k", "openai_chat_256k", "openai_chat_1m"] {
+        if only.is_some_and(|o| !o.iter().any(|w| w == label)) {
+            continue;
+        }
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ label.len() as u64);
+        let body = pool(label, &mut rng).swap_remove(0);
+        let api = api::classify("POST", path(label)).unwrap();
+        // About 16 MiB of body per round, whatever the body's size.
+        let calls = (16 << 20) / body.len().max(1024);
+        let time = |f: &mut dyn FnMut()| {
+            // One round untimed: V8 compiles a hot function again, optimised.
+            let mut us: Vec<f64> = (0..=reps)
+                .map(|_| {
+                    let start = Instant::now();
+                    for _ in 0..calls {
+                        f();
+                    }
+                    start.elapsed().as_nanos() as f64 / 1e3 / calls as f64
+                })
+                .collect();
+            us.remove(0);
+            us.sort_by(f64::total_cmp);
+            us[us.len() / 2]
+        };
+        let prefix = || BodyPrefix::of(&body, 256 * 1024, 1 << 20, Coding::Identity);
+        let compact = time(&mut || {
+            std::hint::black_box(prefix());
+        });
+        let p = prefix();
+        let truncated = !p.complete(true);
+        let parse = time(&mut || {
+            std::hint::black_box(api::parse(api, path(label), None, p.bytes(), truncated).ok());
+        });
+        let view = api::parse(api, path(label), None, p.bytes(), truncated).unwrap();
+        let user = view.last_user_text();
+        let lower = time(&mut || {
+            std::hint::black_box(normalize::lower_collapsed_bytes(user, elicitation::MAX_SEARCH_BYTES));
+        });
+        let phrases = time(&mut || {
+            std::hint::black_box(elicitation::elicitation(&[user], &[]));
+        });
+        let tokens = time(&mut || {
+            std::hint::black_box(normalize::token_hashes(user));
+        });
+        println!(
+            "{label:<22} {:>8} {:>8} {compact:>9.1} {parse:>9.1} {lower:>11.1} {phrases:>11.1} {tokens:>9.1}",
+            body.len(),
+            p.bytes().len(),
+        );
+    }
+    println!("(phrases includes its lower-casing; lowercase is that part alone)");
+}
+
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let (iters, reps) = if quick { (5_000, 3) } else { (20_000, 5) };
@@ -353,6 +425,10 @@ fn main() {
         .position(|a| a == "--only")
         .and_then(|i| args.get(i + 1))
         .map(|list| list.split(',').map(str::to_owned).collect());
+    if args.iter().any(|a| a == "--passes") {
+        passes(only.as_deref(), quick);
+        return;
+    }
     let no_detect = r#"{"mode": "enforce", "identity": {"secret": "bench-secret"}, "detection": {"enabled": false}}"#;
     let workloads: &[(&'static str, &str)] = &[
         ("openai_chat", CONFIG),

@@ -7,6 +7,7 @@
 #   scripts/engine-v8.sh [--profile] [ENGINE_BENCH ARGS...]
 #   scripts/engine-v8.sh --quick --only openai_chat
 #   scripts/engine-v8.sh --profile --quick --only openai_chat_256k
+#   scripts/engine-v8.sh --passes --quick   # each pass over a long body alone (compact, parse, phrases, tokens)
 #
 # --profile: V8's sampling profiler (node --cpu-prof) into
 # bench-out/engine-v8/, then the self time per Wasm function and per area

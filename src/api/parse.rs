@@ -66,8 +66,7 @@ fn parse_view(
     if has_compression_magic(body) {
         return Err(ParseFailure::Compressed);
     }
-    let bytes = if truncated { trim_partial_char(body) } else { body };
-    let text = std::str::from_utf8(bytes).map_err(|_| ParseFailure::NotUtf8)?;
+    let text = body_text(body, truncated).ok_or(ParseFailure::NotUtf8)?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let root = if truncated {
         let repaired = truncated::repair(text, MAX_DEPTH).map_err(|_| ParseFailure::TooDeep)?;
@@ -106,12 +105,98 @@ fn has_compression_magic(body: &[u8]) -> bool {
         || matches!(body, [0x78, 0x01 | 0x5e | 0x9c | 0xda, ..])
 }
 
-/// Drops an incomplete UTF-8 sequence at the very end, where a cut at the
-/// inspection cap may have split a character. Invalid bytes elsewhere stay,
-/// so they still fail the UTF-8 check.
-fn trim_partial_char(body: &[u8]) -> &[u8] {
-    match std::str::from_utf8(body) {
-        Err(e) if e.error_len().is_none() => body.get(..e.valid_up_to()).unwrap_or(body),
-        _ => body,
+/// The body as text, its UTF-8 checked once. A body cut at the inspection
+/// cap (`truncated`) may end inside a character: that incomplete sequence
+/// is dropped, and only what is before it is checked (issue 8: the check
+/// of the whole prefix ran twice, once to find the cut and once on what
+/// was kept). Invalid bytes elsewhere still fail, as does an invalid tail.
+fn body_text(body: &[u8], truncated: bool) -> Option<&str> {
+    let keep = if truncated {
+        body.len() - partial_char_len(body)
+    } else {
+        body.len()
+    };
+    std::str::from_utf8(body.get(..keep)?).ok()
+}
+
+/// Bytes of the incomplete UTF-8 sequence `body` ends with (0 to 3): the
+/// last lead byte and its continuation bytes when they are a proper prefix
+/// of some character, which is exactly where `str::from_utf8` reports
+/// "incomplete" (`error_len() == None`). Decided by std on at most three
+/// bytes, so its rules for overlong and surrogate prefixes hold.
+fn partial_char_len(body: &[u8]) -> usize {
+    let tail_start = body.len().saturating_sub(3);
+    let Some(lead) = (tail_start..body.len())
+        .rev()
+        .find(|&k| body.get(k).is_some_and(|b| b & 0xC0 != 0x80))
+    else {
+        return 0;
+    };
+    let tail = body.get(lead..).unwrap_or_default();
+    match std::str::from_utf8(tail) {
+        Err(e) if e.valid_up_to() == 0 && e.error_len().is_none() => tail.len(),
+        _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    /// What [`body_text`] replaces: the whole body checked to find an
+    /// incomplete last character, then what was kept checked again.
+    fn body_text_twice(body: &[u8], truncated: bool) -> Option<&str> {
+        let bytes = if truncated {
+            match std::str::from_utf8(body) {
+                Err(e) if e.error_len().is_none() => body.get(..e.valid_up_to()).unwrap_or(body),
+                _ => body,
+            }
+        } else {
+            body
+        };
+        std::str::from_utf8(bytes).ok()
+    }
+
+    /// Every cut of text with one- to four-byte characters, with invalid
+    /// bytes (overlong, surrogate, out of range, lone continuation) put in
+    /// the middle or at the end: the one check gives what the two gave.
+    #[wasm_bindgen_test(unsupported = test)]
+    fn one_utf8_check_equals_the_two() {
+        let text = "a\u{e9}\u{4e2d}\u{1f600}b\u{7ff}\u{800}\u{ffff}\u{10000}\u{10ffff}\u{d7ff}\u{e000}";
+        let bad: [&[u8]; 12] = [
+            b"\xc0\x80",
+            b"\xc1",
+            b"\xe0\x80",
+            b"\xe0\x9f",
+            b"\xed\xa0",
+            b"\xf0\x80",
+            b"\xf4\x90",
+            b"\xf5",
+            b"\xff",
+            b"\x80",
+            b"\xe4\xb8",
+            b"\xf0\x9f\x98",
+        ];
+        let mut bodies: Vec<Vec<u8>> = Vec::new();
+        for end in 0..=text.len() {
+            let cut = &text.as_bytes()[..end];
+            bodies.push(cut.to_vec());
+            for b in bad {
+                bodies.push([cut, b].concat());
+                bodies.push([b, cut].concat());
+                bodies.push([cut, b, b"x"].concat());
+            }
+        }
+        let (mut trimmed, mut refused) = (0, 0);
+        for body in &bodies {
+            for truncated in [false, true] {
+                let (new, old) = (body_text(body, truncated), body_text_twice(body, truncated));
+                assert_eq!(new, old, "{body:x?} {truncated}");
+                trimmed += usize::from(new.is_some_and(|t| t.len() < body.len()));
+                refused += usize::from(new.is_none());
+            }
+        }
+        assert!(trimmed > 20 && refused > 100, "{trimmed} {refused}");
     }
 }
