@@ -36,6 +36,8 @@ reasoning. Request headers for the response-side tests:
   `accept-encoding` as real upstreams do: `br` when offered (the `brotli`
   package), else `gzip`, else none; the value received is echoed in
   `x-stub-accept-encoding`.
+- `x-stub-delay-ms: N`: the answer waits N ms (at most 5000) after the
+  request body was read, so a test can act on a request still in flight.
 Every answer carries `x-stub-body-sha256`, the SHA-256 of the body it sent.
 
     python3 envoy/stub_llm.py [--host 127.0.0.1] [--port 10080]
@@ -313,6 +315,9 @@ class Handler(BaseHTTPRequestHandler):
     def answer(self) -> None:
         raw = read_body(self)
         self.body_bytes = len(raw)
+        delay = self.headers.get("x-stub-delay-ms", "")
+        if delay.isdigit():
+            time.sleep(min(int(delay), 5000) / 1000)
         seen = self.seen_tags()
         if self.command == "GET" and self.path.split("?", 1)[0] == "/healthz":
             return self.send(200, "application/json", b'{"ok":true}', seen)

@@ -141,15 +141,18 @@ def med(size, kind, proxy, key):
     return statistics.median(vals) if vals else float("nan")
 sizes = sorted({k[0] for k in rows})
 print("medians over the rounds (req/s saturated; p50/p99 in µs at one connection; the proxy's")
-print("CPU time per request, user + system, in the saturated runs)")
-print(f"{'body':>9} {'proxy':<6} {'req/s':>8} {'1conn p50':>10} {'1conn p99':>10} {'sat p50':>9} {'CPU µs/req':>11} {'non2xx':>7}")
+print("CPU time per request, user + system, in the saturated runs and at one connection, where")
+print("no batching of events shares a wake-up between requests)")
+print(f"{'body':>9} {'proxy':<6} {'req/s':>8} {'1conn p50':>10} {'1conn p99':>10} {'sat p50':>9} {'CPU µs/req':>11} "
+      f"{'1conn CPU':>10} {'non2xx':>7}")
 for s in sizes:
     for p in ("alone", "floor", "dg", "dg2"):
         if (s, "sat", p) not in rows:
             continue
         non2xx = sum(int(r["non2xx"]) for k in ("sat", "one") for r in rows.get((s, k, p), []))
         print(f"{s:>9} {p:<6} {med(s,'sat',p,'rps'):>8.0f} {med(s,'one',p,'p50_us'):>10.0f} "
-              f"{med(s,'one',p,'p99_us'):>10.0f} {med(s,'sat',p,'p50_us'):>9.0f} {med(s,'sat',p,'cpu_us'):>11.0f} {non2xx:>7}")
+              f"{med(s,'one',p,'p99_us'):>10.0f} {med(s,'sat',p,'p50_us'):>9.0f} {med(s,'sat',p,'cpu_us'):>11.0f} "
+              f"{med(s,'one',p,'cpu_us'):>10.0f} {non2xx:>7}")
 print()
 print("ratios and added latency (medians of the rounds; targets in issue 8)")
 print(f"{'body':>9} {'thru dg/alone':>14} {'thru dg/floor':>14} {'thru floor/alone':>17} "
@@ -167,6 +170,10 @@ print("per round, saturated req/s dg/floor:", "; ".join(
 print("CPU per request added over the floor (saturated, medians):", "; ".join(
     f"{s}B dg {med(s,'sat','dg','cpu_us')-med(s,'sat','floor','cpu_us'):+.0f}µs"
     + (f", dg2 {med(s,'sat','dg2','cpu_us')-med(s,'sat','floor','cpu_us'):+.0f}µs" if (s,'sat','dg2') in rows else "")
+    for s in sizes))
+print("CPU per request added over the floor (one connection, medians):", "; ".join(
+    f"{s}B dg {med(s,'one','dg','cpu_us')-med(s,'one','floor','cpu_us'):+.0f}µs"
+    + (f", dg2 {med(s,'one','dg2','cpu_us')-med(s,'one','floor','cpu_us'):+.0f}µs" if (s,'one','dg2') in rows else "")
     for s in sizes))
 if any(k[2] == "dg2" for k in rows):
     print("dg2 against dg:", "; ".join(

@@ -8,6 +8,7 @@
 pub mod api;
 pub mod clock;
 pub mod config;
+pub mod content_length;
 pub mod decimal;
 pub mod detect;
 pub mod engine;

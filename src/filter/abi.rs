@@ -453,6 +453,21 @@ pub fn resume_request_of(context_id: u32) -> Result<(), u32> {
     }
 }
 
+#[link(wasm_import_module = "env")]
+extern "C" {
+    fn proxy_close_stream(stream_type: u32) -> u32;
+}
+
+/// Resets the current request's stream (stream type 0, the HTTP request).
+pub fn reset_request() -> Result<(), u32> {
+    calls::count(Call::Other);
+    // SAFETY: a plain value.
+    match unsafe { proxy_close_stream(0) } {
+        OK => Ok(()),
+        status => Err(status),
+    }
+}
+
 // Response headers and body, for the answers of `filter::reasoning`.
 #[link(wasm_import_module = "env")]
 extern "C" {

@@ -42,6 +42,7 @@ use super::watchdog::Watchdog;
 use crate::api::BodyPrefix;
 use crate::clock::Clock;
 use crate::config::Mode;
+use crate::content_length::{ContentLength, OVERRUN_BODY, OVERRUN_STATUS};
 use crate::engine::headers::{
     is_reserved, STATE_ACTION, STATE_IDENTITY, STATE_INTENDED, STATE_MODE, STATE_REASONS, STATE_SCORE,
 };
@@ -79,8 +80,9 @@ pub struct Request {
     reasoning: Option<Withholding>,
     /// The request's `content-length`: once that many bytes arrived the
     /// body is whole, decided at once rather than on the empty
-    /// end-of-stream callback Envoy sends after it.
-    content_length: Option<usize>,
+    /// end-of-stream callback Envoy sends after it; a byte after that is
+    /// refused (`content_length`).
+    content_length: ContentLength,
 }
 
 impl Request {
@@ -104,7 +106,7 @@ impl Request {
             forwarded_action: crate::verdict::Action::Allow,
             answer: None,
             reasoning: None,
-            content_length: None,
+            content_length: ContentLength::default(),
         }
     }
 
@@ -199,6 +201,9 @@ impl HttpContext for Request {
     /// after it (or of a request that is no LLM call) is never recorded,
     /// so it reads no clock.
     fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        if self.content_length.refuse_overrun(body_size) {
+            return self.refuse_overrun();
+        }
         if self.exchange.is_none() {
             return self.request_body(body_size, end_of_stream);
         }
@@ -287,7 +292,7 @@ impl Request {
         if client_addr::forwarded_ip(&meta, engine.settings().trusted_xff_hops).is_none() {
             meta.source_ip = source_ip();
         }
-        let content_length = meta.header("content-length").and_then(|v| v.trim().parse().ok());
+        let content_length = ContentLength::from_header(meta.header("content-length"));
         let Some(ex) = engine.begin(meta, &*self.metrics) else {
             return Action::Continue;
         };
@@ -333,7 +338,8 @@ impl Request {
         // as at the end of the stream; decided now, the body goes on with
         // this chunk instead of being buffered until Envoy's empty
         // end-of-stream callback (issue 8).
-        let whole = end_of_stream || self.content_length == Some(prefix.raw_seen());
+        let at_length = !end_of_stream && self.content_length.reached(prefix.raw_seen());
+        let whole = end_of_stream || at_length;
         if !prefix.done() && !whole {
             // Buffer under flow control, not StopIterationAndBuffer: with
             // plain buffering Envoy answers 413 as soon as one large read
@@ -341,7 +347,25 @@ impl Request {
             // filter would have let the body stream on at the cap.
             return Action::StopIterationAndWatermark;
         }
+        if at_length {
+            self.content_length.decided_here();
+        }
         self.decide(whole)
+    }
+
+    /// A body byte after a decision taken at `content-length`: never
+    /// inspected, so the request is answered with a plain 400 (the same
+    /// for every such request) or, if that cannot be sent, reset. Whatever
+    /// was forwarded is forgotten: the local reply is no upstream answer.
+    fn refuse_overrun(&mut self) -> Action {
+        self.forwarded = None;
+        self.reasoning = None;
+        self.finish_answer();
+        abi::log(Level::Debug, "distill-guard: body longer than content-length; refused");
+        if abi::send_response(OVERRUN_STATUS, &[], OVERRUN_BODY.as_bytes()).is_err() {
+            let _ = abi::reset_request();
+        }
+        Action::Pause
     }
 
     fn request_trailers(&mut self, _num_trailers: usize) -> Action {

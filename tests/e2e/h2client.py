@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from dataclasses import dataclass
 
 import h2.config
@@ -18,6 +19,8 @@ class H2Response:
     headers: dict[str, str]
     body: bytes
     reset: bool
+    # The RST_STREAM error code when `reset` (e.g. 1, PROTOCOL_ERROR).
+    reset_code: int | None = None
 
     def json(self):
         return json.loads(self.body)
@@ -33,10 +36,12 @@ def post_with_trailers(
     body_pieces: list[bytes],
     trailers: dict[str, str],
     timeout: float = 15.0,
+    pause: float = 0.0,
 ) -> H2Response:
     """HEADERS, one DATA frame per piece (none with END_STREAM), then a
     trailing HEADERS frame that ends the stream: the body callbacks never
-    see end of stream, only the trailers callback does."""
+    see end of stream, only the trailers callback does. `pause`: seconds
+    between pieces, so Envoy hands each to the filter alone."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
     try:
@@ -45,7 +50,7 @@ def post_with_trailers(
         req = [(":method", "POST"), (":path", path), (":scheme", "http"), (":authority", "localhost")]
         conn.send_headers(sid, req + list(headers.items()))
         sock.sendall(conn.data_to_send())
-        state = {"status": 0, "headers": {}, "body": bytearray(), "reset": False, "done": False}
+        state = {"status": 0, "headers": {}, "body": bytearray(), "reset": False, "code": None, "done": False}
 
         def receive() -> bool:
             """Reads once and handles what arrived; False when the peer closed."""
@@ -66,6 +71,7 @@ def post_with_trailers(
                     state["done"] = True
                 elif isinstance(ev, h2.events.StreamReset) and ev.stream_id == sid:
                     state["reset"] = state["done"] = True
+                    state["code"] = int(ev.error_code)
             pending = conn.data_to_send()
             if pending:
                 sock.sendall(pending)
@@ -73,7 +79,9 @@ def post_with_trailers(
 
         # Pieces larger than the flow-control window wait for Envoy's
         # WINDOW_UPDATEs; an early answer (a denial) stops the sending.
-        for piece in body_pieces:
+        for i, piece in enumerate(body_pieces):
+            if i and pause:
+                time.sleep(pause)
             while not state["done"] and conn.local_flow_control_window(sid) < len(piece):
                 if not receive():
                     state["done"] = True
@@ -89,7 +97,7 @@ def post_with_trailers(
             if not receive():
                 break
         status, resp_headers, body, reset = state["status"], state["headers"], state["body"], state["reset"]
-        return H2Response(status, resp_headers, bytes(body), reset)
+        return H2Response(status, resp_headers, bytes(body), reset, state["code"])
     finally:
         try:
             conn.close_connection()
