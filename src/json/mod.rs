@@ -109,8 +109,9 @@ impl Map {
     /// Members in document order; of a repeated key the last is kept.
     pub(crate) fn from_members(mut members: Vec<(String, Value)>) -> Map {
         // Stable: a repeated key's members stay in document order, and the
-        // dedup moves the last one's value into the slot kept.
-        members.sort_by(|a, b| a.0.cmp(&b.0));
+        // dedup moves the last one's value into the slot kept. Not std's
+        // sort: its instantiation was ~4.5 KB of the module (issue 8).
+        crate::small_sort::merge_sort_by(&mut members, |a, b| a.0 < b.0);
         members.dedup_by(|later, kept| {
             if later.0 == kept.0 {
                 std::mem::swap(&mut later.1, &mut kept.1);
