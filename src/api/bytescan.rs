@@ -24,6 +24,16 @@ pub fn bytes_equal(w: u64, b: u8) -> u64 {
     x.wrapping_sub(ONES) & !x & HIGHS
 }
 
+/// The high bit of exactly the zero bytes of `w`, with no false flags
+/// (unlike [`bytes_equal`]): no carry crosses a byte, since each byte is
+/// added to 0x7f only after its own high bit is cleared. For loops that
+/// count or rewrite every match, not only the first.
+#[inline(always)]
+pub fn zero_bytes_exact(w: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    !(((w & LOW7) + LOW7) | w | LOW7)
+}
+
 /// Index of the first `"` or `\` in `bytes`.
 pub fn find_quote_or_backslash(bytes: &[u8]) -> Option<usize> {
     find(
@@ -88,6 +98,24 @@ mod tests {
                 assert_eq!(find_quote_or_backslash(&bytes), expected, "{bytes:?}");
                 let special = bytes.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
                 assert_eq!(find_string_special(&bytes), special, "{bytes:?}");
+            }
+        }
+    }
+
+    /// Every byte value at every position, beside neighbours that trip the
+    /// inexact test (0x01, 0x80, 0xff): exactly the zero bytes are flagged.
+    #[wasm_bindgen_test(unsupported = test)]
+    fn zero_bytes_exact_flags_exactly_the_zero_bytes() {
+        for b in 0..=255u8 {
+            for k in 0..8 {
+                for fill in [0x01u8, 0x80, 0xff, 0x00] {
+                    let mut bytes = [fill; 8];
+                    bytes[k] = b;
+                    let m = zero_bytes_exact(u64::from_le_bytes(bytes));
+                    for (j, &byte) in bytes.iter().enumerate() {
+                        assert_eq!(m >> (8 * j) & 0xff, if byte == 0 { 0x80 } else { 0 }, "{bytes:x?}");
+                    }
+                }
             }
         }
     }

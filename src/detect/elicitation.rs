@@ -287,11 +287,8 @@ fn unhyphen_gram(gram: u32) -> u32 {
 /// load at once.
 #[inline(always)]
 fn unhyphen_word(word: u64) -> u64 {
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    let x = word ^ (0x0101_0101_0101_0101 * u64::from(b'-'));
-    // The top bit of exactly the zero bytes of `x` (no carry crosses a
-    // byte: each sum is at most 0xfe).
-    let hyphens = !(((x & LOW7) + LOW7) | x | LOW7);
+    // Exactly the hyphens: every one is rewritten, not only the first.
+    let hyphens = crate::api::bytescan::zero_bytes_exact(word ^ (0x0101_0101_0101_0101 * u64::from(b'-')));
     word ^ ((hyphens >> 7) * u64::from(b'-' ^ b' '))
 }
 

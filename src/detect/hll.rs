@@ -115,13 +115,9 @@ fn linear_shortcut(zeros: usize) -> Option<f64> {
     (zeros >= 19).then(|| linear_count(zeros))
 }
 
-/// Zero bytes of `w`: a byte's top bit is set in `t` exactly when the byte
-/// is zero (no carries between bytes, since each is added to 0x7f after
-/// its own top bit is cleared).
+/// Zero bytes of `w` (empty registers), counted exactly.
 fn zero_bytes(w: u64) -> usize {
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    let t = !(((w & LOW7) + LOW7) | w | LOW7);
-    t.count_ones() as usize
+    crate::api::bytescan::zero_bytes_exact(w).count_ones() as usize
 }
 
 /// Linear counting with `zeros` empty registers, `m ln(m / zeros)`.
