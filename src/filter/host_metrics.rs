@@ -19,13 +19,13 @@ use std::cell::{Cell, RefCell};
 
 use super::abi;
 use super::watchdog::TICK_MILLIS;
-use crate::fastmap::{fast_map, FastMap};
 use crate::metrics::batch::CounterBatch;
+use crate::metrics::counter_map::{counter_map, CounterMap};
 use crate::metrics::{Counter, Histogram, Metrics};
 
 pub struct HostMetrics {
     /// Per counter: the ids of its names (flat, labelled).
-    ids: RefCell<FastMap<Counter, [Option<u32>; 2]>>,
+    ids: RefCell<CounterMap<[Option<u32>; 2]>>,
     /// Each histogram's id, once defined (two: no map).
     score_histogram: Cell<Option<u32>>,
     time_histogram: Cell<Option<u32>>,
@@ -36,7 +36,7 @@ pub struct HostMetrics {
 impl HostMetrics {
     pub fn new() -> HostMetrics {
         HostMetrics {
-            ids: RefCell::new(fast_map()),
+            ids: RefCell::new(counter_map()),
             score_histogram: Cell::new(None),
             time_histogram: Cell::new(None),
             batch: RefCell::new(CounterBatch::new(0, u64::from(TICK_MILLIS))),

@@ -9,7 +9,7 @@
 //! [`crate::metrics`]), so the map holds at most a few hundred entries.
 
 use super::Counter;
-use crate::fastmap::{fast_map, FastMap};
+use super::counter_map::{counter_map, CounterMap};
 
 pub struct CounterBatch {
     /// Flush every this many ticks; 0: no batching (every add is sent at
@@ -17,7 +17,7 @@ pub struct CounterBatch {
     every_ticks: u64,
     /// Ticks since the last flush.
     ticks: u64,
-    pending: FastMap<Counter, u64>,
+    pending: CounterMap<u64>,
 }
 
 impl CounterBatch {
@@ -31,7 +31,7 @@ impl CounterBatch {
         CounterBatch {
             every_ticks,
             ticks: 0,
-            pending: fast_map(),
+            pending: counter_map(),
         }
     }
 
