@@ -36,6 +36,9 @@ impl FxHasher {
 }
 
 impl Hasher for FxHasher {
+    /// Not inlined: `Counter`'s derived `Hash` writes a label string in
+    /// most of its variants, and a copy of this loop in each was ~1 KB.
+    #[inline(never)]
     fn write(&mut self, bytes: &[u8]) {
         let mut words = bytes.chunks_exact(8);
         for w in &mut words {
