@@ -56,22 +56,42 @@ pub fn find_string_special(bytes: &[u8]) -> Option<usize> {
 
 /// Index of the first occurrence of `needle` in `hay`: `str::find` on
 /// UTF-8 text and a UTF-8 needle (a match of one always starts on a char
-/// boundary). Its first byte is found eight bytes at a time, then the rest
-/// compared. Not `str::find`: core's two-way searcher brings its string
-/// slicing panic, and with it `{:?}` of a char and the Unicode printable
-/// and grapheme-extend tables (~7 KB of the Envoy module, issue 8).
+/// boundary). Eight starts at a time are tested on the needle's first and
+/// last bytes (two word loads), and only starts where both agree are
+/// compared whole: a text has to hold both at the needle's distance for a
+/// start to cost more than the word step, so a body of one repeated byte
+/// or of the needle's prefix over and over costs no more than plain text.
+/// Not `str::find`: core's two-way searcher brings its string slicing
+/// panic, and with it `{:?}` of a char and the Unicode printable and
+/// grapheme-extend tables (~8 KB of the Envoy module, issue 8).
 #[inline(never)]
 pub fn find_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    let Some((&first, rest)) = needle.split_first() else {
+    let (Some(&first), Some(&last)) = (needle.first(), needle.last()) else {
         return Some(0);
     };
+    let n = needle.len();
     let mut at = 0;
-    while hay.len().saturating_sub(at) >= needle.len() {
-        let start = at + find(hay.get(at..)?, |w| bytes_equal(w, first), |b| b == first)?;
-        if hay.get(start + 1..start + needle.len())? == rest {
-            return Some(start);
+    // While the words at `at` and `at + n - 1` are whole.
+    while at + n + 7 <= hay.len() {
+        // Every true match of each byte is flagged (a false flag only sits
+        // just above a true one), so testing every flagged start in order
+        // finds the first match.
+        let mut m = bytes_equal(word(hay, at), first) & bytes_equal(word(hay, at + n - 1), last);
+        while m != 0 {
+            let start = at + (m.trailing_zeros() / 8) as usize;
+            if hay.get(start..start + n) == Some(needle) {
+                return Some(start);
+            }
+            m &= m - 1;
         }
-        at = start + 1;
+        at += 8;
+    }
+    // The last few starts (fewer than eight), one by one.
+    while at + n <= hay.len() {
+        if hay.get(at) == Some(&first) && hay.get(at..at + n) == Some(needle) {
+            return Some(at);
+        }
+        at += 1;
     }
     None
 }
