@@ -169,7 +169,11 @@ mod tests {
                     needles.push(made);
                 }
                 for n in &needles {
-                    assert_eq!(find_bytes(text.as_bytes(), n.as_bytes()), text.find(n.as_str()), "{text:?} {n:?}");
+                    assert_eq!(
+                        find_bytes(text.as_bytes(), n.as_bytes()),
+                        text.find(n.as_str()),
+                        "{text:?} {n:?}"
+                    );
                 }
             }
         }

@@ -115,7 +115,9 @@ mod tests {
     #[wasm_bindgen_test(unsupported = test)]
     fn long_texts_match_the_crate() {
         let prefix = URL_SAFE_NO_PAD.encode(b"{\"sub\":\"user-42\",\"org\":7}");
-        for tail in ["", "A", "AA", "AB", "AQ", "AAA", "AAB", "AAE", "AAAA", "_w", "__8", "___"] {
+        for tail in [
+            "", "A", "AA", "AB", "AQ", "AAA", "AAB", "AAE", "AAAA", "_w", "__8", "___",
+        ] {
             same(&format!("{prefix}{tail}"));
         }
         for i in 0..prefix.len() {

@@ -68,7 +68,10 @@ mod tests {
                 let ours = quoted(&s);
                 if ours != core {
                     assert!(!c.is_control(), "{:x}", u32::from(c));
-                    assert_eq!(core.replace(&format!("\\u{{{:x}}}", u32::from(c)), &c.to_string()), ours);
+                    assert_eq!(
+                        core.replace(&format!("\\u{{{:x}}}", u32::from(c)), &c.to_string()),
+                        ours
+                    );
                     differ += 1;
                 }
             }
