@@ -120,8 +120,10 @@ fn exact(x: f64) -> Digits {
 impl Digits {
     /// Cut to the first `keep` digits (`keep` may be ≤ 0 or past the end),
     /// rounding up where `round` says so, given the cut part against half a
-    /// unit of the last digit kept and whether that digit is odd.
-    fn round(&self, keep: i32, round: impl Fn(Ordering, bool) -> bool) -> Digits {
+    /// unit of the last digit kept and whether that digit is odd. `dyn`:
+    /// one copy for the four ways it is called (issue 8: module size); the
+    /// rule is asked once per call.
+    fn round(&self, keep: i32, round: &dyn Fn(Ordering, bool) -> bool) -> Digits {
         let n = usize::try_from(keep.max(0)).unwrap_or(0);
         if n >= self.digits.len() {
             return Digits {
@@ -216,7 +218,7 @@ pub fn fixed(x: f64, decimals: usize) -> String {
     }
     let d = exact(x.abs());
     let places = i32::try_from(decimals).unwrap_or(i32::MAX);
-    let r = d.round(d.point.saturating_add(places), |half, odd| {
+    let r = d.round(d.point.saturating_add(places), &|half, odd| {
         half == Ordering::Greater || (half == Ordering::Equal && odd)
     });
     if r.point <= 0 {
@@ -243,12 +245,12 @@ fn shortest(x: f64) -> Digits {
         return d;
     }
     for p in 1..=17 {
-        let down = d.round(p, |_, _| false);
-        let up = d.round(p, |_, _| true);
+        let down = d.round(p, &|_, _| false);
+        let up = d.round(p, &|_, _| true);
         let down_ok = down.value() == Some(x);
         let up_ok = up.value() == Some(x) && i32::try_from(d.digits.len()).unwrap_or(i32::MAX) > p;
         match (down_ok, up_ok) {
-            (true, true) => return d.round(p, |half, _| half != Ordering::Less),
+            (true, true) => return d.round(p, &|half, _| half != Ordering::Less),
             (true, false) => return down,
             (false, true) => return up,
             (false, false) => {}

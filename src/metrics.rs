@@ -9,6 +9,7 @@ use crate::fastmap::{fast_map, FastMap};
 use crate::verdict::Action;
 
 pub mod batch;
+pub mod counter_map;
 pub mod labelled;
 
 pub use labelled::Histogram;

@@ -54,6 +54,48 @@ pub fn find_string_special(bytes: &[u8]) -> Option<usize> {
     )
 }
 
+/// Index of the first occurrence of `needle` in `hay`: `str::find` on
+/// UTF-8 text and a UTF-8 needle (a match of one always starts on a char
+/// boundary). Eight starts at a time are tested on the needle's first and
+/// last bytes (two word loads), and only starts where both agree are
+/// compared whole: a text has to hold both at the needle's distance for a
+/// start to cost more than the word step, so a body of one repeated byte
+/// or of the needle's prefix over and over costs no more than plain text.
+/// Not `str::find`: core's two-way searcher brings its string slicing
+/// panic, and with it `{:?}` of a char and the Unicode printable and
+/// grapheme-extend tables (~8 KB of the Envoy module, issue 8).
+#[inline(never)]
+pub fn find_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    let (Some(&first), Some(&last)) = (needle.first(), needle.last()) else {
+        return Some(0);
+    };
+    let n = needle.len();
+    let mut at = 0;
+    // While the words at `at` and `at + n - 1` are whole.
+    while at + n + 7 <= hay.len() {
+        // Every true match of each byte is flagged (a false flag only sits
+        // just above a true one), so testing every flagged start in order
+        // finds the first match.
+        let mut m = bytes_equal(word(hay, at), first) & bytes_equal(word(hay, at + n - 1), last);
+        while m != 0 {
+            let start = at + (m.trailing_zeros() / 8) as usize;
+            if hay.get(start..start + n) == Some(needle) {
+                return Some(start);
+            }
+            m &= m - 1;
+        }
+        at += 8;
+    }
+    // The last few starts (fewer than eight), one by one.
+    while at + n <= hay.len() {
+        if hay.get(at) == Some(&first) && hay.get(at..at + n) == Some(needle) {
+            return Some(at);
+        }
+        at += 1;
+    }
+    None
+}
+
 /// The first byte `is` accepts, eight at a time while `flags` (whose
 /// lowest flagged byte is always a true match) finds none.
 #[inline(always)]
@@ -98,6 +140,41 @@ mod tests {
                 assert_eq!(find_quote_or_backslash(&bytes), expected, "{bytes:?}");
                 let special = bytes.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
                 assert_eq!(find_string_special(&bytes), special, "{bytes:?}");
+            }
+        }
+    }
+
+    /// `str::find` as the oracle: random texts over a small alphabet (so
+    /// partial matches abound), needles cut from them and made up, empty
+    /// ones, longer than the text, at either end, and non-ASCII.
+    #[wasm_bindgen_test(unsupported = test)]
+    fn find_bytes_finds_what_str_find_finds() {
+        let alphabet = ["a", "b", "ab", " ", "é", "<", "/", "think>", "\n"];
+        let mut seed = 11u64;
+        let mut next = |n: usize| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n.max(1)
+        };
+        for len in 0..60 {
+            for _ in 0..40 {
+                let text: String = (0..len).map(|_| alphabet[next(alphabet.len())]).collect();
+                let mut needles: Vec<String> = vec![String::new(), "</think>".into(), "aab".into(), "é".into()];
+                needles.push(format!("{text}a"));
+                for _ in 0..6 {
+                    let (a, b) = (next(text.len() + 1), next(text.len() + 1));
+                    if let Some(cut) = text.get(a.min(b)..a.max(b)) {
+                        needles.push(cut.to_owned());
+                    }
+                    let made: String = (0..next(5) + 1).map(|_| alphabet[next(alphabet.len())]).collect();
+                    needles.push(made);
+                }
+                for n in &needles {
+                    assert_eq!(
+                        find_bytes(text.as_bytes(), n.as_bytes()),
+                        text.find(n.as_str()),
+                        "{text:?} {n:?}"
+                    );
+                }
             }
         }
     }

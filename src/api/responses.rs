@@ -50,7 +50,8 @@ pub fn responses(api: Api, root: &Map, budget: &mut Budget) -> Result<RequestVie
     p.top_logprobs = uint(root.get("top_logprobs"));
     // Token log-probabilities come back only when `include` asks for them.
     let includes = root.get("include").and_then(Value::as_array);
-    p.logprobs = includes.is_some_and(|a| a.iter().any(|i| i.as_str().is_some_and(|s| s.contains("logprobs"))))
+    let asks = |s: &str| super::bytescan::find_bytes(s.as_bytes(), b"logprobs").is_some();
+    p.logprobs = includes.is_some_and(|a| a.iter().any(|i| i.as_str().is_some_and(asks)))
         || p.top_logprobs.is_some_and(|n| n > 0);
     p.stream = boolean(root.get("stream"));
     p.tools = count(root.get("tools"));

@@ -163,20 +163,8 @@ impl TryFrom<RawConfig> for Settings {
     type Error = ConfigError;
 
     fn try_from(raw: RawConfig) -> Result<Settings, ConfigError> {
-        let identity_sources = raw
-            .identity
-            .sources
-            .iter()
-            .enumerate()
-            .map(|(i, s)| source(s, &format!("identity.sources[{i}]")))
-            .collect::<Result<Vec<_>, _>>()?;
-        let organization_sources = raw
-            .identity
-            .organization
-            .iter()
-            .enumerate()
-            .map(|(i, s)| source(s, &format!("identity.organization[{i}]")))
-            .collect::<Result<Vec<_>, _>>()?;
+        let identity_sources = sources(&raw.identity.sources, "identity.sources")?;
+        let organization_sources = sources(&raw.identity.organization, "identity.organization")?;
         if identity_sources.is_empty() {
             return Err(ConfigError::new(
                 "identity.sources",
@@ -288,20 +276,16 @@ impl TryFrom<RawConfig> for Settings {
                 ));
             }
         }
-        let allow_cidrs = raw
-            .allowlist
-            .client_cidrs
-            .iter()
-            .enumerate()
-            .map(|(i, c)| parse_cidr(c).map_err(|m| ConfigError::new(format!("allowlist.client_cidrs[{i}]"), m)))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut allow_cidrs = Vec::with_capacity(raw.allowlist.client_cidrs.len());
+        for (i, c) in raw.allowlist.client_cidrs.iter().enumerate() {
+            let cidr = parse_cidr(c).map_err(|m| ConfigError::new(format!("allowlist.client_cidrs[{i}]"), m))?;
+            allow_cidrs.push(cidr);
+        }
 
-        let rules = raw
-            .rules
-            .iter()
-            .enumerate()
-            .map(|(i, r)| rule(r, &format!("rules[{i}]")))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut rules = Vec::with_capacity(raw.rules.len());
+        for (i, r) in raw.rules.iter().enumerate() {
+            rules.push(rule(r, &format!("rules[{i}]"))?);
+        }
 
         let ns = &raw.shared_data.namespace;
         if ns.is_empty() || ns.len() > 32 || !ns.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
@@ -349,6 +333,19 @@ impl TryFrom<RawConfig> for Settings {
             fleet,
         })
     }
+}
+
+/// Each source of a list (`identity.sources`, `identity.organization`),
+/// the first refused one the error. A loop, not a `collect` into a
+/// `Result`: one copy for both lists, without the iterator adapters'
+/// (issue 8: module size).
+#[inline(never)]
+fn sources(list: &[RawSource], field: &str) -> Result<Vec<IdentitySource>, ConfigError> {
+    let mut out = Vec::with_capacity(list.len());
+    for (i, s) in list.iter().enumerate() {
+        out.push(source(s, &format!("{field}[{i}]"))?);
+    }
+    Ok(out)
 }
 
 fn header_name(h: &str, path: &str) -> Result<String, ConfigError> {

@@ -24,16 +24,18 @@ pub fn config(bytes: &[u8]) -> Result<RawConfig> {
 }
 
 /// Reads an object whose keys must be among `fields` (each at most once),
-/// calling `set` with each key to read its value.
+/// calling `set` with each key's index in `fields` to read its value.
 /// Not generic (`dyn`), and the value readers below are never inlined: one
-/// copy of each serves every field, which keeps the module small.
+/// copy of each serves every field, which keeps the module small; `set`
+/// matches the index, not the name again (a string comparison per field
+/// was ~2 KB of the module).
 #[inline(never)]
 fn fields(
     r: &mut Reader<'_>,
     path: &Path<'_>,
     expected: &str,
     fields: &[&str],
-    set: &mut dyn FnMut(&mut Reader<'_>, &str, &Path<'_>) -> Result<()>,
+    set: &mut dyn FnMut(&mut Reader<'_>, usize, &Path<'_>) -> Result<()>,
 ) -> Result<()> {
     let mut seen = 0u64;
     r.object(path, expected, &mut |r, key| {
@@ -46,7 +48,7 @@ fn fields(
         seen |= 1 << i;
         r.colon(path)?;
         let field = Path::Field(path, key);
-        set(r, key, &field)
+        set(r, i, &field)
     })
 }
 
@@ -196,20 +198,20 @@ fn root(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawConfig> {
         "access_log",
         "metrics",
     ];
-    fields(r, path, "struct RawConfig", &names, &mut |r, key, p| {
-        match key {
-            "mode" => *m = mode(r, p)?,
-            "identity" => *id = identity(r, p)?,
-            "body" => *b = body(r, p)?,
-            "response" => *re = response(r, p)?,
-            "thresholds" => *t = thresholds(r, p)?,
-            "allowlist" => *a = allowlist(r, p)?,
-            "rules" => *ru = vec(r, p, rule)?,
-            "limits" => *l = limits(r, p)?,
-            "shared_data" => *s = shared_data(r, p)?,
-            "detection" => *d = detection(r, p)?,
-            "access_log" => *al = access_log(r, p)?,
-            "metrics" => *me = metrics(r, p)?,
+    fields(r, path, "struct RawConfig", &names, &mut |r, i, p| {
+        match i {
+            0 => *m = mode(r, p)?,
+            1 => *id = identity(r, p)?,
+            2 => *b = body(r, p)?,
+            3 => *re = response(r, p)?,
+            4 => *t = thresholds(r, p)?,
+            5 => *a = allowlist(r, p)?,
+            6 => *ru = vec(r, p, rule)?,
+            7 => *l = limits(r, p)?,
+            8 => *s = shared_data(r, p)?,
+            9 => *d = detection(r, p)?,
+            11 => *al = access_log(r, p)?,
+            12 => *me = metrics(r, p)?,
             _ => *f = fleet(r, p)?,
         }
         Ok(())
@@ -233,12 +235,12 @@ fn identity(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawIdentity> {
         "tls_fingerprint_header",
         "organization",
     ];
-    fields(r, path, "struct RawIdentity", &names, &mut |r, key, p| {
-        match key {
-            "sources" => *sources = vec(r, p, source)?,
-            "secret" => *secret = string(r, p)?,
-            "trusted_xff_hops" => *trusted_xff_hops = u32(r, p)?,
-            "tls_fingerprint_header" => *tls_fingerprint_header = option_string(r, p)?,
+    fields(r, path, "struct RawIdentity", &names, &mut |r, i, p| {
+        match i {
+            0 => *sources = vec(r, p, source)?,
+            1 => *secret = string(r, p)?,
+            2 => *trusted_xff_hops = u32(r, p)?,
+            3 => *tls_fingerprint_header = option_string(r, p)?,
             _ => *organization = vec(r, p, source)?,
         }
         Ok(())
@@ -303,11 +305,11 @@ fn body(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawBody> {
         "on_parse_error",
         "on_no_prompt_in_prefix",
     ];
-    fields(r, path, "struct RawBody", &names, &mut |r, key, p| {
-        match key {
-            "max_inspect_bytes" => *max_inspect_bytes = u64(r, p)?,
-            "max_buffer_bytes" => *max_buffer_bytes = u64(r, p)?,
-            "on_parse_error" => *on_parse_error = parse_error_policy(r, p)?,
+    fields(r, path, "struct RawBody", &names, &mut |r, i, p| {
+        match i {
+            0 => *max_inspect_bytes = u64(r, p)?,
+            1 => *max_buffer_bytes = u64(r, p)?,
+            2 => *on_parse_error = parse_error_policy(r, p)?,
             _ => *on_no_prompt_in_prefix = parse_error_policy(r, p)?,
         }
         Ok(())
@@ -333,13 +335,13 @@ fn response(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawResponse> {
         "reasoning",
         "reasoning_max_bytes",
     ];
-    fields(r, path, "struct RawResponse", &names, &mut |r, key, p| {
-        match key {
-            "throttle_status" => *throttle_status = u16(r, p)?,
-            "block_status" => *block_status = u16(r, p)?,
-            "retry_after_secs" => *retry_after_secs = u64(r, p)?,
-            "expose_reasons" => *expose_reasons = r.boolean(p)?,
-            "reasoning" => *reasoning = reasoning_policy(r, p)?,
+    fields(r, path, "struct RawResponse", &names, &mut |r, i, p| {
+        match i {
+            0 => *throttle_status = u16(r, p)?,
+            1 => *block_status = u16(r, p)?,
+            2 => *retry_after_secs = u64(r, p)?,
+            3 => *expose_reasons = r.boolean(p)?,
+            4 => *reasoning = reasoning_policy(r, p)?,
             _ => *reasoning_max_bytes = u64(r, p)?,
         }
         Ok(())
@@ -355,10 +357,10 @@ fn thresholds(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawThresholds> {
         path,
         "struct RawThresholds",
         &["tag", "throttle", "block"],
-        &mut |r, key, p| {
-            match key {
-                "tag" => *tag = f64(r, p)?,
-                "throttle" => *throttle = f64(r, p)?,
+        &mut |r, i, p| {
+            match i {
+                0 => *tag = f64(r, p)?,
+                1 => *throttle = f64(r, p)?,
                 _ => *block = f64(r, p)?,
             }
             Ok(())
@@ -378,9 +380,9 @@ fn allowlist(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawAllowlist> {
         path,
         "struct RawAllowlist",
         &["identities", "client_cidrs"],
-        &mut |r, key, p| {
-            match key {
-                "identities" => *identities = vec(r, p, string)?,
+        &mut |r, i, p| {
+            match i {
+                0 => *identities = vec(r, p, string)?,
                 _ => *client_cidrs = vec(r, p, string)?,
             }
             Ok(())
@@ -396,10 +398,10 @@ fn rule(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawRule> {
         path,
         "struct RawRule",
         &["phrases", "action", "reason"],
-        &mut |r, key, p| {
-            match key {
-                "phrases" => phrases = Some(vec(r, p, string)?),
-                "action" => action = Some(rule_action(r, p)?),
+        &mut |r, i, p| {
+            match i {
+                0 => phrases = Some(vec(r, p, string)?),
+                1 => action = Some(rule_action(r, p)?),
                 _ => reason = option_string(r, p)?,
             }
             Ok(())
@@ -516,29 +518,29 @@ fn detection(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawDetection> {
         "cooldown_max_secs",
         "cooldown_forget_secs",
     ];
-    fields(r, path, "struct RawDetection", &names, &mut |r, key, p| {
-        match key {
-            "enabled" => *enabled = r.boolean(p)?,
-            "identity_slots" => *identity_slots = u64(r, p)?,
-            "template_slots" => *template_slots = u64(r, p)?,
-            "network_slots" => *network_slots = u64(r, p)?,
-            "window_secs" => *window_secs = u64(r, p)?,
-            "skeleton_tokens" => *skeleton_tokens = u64(r, p)?,
-            "share_min_accounts" => *share_min_accounts = u64(r, p)?,
-            "share_full_accounts" => *share_full_accounts = u64(r, p)?,
-            "infra_full_accounts" => *infra_full_accounts = u64(r, p)?,
-            "long_output_tokens" => *long_output_tokens = u64(r, p)?,
-            "limit_window_secs" => *limit_window_secs = u64(r, p)?,
-            "identity_limit" => *identity_limit = u64(r, p)?,
-            "cluster_limit" => *cluster_limit = u64(r, p)?,
-            "token_limit" => *token_limit = u64(r, p)?,
-            "cluster_token_limit" => *cluster_token_limit = u64(r, p)?,
-            "long_answer_tokens" => *long_answer_tokens = u64(r, p)?,
-            "limit_min_score" => *limit_min_score = f64(r, p)?,
-            "memory_half_life_secs" => *memory_half_life_secs = u64(r, p)?,
-            "extra_phrases" => *extra_phrases = vec(r, p, phrase)?,
-            "cooldown_secs" => *cooldown_secs = u64(r, p)?,
-            "cooldown_max_secs" => *cooldown_max_secs = u64(r, p)?,
+    fields(r, path, "struct RawDetection", &names, &mut |r, i, p| {
+        match i {
+            0 => *enabled = r.boolean(p)?,
+            1 => *identity_slots = u64(r, p)?,
+            2 => *template_slots = u64(r, p)?,
+            3 => *network_slots = u64(r, p)?,
+            4 => *window_secs = u64(r, p)?,
+            5 => *skeleton_tokens = u64(r, p)?,
+            6 => *share_min_accounts = u64(r, p)?,
+            7 => *share_full_accounts = u64(r, p)?,
+            8 => *infra_full_accounts = u64(r, p)?,
+            9 => *long_output_tokens = u64(r, p)?,
+            10 => *limit_window_secs = u64(r, p)?,
+            11 => *identity_limit = u64(r, p)?,
+            12 => *cluster_limit = u64(r, p)?,
+            13 => *token_limit = u64(r, p)?,
+            14 => *cluster_token_limit = u64(r, p)?,
+            15 => *long_answer_tokens = u64(r, p)?,
+            16 => *limit_min_score = f64(r, p)?,
+            17 => *memory_half_life_secs = u64(r, p)?,
+            18 => *extra_phrases = vec(r, p, phrase)?,
+            19 => *cooldown_secs = u64(r, p)?,
+            20 => *cooldown_max_secs = u64(r, p)?,
             _ => *cooldown_forget_secs = u64(r, p)?,
         }
         Ok(())
@@ -548,9 +550,9 @@ fn detection(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawDetection> {
 
 fn phrase(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawPhrase> {
     let (mut text, mut weight) = (None, None);
-    fields(r, path, "struct RawPhrase", &["phrase", "weight"], &mut |r, key, p| {
-        match key {
-            "phrase" => text = Some(string(r, p)?),
+    fields(r, path, "struct RawPhrase", &["phrase", "weight"], &mut |r, i, p| {
+        match i {
+            0 => text = Some(string(r, p)?),
             _ => weight = Some(f64(r, p)?),
         }
         Ok(())
@@ -586,15 +588,15 @@ fn fleet(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawFleet> {
         "timeout_ms",
         "max_records",
     ];
-    fields(r, path, "struct RawFleet", &names, &mut |r, key, p| {
-        match key {
-            "enabled" => *enabled = r.boolean(p)?,
-            "cluster" => *cluster = string(r, p)?,
-            "authority" => *authority = string(r, p)?,
-            "path" => *sync_path = string(r, p)?,
-            "secret" => *secret = string(r, p)?,
-            "sync_secs" => *sync_secs = u64(r, p)?,
-            "timeout_ms" => *timeout_ms = u64(r, p)?,
+    fields(r, path, "struct RawFleet", &names, &mut |r, i, p| {
+        match i {
+            0 => *enabled = r.boolean(p)?,
+            1 => *cluster = string(r, p)?,
+            2 => *authority = string(r, p)?,
+            3 => *sync_path = string(r, p)?,
+            4 => *secret = string(r, p)?,
+            5 => *sync_secs = u64(r, p)?,
+            6 => *timeout_ms = u64(r, p)?,
             _ => *max_records = u64(r, p)?,
         }
         Ok(())

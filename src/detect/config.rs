@@ -221,14 +221,27 @@ fn range(path: &str, v: u64, lo: u64, hi: u64) -> Result<u64, ConfigError> {
     }
 }
 
+/// Each `(field, value, lo, hi)` in order; the first out of range is the
+/// error. One loop over a table rather than a call and an error return per
+/// field (issue 8: module size); a value in range is used as it is.
+#[inline(never)]
+fn ranges(checks: &[(&str, u64, u64, u64)]) -> Result<(), ConfigError> {
+    for &(path, v, lo, hi) in checks {
+        range(path, v, lo, hi)?;
+    }
+    Ok(())
+}
+
 impl TryFrom<&RawDetection> for DetectionSettings {
     type Error = ConfigError;
 
     fn try_from(raw: &RawDetection) -> Result<DetectionSettings, ConfigError> {
         const MAX_SLOTS: u64 = 1 << 20;
-        let share_min_accounts = range("share_min_accounts", raw.share_min_accounts, 2, 10_000)?;
-        let share_full_accounts = range("share_full_accounts", raw.share_full_accounts, 2, 100_000)?;
-        if share_full_accounts <= share_min_accounts {
+        ranges(&[
+            ("share_min_accounts", raw.share_min_accounts, 2, 10_000),
+            ("share_full_accounts", raw.share_full_accounts, 2, 100_000),
+        ])?;
+        if raw.share_full_accounts <= raw.share_min_accounts {
             return Err(ConfigError::new(
                 "detection.share_full_accounts",
                 "must be greater than detection.share_min_accounts",
@@ -260,33 +273,53 @@ impl TryFrom<&RawDetection> for DetectionSettings {
             }
             extra_phrases.push((text, p.weight));
         }
-        let cooldown_secs = range("cooldown_secs", raw.cooldown_secs, 0, 604_800)?;
-        let cooldown = super::cooldown::Policy {
-            base_secs: cooldown_secs,
-            max_secs: range("cooldown_max_secs", raw.cooldown_max_secs, cooldown_secs, 2_592_000)?,
-            forget_secs: range("cooldown_forget_secs", raw.cooldown_forget_secs, 60, 2_592_000)?,
-        };
+        // `cooldown_max_secs` is checked against `cooldown_secs` after
+        // that one is known to be in range.
+        ranges(&[
+            ("cooldown_secs", raw.cooldown_secs, 0, 604_800),
+            ("cooldown_max_secs", raw.cooldown_max_secs, raw.cooldown_secs, 2_592_000),
+            ("cooldown_forget_secs", raw.cooldown_forget_secs, 60, 2_592_000),
+            ("identity_slots", raw.identity_slots, 1, MAX_SLOTS),
+            ("template_slots", raw.template_slots, 1, MAX_SLOTS),
+            ("network_slots", raw.network_slots, 1, MAX_SLOTS),
+            ("window_secs", raw.window_secs, 600, 604_800),
+            ("skeleton_tokens", raw.skeleton_tokens, 3, 64),
+            ("infra_full_accounts", raw.infra_full_accounts, 2, 1_000_000),
+            ("long_output_tokens", raw.long_output_tokens, 256, 10_000_000),
+            ("limit_window_secs", raw.limit_window_secs, 1, 86_400),
+            ("identity_limit", raw.identity_limit, 0, 1_000_000),
+            ("cluster_limit", raw.cluster_limit, 0, 10_000_000),
+            ("token_limit", raw.token_limit, 0, 1_000_000_000),
+            ("cluster_token_limit", raw.cluster_token_limit, 0, 10_000_000_000),
+            ("long_answer_tokens", raw.long_answer_tokens, 1, 10_000_000),
+            ("memory_half_life_secs", raw.memory_half_life_secs, 60, 2_592_000),
+        ])?;
         Ok(DetectionSettings {
             enabled: raw.enabled,
-            identity_slots: range("identity_slots", raw.identity_slots, 1, MAX_SLOTS)?,
-            template_slots: range("template_slots", raw.template_slots, 1, MAX_SLOTS)?,
-            network_slots: range("network_slots", raw.network_slots, 1, MAX_SLOTS)?,
-            window_secs: range("window_secs", raw.window_secs, 600, 604_800)?,
-            skeleton_tokens: range("skeleton_tokens", raw.skeleton_tokens, 3, 64)? as usize,
-            share_min_accounts,
-            share_full_accounts,
-            infra_full_accounts: range("infra_full_accounts", raw.infra_full_accounts, 2, 1_000_000)?,
-            long_output_tokens: range("long_output_tokens", raw.long_output_tokens, 256, 10_000_000)?,
-            limit_window_secs: range("limit_window_secs", raw.limit_window_secs, 1, 86_400)?,
-            identity_limit: range("identity_limit", raw.identity_limit, 0, 1_000_000)?,
-            cluster_limit: range("cluster_limit", raw.cluster_limit, 0, 10_000_000)?,
-            token_limit: range("token_limit", raw.token_limit, 0, 1_000_000_000)?,
-            cluster_token_limit: range("cluster_token_limit", raw.cluster_token_limit, 0, 10_000_000_000)?,
-            long_answer_tokens: range("long_answer_tokens", raw.long_answer_tokens, 1, 10_000_000)?,
+            identity_slots: raw.identity_slots,
+            template_slots: raw.template_slots,
+            network_slots: raw.network_slots,
+            window_secs: raw.window_secs,
+            // At most 64 (checked above).
+            skeleton_tokens: raw.skeleton_tokens as usize,
+            share_min_accounts: raw.share_min_accounts,
+            share_full_accounts: raw.share_full_accounts,
+            infra_full_accounts: raw.infra_full_accounts,
+            long_output_tokens: raw.long_output_tokens,
+            limit_window_secs: raw.limit_window_secs,
+            identity_limit: raw.identity_limit,
+            cluster_limit: raw.cluster_limit,
+            token_limit: raw.token_limit,
+            cluster_token_limit: raw.cluster_token_limit,
+            long_answer_tokens: raw.long_answer_tokens,
             limit_min_score: raw.limit_min_score,
-            memory_half_life_secs: range("memory_half_life_secs", raw.memory_half_life_secs, 60, 2_592_000)?,
+            memory_half_life_secs: raw.memory_half_life_secs,
             extra_phrases,
-            cooldown,
+            cooldown: super::cooldown::Policy {
+                base_secs: raw.cooldown_secs,
+                max_secs: raw.cooldown_max_secs,
+                forget_secs: raw.cooldown_forget_secs,
+            },
             deny_score: 0.7,
             namespace: "dg".to_owned(),
             slot_key: slot_key(crate::config::compile::DEFAULT_SECRET),

@@ -193,7 +193,7 @@ fn strength(texts: &[&str], extra: &[(String, f64)], one_pass: bool) -> f64 {
                 .filter(|(p, _)| !p.is_empty() && found(p)),
         );
         for (p, w) in &hits {
-            let inside_longer = hits.iter().any(|(q, _)| q.len() > p.len() && q.contains(p));
+            let inside_longer = hits.iter().any(|(q, _)| q.len() > p.len() && contains(q.as_bytes(), p));
             if !inside_longer {
                 miss *= 1.0 - w;
             }

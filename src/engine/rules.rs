@@ -2,6 +2,7 @@
 //! campaigns an operator has already identified (and for proving every
 //! action end to end).
 
+use crate::api::bytescan::find_bytes;
 use crate::api::RequestView;
 use crate::config::compile::Rule;
 use crate::verdict::{Action, ReasonCode};
@@ -19,7 +20,11 @@ pub fn strongest_match(rules: &[Rule], view: &RequestView) -> Option<(Action, Re
     }
     rules
         .iter()
-        .filter(|r| r.phrases.iter().any(|p| haystack.contains(p.as_str())))
+        .filter(|r| {
+            r.phrases
+                .iter()
+                .any(|p| find_bytes(haystack.as_bytes(), p.as_bytes()).is_some())
+        })
         .map(|r| (r.action, r.reason))
         .max_by_key(|(action, _)| *action)
 }

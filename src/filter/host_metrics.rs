@@ -19,27 +19,27 @@ use std::cell::{Cell, RefCell};
 
 use super::abi;
 use super::watchdog::TICK_MILLIS;
-use crate::fastmap::{fast_map, FastMap};
 use crate::metrics::batch::CounterBatch;
 use crate::metrics::{Counter, Histogram, Metrics};
 
+/// A counter's metric ids: its flat name's and its labelled name's.
+type Ids = [Option<u32>; 2];
+
 pub struct HostMetrics {
-    /// Per counter: the ids of its names (flat, labelled).
-    ids: RefCell<FastMap<Counter, [Option<u32>; 2]>>,
+    /// Per counter: its ids, and its deltas not sent yet (none while the
+    /// interval is 0). One map, so an add is one lookup.
+    counters: RefCell<CounterBatch<Ids>>,
     /// Each histogram's id, once defined (two: no map).
     score_histogram: Cell<Option<u32>>,
     time_histogram: Cell<Option<u32>>,
-    /// Counter deltas not sent yet (none while the interval is 0).
-    batch: RefCell<CounterBatch>,
 }
 
 impl HostMetrics {
     pub fn new() -> HostMetrics {
         HostMetrics {
-            ids: RefCell::new(fast_map()),
+            counters: RefCell::new(CounterBatch::new(0, u64::from(TICK_MILLIS))),
             score_histogram: Cell::new(None),
             time_histogram: Cell::new(None),
-            batch: RefCell::new(CounterBatch::new(0, u64::from(TICK_MILLIS))),
         }
     }
 
@@ -47,54 +47,32 @@ impl HostMetrics {
     /// to the tick; 0: each at once). What was held so far is sent first.
     pub fn flush_every(&self, interval_ms: u64) {
         self.flush();
-        *self.batch.borrow_mut() = CounterBatch::new(interval_ms, u64::from(TICK_MILLIS));
+        self.counters
+            .borrow_mut()
+            .set_interval(interval_ms, u64::from(TICK_MILLIS));
     }
 
     /// The root context's tick: sends the held deltas when a flush is due.
     pub fn tick(&self) {
-        let due = self.batch.borrow_mut().tick();
-        self.send(due);
+        let due = self.counters.borrow_mut().tick();
+        send(due);
     }
 
     /// Sends every held delta now (the VM is going away).
     pub fn flush(&self) {
-        let all = self.batch.borrow_mut().take();
-        self.send(all);
-    }
-
-    /// One increment per name of each counter that moved.
-    fn send(&self, deltas: Vec<(Counter, u64)>) {
-        for (counter, by) in deltas {
-            let Ok(by) = i64::try_from(by) else { continue };
-            for id in self.ids(counter).into_iter().flatten() {
-                let _ = abi::increment(id, by);
-            }
-        }
+        let all = self.counters.borrow_mut().take();
+        send(all);
     }
 
     /// Defines these counters and every histogram now (Envoy exports them as
     /// 0 until they count).
     pub fn predefine(&self, counters: &[Counter]) {
         for c in counters {
-            self.ids(*c);
+            self.counters.borrow_mut().value(*c, || define(*c));
         }
         for h in [Histogram::ScorePercent, Histogram::ProcessingMicros] {
             self.histogram_id(h);
         }
-    }
-
-    fn ids(&self, counter: Counter) -> [Option<u32>; 2] {
-        if let Some(ids) = self.ids.borrow().get(&counter) {
-            return *ids;
-        }
-        let flat = counter.name();
-        let labelled = counter.labelled_name().filter(|l| *l != flat);
-        let ids = [
-            abi::define_counter(&flat).ok(),
-            labelled.and_then(|l| abi::define_counter(&l).ok()),
-        ];
-        self.ids.borrow_mut().insert(counter, ids);
-        ids
     }
 
     fn histogram_id(&self, histogram: Histogram) -> Option<u32> {
@@ -111,25 +89,46 @@ impl HostMetrics {
     }
 }
 
+/// Defines a counter's names (a host call each).
+fn define(counter: Counter) -> Ids {
+    let flat = counter.name();
+    let labelled = counter.labelled_name().filter(|l| *l != flat);
+    [
+        abi::define_counter(&flat).ok(),
+        labelled.and_then(|l| abi::define_counter(&l).ok()),
+    ]
+}
+
+/// One increment per name of each counter that moved.
+fn send(deltas: Vec<(Ids, u64)>) {
+    for (ids, by) in deltas {
+        let Ok(by) = i64::try_from(by) else { continue };
+        increment(ids, by);
+    }
+}
+
+fn increment(ids: Ids, by: i64) {
+    for id in ids.into_iter().flatten() {
+        let _ = abi::increment(id, by);
+    }
+}
+
 impl HostMetrics {
     /// Adds `by` to a counter under each of its names (byte counts).
     pub fn add(&self, counter: Counter, by: usize) {
         let Ok(by) = i64::try_from(by) else { return };
+        let mut counters = self.counters.borrow_mut();
+        if counters.holds() {
+            counters.add(counter, by.unsigned_abs(), || define(counter));
+            return;
+        }
         // Defined even when nothing is added (Envoy exports it as 0), but
         // a zero add is no host call (issue 8: an answer without reasoning
         // adds 0 reasoning tokens).
-        let ids = self.ids(counter);
-        if by == 0 {
-            return;
-        }
-        let mut batch = self.batch.borrow_mut();
-        if batch.holds() {
-            batch.add(counter, by.unsigned_abs());
-            return;
-        }
-        drop(batch);
-        for id in ids.into_iter().flatten() {
-            let _ = abi::increment(id, by);
+        let ids = counters.value(counter, || define(counter));
+        drop(counters);
+        if by != 0 {
+            increment(ids, by);
         }
     }
 }

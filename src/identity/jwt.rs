@@ -2,9 +2,7 @@
 //! Envoy's `jwt_authn` filter in front of this one. A token that is not a
 //! JWT simply has no claim.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
-
+use super::base64url;
 use crate::json::Value;
 
 /// Payloads larger than this are not decoded (bounds the work per request).
@@ -21,7 +19,7 @@ pub fn claim(token: &str, name: &str) -> Option<String> {
     if payload.len() > MAX_PAYLOAD {
         return None;
     }
-    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    let bytes = base64url::decode(payload.trim_end_matches('='))?;
     match Value::parse(&bytes)?.get(name)? {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.text()),
@@ -33,6 +31,8 @@ pub fn claim(token: &str, name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
     use wasm_bindgen_test::wasm_bindgen_test;
 
     fn token(payload: &str) -> String {

@@ -2,6 +2,7 @@
 //! keyed hash, plus the client attributes that correlate accounts (address,
 //! TLS fingerprint, user agent). Raw credentials never leave this module.
 
+mod base64url;
 pub mod client_addr;
 pub mod credential;
 pub mod jwt;

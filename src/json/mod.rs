@@ -12,6 +12,7 @@
 //! except that a float is written as it was read (`1e3` stays `1e3`, where
 //! serde_json wrote `1000.0`): floats are never printed.
 
+mod quoted;
 pub mod reader;
 mod write;
 

@@ -471,7 +471,9 @@ impl<'a> Reader<'a> {
             b'n' => self.null(path).map(|()| "null".to_owned()),
             b't' | b'f' => self.boolean(path).map(|b| format!("boolean `{b}`")),
             b'-' | b'0'..=b'9' => self.number_literal(path).map(Number::unexpected),
-            b'"' => self.string_literal(path).map(|s| format!("string {s:?}")),
+            b'"' => self
+                .string_literal(path)
+                .map(|s| format!("string {}", super::quoted::quoted(&s))),
             b'[' => Ok("sequence".to_owned()),
             b'{' => Ok("map".to_owned()),
             _ => return self.peek_error(path, "expected value"),

@@ -12,6 +12,8 @@
 //! told apart (at most [`HOLD_MAX`]), and inside the block only the last
 //! bytes that could start `</think>` are kept.
 
+use crate::api::bytescan::find_bytes;
+
 const OPEN: &str = "<think>";
 const CLOSE: &str = "</think>";
 
@@ -23,7 +25,7 @@ pub const HOLD_MAX: usize = 64;
 /// it), or `None` when it has none.
 pub fn strip_text(content: &str) -> Option<String> {
     let rest = content.trim_start().strip_prefix(OPEN)?;
-    Some(match rest.find(CLOSE) {
+    Some(match find_bytes(rest.as_bytes(), CLOSE.as_bytes()) {
         Some(end) => rest.get(end + CLOSE.len()..).unwrap_or("").trim_start().to_string(),
         None => String::new(),
     })
@@ -91,7 +93,7 @@ impl InlineThink {
     }
 
     fn inside(&mut self, buf: String) -> String {
-        if let Some(end) = buf.find(CLOSE) {
+        if let Some(end) = find_bytes(buf.as_bytes(), CLOSE.as_bytes()) {
             let rest = buf.get(end + CLOSE.len()..).unwrap_or("").to_string();
             return self.after(&rest);
         }
