@@ -395,9 +395,9 @@ fn passes(only: Option<&[String]>, quick: bool, min: bool) {
         let p = prefix();
         let truncated = !p.complete(true);
         let parse = time(&mut || {
-            std::hint::black_box(api::parse(api, path(label), None, p.bytes(), truncated).ok());
+            std::hint::black_box(api::parse_prefix(api, path(label), None, &p, truncated).ok());
         });
-        let view = api::parse(api, path(label), None, p.bytes(), truncated).unwrap();
+        let view = api::parse_prefix(api, path(label), None, &p, truncated).unwrap();
         let user = view.last_user_text();
         let lower = time(&mut || {
             std::hint::black_box(normalize::lower_collapsed_bytes(user, elicitation::MAX_SEARCH_BYTES));

@@ -11,8 +11,9 @@
 use crate::json::Value;
 
 use super::extract::{Budget, MAX_VIEW_TEXT};
+use super::plain_strings::PlainStrings;
 use super::{anthropic, gemini, model_from_path, openai, responses, truncated};
-use super::{Api, Endpoint, ParseFailure, Provider, RequestView};
+use super::{Api, BodyPrefix, Endpoint, ParseFailure, Provider, RequestView};
 
 /// Deepest bracket nesting read. Real requests stay under ~10 (tool JSON
 /// schemas are the deepest part); the reader's own limit is 128.
@@ -30,7 +31,37 @@ pub fn parse(
     body: &[u8],
     truncated: bool,
 ) -> Result<RequestView, ParseFailure> {
-    let view = parse_view(api, path, content_encoding, body, truncated);
+    parse_with(api, path, content_encoding, body, &PlainStrings::default(), truncated)
+}
+
+/// [`parse`] of an inspected prefix: the same view, its long plain strings
+/// taken whole where the compactor recorded them.
+pub fn parse_prefix(
+    api: Api,
+    path: &str,
+    content_encoding: Option<&str>,
+    prefix: &BodyPrefix,
+    truncated: bool,
+) -> Result<RequestView, ParseFailure> {
+    parse_with(
+        api,
+        path,
+        content_encoding,
+        prefix.bytes(),
+        prefix.plain_strings(),
+        truncated,
+    )
+}
+
+fn parse_with(
+    api: Api,
+    path: &str,
+    content_encoding: Option<&str>,
+    body: &[u8],
+    plain: &PlainStrings,
+    truncated: bool,
+) -> Result<RequestView, ParseFailure> {
+    let view = parse_view(api, path, content_encoding, body, plain, truncated);
     if !truncated {
         return view;
     }
@@ -50,6 +81,7 @@ fn parse_view(
     path: &str,
     content_encoding: Option<&str>,
     body: &[u8],
+    plain: &PlainStrings,
     truncated: bool,
 ) -> Result<RequestView, ParseFailure> {
     // The encoding first: a body in a coding that cannot be read is not
@@ -67,13 +99,7 @@ fn parse_view(
         return Err(ParseFailure::Compressed);
     }
     let text = body_text(body, truncated).ok_or(ParseFailure::NotUtf8)?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let root = if truncated {
-        let repaired = truncated::repair(text, MAX_DEPTH).map_err(|_| ParseFailure::TooDeep)?;
-        Value::parse_str(repaired.as_deref().ok_or(ParseFailure::Malformed)?).ok_or(ParseFailure::Malformed)?
-    } else {
-        truncated::parse_checked(text, MAX_DEPTH)?
-    };
+    let root = root(text, plain, truncated)?;
     let root = root.as_object().ok_or(ParseFailure::WrongShape)?;
     let mut budget = Budget::new(MAX_VIEW_TEXT);
     let mut view = match (api.provider, api.endpoint) {
@@ -97,6 +123,33 @@ fn parse_view(
     Ok(view)
 }
 
+/// The tree of the body's `text` (cut at the cap when `truncated`), the
+/// strings at `plain` taken whole.
+pub(super) fn root(text: &str, plain: &PlainStrings, truncated: bool) -> Result<Value, ParseFailure> {
+    // The records are positions in the body: a body read from after its
+    // byte-order mark (a rare body) is read without them.
+    let (text, spans) = match text.strip_prefix('\u{feff}') {
+        Some(rest) => (rest, &[][..]),
+        None => (text, plain.spans()),
+    };
+    if !truncated {
+        return truncated::parse_checked(text, MAX_DEPTH, spans);
+    }
+    let repaired = truncated::repair(text, MAX_DEPTH)
+        .map_err(|_| ParseFailure::TooDeep)?
+        .ok_or(ParseFailure::Malformed)?;
+    // Only the strings in what was kept unchanged: the cut string, closed
+    // by the repair, was never recorded (its closing quote was not in the
+    // prefix), and neither is anything past it.
+    let spans = if spans.is_empty() {
+        spans
+    } else {
+        plain.before(repaired.kept)
+    };
+    // The reader's own nesting limit: the repair refused deeper text.
+    Value::parse_str_plain(&repaired.text, usize::MAX, spans).ok_or(ParseFailure::Malformed)
+}
+
 /// gzip, zstd and zlib streams. (Brotli has no magic number; a brotli body
 /// without a `content-encoding` header fails as not UTF-8 or malformed.)
 fn has_compression_magic(body: &[u8]) -> bool {
@@ -110,7 +163,7 @@ fn has_compression_magic(body: &[u8]) -> bool {
 /// is dropped, and only what is before it is checked (issue 8: the check
 /// of the whole prefix ran twice, once to find the cut and once on what
 /// was kept). Invalid bytes elsewhere still fail, as does an invalid tail.
-fn body_text(body: &[u8], truncated: bool) -> Option<&str> {
+pub(super) fn body_text(body: &[u8], truncated: bool) -> Option<&str> {
     let keep = if truncated {
         body.len() - partial_char_len(body)
     } else {

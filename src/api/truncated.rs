@@ -13,6 +13,7 @@
 //! lenient: it does not validate, so repaired text that is still not JSON is
 //! left for the reader to refuse.
 
+use super::plain_strings::Span;
 use super::ParseFailure;
 use crate::json::Value;
 
@@ -46,19 +47,29 @@ pub fn check_depth(text: &str, max_depth: usize) -> Result<(), TooDeep> {
 /// valid JSON, whose containers the scan counts exactly as the reader does.
 /// Only a text the reader refuses is scanned, to tell too deep (which wins,
 /// as when the scan came first) from malformed. (Issue 8: the scan was a
-/// second walk over every byte of every body.)
-pub fn parse_checked(text: &str, max_depth: usize) -> Result<Value, ParseFailure> {
-    if let Some(root) = Value::parse_str_nested(text, max_depth) {
+/// second walk over every byte of every body.) The strings at `plain` are
+/// taken whole ([`Value::parse_str_plain`]).
+pub fn parse_checked(text: &str, max_depth: usize, plain: &[Span]) -> Result<Value, ParseFailure> {
+    if let Some(root) = Value::parse_str_plain(text, max_depth, plain) {
         return Ok(root);
     }
     check_depth(text, max_depth).map_err(|_| ParseFailure::TooDeep)?;
     Err(ParseFailure::Malformed)
 }
 
+/// A prefix closed into JSON text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Repaired {
+    pub text: String,
+    /// `text` starts with this many bytes of the prefix, unchanged (what
+    /// follows them is a closing quote and the closers).
+    pub kept: usize,
+}
+
 /// The longest complete-able prefix of `text`, closed into JSON text, or
 /// `None` when no value had started. Output is at most `max_depth + 1`
 /// bytes longer than the input.
-pub fn repair(text: &str, max_depth: usize) -> Result<Option<String>, TooDeep> {
+pub fn repair(text: &str, max_depth: usize) -> Result<Option<Repaired>, TooDeep> {
     let Scan { closers, last_cut } = scan(text.as_bytes(), max_depth)?;
     let Some(cut) = last_cut else {
         return Ok(None);
@@ -77,7 +88,10 @@ pub fn repair(text: &str, max_depth: usize) -> Result<Option<String>, TooDeep> {
         out.push('"');
     }
     out.extend(closers.iter().rev().map(|&c| char::from(c)));
-    Ok(Some(out))
+    Ok(Some(Repaired {
+        text: out,
+        kept: cut.at,
+    }))
 }
 
 #[derive(Default)]
@@ -229,7 +243,7 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test;
 
     fn fix(s: &str) -> Option<serde_json::Value> {
-        repair(s, 64).unwrap().map(|r| serde_json::from_str(&r).unwrap())
+        repair(s, 64).unwrap().map(|r| serde_json::from_str(&r.text).unwrap())
     }
 
     #[wasm_bindgen_test(unsupported = test)]
@@ -357,7 +371,7 @@ mod tests {
             );
             for t in [&doc, &broken] {
                 for d in 0..9 {
-                    let (new, old) = (parse_checked(t, d), before(t, d));
+                    let (new, old) = (parse_checked(t, d, &[]), before(t, d));
                     assert_eq!(new, old, "{t:?} at {d}");
                     match new {
                         Err(ParseFailure::TooDeep) => too_deep += 1,
@@ -418,7 +432,7 @@ mod tests {
             for end in (0..=doc.len()).filter(|&e| doc.is_char_boundary(e)) {
                 let prefix = &doc[..end];
                 for depth in [2, 64] {
-                    let new = repair(prefix, depth);
+                    let new = repair(prefix, depth).map(|r| r.map(|r| r.text));
                     assert_eq!(new, repair_scanning_twice(prefix, depth), "{prefix:?} at {depth}");
                     match new {
                         Ok(Some(_)) => repaired += 1,
@@ -439,7 +453,7 @@ mod tests {
         let full = r#"{"k":"v\n\u00e9\ud83d\ude00 ok","n":[1,-2.5e3,true,null,{"x":"y"}],"e":{}}"#;
         for end in (0..=full.len()).filter(|&e| full.is_char_boundary(e)) {
             let prefix = &full[..end];
-            if let Some(r) = repair(prefix, 64).unwrap() {
+            if let Some(r) = repair(prefix, 64).unwrap().map(|r| r.text) {
                 let v: serde_json::Value =
                     serde_json::from_str(&r).unwrap_or_else(|e| panic!("prefix {prefix:?} repaired to {r:?}: {e}"));
                 assert!(v.is_object());
