@@ -11,7 +11,7 @@
 use crate::json::Value;
 
 use super::extract::{Budget, MAX_VIEW_TEXT};
-use super::plain_strings::PlainStrings;
+use super::plain_strings::{PlainStrings, Records, Span};
 use super::{anthropic, gemini, model_from_path, openai, responses, truncated};
 use super::{Api, BodyPrefix, Endpoint, ParseFailure, Provider, RequestView};
 
@@ -128,26 +128,39 @@ fn parse_view(
 pub(super) fn root(text: &str, plain: &PlainStrings, truncated: bool) -> Result<Value, ParseFailure> {
     // The records are positions in the body: a body read from after its
     // byte-order mark (a rare body) is read without them.
-    let (text, spans) = match text.strip_prefix('\u{feff}') {
-        Some(rest) => (rest, &[][..]),
-        None => (text, plain.spans()),
+    let (text, recorded) = match text.strip_prefix('\u{feff}') {
+        Some(rest) => (rest, false),
+        None => (text, true),
+    };
+    let records = |closed, cut| {
+        if recorded {
+            Records::new(closed, cut)
+        } else {
+            Records::default()
+        }
     };
     if !truncated {
-        return truncated::parse_checked(text, MAX_DEPTH, spans);
+        return truncated::parse_checked(text, MAX_DEPTH, records(plain.spans(), None));
     }
-    let repaired = truncated::repair(text, MAX_DEPTH)
+    // The string the cap cut, if plain so far, runs to the end of the text
+    // (a partial character dropped from the end is part of it).
+    let open = plain.open_plain();
+    let cut_at = |end: usize| {
+        let start = open.filter(|&start| start <= end)?;
+        Some(Span {
+            start: u32::try_from(start).ok()?,
+            end: u32::try_from(end).ok()?,
+        })
+    };
+    let repaired = truncated::repair(text, MAX_DEPTH, records(plain.spans(), cut_at(text.len())))
         .map_err(|_| ParseFailure::TooDeep)?
         .ok_or(ParseFailure::Malformed)?;
-    // Only the strings in what was kept unchanged: the cut string, closed
-    // by the repair, was never recorded (its closing quote was not in the
-    // prefix), and neither is anything past it.
-    let spans = if spans.is_empty() {
-        spans
-    } else {
-        plain.before(repaired.kept)
-    };
+    // What the repair kept is the text unchanged: the strings closed in it,
+    // and the cut string, which the repair closed with a quote at `kept`
+    // (the reader checks the quote is there).
+    let records = records(plain.before(repaired.kept), cut_at(repaired.kept));
     // The reader's own nesting limit: the repair refused deeper text.
-    Value::parse_str_plain(&repaired.text, usize::MAX, spans).ok_or(ParseFailure::Malformed)
+    Value::parse_str_plain(&repaired.text, usize::MAX, records).ok_or(ParseFailure::Malformed)
 }
 
 /// gzip, zstd and zlib streams. (Brotli has no magic number; a brotli body

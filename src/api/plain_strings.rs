@@ -13,6 +13,11 @@
 //! and at most [`MAX_PLAIN_STRINGS`]: past that the reader scans, as it
 //! does for every string it has no record of. Memory stays bounded
 //! whatever the body: 8 bytes a record, 4 KiB at most.
+//!
+//! A prefix cut at the cap inside a string that is plain so far (the long
+//! prompt of a body past the cap, most often) has one more record, the
+//! [`PlainStrings::open_plain`] string: its text runs to the end of the
+//! prefix, where the repair of the cut body closes it.
 
 /// Shortest string text recorded, in bytes.
 pub const MIN_PLAIN_LEN: usize = 128;
@@ -69,6 +74,12 @@ impl PlainStrings {
         self.plain = false;
     }
 
+    /// Where the text of the string still open starts, if it is plain so
+    /// far (a prefix cut inside it).
+    pub fn open_plain(&self) -> Option<usize> {
+        self.plain.then_some(self.open_at)
+    }
+
     /// The recorded strings that end before `limit` (all of them for a
     /// whole prefix; a prefix cut and repaired is only the same bytes up to
     /// where it was cut).
@@ -79,6 +90,43 @@ impl PlainStrings {
 
     pub fn spans(&self) -> &[Span] {
         &self.spans
+    }
+}
+
+/// The records a reader or a scan of one text goes through, in order: the
+/// closed strings, then possibly one more that the text cuts.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Records<'a> {
+    closed: &'a [Span],
+    cut: Option<Span>,
+}
+
+impl<'a> Records<'a> {
+    /// `cut`: a string whose text runs from its `start` to `end`, where
+    /// the text ends or a quote was added to close it.
+    pub fn new(closed: &'a [Span], cut: Option<Span>) -> Records<'a> {
+        Records { closed, cut }
+    }
+
+    /// The record of the string whose text starts at `start`, if any.
+    /// Records before `start` are dropped (there are none when the text is
+    /// read in order, every string reached).
+    pub fn take_at(&mut self, start: usize) -> Option<Span> {
+        while let Some((&span, rest)) = self.closed.split_first() {
+            if span.start as usize > start {
+                return None;
+            }
+            self.closed = rest;
+            if span.start as usize == start {
+                return Some(span);
+            }
+        }
+        let cut = self.cut?;
+        if cut.start as usize > start {
+            return None;
+        }
+        self.cut = None;
+        (cut.start as usize == start).then_some(cut)
     }
 }
 
@@ -105,5 +153,23 @@ mod tests {
         assert!(p.before(1128).is_empty());
         assert_eq!(p.before(1129).len(), 1);
         assert_eq!(p.before(usize::MAX).len(), MAX_PLAIN_STRINGS);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn records_are_taken_in_order_and_passed_ones_dropped() {
+        let span = |start, end| Span { start, end };
+        let closed = [span(5, 200), span(300, 500), span(600, 800)];
+        let mut r = Records::new(&closed, Some(span(900, 1000)));
+        assert_eq!(r.take_at(4), None);
+        assert_eq!(r.take_at(5), Some(span(5, 200)));
+        assert_eq!(r.take_at(5), None);
+        // 300 was passed: dropped on the way to 600.
+        assert_eq!(r.take_at(600), Some(span(600, 800)));
+        assert_eq!(r.take_at(899), None);
+        assert_eq!(r.take_at(900), Some(span(900, 1000)));
+        assert_eq!(r.take_at(900), None);
+        let mut r = Records::new(&closed, Some(span(900, 1000)));
+        assert_eq!(r.take_at(901), None);
+        assert_eq!(r.take_at(900), None);
     }
 }

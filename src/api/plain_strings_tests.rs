@@ -1,12 +1,13 @@
 //! A prefix read with the plain strings its compactor recorded
 //! ([`super::parse_prefix`]) against its bytes read alone, every string
-//! scanned (the oracle, [`super::parse`]): the same trees, views and
-//! refusals, for whole bodies and bodies cut at the cap anywhere, in any
-//! chunking.
+//! scanned (the oracle, [`super::parse`]): the same repairs, trees, views
+//! and refusals, for whole bodies and bodies cut at the cap anywhere, in
+//! any chunking.
 
 use super::inflate::Coding;
 use super::parse::{body_text, root};
-use super::plain_strings::{PlainStrings, Span};
+use super::plain_strings::{PlainStrings, Records, Span};
+use super::truncated::repair;
 use super::{classify, parse, parse_prefix, BodyPrefix};
 use crate::json::tests::Rng;
 use crate::json::Value;
@@ -97,7 +98,7 @@ fn chunked(body: &[u8], cap: usize, rng: &mut Rng) -> BodyPrefix {
 fn plain_strings_give_the_tree_and_view_a_scan_gives() {
     let api = classify("POST", PATH).unwrap();
     let mut rng = Rng(0x5eed_0f5c_a1d5);
-    let (mut trees, mut cut_trees, mut taken) = (0, 0, 0);
+    let (mut trees, mut cut_trees, mut cut_open, mut taken) = (0, 0, 0, 0);
     for doc in 0..250 {
         let body = chat_body(&mut rng);
         let mut caps: Vec<usize> = (0..8).map(|_| rng.below(body.len() as u64 + 1) as usize).collect();
@@ -112,6 +113,14 @@ fn plain_strings_give_the_tree_and_view_a_scan_gives() {
             assert_eq!(pieces.plain_strings(), whole.plain_strings(), "doc {doc} cap {cap}");
             let truncated = !whole.complete(true);
             if let Some(text) = body_text(whole.bytes(), truncated) {
+                let plain = whole.plain_strings();
+                let cut = plain.open_plain().map(|start| Span {
+                    start: start as u32,
+                    end: text.len() as u32,
+                });
+                let records = Records::new(plain.spans(), cut);
+                let repaired = repair(text, 64, records);
+                assert_eq!(repaired, repair(text, 64, Records::default()), "doc {doc} cap {cap}");
                 let fast = root(text, whole.plain_strings(), truncated);
                 assert_eq!(
                     fast,
@@ -121,6 +130,7 @@ fn plain_strings_give_the_tree_and_view_a_scan_gives() {
                 if fast.is_ok() {
                     trees += 1;
                     cut_trees += usize::from(truncated);
+                    cut_open += usize::from(truncated && cut.is_some());
                     taken += whole.plain_strings().spans().len();
                 }
             }
@@ -131,11 +141,11 @@ fn plain_strings_give_the_tree_and_view_a_scan_gives() {
             );
         }
     }
-    // The cases are not vacuous: trees read, some from cut bodies, with
-    // plain strings recorded.
+    // The cases are not vacuous: trees read, some from cut bodies (some
+    // cut inside a plain string), with plain strings recorded.
     assert!(
-        trees > 500 && cut_trees > 300 && taken > 1000,
-        "{trees} {cut_trees} {taken}"
+        trees > 500 && cut_trees > 300 && cut_open > 100 && taken > 1000,
+        "{trees} {cut_trees} {cut_open} {taken}"
     );
 }
 
@@ -145,9 +155,13 @@ fn plain_strings_give_the_tree_and_view_a_scan_gives() {
 #[wasm_bindgen_test(unsupported = test)]
 fn a_recorded_string_is_taken_whole_and_checked_for_its_quote() {
     let text = r#"["ab\ncd", 1]"#;
-    let read = |spans: &[Span]| Value::parse_str_plain(text, 64, spans).unwrap();
+    let read = |spans: &[Span]| Value::parse_str_plain(text, 64, Records::new(spans, None)).unwrap();
     let first = |v: Value| v.as_array().unwrap()[0].as_str().unwrap().to_owned();
     assert_eq!(first(read(&[Span { start: 2, end: 8 }])), "ab\\ncd");
     assert_eq!(first(read(&[Span { start: 2, end: 7 }])), "ab\ncd");
     assert_eq!(first(read(&[])), "ab\ncd");
+    // A cut record, as for the string a cap cut and the repair closed.
+    let cut = Records::new(&[], Some(Span { start: 2, end: 8 }));
+    let v = Value::parse_str_plain(text, 64, cut).unwrap();
+    assert_eq!(first(v), "ab\\ncd");
 }

@@ -18,7 +18,7 @@ mod write;
 #[cfg(test)]
 pub(crate) mod tests;
 
-use crate::api::plain_strings::Span;
+use crate::api::plain_strings::Records;
 use reader::Number;
 
 /// A JSON value.
@@ -193,7 +193,7 @@ impl Value {
     /// records (long, no backslash or control byte:
     /// [`crate::api::plain_strings`]) whole instead of scanning them: the
     /// same tree.
-    pub fn parse_str_plain(text: &str, n: usize, plain: &[Span]) -> Option<Value> {
+    pub fn parse_str_plain(text: &str, n: usize, plain: Records<'_>) -> Option<Value> {
         Value::read(reader::Reader::of_str(text).nesting_at_most(n).plain_strings(plain))
     }
 

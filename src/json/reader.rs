@@ -12,7 +12,7 @@
 
 use super::{Map, Num, Value};
 use crate::api::bytescan;
-use crate::api::plain_strings::Span;
+use crate::api::plain_strings::Records;
 use crate::config::ConfigError;
 use std::fmt::{self, Write as _};
 
@@ -105,7 +105,7 @@ pub struct Reader<'a> {
     max_open: usize,
     /// Strings known to be plain, not yet reached, in document order
     /// ([`Reader::plain_strings`]).
-    plain: &'a [Span],
+    plain: Records<'a>,
 }
 
 impl<'a> Reader<'a> {
@@ -116,7 +116,7 @@ impl<'a> Reader<'a> {
             at: 0,
             depth: 0,
             max_open: MAX_DEPTH - 1,
-            plain: &[],
+            plain: Records::default(),
         }
     }
 
@@ -125,7 +125,7 @@ impl<'a> Reader<'a> {
     /// [`crate::api::plain_strings`], in order) whole: their value is
     /// their bytes, which a scan would only confirm. Used only with a
     /// document known to be UTF-8 ([`Reader::of_str`]).
-    pub fn plain_strings(self, plain: &'a [Span]) -> Reader<'a> {
+    pub fn plain_strings(self, plain: Records<'a>) -> Reader<'a> {
         Reader { plain, ..self }
     }
 
@@ -710,20 +710,7 @@ impl<'a> Reader<'a> {
     /// it: its text copied at once, the reader past its closing quote.
     fn plain_string(&mut self) -> Option<String> {
         let start = self.at + 1;
-        // Records the reader went past (none in a document read in order)
-        // are dropped.
-        while let Some((span, rest)) = self.plain.split_first() {
-            if span.start as usize >= start {
-                break;
-            }
-            self.plain = rest;
-        }
-        let (span, rest) = self.plain.split_first()?;
-        if span.start as usize != start {
-            return None;
-        }
-        let end = span.end as usize;
-        self.plain = rest;
+        let end = self.plain.take_at(start)?.end as usize;
         let text = self.text?;
         // The record says the bytes up to `end` hold no quote, backslash
         // or control byte; the quote that ends the string must be there.
