@@ -15,8 +15,9 @@
 //!   punctuation or non-ASCII letters long before that.
 //!
 //! State carried across chunks: inside a string, after a backslash, the
-//! length of the current base64 run, and whether whitespace is pending
-//! after a scalar. The output is the same however the input is split (a
+//! length of the current base64 run, whether whitespace is pending after a
+//! scalar, and where the open string starts and whether it is plain. The
+//! output, and what is recorded, is the same however the input is split (a
 //! test feeds every split point).
 //!
 //! On the way, it records where the long plain strings of its output are
