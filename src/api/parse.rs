@@ -31,7 +31,8 @@ pub fn parse(
     body: &[u8],
     truncated: bool,
 ) -> Result<RequestView, ParseFailure> {
-    parse_with(api, path, content_encoding, body, &PlainStrings::default(), truncated)
+    let view = parse_view(api, path, content_encoding, body, &PlainStrings::default(), truncated);
+    prompt_in_prefix(view, truncated)
 }
 
 /// [`parse`] of an inspected prefix: the same view, its long plain strings
@@ -43,30 +44,20 @@ pub fn parse_prefix(
     prefix: &BodyPrefix,
     truncated: bool,
 ) -> Result<RequestView, ParseFailure> {
-    parse_with(
-        api,
-        path,
-        content_encoding,
-        prefix.bytes(),
-        prefix.plain_strings(),
+    let (body, plain) = (prefix.bytes(), prefix.plain_strings());
+    prompt_in_prefix(
+        parse_view(api, path, content_encoding, body, plain, truncated),
         truncated,
     )
 }
 
-fn parse_with(
-    api: Api,
-    path: &str,
-    content_encoding: Option<&str>,
-    body: &[u8],
-    plain: &PlainStrings,
-    truncated: bool,
-) -> Result<RequestView, ParseFailure> {
-    let view = parse_view(api, path, content_encoding, body, plain, truncated);
+/// A body cut off before any prompt (`truncated`) is its own outcome, so
+/// that padding ahead of the messages cannot pass as an ordinary parse
+/// failure.
+fn prompt_in_prefix(view: Result<RequestView, ParseFailure>, truncated: bool) -> Result<RequestView, ParseFailure> {
     if !truncated {
         return view;
     }
-    // Cut off before any prompt: its own outcome, so that padding ahead of
-    // the messages cannot pass as an ordinary parse failure.
     match view {
         Err(ParseFailure::Empty | ParseFailure::WrongShape) => Err(ParseFailure::NoPromptInPrefix),
         Ok(v) if v.system.is_empty() && v.turns.iter().all(|t| t.text.is_empty()) => {
