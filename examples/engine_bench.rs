@@ -345,20 +345,35 @@ fn run(label: &'static str, config: &str, iters: usize, reps: usize) -> Row {
     }
 }
 
+/// A timed round of `--passes`, about. Rounds were 16 MiB of body each
+/// (13 ms of token hashing at 64 KiB, 3 ms at 256 KiB, the same work per
+/// call): on a busy machine a long round is preempted more often than a
+/// short one, so the 64 KiB figures came out higher than the 256 KiB ones
+/// for the same work. Rounds of one duration, shorter than a scheduler
+/// slice, make the figures of every body size alike exposed.
+const ROUND: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// Untimed calls before a pass's rounds, at least: long enough for V8 to
+/// have compiled the pass's functions optimised on a busy machine too.
+const WARM_UP: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// The passes a long body goes through, each timed alone (`--passes`): the
 /// prefix built by the compactor, the parse of that prefix into a view
 /// (UTF-8 check, the repair of a body cut at the cap, the JSON reader, the
 /// extraction), then detection's walks over the last user turn: the
-/// lower-casing and phrase scan, the token hashes. Median µs per call of
-/// `reps` timed rounds, so where a long body's time goes can be
-/// reproduced pass by pass (natively, or under V8 with
-/// `scripts/engine-v8.sh --passes`).
+/// lower-casing and phrase scan, the token hashes. Median (or fastest)
+/// µs per call of timed rounds of about [`ROUND`] each, so where a long
+/// body's time goes can be reproduced pass by pass (natively, or under V8
+/// with `scripts/engine-v8.sh --passes`).
 fn passes(only: Option<&[String]>, quick: bool, min: bool) {
     use distill_guard::api::{self, inflate::Coding, BodyPrefix};
     use distill_guard::detect::{elicitation, normalize};
-    let reps = if quick { 7 } else { 15 };
+    let reps = if quick { 25 } else { 61 };
     let stat = if min { "fastest" } else { "median" };
-    println!("per pass, {stat} µs of {reps} rounds (cap 256 KiB, raw bound 1 MiB, default settings)");
+    println!(
+        "per pass, {stat} µs of {reps} rounds of ~{} ms (cap 256 KiB, raw bound 1 MiB, default settings)",
+        ROUND.as_millis()
+    );
     println!(
         "{:<22} {:>8} {:>8} {:>9} {:>9} {:>11} {:>11} {:>9}",
         "workload", "body B", "prefix B", "compact", "parse", "lowercase", "phrases", "tokens"
@@ -370,11 +385,20 @@ fn passes(only: Option<&[String]>, quick: bool, min: bool) {
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ label.len() as u64);
         let body = pool(label, &mut rng).swap_remove(0);
         let api = api::classify("POST", path(label)).unwrap();
-        // About 16 MiB of body per round, whatever the body's size.
-        let calls = (16 << 20) / body.len().max(1024);
+        // The warm-up's calls: about 16 MiB of body, whatever its size.
+        let warm_calls = (16 << 20) / body.len().max(1024);
         let time = |f: &mut dyn FnMut()| {
-            // One round untimed: V8 compiles a hot function again, optimised.
-            let mut us: Vec<f64> = (0..=reps)
+            // Untimed, at least WARM_UP: V8 compiles a hot function again,
+            // optimised, on a background thread (late on a busy machine).
+            // It also tells how many calls a round of about ROUND takes.
+            let start = Instant::now();
+            let mut n = 0u32;
+            while (n as usize) < warm_calls || start.elapsed() < WARM_UP {
+                f();
+                n += 1;
+            }
+            let calls = (ROUND.as_nanos() / (start.elapsed() / n).as_nanos().max(1)).max(1) as usize;
+            let mut us: Vec<f64> = (0..reps)
                 .map(|_| {
                     let start = Instant::now();
                     for _ in 0..calls {
@@ -383,7 +407,6 @@ fn passes(only: Option<&[String]>, quick: bool, min: bool) {
                     start.elapsed().as_nanos() as f64 / 1e3 / calls as f64
                 })
                 .collect();
-            us.remove(0);
             us.sort_by(f64::total_cmp);
             // The fastest round is the one least disturbed by a busy machine.
             us[if min { 0 } else { us.len() / 2 }]
@@ -395,9 +418,9 @@ fn passes(only: Option<&[String]>, quick: bool, min: bool) {
         let p = prefix();
         let truncated = !p.complete(true);
         let parse = time(&mut || {
-            std::hint::black_box(api::parse(api, path(label), None, p.bytes(), truncated).ok());
+            std::hint::black_box(api::parse_prefix(api, path(label), None, &p, truncated).ok());
         });
-        let view = api::parse(api, path(label), None, p.bytes(), truncated).unwrap();
+        let view = api::parse_prefix(api, path(label), None, &p, truncated).unwrap();
         let user = view.last_user_text();
         let lower = time(&mut || {
             std::hint::black_box(normalize::lower_collapsed_bytes(user, elicitation::MAX_SEARCH_BYTES));

@@ -2,11 +2,13 @@
 //! them over, whitespace compaction and gzip/deflate decompression of
 //! attacker bytes (a zip bomb must end at the bound, never in memory or
 //! time). Input: one byte choosing the content-encoding, one the cap, one
-//! the chunk sizes, then the raw body.
+//! the chunk sizes, then the raw body. The plain strings the compactor
+//! records must be plain strings of the prefix, and reading the prefix with
+//! them must give the view its bytes alone give.
 #![no_main]
 
 use distill_guard::api::inflate::Coding;
-use distill_guard::api::BodyPrefix;
+use distill_guard::api::{self, BodyPrefix};
 use libfuzzer_sys::fuzz_target;
 
 const CODINGS: [Coding; 4] = [Coding::Identity, Coding::Gzip, Coding::Deflate, Coding::Unsupported];
@@ -30,4 +32,21 @@ fuzz_target!(|data: &[u8]| {
         assert!(prefix.bytes().len() <= cap, "prefix past the cap");
     }
     let _ = (prefix.undecodable(rest.is_empty()), prefix.complete(rest.is_empty()));
+    let bytes = prefix.bytes();
+    for s in prefix.plain_strings().spans() {
+        let (start, end) = (s.start as usize, s.end as usize);
+        assert!(start >= 1 && bytes[start - 1] == b'"' && bytes[end] == b'"', "{start}..{end}");
+        let text = &bytes[start..end];
+        assert!(!text.iter().any(|&b| b == b'"' || b == b'\\' || b < 0x20), "{start}..{end}");
+    }
+    let path = "/v1/chat/completions";
+    let Some(chat) = api::classify("POST", path) else {
+        panic!("{path} is an LLM API path")
+    };
+    let truncated = !prefix.complete(rest.is_empty());
+    assert_eq!(
+        api::parse_prefix(chat, path, None, &prefix, truncated),
+        api::parse(chat, path, None, bytes, truncated),
+        "plain strings changed the view"
+    );
 });

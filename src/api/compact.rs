@@ -15,11 +15,18 @@
 //!   punctuation or non-ASCII letters long before that.
 //!
 //! State carried across chunks: inside a string, after a backslash, the
-//! length of the current base64 run, and whether whitespace is pending
-//! after a scalar. The output is the same however the input is split (a
+//! length of the current base64 run, whether whitespace is pending after a
+//! scalar, and where the open string starts and whether it is plain. The
+//! output, and what is recorded, is the same however the input is split (a
 //! test feeds every split point).
+//!
+//! On the way, it records where the long plain strings of its output are
+//! ([`super::plain_strings`]), which the JSON reader then takes whole: it
+//! already stops at every quote and backslash, and tests for control bytes
+//! in the same words.
 
-use super::bytescan::{bytes_equal, word};
+use super::bytescan::{bytes_equal, quote_flags, word};
+use super::plain_strings::PlainStrings;
 
 /// Longest run of base64 characters kept inside a string.
 pub const MAX_BASE64_RUN: usize = 256;
@@ -35,6 +42,8 @@ pub struct Compactor {
     /// The last byte written outside a string was part of a scalar
     /// (number, `true`, `false`, `null`, or anything else unquoted).
     last_scalar: bool,
+    /// The long plain strings written so far, and the open string's state.
+    strings: PlainStrings,
 }
 
 fn is_json_space(b: u8) -> bool {
@@ -55,9 +64,11 @@ fn exact_run(kept: &[u8], before: usize) -> usize {
     }
 }
 
-/// [`BYTE_CLASS`] values: a string's end or escape, a base64 byte, any other.
+/// [`BYTE_CLASS`] values: a string's end or escape, a base64 byte, a
+/// control byte (below 0x20), any other.
 const STOP: u8 = 2;
 const BASE64: u8 = 1;
+const CONTROL: u8 = 3;
 
 /// The class of every byte, for the string fast path.
 // Indexing in a const block is checked when the module is compiled: it
@@ -72,6 +83,8 @@ const BYTE_CLASS: [u8; 256] = {
             STOP
         } else if c.is_ascii_alphanumeric() || c == b'+' || c == b'/' || c == b'=' {
             BASE64
+        } else if c < 0x20 {
+            CONTROL
         } else {
             0
         };
@@ -88,6 +101,11 @@ fn is_scalar(b: u8) -> bool {
 impl Compactor {
     pub fn new() -> Compactor {
         Compactor::default()
+    }
+
+    /// The long plain strings of what was written so far.
+    pub fn plain_strings(&self) -> &PlainStrings {
+        &self.strings
     }
 
     /// Compacts `input` onto `out`, never letting `out` grow past `cap`.
@@ -130,13 +148,57 @@ impl Compactor {
         // string is not scanned (issue 8: a 1 MiB body past the cap).
         let room = cap.saturating_sub(out.len());
         let window = input.get(..room).unwrap_or(input);
-        // Eight bytes at a time while a word holds no quote or backslash
-        // and the run surely stays under the limit, in one pass (the end
-        // of the stretch is found in the same words): `bound` is at least
-        // the run, exact at the start, and grows by a word per word; when it
-        // nears the limit it is bounded again from the last word (text has
-        // a space in most words): one test for spaces every ~31 words
-        // instead of one in every word.
+        // Eight bytes at a time first; while the string is plain, a
+        // control byte stops the words too, in the same comparison as the
+        // quote (the string is then no longer plain, and the words go on
+        // testing for the quote alone).
+        let plain = self.strings.open_is_plain();
+        let mut kept = if plain {
+            self.plain_words::<true>(input, window)
+        } else {
+            self.plain_words::<false>(input, window)
+        };
+        // The exact run where the words stopped, then byte by byte through
+        // a table, up to the quote or backslash that ends the stretch.
+        let mut run = exact_run(input.get(..kept).unwrap_or_default(), self.run);
+        for &b in window.iter().skip(kept) {
+            match BYTE_CLASS.get(usize::from(b)).copied().unwrap_or(STOP) {
+                STOP => break,
+                BASE64 if run >= MAX_BASE64_RUN => break,
+                BASE64 => run += 1,
+                CONTROL if plain => {
+                    // The first control byte of a plain string: kept, and
+                    // the caller comes back for the rest, which the words
+                    // then read without the control test (not byte by
+                    // byte to the string's end).
+                    kept += 1;
+                    out.extend_from_slice(input.get(..kept).unwrap_or_default());
+                    self.run = 0;
+                    self.strings.spoil();
+                    return kept;
+                }
+                _ => run = 0,
+            }
+            kept += 1;
+        }
+        out.extend_from_slice(input.get(..kept).unwrap_or_default());
+        self.run = run;
+        let rest = input.get(kept..).unwrap_or_default();
+        if rest.first().is_none_or(|&b| b == b'"' || b == b'\\') {
+            return kept;
+        }
+        kept + self.copy_plain_general(rest, out, cap)
+    }
+
+    /// How many bytes of `window` (the start of `input` that fits), a
+    /// word at a time, surely hold no quote, backslash (nor, with
+    /// `CONTROLS`, control byte) and keep the base64 run under the limit.
+    /// One pass: `bound` is at least the run, exact at the start, and grows
+    /// by a word per word; when it nears the limit it is bounded again from
+    /// the last word (text has a space in most words): one test for spaces
+    /// every ~31 words instead of one in every word.
+    #[inline(always)]
+    fn plain_words<const CONTROLS: bool>(&self, input: &[u8], window: &[u8]) -> usize {
         let mut bound = self.run;
         let mut kept = 0;
         while kept + 8 <= window.len() {
@@ -155,31 +217,13 @@ impl Compactor {
                 }
             }
             let w = word(window, kept);
-            if bytes_equal(w, b'"') | bytes_equal(w, b'\\') != 0 {
+            if quote_flags::<CONTROLS>(w) | bytes_equal(w, b'\\') != 0 {
                 break;
             }
             bound += 8;
             kept += 8;
         }
-        // The exact run where the words stopped, then byte by byte through
-        // a table, up to the quote or backslash that ends the stretch.
-        let mut run = exact_run(input.get(..kept).unwrap_or_default(), self.run);
-        for &b in window.iter().skip(kept) {
-            match BYTE_CLASS.get(usize::from(b)).copied().unwrap_or(STOP) {
-                STOP => break,
-                BASE64 if run >= MAX_BASE64_RUN => break,
-                BASE64 => run += 1,
-                _ => run = 0,
-            }
-            kept += 1;
-        }
-        out.extend_from_slice(input.get(..kept).unwrap_or_default());
-        self.run = run;
-        let rest = input.get(kept..).unwrap_or_default();
-        if rest.first().is_none_or(|&b| b == b'"' || b == b'\\') {
-            return kept;
-        }
-        kept + self.copy_plain_general(rest, out, cap)
+        kept
     }
 
     /// [`Self::copy_plain`] byte by byte: the same result, also where base64
@@ -213,6 +257,10 @@ impl Compactor {
                 i += 1;
                 if i - start > room {
                     break;
+                }
+                if b < 0x20 {
+                    // Kept (it fits): the string is not plain.
+                    self.strings.spoil();
                 }
             }
             let kept = input.get(start..i).unwrap_or_default();
@@ -250,9 +298,13 @@ impl Compactor {
                 self.after_backslash = false;
             } else if b == b'\\' {
                 self.after_backslash = true;
+                self.strings.spoil();
             } else if b == b'"' {
                 self.in_string = false;
                 self.last_scalar = false;
+                self.strings.close(out.len().saturating_sub(1));
+            } else if b < 0x20 {
+                self.strings.spoil();
             }
             return true;
         }
@@ -274,6 +326,7 @@ impl Compactor {
         if b == b'"' {
             self.in_string = true;
             self.run = 0;
+            self.strings.open(out.len());
         }
         true
     }
@@ -282,6 +335,7 @@ impl Compactor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::plain_strings::{Span, MAX_PLAIN_STRINGS, MIN_PLAIN_LEN};
     use wasm_bindgen_test::wasm_bindgen_test;
 
     fn compact(input: &[u8]) -> Vec<u8> {
@@ -324,21 +378,22 @@ mod tests {
         assert_eq!(out.len(), 2 + 2 * MAX_BASE64_RUN + 1);
     }
 
-    /// Output and bytes consumed, one [`Compactor::step`] at a time.
-    fn byte_by_byte(input: &[u8], cap: usize) -> (Vec<u8>, usize) {
+    /// Output, bytes consumed and plain strings recorded, one
+    /// [`Compactor::step`] at a time.
+    fn byte_by_byte(input: &[u8], cap: usize) -> (Vec<u8>, usize, Vec<Span>) {
         let mut c = Compactor::new();
         let mut out = Vec::new();
         for (i, &b) in input.iter().enumerate() {
             if !c.step(b, &mut out, cap) {
-                return (out, i);
+                return (out, i, c.plain_strings().spans().to_vec());
             }
         }
-        (out, input.len())
+        (out, input.len(), c.plain_strings().spans().to_vec())
     }
 
-    /// Output and bytes consumed by [`Compactor::feed`], the input split
-    /// in two at `split`.
-    fn fed_in_two(input: &[u8], split: usize, cap: usize) -> (Vec<u8>, usize) {
+    /// Output, bytes consumed and plain strings recorded by
+    /// [`Compactor::feed`], the input split in two at `split`.
+    fn fed_in_two(input: &[u8], split: usize, cap: usize) -> (Vec<u8>, usize, Vec<Span>) {
         let (a, b) = input.split_at(split.min(input.len()));
         let mut c = Compactor::new();
         let mut out = Vec::new();
@@ -346,7 +401,40 @@ mod tests {
         if n == a.len() {
             n += c.feed(b, &mut out, cap);
         }
-        (out, n)
+        (out, n, c.plain_strings().spans().to_vec())
+    }
+
+    /// The long plain strings of compacted `out`, found from its bytes
+    /// alone: what the compactor must have recorded (up to the bound).
+    fn plain_strings_of(out: &[u8]) -> Vec<Span> {
+        let mut spans = Vec::new();
+        let mut i = 0;
+        while i < out.len() {
+            if out[i] != b'"' {
+                i += 1;
+                continue;
+            }
+            let start = i + 1;
+            let mut plain = true;
+            let mut j = start;
+            while j < out.len() && out[j] != b'"' {
+                if out[j] == b'\\' {
+                    plain = false;
+                    j += 1;
+                } else if out[j] < 0x20 {
+                    plain = false;
+                }
+                j += 1;
+            }
+            if j < out.len() && plain && j - start >= MIN_PLAIN_LEN && spans.len() < MAX_PLAIN_STRINGS {
+                spans.push(Span {
+                    start: start as u32,
+                    end: j as u32,
+                });
+            }
+            i = j + 1;
+        }
+        spans
     }
 
     /// The stretch-at-a-time fast path gives exactly what one byte at a time
@@ -378,7 +466,7 @@ mod tests {
     /// what one byte at a time keeps, at random caps and splits.
     #[wasm_bindgen_test(unsupported = test)]
     fn word_path_matches_byte_by_byte_on_random_text() {
-        let pieces: [&[u8]; 9] = [
+        let pieces: [&[u8]; 12] = [
             b" ",
             b"!",
             b"a b",
@@ -388,12 +476,16 @@ mod tests {
             "é".as_bytes(),
             b"Zz09+/=",
             b"\"",
+            b"\n",
+            b"\x01\x1f",
+            b"Some words of a long plain string, longer than a word or two. ",
         ];
         let mut seed = 11u64;
         let mut next = |n: usize| {
             seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             (seed >> 33) as usize % n.max(1)
         };
+        let mut recorded = 0;
         for _ in 0..300 {
             let mut input = b"{\"t\":\"".to_vec();
             while input.len() < 1500 {
@@ -409,8 +501,12 @@ mod tests {
                 next(input.len() + 8)
             };
             let split = next(input.len());
-            assert_eq!(fed_in_two(&input, split, cap), byte_by_byte(&input, cap), "cap {cap}");
+            let slow = byte_by_byte(&input, cap);
+            assert_eq!(fed_in_two(&input, split, cap), slow, "cap {cap}");
+            assert_eq!(slow.2, plain_strings_of(&slow.0), "cap {cap}");
+            recorded += slow.2.len();
         }
+        assert!(recorded > 10, "{recorded}");
     }
 
     /// A base64 run that starts in the last word before the word pass
@@ -432,7 +528,8 @@ mod tests {
                 input.push(b' ');
                 input.extend(std::iter::repeat_n(b'Q', len));
                 input.extend_from_slice(b" end\"}");
-                assert_eq!(compact(&input), byte_by_byte(&input, usize::MAX).0, "{lead} {len}");
+                let slow = byte_by_byte(&input, usize::MAX);
+                assert_eq!(fed_in_two(&input, input.len(), usize::MAX), slow, "{lead} {len}");
             }
         }
     }
@@ -475,6 +572,48 @@ mod tests {
             assert_eq!(c.feed(b, &mut out, usize::MAX), b.len());
             assert_eq!(out, whole, "split at {at}");
         }
+    }
+
+    /// Long strings plain and not (a raw control byte, an escape, one in
+    /// the words and one past them), 127 and 128 bytes, a key, a base64
+    /// run cut down: split anywhere and cut anywhere, the compactor records
+    /// the long plain strings of its output, no more and no fewer.
+    #[wasm_bindgen_test(unsupported = test)]
+    fn plain_strings_are_recorded_however_split_or_cut() {
+        let text = "Plain words, and more of them. ".repeat(7);
+        let input = format!(
+            "{{ \"{text}\": [\"{text}\" , \"{a}\u{1}{text}\", \"{text}\\n\", \"{text}\\\"\\\\{text}\", \"{b}\", \"{c}\",\n \"{q} {text}\", \"{text}\x1f\", \"é{text}\", \"ab\"] }}",
+            a = "x".repeat(9),
+            b = "y".repeat(MIN_PLAIN_LEN - 1),
+            c = "z".repeat(MIN_PLAIN_LEN),
+            q = "Q".repeat(3 * MAX_BASE64_RUN),
+        );
+        let input = input.as_bytes();
+        let whole = byte_by_byte(input, usize::MAX);
+        assert_eq!(whole.2, plain_strings_of(&whole.0));
+        assert_eq!(whole.2.len(), 5, "{:?}", whole.2);
+        for at in 0..=input.len() {
+            assert_eq!(fed_in_two(input, at, usize::MAX), whole, "split at {at}");
+        }
+        for cap in 0..whole.0.len() + 2 {
+            let slow = byte_by_byte(input, cap);
+            assert_eq!(slow.2, plain_strings_of(&slow.0), "cap {cap}");
+            for split in [0, 1, 9, 200, input.len() / 2] {
+                assert_eq!(fed_in_two(input, split, cap), slow, "cap {cap} split {split}");
+            }
+        }
+    }
+
+    /// Past [`MAX_PLAIN_STRINGS`] nothing more is recorded (and the
+    /// compactor's output is unchanged).
+    #[wasm_bindgen_test(unsupported = test)]
+    fn plain_strings_stop_at_the_bound() {
+        let s = format!("\"{}\"", "w ".repeat(MIN_PLAIN_LEN));
+        let input = format!("[{}]", vec![s; MAX_PLAIN_STRINGS + 20].join(","));
+        let (out, n, spans) = fed_in_two(input.as_bytes(), 1000, usize::MAX);
+        assert_eq!((out.as_slice(), n), (input.as_bytes(), input.len()));
+        assert_eq!(spans.len(), MAX_PLAIN_STRINGS);
+        assert_eq!(spans, plain_strings_of(&out));
     }
 
     #[wasm_bindgen_test(unsupported = test)]

@@ -12,7 +12,9 @@
 //! they share, text budget), `error_body` (provider-shaped error answers),
 //! `compact` (streaming removal of bytes that carry no prompt: whitespace
 //! outside strings, long base64 runs) and `prefix` (the inspected prefix,
-//! built chunk by chunk under the compacted cap and the raw bound), `inflate`
+//! built chunk by chunk under the compacted cap and the raw bound),
+//! `plain_strings` (where the prefix's long strings without escapes are,
+//! recorded by the compactor for the JSON reader), `inflate`
 //! (gzip and deflate bodies decompressed as a stream, within a bound).
 
 mod anthropic;
@@ -27,6 +29,9 @@ mod openai;
 mod parse;
 #[cfg(test)]
 mod parse_tests;
+pub mod plain_strings;
+#[cfg(test)]
+mod plain_strings_tests;
 mod prefix;
 mod responses;
 mod truncated;
@@ -34,7 +39,7 @@ mod truncated;
 pub use classify::{classify, model_from_path, route, Route, MAX_PATH_MODEL};
 pub use error_body::error_body;
 pub use extract::{MAX_TURNS, MAX_VIEW_TEXT};
-pub use parse::{parse, MAX_DEPTH};
+pub use parse::{parse, parse_prefix, MAX_DEPTH};
 pub use prefix::BodyPrefix;
 
 /// Who defined the wire format.

@@ -11,8 +11,9 @@
 use crate::json::Value;
 
 use super::extract::{Budget, MAX_VIEW_TEXT};
+use super::plain_strings::{PlainStrings, Records, Span};
 use super::{anthropic, gemini, model_from_path, openai, responses, truncated};
-use super::{Api, Endpoint, ParseFailure, Provider, RequestView};
+use super::{Api, BodyPrefix, Endpoint, ParseFailure, Provider, RequestView};
 
 /// Deepest bracket nesting read. Real requests stay under ~10 (tool JSON
 /// schemas are the deepest part); the reader's own limit is 128.
@@ -30,12 +31,33 @@ pub fn parse(
     body: &[u8],
     truncated: bool,
 ) -> Result<RequestView, ParseFailure> {
-    let view = parse_view(api, path, content_encoding, body, truncated);
+    let view = parse_view(api, path, content_encoding, body, &PlainStrings::default(), truncated);
+    prompt_in_prefix(view, truncated)
+}
+
+/// [`parse`] of an inspected prefix: the same view, its long plain strings
+/// taken whole where the compactor recorded them.
+pub fn parse_prefix(
+    api: Api,
+    path: &str,
+    content_encoding: Option<&str>,
+    prefix: &BodyPrefix,
+    truncated: bool,
+) -> Result<RequestView, ParseFailure> {
+    let (body, plain) = (prefix.bytes(), prefix.plain_strings());
+    prompt_in_prefix(
+        parse_view(api, path, content_encoding, body, plain, truncated),
+        truncated,
+    )
+}
+
+/// A body cut off before any prompt (`truncated`) is its own outcome, so
+/// that padding ahead of the messages cannot pass as an ordinary parse
+/// failure.
+fn prompt_in_prefix(view: Result<RequestView, ParseFailure>, truncated: bool) -> Result<RequestView, ParseFailure> {
     if !truncated {
         return view;
     }
-    // Cut off before any prompt: its own outcome, so that padding ahead of
-    // the messages cannot pass as an ordinary parse failure.
     match view {
         Err(ParseFailure::Empty | ParseFailure::WrongShape) => Err(ParseFailure::NoPromptInPrefix),
         Ok(v) if v.system.is_empty() && v.turns.iter().all(|t| t.text.is_empty()) => {
@@ -50,6 +72,7 @@ fn parse_view(
     path: &str,
     content_encoding: Option<&str>,
     body: &[u8],
+    plain: &PlainStrings,
     truncated: bool,
 ) -> Result<RequestView, ParseFailure> {
     // The encoding first: a body in a coding that cannot be read is not
@@ -67,13 +90,7 @@ fn parse_view(
         return Err(ParseFailure::Compressed);
     }
     let text = body_text(body, truncated).ok_or(ParseFailure::NotUtf8)?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let root = if truncated {
-        let repaired = truncated::repair(text, MAX_DEPTH).map_err(|_| ParseFailure::TooDeep)?;
-        Value::parse_str(repaired.as_deref().ok_or(ParseFailure::Malformed)?).ok_or(ParseFailure::Malformed)?
-    } else {
-        truncated::parse_checked(text, MAX_DEPTH)?
-    };
+    let root = root(text, plain, truncated)?;
     let root = root.as_object().ok_or(ParseFailure::WrongShape)?;
     let mut budget = Budget::new(MAX_VIEW_TEXT);
     let mut view = match (api.provider, api.endpoint) {
@@ -97,6 +114,46 @@ fn parse_view(
     Ok(view)
 }
 
+/// The tree of the body's `text` (cut at the cap when `truncated`), the
+/// strings at `plain` taken whole.
+pub(super) fn root(text: &str, plain: &PlainStrings, truncated: bool) -> Result<Value, ParseFailure> {
+    // The records are positions in the body: a body read from after its
+    // byte-order mark (a rare body) is read without them.
+    let (text, recorded) = match text.strip_prefix('\u{feff}') {
+        Some(rest) => (rest, false),
+        None => (text, true),
+    };
+    let records = |closed, cut| {
+        if recorded {
+            Records::new(closed, cut)
+        } else {
+            Records::default()
+        }
+    };
+    if !truncated {
+        return truncated::parse_checked(text, MAX_DEPTH, records(plain.spans(), None));
+    }
+    // The string the cap cut, if plain so far, runs to the end of the text
+    // (a partial character dropped from the end is part of it).
+    let open = plain.open_plain();
+    let cut_at = |end: usize| {
+        let start = open.filter(|&start| start <= end)?;
+        Some(Span {
+            start: u32::try_from(start).ok()?,
+            end: u32::try_from(end).ok()?,
+        })
+    };
+    let repaired = truncated::repair(text, MAX_DEPTH, records(plain.spans(), cut_at(text.len())))
+        .map_err(|_| ParseFailure::TooDeep)?
+        .ok_or(ParseFailure::Malformed)?;
+    // What the repair kept is the text unchanged: the strings closed in it,
+    // and the cut string, which the repair closed with a quote at `kept`
+    // (the reader checks the quote is there).
+    let records = records(plain.before(repaired.kept), cut_at(repaired.kept));
+    // The reader's own nesting limit: the repair refused deeper text.
+    Value::parse_str_plain(&repaired.text, usize::MAX, records).ok_or(ParseFailure::Malformed)
+}
+
 /// gzip, zstd and zlib streams. (Brotli has no magic number; a brotli body
 /// without a `content-encoding` header fails as not UTF-8 or malformed.)
 fn has_compression_magic(body: &[u8]) -> bool {
@@ -110,7 +167,7 @@ fn has_compression_magic(body: &[u8]) -> bool {
 /// is dropped, and only what is before it is checked (issue 8: the check
 /// of the whole prefix ran twice, once to find the cut and once on what
 /// was kept). Invalid bytes elsewhere still fail, as does an invalid tail.
-fn body_text(body: &[u8], truncated: bool) -> Option<&str> {
+pub(super) fn body_text(body: &[u8], truncated: bool) -> Option<&str> {
     let keep = if truncated {
         body.len() - partial_char_len(body)
     } else {

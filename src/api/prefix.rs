@@ -20,6 +20,7 @@
 
 use super::compact::Compactor;
 use super::inflate::{Coding, Inflater};
+use super::plain_strings::PlainStrings;
 
 /// Decompressed bytes read at most, as a multiple of the raw bound: a zip
 /// bomb of whitespace ends here as a cut-off body.
@@ -148,6 +149,11 @@ impl BodyPrefix {
     /// The compacted prefix.
     pub fn bytes(&self) -> &[u8] {
         &self.kept
+    }
+
+    /// Where the prefix's long plain strings are (for the JSON reader).
+    pub fn plain_strings(&self) -> &PlainStrings {
+        self.compactor.plain_strings()
     }
 
     /// The prefix is the whole body: the stream ended and every byte that

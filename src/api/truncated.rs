@@ -13,6 +13,7 @@
 //! lenient: it does not validate, so repaired text that is still not JSON is
 //! left for the reader to refuse.
 
+use super::plain_strings::Records;
 use super::ParseFailure;
 use crate::json::Value;
 
@@ -37,7 +38,7 @@ struct Scan {
 
 /// Errors when brackets outside strings nest deeper than `max_depth`.
 pub fn check_depth(text: &str, max_depth: usize) -> Result<(), TooDeep> {
-    scan(text.as_bytes(), max_depth).map(|_| ())
+    scan(text.as_bytes(), max_depth, Records::default()).map(|_| ())
 }
 
 /// The tree of complete JSON `text`, with [`check_depth`]'s answer as if
@@ -46,20 +47,33 @@ pub fn check_depth(text: &str, max_depth: usize) -> Result<(), TooDeep> {
 /// valid JSON, whose containers the scan counts exactly as the reader does.
 /// Only a text the reader refuses is scanned, to tell too deep (which wins,
 /// as when the scan came first) from malformed. (Issue 8: the scan was a
-/// second walk over every byte of every body.)
-pub fn parse_checked(text: &str, max_depth: usize) -> Result<Value, ParseFailure> {
-    if let Some(root) = Value::parse_str_nested(text, max_depth) {
+/// second walk over every byte of every body.) The strings at `plain` are
+/// taken whole ([`Value::parse_str_plain`]).
+pub fn parse_checked(text: &str, max_depth: usize, plain: Records<'_>) -> Result<Value, ParseFailure> {
+    if let Some(root) = Value::parse_str_plain(text, max_depth, plain) {
         return Ok(root);
     }
     check_depth(text, max_depth).map_err(|_| ParseFailure::TooDeep)?;
     Err(ParseFailure::Malformed)
 }
 
+/// A prefix closed into JSON text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Repaired {
+    pub text: String,
+    /// `text` starts with this many bytes of the prefix, unchanged (what
+    /// follows them is a closing quote and the closers).
+    pub kept: usize,
+}
+
 /// The longest complete-able prefix of `text`, closed into JSON text, or
 /// `None` when no value had started. Output is at most `max_depth + 1`
-/// bytes longer than the input.
-pub fn repair(text: &str, max_depth: usize) -> Result<Option<String>, TooDeep> {
-    let Scan { closers, last_cut } = scan(text.as_bytes(), max_depth)?;
+/// bytes longer than the input. The strings at `plain` (recorded plain
+/// strings of `text`, the last possibly cut by its end:
+/// [`super::plain_strings`]) are stepped over whole instead of searched
+/// for their end: the same answer.
+pub fn repair(text: &str, max_depth: usize, plain: Records<'_>) -> Result<Option<Repaired>, TooDeep> {
+    let Scan { closers, last_cut } = scan(text.as_bytes(), max_depth, plain)?;
     let Some(cut) = last_cut else {
         return Ok(None);
     };
@@ -77,7 +91,10 @@ pub fn repair(text: &str, max_depth: usize) -> Result<Option<String>, TooDeep> {
         out.push('"');
     }
     out.extend(closers.iter().rev().map(|&c| char::from(c)));
-    Ok(Some(out))
+    Ok(Some(Repaired {
+        text: out,
+        kept: cut.at,
+    }))
 }
 
 #[derive(Default)]
@@ -98,7 +115,7 @@ impl StringState {
     }
 }
 
-fn scan(text: &[u8], max_depth: usize) -> Result<Scan, TooDeep> {
+fn scan(text: &[u8], max_depth: usize, mut plain: Records<'_>) -> Result<Scan, TooDeep> {
     let mut stack: Vec<u8> = Vec::new();
     // Inside an object, whether the next string is a key.
     let mut expect_key = false;
@@ -130,10 +147,20 @@ fn scan(text: &[u8], max_depth: usize) -> Result<Scan, TooDeep> {
             // no per-byte state: skip it in one search (strings are most of
             // a prompt body), keeping the last cut a byte-by-byte scan would
             // have kept: the last character boundary before the stop byte.
-            let stop = text
-                .get(i..)
-                .and_then(super::bytescan::find_quote_or_backslash)
-                .map_or(text.len(), |p| i + p);
+            // A recorded plain string's text holds no quote or backslash:
+            // the search would stop at its closing quote, or at the end of
+            // the text that cuts it.
+            let recorded = plain
+                .take_at(i)
+                .map(|span| span.end as usize)
+                .filter(|&end| end == text.len() || text.get(end) == Some(&b'"'));
+            let stop = match recorded {
+                Some(end) => end,
+                None => text
+                    .get(i..)
+                    .and_then(super::bytescan::find_quote_or_backslash)
+                    .map_or(text.len(), |p| i + p),
+            };
             if s.cuttable() {
                 let boundary = (i..=stop).rev().find(|&k| text.get(k).is_none_or(|c| c & 0xC0 != 0x80));
                 if let Some(at) = boundary.filter(|&k| k < text.len()) {
@@ -229,7 +256,9 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test;
 
     fn fix(s: &str) -> Option<serde_json::Value> {
-        repair(s, 64).unwrap().map(|r| serde_json::from_str(&r).unwrap())
+        repair(s, 64, Records::default())
+            .unwrap()
+            .map(|r| serde_json::from_str(&r.text).unwrap())
     }
 
     #[wasm_bindgen_test(unsupported = test)]
@@ -276,7 +305,7 @@ mod tests {
     #[wasm_bindgen_test(unsupported = test)]
     fn depth_is_limited_outside_strings_only() {
         assert_eq!(check_depth(&"[".repeat(10_000), 64), Err(TooDeep));
-        assert_eq!(repair(&"[".repeat(10_000), 64), Err(TooDeep));
+        assert_eq!(repair(&"[".repeat(10_000), 64, Records::default()), Err(TooDeep));
         assert_eq!(check_depth(&"[".repeat(64), 64), Ok(()));
         assert_eq!(check_depth(&"[".repeat(65), 64), Err(TooDeep));
         let in_string = format!("[\"{}\"]", "[{".repeat(5_000));
@@ -357,7 +386,7 @@ mod tests {
             );
             for t in [&doc, &broken] {
                 for d in 0..9 {
-                    let (new, old) = (parse_checked(t, d), before(t, d));
+                    let (new, old) = (parse_checked(t, d, Records::default()), before(t, d));
                     assert_eq!(new, old, "{t:?} at {d}");
                     match new {
                         Err(ParseFailure::TooDeep) => too_deep += 1,
@@ -377,13 +406,13 @@ mod tests {
     /// What [`repair`] replaces: the cut found by one scan, the closers by
     /// a second scan of the kept text.
     fn repair_scanning_twice(text: &str, max_depth: usize) -> Result<Option<String>, TooDeep> {
-        let Some(cut) = scan(text.as_bytes(), max_depth)?.last_cut else {
+        let Some(cut) = scan(text.as_bytes(), max_depth, Records::default())?.last_cut else {
             return Ok(None);
         };
         let Some(kept) = text.get(..cut.at) else {
             return Ok(None);
         };
-        let closers = scan(kept.as_bytes(), max_depth)?.closers;
+        let closers = scan(kept.as_bytes(), max_depth, Records::default())?.closers;
         let mut out = kept.to_owned();
         if cut.in_string {
             out.push('"');
@@ -418,7 +447,7 @@ mod tests {
             for end in (0..=doc.len()).filter(|&e| doc.is_char_boundary(e)) {
                 let prefix = &doc[..end];
                 for depth in [2, 64] {
-                    let new = repair(prefix, depth);
+                    let new = repair(prefix, depth, Records::default()).map(|r| r.map(|r| r.text));
                     assert_eq!(new, repair_scanning_twice(prefix, depth), "{prefix:?} at {depth}");
                     match new {
                         Ok(Some(_)) => repaired += 1,
@@ -439,7 +468,7 @@ mod tests {
         let full = r#"{"k":"v\n\u00e9\ud83d\ude00 ok","n":[1,-2.5e3,true,null,{"x":"y"}],"e":{}}"#;
         for end in (0..=full.len()).filter(|&e| full.is_char_boundary(e)) {
             let prefix = &full[..end];
-            if let Some(r) = repair(prefix, 64).unwrap() {
+            if let Some(r) = repair(prefix, 64, Records::default()).unwrap().map(|r| r.text) {
                 let v: serde_json::Value =
                     serde_json::from_str(&r).unwrap_or_else(|e| panic!("prefix {prefix:?} repaired to {r:?}: {e}"));
                 assert!(v.is_object());

@@ -132,7 +132,7 @@ impl Engine {
             .meta
             .header("content-encoding")
             .filter(|_| body.undecodable(end_of_stream));
-        let parsed = api::parse(ex.api, &ex.meta.path, encoding, body.bytes(), truncated);
+        let parsed = api::parse_prefix(ex.api, &ex.meta.path, encoding, body, truncated);
         let mut no_prompt_in_prefix = false;
         let view: Option<RequestView> = match parsed {
             Ok(view) => Some(view),

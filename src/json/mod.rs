@@ -19,6 +19,7 @@ mod write;
 #[cfg(test)]
 pub(crate) mod tests;
 
+use crate::api::plain_strings::Records;
 use reader::Number;
 
 /// A JSON value.
@@ -189,9 +190,12 @@ impl Value {
     }
 
     /// [`Value::parse_str`], refusing a document with more than `n`
-    /// containers open at once.
-    pub fn parse_str_nested(text: &str, n: usize) -> Option<Value> {
-        Value::read(reader::Reader::of_str(text).nesting_at_most(n))
+    /// containers open at once, and taking the strings whose text `plain`
+    /// records (long, no backslash or control byte:
+    /// [`crate::api::plain_strings`]) whole instead of scanning them: the
+    /// same tree.
+    pub fn parse_str_plain(text: &str, n: usize, plain: Records<'_>) -> Option<Value> {
+        Value::read(reader::Reader::of_str(text).nesting_at_most(n).plain_strings(plain))
     }
 
     fn read(mut reader: reader::Reader<'_>) -> Option<Value> {

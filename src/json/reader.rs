@@ -12,6 +12,7 @@
 
 use super::{Map, Num, Value};
 use crate::api::bytescan;
+use crate::api::plain_strings::Records;
 use crate::config::ConfigError;
 use std::fmt::{self, Write as _};
 
@@ -102,6 +103,9 @@ pub struct Reader<'a> {
     /// Most containers open at once ([`MAX_DEPTH`] - 1 unless
     /// [`Reader::nesting_at_most`] lowers it).
     max_open: usize,
+    /// Strings known to be plain, not yet reached, in document order
+    /// ([`Reader::plain_strings`]).
+    plain: Records<'a>,
 }
 
 impl<'a> Reader<'a> {
@@ -112,7 +116,17 @@ impl<'a> Reader<'a> {
             at: 0,
             depth: 0,
             max_open: MAX_DEPTH - 1,
+            plain: Records::default(),
         }
+    }
+
+    /// [`Reader::value`] takes the strings whose text `plain` records
+    /// (bytes with no quote, backslash or control byte, closed by a quote:
+    /// [`crate::api::plain_strings`], in order) whole: their value is
+    /// their bytes, which a scan would only confirm. Used only with a
+    /// document known to be UTF-8 ([`Reader::of_str`]).
+    pub fn plain_strings(self, plain: Records<'a>) -> Reader<'a> {
+        Reader { plain, ..self }
     }
 
     /// Refuses a document with more than `n` containers open at once (the
@@ -641,7 +655,7 @@ impl<'a> Reader<'a> {
                 let integer = self.number_unread(path).ok()?;
                 Value::Number(Num::read(integer, self.bytes.get(start..self.at)?))
             }
-            b'"' => Value::String(self.string_literal(path).ok()?),
+            b'"' => Value::String(self.string_value()?),
             b'[' => {
                 self.enter(path).ok()?;
                 let mut items = Vec::new();
@@ -670,7 +684,7 @@ impl<'a> Reader<'a> {
                         if self.peek()? != b'"' {
                             return None;
                         }
-                        let key = self.string_literal(path).ok()?;
+                        let key = self.string_value()?;
                         self.colon(path).ok()?;
                         members.push((key, self.value()?));
                         if self.list_end(b'}')? {
@@ -683,6 +697,31 @@ impl<'a> Reader<'a> {
             }
             _ => return None,
         })
+    }
+
+    /// The string at the next byte (a `"`), for [`Reader::value`]: taken
+    /// whole when it is the next recorded plain string, scanned otherwise.
+    fn string_value(&mut self) -> Option<String> {
+        match self.plain_string() {
+            Some(s) => Some(s),
+            None => self.string_literal(&Path::Root).ok(),
+        }
+    }
+
+    /// The string at the next byte when [`Reader::plain_strings`] records
+    /// it: its text copied at once, the reader past its closing quote.
+    fn plain_string(&mut self) -> Option<String> {
+        let start = self.at + 1;
+        let end = self.plain.take_at(start)?.end as usize;
+        let text = self.text?;
+        // The record says the bytes up to `end` hold no quote, backslash
+        // or control byte; the quote that ends the string must be there.
+        if text.as_bytes().get(end) != Some(&b'"') {
+            return None;
+        }
+        let s = text.get(start..end)?.to_owned();
+        self.at = end + 1;
+        Some(s)
     }
 
     /// After a member or element: `,` (more follow: false) or `close`
