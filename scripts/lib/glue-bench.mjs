@@ -8,6 +8,11 @@
 //
 //   node scripts/lib/glue-bench.mjs MODULE.wasm [--sizes "1500 65536"]
 //        [--requests N] [--rounds R] [--config JSON] [--chunk BYTES]
+//        [--answer-bytes N]
+//
+// --answer-bytes: the upstream's answer text made about N bytes long (the
+// default is bench-proxy's 400-byte answer), for the cost of metering a
+// long answer.
 //
 // Figures only: nothing here passes or fails on a timing. It exits non-zero
 // if the module refuses its configuration or answers a request in a way
@@ -97,9 +102,14 @@ const body = (target) => {
   );
 };
 
-// The upstream's answer in bench-proxy (scripts/lib/proxy-common.sh).
+// The upstream's answer in bench-proxy (scripts/lib/proxy-common.sh),
+// its text repeated to about --answer-bytes.
+const answerText = "Use the paginator: call list_buckets(page_size=1000) and follow next_page_token until it is empty. The key needs storage.buckets.list.";
+const answerBytes = Number(opt("--answer-bytes", "0"));
 const reply = new TextEncoder().encode(
-  '{"id":"chatcmpl-bench","object":"chat.completion","created":1767225600,"model":"gpt-4o","choices":[{"index":0,"message":{"role":"assistant","content":"Use the paginator: call list_buckets(page_size=1000) and follow next_page_token until it is empty. The key needs storage.buckets.list."},"finish_reason":"stop"}],"usage":{"prompt_tokens":310,"completion_tokens":38,"total_tokens":348}}');
+  '{"id":"chatcmpl-bench","object":"chat.completion","created":1767225600,"model":"gpt-4o","choices":[{"index":0,"message":{"role":"assistant","content":"' +
+  answerText.repeat(Math.max(1, Math.round(answerBytes / answerText.length))) +
+  '"},"finish_reason":"stop"}],"usage":{"prompt_tokens":310,"completion_tokens":38,"total_tokens":348}}');
 const answer = {
   headers: [[":status", "200"], ["content-type", "application/json"], ["content-length", String(reply.length)],
     ["date", "Wed, 02 Dec 2026 00:00:00 GMT"], ["server", "envoy"], ["x-envoy-upstream-service-time", "0"]],
