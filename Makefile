@@ -1,7 +1,7 @@
 # distill-guard. `make help` lists the targets.
 .DEFAULT_GOAL := help
 .PHONY: bench-response
-.PHONY: help setup build cli run test lint bench-quality bench-heldout bench-proxy bench-hostcalls bench-floor-hostcalls bench-engine bench-padding bench-fleet clean-run oci fuzz bench-flood soak
+.PHONY: help setup build cli run test lint bench-quality bench-heldout bench-proxy bench-hostcalls bench-floor-hostcalls bench-engine bench-glue bench-padding bench-fleet clean-run oci fuzz bench-flood soak
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -41,6 +41,9 @@ bench-floor-hostcalls: ## the floor filter plus distill-guard's host calls and n
 
 bench-engine: ## native per-request cost of Engine::evaluate per API and for a 256 KiB body
 	cargo run --release --quiet --example engine_bench
+
+bench-glue: ## the module's whole request path (glue and engine) under V8 without Envoy, a JavaScript host, profiled (~1 min)
+	@bash scripts/glue-v8.sh
 
 bench-fleet: ## the quality table on 1, 8 and 32 Envoys (random and sticky spread), synced every 5 s, both scenarios
 	@bash scripts/bench-fleet.sh

@@ -76,6 +76,8 @@ step "cargo test --lib in a wasm runtime (wasm32-unknown-unknown)" \
   env CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$PWD/.tools/bin/wasm-bindgen-test-runner" \
   cargo test --lib --target wasm32-unknown-unknown
 step "release module (scripts/build.sh)" scripts/build.sh
+step "the release module under a JavaScript proxy-wasm host (glue-bench --check)" \
+  node --no-warnings scripts/lib/glue-bench.mjs target/wasm32-wasip1/release/distill_guard.wasm --check
 step "envoy --mode validate on shipped configs" validate_envoy_configs
 step "fuzz smoke: each target a few seconds (scripts/fuzz.sh --smoke)" scripts/fuzz.sh --smoke
 step "end-to-end tests against Envoy (pytest tests/e2e)" \

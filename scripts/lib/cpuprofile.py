@@ -1,7 +1,12 @@
 """Self time per function and per area from a V8 .cpuprofile (node
 --cpu-prof), for scripts/engine-v8.sh --profile.
 
-    python3 scripts/lib/cpuprofile.py PROFILE [TOP]
+    python3 scripts/lib/cpuprofile.py PROFILE [TOP] [--wasm-only]
+
+--wasm-only: the areas and functions as shares of the Wasm module's own
+samples (scripts/glue-v8.sh, where a JavaScript host shares the profile).
+Either way, the first lines split the samples by whose code ran: the
+module's (Wasm), JavaScript's, the garbage collector's, the rest.
 
 Wasm functions are named from the module's name section (Rust symbols,
 demangled enough to read); the areas group them by what they do.
@@ -48,14 +53,28 @@ def demangle(name):
 
 
 def main():
-    prof = json.load(open(sys.argv[1]))
-    top = int(sys.argv[2]) if len(sys.argv) > 2 else 30
+    argv = [a for a in sys.argv[1:] if a != "--wasm-only"]
+    wasm_only = "--wasm-only" in sys.argv
+    prof = json.load(open(argv[0]))
+    top = int(argv[1]) if len(argv) > 1 else 30
     samples = collections.Counter(prof["samples"])
-    total = sum(samples.values())
     by_fn = collections.Counter()
+    whose = collections.Counter()
     for node in prof["nodes"]:
-        name = demangle(node["callFrame"]["functionName"] or "(anonymous)")
-        by_fn[name] += samples.get(node["id"], 0)
+        frame = node["callFrame"]
+        n = samples.get(node["id"], 0)
+        url = frame.get("url", "")
+        kind = ("module (Wasm)" if url.startswith("wasm://") else
+                "garbage collector" if frame["functionName"] == "(garbage collector)" else
+                "JavaScript" if url else "idle, program and the rest")
+        whose[kind] += n
+        if wasm_only and kind != "module (Wasm)":
+            continue
+        name = demangle(frame["functionName"] or "(anonymous)")
+        by_fn[name] += n
+    print("samples by whose code ran: " + ", ".join(
+        f"{k} {100 * n / max(1, sum(whose.values())):.1f}%" for k, n in whose.most_common()))
+    total = max(1, sum(by_fn.values()))
     areas = collections.Counter()
     for name, n in by_fn.items():
         area = next((a for a, pat in AREAS if re.search(pat, name)), "other (" + name[:40] + ")"

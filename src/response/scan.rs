@@ -12,6 +12,7 @@
 //! Malformed or truncated input never fails: the scan reads what it can.
 
 use super::usage::Usage;
+use crate::api::bytescan::find_quote_or_backslash;
 
 /// Largest usage object read (real ones are a few hundred bytes).
 pub const MAX_USAGE: usize = 4096;
@@ -112,6 +113,52 @@ impl JsonScan {
 
     /// Scans the next bytes.
     pub fn feed(&mut self, bytes: &[u8]) {
+        let mut at = 0;
+        while let Some(&b) = bytes.get(at) {
+            // Inside a string, up to its next quote or backslash, no byte
+            // changes the scan's state but the key or the text counts: such
+            // a run (most of an answer is its text) is taken at once, found
+            // eight bytes at a time. Not while a usage object is captured,
+            // whose bytes are kept one by one (it is short).
+            if self.in_string && !self.escape && self.capture.is_none() {
+                let rest = bytes.get(at..).unwrap_or_default();
+                let run = find_quote_or_backslash(rest).unwrap_or(rest.len());
+                if run > 0 {
+                    self.plain_run(rest.get(..run).unwrap_or_default());
+                    at += run;
+                    continue;
+                }
+            }
+            self.step(b);
+            at += 1;
+        }
+    }
+
+    /// String bytes with no quote or backslash, and no escape pending: what
+    /// [`Self::string_byte`] does to each, at once.
+    fn plain_run(&mut self, run: &[u8]) {
+        if self.string_is_key {
+            // Bytes past MAX_KEY are counted, not kept (the key is then
+            // too long to classify).
+            let kept = run.len().min(MAX_KEY.saturating_sub(self.key_len));
+            if let (Some(dst), Some(src)) = (self.key.get_mut(self.key_len..self.key_len + kept), run.get(..kept)) {
+                dst.copy_from_slice(src);
+            }
+            self.key_len = self.key_len.saturating_add(run.len());
+        } else {
+            let n = run.len() as u64;
+            match self.string_kind {
+                Kind::Text => self.text_bytes += n,
+                Kind::Reasoning => self.reasoning_bytes += n,
+                _ => {}
+            }
+        }
+    }
+
+    /// [`Self::feed`] a byte at a time: the definition the runs are tested
+    /// against.
+    #[cfg(test)]
+    fn feed_bytewise(&mut self, bytes: &[u8]) {
         for &b in bytes {
             self.step(b);
         }
@@ -243,6 +290,43 @@ mod tests {
         assert_eq!(s.usage().output, Some(120));
         assert_eq!(s.usage().reasoning, Some(64));
         assert_eq!(s.text_bytes(), (11, 5));
+    }
+
+    /// The scan's whole state, for comparing two scans.
+    fn state(s: &JsonScan) -> String {
+        format!("{s:?}")
+    }
+
+    #[test]
+    fn runs_scan_as_bytes_do() {
+        // Answers of every shape the scan meets: keys past MAX_KEY, escapes
+        // (an escaped quote, a backslash at a chunk's end), usage objects
+        // (captured byte by byte), text and reasoning runs, nesting, and
+        // bytes that are no JSON at all; fed whole and split at every point.
+        let long_key = format!(r#"{{"{}":"x","content":"a\"b\\c\u00e9d"}}"#, "k".repeat(40));
+        let docs = [
+            CHAT.to_owned(),
+            long_key,
+            r#"{"candidates":[{"content":{"parts":[{"text":"Hi \"there\"","thought":true}]}}],"usageMetadata":{"promptTokenCount":3,"candidatesTokenCount":7,"thoughtsTokenCount":2}}"#.to_owned(),
+            r#"{"type":"message","content":[{"type":"thinking","thinking":"let me see"},{"type":"text","text":"ok"}],"usage":{"input_tokens":5,"output_tokens":9,"note":"a\"}"}}"#.to_owned(),
+            "\"\\\"{not json\u{1}\"\n".to_owned(),
+            format!(r#"{{"reasoning":"{}","content":"{}"}}"#, "r".repeat(300), "t\\".repeat(100)),
+        ];
+        for doc in &docs {
+            let bytes = doc.as_bytes();
+            let mut oracle = JsonScan::new();
+            oracle.feed_bytewise(bytes);
+            let mut whole = JsonScan::new();
+            whole.feed(bytes);
+            assert_eq!(state(&whole), state(&oracle), "{doc}");
+            for cut in 0..=bytes.len() {
+                let (a, b) = bytes.split_at(cut);
+                let mut s = JsonScan::new();
+                s.feed(a);
+                s.feed(b);
+                assert_eq!(state(&s), state(&oracle), "{doc} cut at {cut}");
+            }
+        }
     }
 
     #[test]
