@@ -50,6 +50,7 @@ fn the_reader_reads_every_document_as_serde_did() {
         .collect();
     docs.extend([
         b"".to_vec(),
+        b" \n\t\r ".to_vec(),
         b"{\"mode\": \"shad\x01ow\"}".to_vec(),
         b"{\"identity\": {\"secret\": \"\xff\xfe\"}}".to_vec(),
     ]);
@@ -63,6 +64,16 @@ fn the_reader_reads_every_document_as_serde_did() {
         compared += 1;
     }
     assert!(compared > 150, "{compared}");
+}
+
+/// An empty or blank document is read as `{}` (the defaults built in one
+/// place of the module): exactly `RawConfig::default()`, as before.
+#[wasm_bindgen_test(unsupported = test)]
+fn blank_documents_are_the_defaults() {
+    let defaults = format!("{:?}", RawConfig::default());
+    for doc in [&b""[..], b" ", b"\n\t\r  \n"] {
+        assert_eq!(format!("{:?}", RawConfig::from_bytes(doc).unwrap()), defaults);
+    }
 }
 
 #[wasm_bindgen_test(unsupported = test)]
