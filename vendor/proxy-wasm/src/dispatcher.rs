@@ -103,6 +103,38 @@ struct NoopRoot;
 impl Context for NoopRoot {}
 impl RootContext for NoopRoot {}
 
+/// The HTTP callouts in flight: token id -> the context that made the call.
+#[cfg(feature = "full")]
+type CalloutMap = HashMap<u32, u32>;
+#[cfg(not(feature = "full"))]
+type CalloutMap = Callouts;
+
+/// distill-guard patch (PATCHED.md): without `full`, the HTTP callouts in
+/// flight, a few at a time, are a vector searched in order, with the map's
+/// `insert` and `remove`, not a hash map (one hash-table instantiation
+/// fewer in the module; issue 8: module size).
+#[cfg(any(test, not(feature = "full")))]
+#[derive(Default)]
+struct Callouts(Vec<(u32, u32)>);
+
+#[cfg(any(test, not(feature = "full")))]
+impl Callouts {
+    /// As `HashMap::insert`: the context the token had, if any.
+    fn insert(&mut self, token_id: u32, context_id: u32) -> Option<u32> {
+        if let Some(entry) = self.0.iter_mut().find(|(t, _)| *t == token_id) {
+            return Some(std::mem::replace(&mut entry.1, context_id));
+        }
+        self.0.push((token_id, context_id));
+        None
+    }
+
+    /// As `HashMap::remove`.
+    fn remove(&mut self, token_id: &u32) -> Option<u32> {
+        let i = self.0.iter().position(|(t, _)| t == token_id)?;
+        Some(self.0.swap_remove(i).1)
+    }
+}
+
 struct Dispatcher {
     new_root: Cell<Option<NewRootContext>>,
     roots: RefCell<HashMap<u32, Box<dyn RootContext>>>,
@@ -111,7 +143,7 @@ struct Dispatcher {
     new_http_stream: Cell<Option<NewHttpContext>>,
     http_streams: RefCell<HashMap<u32, Box<dyn HttpContext>>>,
     active_id: Cell<u32>,
-    callouts: RefCell<HashMap<u32, u32>>,
+    callouts: RefCell<CalloutMap>,
     grpc_callouts: RefCell<HashMap<u32, u32>>,
     grpc_streams: RefCell<HashMap<u32, u32>>,
 }
@@ -126,7 +158,7 @@ impl Dispatcher {
             new_http_stream: Cell::new(None),
             http_streams: RefCell::new(HashMap::default()),
             active_id: Cell::new(0),
-            callouts: RefCell::new(HashMap::default()),
+            callouts: RefCell::new(CalloutMap::default()),
             grpc_callouts: RefCell::new(HashMap::default()),
             grpc_streams: RefCell::new(HashMap::default()),
         }
@@ -829,3 +861,29 @@ pub extern "C" fn proxy_on_foreign_function(
     DISPATCHER
         .with(|dispatcher| dispatcher.on_foreign_function(context_id, function_id, arguments_size))
 }
+
+#[cfg(test)]
+mod callouts_tests {
+    use super::Callouts;
+    use std::collections::HashMap;
+
+    /// `Callouts` answers every insert and remove as the `HashMap` it
+    /// replaced, over a sequence that repeats, reuses and misses tokens.
+    #[test]
+    fn callouts_behave_as_the_map_they_replaced() {
+        let mut ours = Callouts::default();
+        let mut map: HashMap<u32, u32> = HashMap::new();
+        let mut x: u32 = 12345;
+        for step in 0..20_000u32 {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            let token = (x >> 16) % 16;
+            if x % 3 == 0 {
+                assert_eq!(ours.remove(&token), map.remove(&token), "step {step}");
+            } else {
+                assert_eq!(ours.insert(token, step), map.insert(token, step), "step {step}");
+            }
+            assert_eq!(ours.0.len(), map.len());
+        }
+    }
+}
+
