@@ -107,37 +107,60 @@ impl RootContext for NoopRoot {}
 #[cfg(feature = "full")]
 type CalloutMap = HashMap<u32, u32>;
 #[cfg(not(feature = "full"))]
-type CalloutMap = Callouts;
+type CalloutMap = IdMap;
+
+/// The root contexts (one per plugin in the VM).
+#[cfg(feature = "full")]
+type RootMap = HashMap<u32, Box<dyn RootContext>>;
+#[cfg(not(feature = "full"))]
+type RootMap = IdMap<Box<dyn RootContext>>;
 
 /// distill-guard patch (PATCHED.md): without `full`, the HTTP callouts in
-/// flight, a few at a time, are a vector searched in order, with the map's
-/// `insert` and `remove`, not a hash map (one hash-table instantiation
-/// fewer in the module; issue 8: module size).
+/// flight and the root contexts, a few at a time, are a vector searched in
+/// order, with the map's `insert`, `remove`, `get` and `get_mut`, not a
+/// hash map (two hash-table instantiations fewer in the module; issue 8:
+/// module size).
 #[cfg(any(test, not(feature = "full")))]
-#[derive(Default)]
-struct Callouts(Vec<(u32, u32)>);
+struct IdMap<V = u32>(Vec<(u32, V)>);
 
 #[cfg(any(test, not(feature = "full")))]
-impl Callouts {
-    /// As `HashMap::insert`: the context the token had, if any.
-    fn insert(&mut self, token_id: u32, context_id: u32) -> Option<u32> {
-        if let Some(entry) = self.0.iter_mut().find(|(t, _)| *t == token_id) {
-            return Some(std::mem::replace(&mut entry.1, context_id));
+impl<V> Default for IdMap<V> {
+    fn default() -> Self {
+        IdMap(Vec::new())
+    }
+}
+
+#[cfg(any(test, not(feature = "full")))]
+impl<V> IdMap<V> {
+    /// As `HashMap::insert`: the value the id had, if any.
+    fn insert(&mut self, id: u32, value: V) -> Option<V> {
+        if let Some(entry) = self.0.iter_mut().find(|(t, _)| *t == id) {
+            return Some(std::mem::replace(&mut entry.1, value));
         }
-        self.0.push((token_id, context_id));
+        self.0.push((id, value));
         None
     }
 
     /// As `HashMap::remove`.
-    fn remove(&mut self, token_id: &u32) -> Option<u32> {
-        let i = self.0.iter().position(|(t, _)| t == token_id)?;
+    fn remove(&mut self, id: &u32) -> Option<V> {
+        let i = self.0.iter().position(|(t, _)| t == id)?;
         Some(self.0.swap_remove(i).1)
+    }
+
+    /// As `HashMap::get`.
+    fn get(&self, id: &u32) -> Option<&V> {
+        self.0.iter().find(|(t, _)| t == id).map(|(_, v)| v)
+    }
+
+    /// As `HashMap::get_mut`.
+    fn get_mut(&mut self, id: &u32) -> Option<&mut V> {
+        self.0.iter_mut().find(|(t, _)| t == id).map(|(_, v)| v)
     }
 }
 
 struct Dispatcher {
     new_root: Cell<Option<NewRootContext>>,
-    roots: RefCell<HashMap<u32, Box<dyn RootContext>>>,
+    roots: RefCell<RootMap>,
     new_stream: Cell<Option<NewStreamContext>>,
     streams: RefCell<StreamMap>,
     new_http_stream: Cell<Option<NewHttpContext>>,
@@ -152,7 +175,7 @@ impl Dispatcher {
     fn new() -> Dispatcher {
         Dispatcher {
             new_root: Cell::new(None),
-            roots: RefCell::new(HashMap::default()),
+            roots: RefCell::new(RootMap::default()),
             new_stream: Cell::new(None),
             streams: RefCell::new(StreamMap::default()),
             new_http_stream: Cell::new(None),
@@ -863,27 +886,34 @@ pub extern "C" fn proxy_on_foreign_function(
 }
 
 #[cfg(test)]
-mod callouts_tests {
-    use super::Callouts;
+mod id_map_tests {
+    use super::IdMap;
     use std::collections::HashMap;
 
-    /// `Callouts` answers every insert and remove as the `HashMap` it
-    /// replaced, over a sequence that repeats, reuses and misses tokens.
+    /// `IdMap` answers every insert, remove, get and get_mut as the
+    /// `HashMap` it replaced, over a sequence that repeats, reuses and
+    /// misses ids.
     #[test]
-    fn callouts_behave_as_the_map_they_replaced() {
-        let mut ours = Callouts::default();
+    fn id_maps_behave_as_the_maps_they_replaced() {
+        let mut ours = IdMap::default();
         let mut map: HashMap<u32, u32> = HashMap::new();
         let mut x: u32 = 12345;
-        for step in 0..20_000u32 {
+        for step in 0..40_000u32 {
             x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-            let token = (x >> 16) % 16;
-            if x % 3 == 0 {
-                assert_eq!(ours.remove(&token), map.remove(&token), "step {step}");
-            } else {
-                assert_eq!(ours.insert(token, step), map.insert(token, step), "step {step}");
+            let id = (x >> 16) % 16;
+            match x % 4 {
+                0 => assert_eq!(ours.remove(&id), map.remove(&id), "step {step}"),
+                1 => assert_eq!(ours.get(&id), map.get(&id), "step {step}"),
+                2 => {
+                    if let (Some(a), Some(b)) = (ours.get_mut(&id), map.get_mut(&id)) {
+                        *a += 1;
+                        *b += 1;
+                    }
+                    assert_eq!(ours.get(&id), map.get(&id), "step {step}");
+                }
+                _ => assert_eq!(ours.insert(id, step), map.insert(id, step), "step {step}"),
             }
             assert_eq!(ours.0.len(), map.len());
         }
     }
 }
-
