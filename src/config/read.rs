@@ -240,11 +240,14 @@ fn identity(r: &mut Reader<'_>, path: &Path<'_>, out: &mut RawIdentity) -> Resul
     ];
     fields(r, path, "struct RawIdentity", &names, &mut |r, i, p| {
         match i {
-            0 => *sources = vec(r, p, source)?,
             1 => *secret = string(r, p)?,
             2 => *trusted_xff_hops = u32(r, p)?,
             3 => *tls_fingerprint_header = option_string(r, p)?,
-            _ => *organization = vec(r, p, source)?,
+            // One read of a source list for both (as `detection`).
+            _ => {
+                let field: &mut Vec<RawSource> = if i == 0 { sources } else { organization };
+                *field = vec(r, p, source)?;
+            }
         }
         Ok(())
     })?;
@@ -308,11 +311,13 @@ fn body(r: &mut Reader<'_>, path: &Path<'_>, out: &mut RawBody) -> Result<()> {
         "on_no_prompt_in_prefix",
     ];
     fields(r, path, "struct RawBody", &names, &mut |r, i, p| {
-        match i {
-            0 => *max_inspect_bytes = u64(r, p)?,
-            1 => *max_buffer_bytes = u64(r, p)?,
-            2 => *on_parse_error = parse_error_policy(r, p)?,
-            _ => *on_no_prompt_in_prefix = parse_error_policy(r, p)?,
+        // One read per value type, the field chosen first (as `detection`).
+        if i < 2 {
+            let field: &mut u64 = if i == 0 { max_inspect_bytes } else { max_buffer_bytes };
+            *field = u64(r, p)?;
+        } else {
+            let field: &mut ParseErrorPolicy = if i == 2 { on_parse_error } else { on_no_prompt_in_prefix };
+            *field = parse_error_policy(r, p)?;
         }
         Ok(())
     })?;
@@ -337,13 +342,18 @@ fn response(r: &mut Reader<'_>, path: &Path<'_>, out: &mut RawResponse) -> Resul
         "reasoning_max_bytes",
     ];
     fields(r, path, "struct RawResponse", &names, &mut |r, i, p| {
+        // One read per value type, the field chosen first (as `detection`).
         match i {
-            0 => *throttle_status = u16(r, p)?,
-            1 => *block_status = u16(r, p)?,
-            2 => *retry_after_secs = u64(r, p)?,
+            0 | 1 => {
+                let field: &mut u16 = if i == 0 { throttle_status } else { block_status };
+                *field = u16(r, p)?;
+            }
             3 => *expose_reasons = r.boolean(p)?,
             4 => *reasoning = reasoning_policy(r, p)?,
-            _ => *reasoning_max_bytes = u64(r, p)?,
+            _ => {
+                let field: &mut u64 = if i == 2 { retry_after_secs } else { reasoning_max_bytes };
+                *field = u64(r, p)?;
+            }
         }
         Ok(())
     })?;
@@ -358,11 +368,12 @@ fn thresholds(r: &mut Reader<'_>, path: &Path<'_>, out: &mut RawThresholds) -> R
         "struct RawThresholds",
         &["tag", "throttle", "block"],
         &mut |r, i, p| {
-            match i {
-                0 => *tag = f64(r, p)?,
-                1 => *throttle = f64(r, p)?,
-                _ => *block = f64(r, p)?,
-            }
+            let field: &mut f64 = match i {
+                0 => tag,
+                1 => throttle,
+                _ => block,
+            };
+            *field = f64(r, p)?;
             Ok(())
         },
     )?;
@@ -380,10 +391,8 @@ fn allowlist(r: &mut Reader<'_>, path: &Path<'_>, out: &mut RawAllowlist) -> Res
         "struct RawAllowlist",
         &["identities", "client_cidrs"],
         &mut |r, i, p| {
-            match i {
-                0 => *identities = vec(r, p, string)?,
-                _ => *client_cidrs = vec(r, p, string)?,
-            }
+            let field: &mut Vec<String> = if i == 0 { identities } else { client_cidrs };
+            *field = vec(r, p, string)?;
             Ok(())
         },
     )?;
@@ -513,30 +522,33 @@ fn detection(r: &mut Reader<'_>, path: &Path<'_>, out: &mut RawDetection) -> Res
         "cooldown_forget_secs",
     ];
     fields(r, path, "struct RawDetection", &names, &mut |r, i, p| {
-        match i {
-            0 => *enabled = r.boolean(p)?,
-            1 => *identity_slots = u64(r, p)?,
-            2 => *template_slots = u64(r, p)?,
-            3 => *network_slots = u64(r, p)?,
-            4 => *window_secs = u64(r, p)?,
-            5 => *skeleton_tokens = u64(r, p)?,
-            6 => *share_min_accounts = u64(r, p)?,
-            7 => *share_full_accounts = u64(r, p)?,
-            8 => *infra_full_accounts = u64(r, p)?,
-            9 => *long_output_tokens = u64(r, p)?,
-            10 => *limit_window_secs = u64(r, p)?,
-            11 => *identity_limit = u64(r, p)?,
-            12 => *cluster_limit = u64(r, p)?,
-            13 => *token_limit = u64(r, p)?,
-            14 => *cluster_token_limit = u64(r, p)?,
-            15 => *long_answer_tokens = u64(r, p)?,
-            16 => *limit_min_score = f64(r, p)?,
-            17 => *memory_half_life_secs = u64(r, p)?,
-            18 => *extra_phrases = vec(r, p, phrase)?,
-            19 => *cooldown_secs = u64(r, p)?,
-            20 => *cooldown_max_secs = u64(r, p)?,
-            _ => *cooldown_forget_secs = u64(r, p)?,
-        }
+        // The field a u64 goes to, then one read for all of them (an arm
+        // each was a call and an error check each; issue 8: module size).
+        let field: &mut u64 = match i {
+            0 => return r.boolean(p).map(|v| *enabled = v),
+            16 => return f64(r, p).map(|v| *limit_min_score = v),
+            18 => return vec(r, p, phrase).map(|v| *extra_phrases = v),
+            1 => identity_slots,
+            2 => template_slots,
+            3 => network_slots,
+            4 => window_secs,
+            5 => skeleton_tokens,
+            6 => share_min_accounts,
+            7 => share_full_accounts,
+            8 => infra_full_accounts,
+            9 => long_output_tokens,
+            10 => limit_window_secs,
+            11 => identity_limit,
+            12 => cluster_limit,
+            13 => token_limit,
+            14 => cluster_token_limit,
+            15 => long_answer_tokens,
+            17 => memory_half_life_secs,
+            19 => cooldown_secs,
+            20 => cooldown_max_secs,
+            _ => cooldown_forget_secs,
+        };
+        *field = u64(r, p)?;
         Ok(())
     })?;
     Ok(())
@@ -582,15 +594,26 @@ fn fleet(r: &mut Reader<'_>, path: &Path<'_>, out: &mut RawFleet) -> Result<()> 
         "max_records",
     ];
     fields(r, path, "struct RawFleet", &names, &mut |r, i, p| {
+        // One read per value type, the field chosen first (as `detection`).
         match i {
             0 => *enabled = r.boolean(p)?,
-            1 => *cluster = string(r, p)?,
-            2 => *authority = string(r, p)?,
-            3 => *sync_path = string(r, p)?,
-            4 => *secret = string(r, p)?,
-            5 => *sync_secs = u64(r, p)?,
-            6 => *timeout_ms = u64(r, p)?,
-            _ => *max_records = u64(r, p)?,
+            1..=4 => {
+                let field: &mut String = match i {
+                    1 => cluster,
+                    2 => authority,
+                    3 => sync_path,
+                    _ => secret,
+                };
+                *field = string(r, p)?;
+            }
+            _ => {
+                let field: &mut u64 = match i {
+                    5 => sync_secs,
+                    6 => timeout_ms,
+                    _ => max_records,
+                };
+                *field = u64(r, p)?;
+            }
         }
         Ok(())
     })?;
