@@ -7,9 +7,11 @@
 #
 # Size (issue 8): the module's symbol names are stripped (`-C strip=symbols`:
 # ~77 KB of name section Envoy never reads; the native tool keeps its
-# symbols), then binaryen's wasm-opt -O2 re-encodes and optimises it (the
-# linker leaves padded LEB128s; -O2 rather than -Oz, which made the engine
-# ~5-10% slower under V8 for 2% fewer bytes). The features are the ones
+# symbols), then binaryen's wasm-opt -O3 --merge-similar-functions
+# re-encodes and optimises it (the linker leaves padded LEB128s; -Oz made
+# the engine ~5-10% slower under V8 for 2% fewer bytes; -O3 with functions
+# that differ only in constants merged is ~2 KB smaller than -O2 and not
+# slower under V8: docs/benchmarks.md, session 10). The features are the ones
 # rustc's wasm32-wasip1 target emits and Envoy's V8 loads (with `-all`
 # wasm-opt writes GC-style type sections Envoy refuses). Without wasm-opt
 # (scripts/setup.sh installs Debian's binaryen) the stripped module is used
@@ -23,7 +25,7 @@ wasm=target/wasm32-wasip1/release/distill_guard.wasm
 if command -v wasm-opt >/dev/null; then
   # Always from cargo's own output, so a rebuild-free run gives the same bytes.
   rm -f "$wasm"
-  wasm-opt -O2 --strip-producers --enable-sign-ext --enable-bulk-memory --enable-mutable-globals \
+  wasm-opt -O3 --merge-similar-functions --strip-producers --enable-sign-ext --enable-bulk-memory --enable-mutable-globals \
     --enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types "$linked" -o "$wasm"
 else
   echo "build: wasm-opt not found (run scripts/setup.sh): the module is larger than it need be" >&2

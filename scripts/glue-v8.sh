@@ -34,9 +34,9 @@ done
 out=bench-out/glue-v8
 mkdir -p "$out"
 # The release module's code with its names: no `-C strip=symbols`, and
-# wasm-opt -g keeps the name section through the same -O2 as build.sh.
+# wasm-opt -g keeps the name section through the same passes as build.sh.
 CARGO_TARGET_DIR=target/names cargo rustc --quiet --lib --release --target wasm32-wasip1 --crate-type cdylib
-wasm-opt -O2 -g --strip-producers --enable-sign-ext --enable-bulk-memory --enable-mutable-globals \
+wasm-opt -O3 --merge-similar-functions -g --strip-producers --enable-sign-ext --enable-bulk-memory --enable-mutable-globals \
   --enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types \
   target/names/wasm32-wasip1/release/deps/distill_guard.wasm -o "$out/distill_guard.names.wasm"
 

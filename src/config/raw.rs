@@ -33,8 +33,10 @@ pub struct RawConfig {
 impl RawConfig {
     /// Parses JSON; empty input means all defaults.
     pub fn from_bytes(bytes: &[u8]) -> Result<RawConfig, ConfigError> {
+        // Read as `{}` (every field its default), so that the defaults are
+        // built in one place of the module (issue 8: module size).
         if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(RawConfig::default());
+            return super::read::config(b"{}");
         }
         // serde would accept a struct written as an array; say plainly what
         // is expected instead.

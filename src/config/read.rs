@@ -2,7 +2,11 @@
 //! section's fields, in the order serde lists them in an `unknown field`
 //! message. Each reader destructures its struct without `..`, so a field
 //! added to a `Raw*` struct does not compile until it is read here too.
-//! Defaults are the structs' own `Default`.
+//! Defaults are the structs' own `Default`: the document's default is
+//! built once and each section present is read into its part in place
+//! (what serde did, a section's own default then its fields, without a
+//! second default built, moved and dropped per section: ~2.3 KB of the
+//! module; issue 8).
 
 use super::json::{Content, Number, Path, Reader};
 use super::raw::{
@@ -201,33 +205,32 @@ fn root(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawConfig> {
     fields(r, path, "struct RawConfig", &names, &mut |r, i, p| {
         match i {
             0 => *m = mode(r, p)?,
-            1 => *id = identity(r, p)?,
-            2 => *b = body(r, p)?,
-            3 => *re = response(r, p)?,
-            4 => *t = thresholds(r, p)?,
-            5 => *a = allowlist(r, p)?,
+            1 => identity(r, p, id)?,
+            2 => body(r, p, b)?,
+            3 => response(r, p, re)?,
+            4 => thresholds(r, p, t)?,
+            5 => allowlist(r, p, a)?,
             6 => *ru = vec(r, p, rule)?,
-            7 => *l = limits(r, p)?,
-            8 => *s = shared_data(r, p)?,
-            9 => *d = detection(r, p)?,
-            11 => *al = access_log(r, p)?,
-            12 => *me = metrics(r, p)?,
-            _ => *f = fleet(r, p)?,
+            7 => limits(r, p, l)?,
+            8 => shared_data(r, p, s)?,
+            9 => detection(r, p, d)?,
+            11 => access_log(r, p, al)?,
+            12 => metrics(r, p, me)?,
+            _ => fleet(r, p, f)?,
         }
         Ok(())
     })?;
     Ok(out)
 }
 
-fn identity(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawIdentity> {
-    let mut out = RawIdentity::default();
+fn identity(r: &mut Reader<'_>, path: &Path<'_>, out: &mut RawIdentity) -> Result<()> {
     let RawIdentity {
         sources,
         secret,
         trusted_xff_hops,
         tls_fingerprint_header,
         organization,
-    } = &mut out;
+    } = out;
     let names = [
         "sources",
         "secret",
@@ -237,15 +240,18 @@ fn identity(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawIdentity> {
     ];
     fields(r, path, "struct RawIdentity", &names, &mut |r, i, p| {
         match i {
-            0 => *sources = vec(r, p, source)?,
             1 => *secret = string(r, p)?,
             2 => *trusted_xff_hops = u32(r, p)?,
             3 => *tls_fingerprint_header = option_string(r, p)?,
-            _ => *organization = vec(r, p, source)?,
+            // One read of a source list for both (as `detection`).
+            _ => {
+                let field: &mut Vec<RawSource> = if i == 0 { sources } else { organization };
+                *field = vec(r, p, source)?;
+            }
         }
         Ok(())
     })?;
-    Ok(out)
+    Ok(())
 }
 
 /// A credential: a name, `{"header": …}` or `{"jwt_claim": …, "header": …,
@@ -291,14 +297,13 @@ fn source_object(members: &[(String, Content)]) -> Option<RawSource> {
     }
 }
 
-fn body(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawBody> {
-    let mut out = RawBody::default();
+fn body(r: &mut Reader<'_>, path: &Path<'_>, out: &mut RawBody) -> Result<()> {
     let RawBody {
         max_inspect_bytes,
         max_buffer_bytes,
         on_parse_error,
         on_no_prompt_in_prefix,
-    } = &mut out;
+    } = out;
     let names = [
         "max_inspect_bytes",
         "max_buffer_bytes",
@@ -306,19 +311,20 @@ fn body(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawBody> {
         "on_no_prompt_in_prefix",
     ];
     fields(r, path, "struct RawBody", &names, &mut |r, i, p| {
-        match i {
-            0 => *max_inspect_bytes = u64(r, p)?,
-            1 => *max_buffer_bytes = u64(r, p)?,
-            2 => *on_parse_error = parse_error_policy(r, p)?,
-            _ => *on_no_prompt_in_prefix = parse_error_policy(r, p)?,
+        // One read per value type, the field chosen first (as `detection`).
+        if i < 2 {
+            let field: &mut u64 = if i == 0 { max_inspect_bytes } else { max_buffer_bytes };
+            *field = u64(r, p)?;
+        } else {
+            let field: &mut ParseErrorPolicy = if i == 2 { on_parse_error } else { on_no_prompt_in_prefix };
+            *field = parse_error_policy(r, p)?;
         }
         Ok(())
     })?;
-    Ok(out)
+    Ok(())
 }
 
-fn response(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawResponse> {
-    let mut out = RawResponse::default();
+fn response(r: &mut Reader<'_>, path: &Path<'_>, out: &mut RawResponse) -> Result<()> {
     let RawResponse {
         throttle_status,
         block_status,
@@ -326,7 +332,7 @@ fn response(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawResponse> {
         expose_reasons,
         reasoning,
         reasoning_max_bytes,
-    } = &mut out;
+    } = out;
     let names = [
         "throttle_status",
         "block_status",
@@ -336,59 +342,61 @@ fn response(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawResponse> {
         "reasoning_max_bytes",
     ];
     fields(r, path, "struct RawResponse", &names, &mut |r, i, p| {
+        // One read per value type, the field chosen first (as `detection`).
         match i {
-            0 => *throttle_status = u16(r, p)?,
-            1 => *block_status = u16(r, p)?,
-            2 => *retry_after_secs = u64(r, p)?,
+            0 | 1 => {
+                let field: &mut u16 = if i == 0 { throttle_status } else { block_status };
+                *field = u16(r, p)?;
+            }
             3 => *expose_reasons = r.boolean(p)?,
             4 => *reasoning = reasoning_policy(r, p)?,
-            _ => *reasoning_max_bytes = u64(r, p)?,
+            _ => {
+                let field: &mut u64 = if i == 2 { retry_after_secs } else { reasoning_max_bytes };
+                *field = u64(r, p)?;
+            }
         }
         Ok(())
     })?;
-    Ok(out)
+    Ok(())
 }
 
-fn thresholds(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawThresholds> {
-    let mut out = RawThresholds::default();
-    let RawThresholds { tag, throttle, block } = &mut out;
+fn thresholds(r: &mut Reader<'_>, path: &Path<'_>, out: &mut RawThresholds) -> Result<()> {
+    let RawThresholds { tag, throttle, block } = out;
     fields(
         r,
         path,
         "struct RawThresholds",
         &["tag", "throttle", "block"],
         &mut |r, i, p| {
-            match i {
-                0 => *tag = f64(r, p)?,
-                1 => *throttle = f64(r, p)?,
-                _ => *block = f64(r, p)?,
-            }
+            let field: &mut f64 = match i {
+                0 => tag,
+                1 => throttle,
+                _ => block,
+            };
+            *field = f64(r, p)?;
             Ok(())
         },
     )?;
-    Ok(out)
+    Ok(())
 }
 
-fn allowlist(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawAllowlist> {
-    let mut out = RawAllowlist::default();
+fn allowlist(r: &mut Reader<'_>, path: &Path<'_>, out: &mut RawAllowlist) -> Result<()> {
     let RawAllowlist {
         identities,
         client_cidrs,
-    } = &mut out;
+    } = out;
     fields(
         r,
         path,
         "struct RawAllowlist",
         &["identities", "client_cidrs"],
         &mut |r, i, p| {
-            match i {
-                0 => *identities = vec(r, p, string)?,
-                _ => *client_cidrs = vec(r, p, string)?,
-            }
+            let field: &mut Vec<String> = if i == 0 { identities } else { client_cidrs };
+            *field = vec(r, p, string)?;
             Ok(())
         },
     )?;
-    Ok(out)
+    Ok(())
 }
 
 fn rule(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawRule> {
@@ -420,11 +428,10 @@ fn rule(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawRule> {
     })
 }
 
-fn limits(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawLimits> {
-    let mut out = RawLimits::default();
+fn limits(r: &mut Reader<'_>, path: &Path<'_>, out: &mut RawLimits) -> Result<()> {
     let RawLimits {
         identity_requests_per_minute,
-    } = &mut out;
+    } = out;
     fields(
         r,
         path,
@@ -435,41 +442,37 @@ fn limits(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawLimits> {
             Ok(())
         },
     )?;
-    Ok(out)
+    Ok(())
 }
 
-fn shared_data(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawSharedData> {
-    let mut out = RawSharedData::default();
-    let RawSharedData { namespace } = &mut out;
+fn shared_data(r: &mut Reader<'_>, path: &Path<'_>, out: &mut RawSharedData) -> Result<()> {
+    let RawSharedData { namespace } = out;
     fields(r, path, "struct RawSharedData", &["namespace"], &mut |r, _, p| {
         *namespace = string(r, p)?;
         Ok(())
     })?;
-    Ok(out)
+    Ok(())
 }
 
-fn access_log(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawAccessLog> {
-    let mut out = RawAccessLog::default();
-    let RawAccessLog { filter_state } = &mut out;
+fn access_log(r: &mut Reader<'_>, path: &Path<'_>, out: &mut RawAccessLog) -> Result<()> {
+    let RawAccessLog { filter_state } = out;
     fields(r, path, "struct RawAccessLog", &["filter_state"], &mut |r, _, p| {
         *filter_state = r.boolean(p)?;
         Ok(())
     })?;
-    Ok(out)
+    Ok(())
 }
 
-fn metrics(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawMetrics> {
-    let mut out = RawMetrics::default();
-    let RawMetrics { flush_interval_ms } = &mut out;
+fn metrics(r: &mut Reader<'_>, path: &Path<'_>, out: &mut RawMetrics) -> Result<()> {
+    let RawMetrics { flush_interval_ms } = out;
     fields(r, path, "struct RawMetrics", &["flush_interval_ms"], &mut |r, _, p| {
         *flush_interval_ms = u64(r, p)?;
         Ok(())
     })?;
-    Ok(out)
+    Ok(())
 }
 
-fn detection(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawDetection> {
-    let mut out = RawDetection::default();
+fn detection(r: &mut Reader<'_>, path: &Path<'_>, out: &mut RawDetection) -> Result<()> {
     let RawDetection {
         enabled,
         identity_slots,
@@ -493,7 +496,7 @@ fn detection(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawDetection> {
         cooldown_secs,
         cooldown_max_secs,
         cooldown_forget_secs,
-    } = &mut out;
+    } = out;
     let names = [
         "enabled",
         "identity_slots",
@@ -519,33 +522,36 @@ fn detection(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawDetection> {
         "cooldown_forget_secs",
     ];
     fields(r, path, "struct RawDetection", &names, &mut |r, i, p| {
-        match i {
-            0 => *enabled = r.boolean(p)?,
-            1 => *identity_slots = u64(r, p)?,
-            2 => *template_slots = u64(r, p)?,
-            3 => *network_slots = u64(r, p)?,
-            4 => *window_secs = u64(r, p)?,
-            5 => *skeleton_tokens = u64(r, p)?,
-            6 => *share_min_accounts = u64(r, p)?,
-            7 => *share_full_accounts = u64(r, p)?,
-            8 => *infra_full_accounts = u64(r, p)?,
-            9 => *long_output_tokens = u64(r, p)?,
-            10 => *limit_window_secs = u64(r, p)?,
-            11 => *identity_limit = u64(r, p)?,
-            12 => *cluster_limit = u64(r, p)?,
-            13 => *token_limit = u64(r, p)?,
-            14 => *cluster_token_limit = u64(r, p)?,
-            15 => *long_answer_tokens = u64(r, p)?,
-            16 => *limit_min_score = f64(r, p)?,
-            17 => *memory_half_life_secs = u64(r, p)?,
-            18 => *extra_phrases = vec(r, p, phrase)?,
-            19 => *cooldown_secs = u64(r, p)?,
-            20 => *cooldown_max_secs = u64(r, p)?,
-            _ => *cooldown_forget_secs = u64(r, p)?,
-        }
+        // The field a u64 goes to, then one read for all of them (an arm
+        // each was a call and an error check each; issue 8: module size).
+        let field: &mut u64 = match i {
+            0 => return r.boolean(p).map(|v| *enabled = v),
+            16 => return f64(r, p).map(|v| *limit_min_score = v),
+            18 => return vec(r, p, phrase).map(|v| *extra_phrases = v),
+            1 => identity_slots,
+            2 => template_slots,
+            3 => network_slots,
+            4 => window_secs,
+            5 => skeleton_tokens,
+            6 => share_min_accounts,
+            7 => share_full_accounts,
+            8 => infra_full_accounts,
+            9 => long_output_tokens,
+            10 => limit_window_secs,
+            11 => identity_limit,
+            12 => cluster_limit,
+            13 => token_limit,
+            14 => cluster_token_limit,
+            15 => long_answer_tokens,
+            17 => memory_half_life_secs,
+            19 => cooldown_secs,
+            20 => cooldown_max_secs,
+            _ => cooldown_forget_secs,
+        };
+        *field = u64(r, p)?;
         Ok(())
     })?;
-    Ok(out)
+    Ok(())
 }
 
 fn phrase(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawPhrase> {
@@ -566,8 +572,7 @@ fn phrase(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawPhrase> {
     Ok(RawPhrase { phrase, weight })
 }
 
-fn fleet(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawFleet> {
-    let mut out = RawFleet::default();
+fn fleet(r: &mut Reader<'_>, path: &Path<'_>, out: &mut RawFleet) -> Result<()> {
     let RawFleet {
         enabled,
         cluster,
@@ -577,7 +582,7 @@ fn fleet(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawFleet> {
         sync_secs,
         timeout_ms,
         max_records,
-    } = &mut out;
+    } = out;
     let names = [
         "enabled",
         "cluster",
@@ -589,17 +594,28 @@ fn fleet(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawFleet> {
         "max_records",
     ];
     fields(r, path, "struct RawFleet", &names, &mut |r, i, p| {
+        // One read per value type, the field chosen first (as `detection`).
         match i {
             0 => *enabled = r.boolean(p)?,
-            1 => *cluster = string(r, p)?,
-            2 => *authority = string(r, p)?,
-            3 => *sync_path = string(r, p)?,
-            4 => *secret = string(r, p)?,
-            5 => *sync_secs = u64(r, p)?,
-            6 => *timeout_ms = u64(r, p)?,
-            _ => *max_records = u64(r, p)?,
+            1..=4 => {
+                let field: &mut String = match i {
+                    1 => cluster,
+                    2 => authority,
+                    3 => sync_path,
+                    _ => secret,
+                };
+                *field = string(r, p)?;
+            }
+            _ => {
+                let field: &mut u64 = match i {
+                    5 => sync_secs,
+                    6 => timeout_ms,
+                    _ => max_records,
+                };
+                *field = u64(r, p)?;
+            }
         }
         Ok(())
     })?;
-    Ok(out)
+    Ok(())
 }

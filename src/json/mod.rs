@@ -16,6 +16,9 @@ mod quoted;
 pub mod reader;
 mod write;
 
+/// A string as the writer writes it (error bodies are written without a tree).
+pub use write::write_string;
+
 #[cfg(test)]
 pub(crate) mod tests;
 

@@ -103,15 +103,70 @@ struct NoopRoot;
 impl Context for NoopRoot {}
 impl RootContext for NoopRoot {}
 
+/// The HTTP callouts in flight: token id -> the context that made the call.
+#[cfg(feature = "full")]
+type CalloutMap = HashMap<u32, u32>;
+#[cfg(not(feature = "full"))]
+type CalloutMap = IdMap;
+
+/// The root contexts (one per plugin in the VM).
+#[cfg(feature = "full")]
+type RootMap = HashMap<u32, Box<dyn RootContext>>;
+#[cfg(not(feature = "full"))]
+type RootMap = IdMap<Box<dyn RootContext>>;
+
+/// distill-guard patch (PATCHED.md): without `full`, the HTTP callouts in
+/// flight and the root contexts, a few at a time, are a vector searched in
+/// order, with the map's `insert`, `remove`, `get` and `get_mut`, not a
+/// hash map (two hash-table instantiations fewer in the module; issue 8:
+/// module size).
+#[cfg(any(test, not(feature = "full")))]
+struct IdMap<V = u32>(Vec<(u32, V)>);
+
+#[cfg(any(test, not(feature = "full")))]
+impl<V> Default for IdMap<V> {
+    fn default() -> Self {
+        IdMap(Vec::new())
+    }
+}
+
+#[cfg(any(test, not(feature = "full")))]
+impl<V> IdMap<V> {
+    /// As `HashMap::insert`: the value the id had, if any.
+    fn insert(&mut self, id: u32, value: V) -> Option<V> {
+        if let Some(entry) = self.0.iter_mut().find(|(t, _)| *t == id) {
+            return Some(std::mem::replace(&mut entry.1, value));
+        }
+        self.0.push((id, value));
+        None
+    }
+
+    /// As `HashMap::remove`.
+    fn remove(&mut self, id: &u32) -> Option<V> {
+        let i = self.0.iter().position(|(t, _)| t == id)?;
+        Some(self.0.swap_remove(i).1)
+    }
+
+    /// As `HashMap::get`.
+    fn get(&self, id: &u32) -> Option<&V> {
+        self.0.iter().find(|(t, _)| t == id).map(|(_, v)| v)
+    }
+
+    /// As `HashMap::get_mut`.
+    fn get_mut(&mut self, id: &u32) -> Option<&mut V> {
+        self.0.iter_mut().find(|(t, _)| t == id).map(|(_, v)| v)
+    }
+}
+
 struct Dispatcher {
     new_root: Cell<Option<NewRootContext>>,
-    roots: RefCell<HashMap<u32, Box<dyn RootContext>>>,
+    roots: RefCell<RootMap>,
     new_stream: Cell<Option<NewStreamContext>>,
     streams: RefCell<StreamMap>,
     new_http_stream: Cell<Option<NewHttpContext>>,
     http_streams: RefCell<HashMap<u32, Box<dyn HttpContext>>>,
     active_id: Cell<u32>,
-    callouts: RefCell<HashMap<u32, u32>>,
+    callouts: RefCell<CalloutMap>,
     grpc_callouts: RefCell<HashMap<u32, u32>>,
     grpc_streams: RefCell<HashMap<u32, u32>>,
 }
@@ -120,13 +175,13 @@ impl Dispatcher {
     fn new() -> Dispatcher {
         Dispatcher {
             new_root: Cell::new(None),
-            roots: RefCell::new(HashMap::default()),
+            roots: RefCell::new(RootMap::default()),
             new_stream: Cell::new(None),
             streams: RefCell::new(StreamMap::default()),
             new_http_stream: Cell::new(None),
             http_streams: RefCell::new(HashMap::default()),
             active_id: Cell::new(0),
-            callouts: RefCell::new(HashMap::default()),
+            callouts: RefCell::new(CalloutMap::default()),
             grpc_callouts: RefCell::new(HashMap::default()),
             grpc_streams: RefCell::new(HashMap::default()),
         }
@@ -828,4 +883,37 @@ pub extern "C" fn proxy_on_foreign_function(
 ) {
     DISPATCHER
         .with(|dispatcher| dispatcher.on_foreign_function(context_id, function_id, arguments_size))
+}
+
+#[cfg(test)]
+mod id_map_tests {
+    use super::IdMap;
+    use std::collections::HashMap;
+
+    /// `IdMap` answers every insert, remove, get and get_mut as the
+    /// `HashMap` it replaced, over a sequence that repeats, reuses and
+    /// misses ids.
+    #[test]
+    fn id_maps_behave_as_the_maps_they_replaced() {
+        let mut ours = IdMap::default();
+        let mut map: HashMap<u32, u32> = HashMap::new();
+        let mut x: u32 = 12345;
+        for step in 0..40_000u32 {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            let id = (x >> 16) % 16;
+            match x % 4 {
+                0 => assert_eq!(ours.remove(&id), map.remove(&id), "step {step}"),
+                1 => assert_eq!(ours.get(&id), map.get(&id), "step {step}"),
+                2 => {
+                    if let (Some(a), Some(b)) = (ours.get_mut(&id), map.get_mut(&id)) {
+                        *a += 1;
+                        *b += 1;
+                    }
+                    assert_eq!(ours.get(&id), map.get(&id), "step {step}");
+                }
+                _ => assert_eq!(ours.insert(id, step), map.insert(id, step), "step {step}"),
+            }
+            assert_eq!(ours.0.len(), map.len());
+        }
+    }
 }
