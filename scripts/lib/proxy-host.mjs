@@ -83,6 +83,7 @@ export class ProxyHost {
     // them: their difference is the module's own time.
     this.callbackMs = 0;
     this.hostMs = 0;
+    this.byCallback = new Map(); // export name -> ms of the module's own time
     // A module built with the `alloc-count` feature (scripts/glue-v8.sh
     // --allocs) counts its heap allocations: per callback here, and how
     // many of them were memory the host asked for to hand data over.
@@ -260,10 +261,14 @@ export class ProxyHost {
       for (const [name, f] of Object.entries(this.ex)) {
         this.timedExports[name] = typeof f !== "function" ? f : (...a) => {
           const t0 = performance.now();
+          const host0 = this.hostMs;
           try {
             return f(...a);
           } finally {
-            this.callbackMs += performance.now() - t0;
+            const ms = performance.now() - t0;
+            this.callbackMs += ms;
+            // The module's own time by callback, for glue-bench --compare.
+            this.byCallback.set(name, (this.byCallback.get(name) || 0) + ms - (this.hostMs - host0));
           }
         };
         if (this.countsAllocs() && typeof f === "function") {
