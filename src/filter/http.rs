@@ -45,11 +45,11 @@ use crate::clock::Clock;
 use crate::config::Mode;
 use crate::content_length::{ContentLength, OVERRUN_BODY, OVERRUN_STATUS};
 use crate::engine::headers::{
-    is_reserved, STATE_ACTION, STATE_IDENTITY, STATE_INTENDED, STATE_MODE, STATE_REASONS, STATE_SCORE,
+    is_reserved_bytes, STATE_ACTION, STATE_IDENTITY, STATE_INTENDED, STATE_MODE, STATE_REASONS, STATE_SCORE,
 };
 use crate::engine::{Decision, Engine, Exchange};
 use crate::fleet::touched::Touched;
-use crate::header_map::HeaderMap;
+use crate::header_map::{self, HeaderMap};
 use crate::identity::client_addr;
 use crate::metrics::{Counter, Histogram, Metrics};
 use crate::netaddr::{parse_ip, parse_socket_ip};
@@ -398,8 +398,13 @@ fn read_body(offset: usize, max: usize) -> Vec<u8> {
 /// them, so only this filter may set them.
 fn strip_reserved(headers: &HeaderMap, metrics: &dyn Metrics) {
     let mut removed: Vec<Cow<'_, str>> = Vec::new();
-    for (name, _) in headers.pairs() {
-        if is_reserved(&name) && !removed.contains(&name) {
+    // Names tested as the host's bytes; only a reserved one is decoded.
+    for (raw, _) in headers.raw_pairs() {
+        if !is_reserved_bytes(raw) {
+            continue;
+        }
+        let name = header_map::text(raw);
+        if !removed.contains(&name) {
             let _ = abi::remove_request_header(&name);
             metrics.incr(Counter::SpoofedHeaderStripped);
             removed.push(name);
