@@ -10,6 +10,7 @@
 # own cost of each call is not in it: bench-proxy measures that).
 #
 #   scripts/glue-v8.sh [--sizes "1500 65536"] [--requests N] [--rounds R] [--config JSON]
+#   scripts/glue-v8.sh --allocs [--sizes ...]   # heap allocations per request instead of a profile
 #
 # Prints, per size, the time per request of module and host together, the
 # host calls per request, the profile's split by whose code ran (the
@@ -17,22 +18,34 @@
 # own time by area and function. Figures only; exits non-zero only if the
 # module refuses the configuration or answers a request locally in shadow
 # mode.
+#
+# --allocs: the module built with the `alloc-count` feature (a counting
+# allocator, never in a shipped module: src/filter/alloc_count.rs); prints
+# its heap allocations and reallocations per request by callback, and how
+# many of them were buffers the host asked for to hand data over.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v node >/dev/null || { echo "glue-v8: node is needed (Debian: apt-get install nodejs)" >&2; exit 1; }
 command -v wasm-opt >/dev/null || { echo "glue-v8: wasm-opt is needed (scripts/setup.sh)" >&2; exit 1; }
 
 sizes="1500 65536"
+allocs=false
 rest=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --sizes) sizes="$2"; shift 2 ;;
+    --allocs) allocs=true; shift ;;
     *) rest+=("$1"); shift ;;
   esac
 done
 
 out=bench-out/glue-v8
 mkdir -p "$out"
+if $allocs; then
+  CARGO_TARGET_DIR=target/allocs cargo rustc --quiet --lib --release --target wasm32-wasip1 --crate-type cdylib --features alloc-count
+  exec node --no-warnings scripts/lib/glue-bench.mjs target/allocs/wasm32-wasip1/release/deps/distill_guard.wasm \
+    --sizes "$sizes" ${rest[@]+"${rest[@]}"}
+fi
 # The release module's code with its names: no `-C strip=symbols`, and
 # wasm-opt -g keeps the name section through the same passes as build.sh.
 CARGO_TARGET_DIR=target/names cargo rustc --quiet --lib --release --target wasm32-wasip1 --crate-type cdylib

@@ -99,13 +99,16 @@ fn exact(x: f64) -> Digits {
         left -= step;
     }
     mul_small(&mut limbs, base.pow(left.unsigned_abs()));
-    let mut digits = Vec::with_capacity(limbs.len() * 9);
-    for (i, limb) in limbs.iter().rev().enumerate() {
-        let text = limb.to_string();
-        if i > 0 {
-            digits.extend(std::iter::repeat_n(0, 9 - text.len()));
+    // Nine digits a limb, the first limb's leading zeros too (dropped just
+    // below): no `to_string` (an allocation and core's integer formatting)
+    // per limb; a score's 3-decimal text took six of them.
+    let mut digits = vec![0u8; limbs.len() * 9];
+    for (nine, limb) in digits.chunks_exact_mut(9).zip(limbs.iter().rev()) {
+        let mut rest = *limb;
+        for d in nine.iter_mut().rev() {
+            *d = (rest % 10) as u8;
+            rest /= 10;
         }
-        digits.extend(text.bytes().map(|b| b - b'0'));
     }
     let first = digits.iter().position(|&d| d != 0).unwrap_or(digits.len());
     digits.drain(..first);

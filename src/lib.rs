@@ -18,6 +18,7 @@ pub mod filter;
 pub mod fleet;
 pub mod float_parse;
 pub mod hash;
+pub mod header_map;
 pub mod host;
 pub mod identity;
 #[cfg(not(target_family = "wasm"))]

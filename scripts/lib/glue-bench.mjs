@@ -10,6 +10,12 @@
 //        [--requests N] [--rounds R] [--config JSON] [--chunk BYTES]
 //        [--answer-bytes N]
 //
+//   node scripts/lib/glue-bench.mjs A.wasm --compare B.wasm [--sizes ...] [--requests N] [--rounds R]
+//
+// --compare: both modules in one process, fed the same requests in
+// alternating rounds; prints each one's median and the median ratio B/A
+// of round pairs (what a before/after comparison on a busy machine needs).
+//
 // --answer-bytes: the upstream's answer text made about N bytes long (the
 // default is bench-proxy's 400-byte answer), for the cost of metering a
 // long answer.
@@ -169,6 +175,74 @@ function check() {
   return fail.length === 0 ? 0 : 1;
 }
 
+const compareWith = opt("--compare", null);
+if (compareWith) {
+  process.exit(compare(compareWith));
+}
+
+/// Two modules in one process, fed the same requests round by round, the
+/// order swapped every round: on a shared machine the load changes from
+/// second to second, and rounds next to each other see about the same,
+/// so the ratio of a round pair says more than two separate runs' medians.
+function compare(otherPath) {
+  const hosts = [modulePath, otherPath].map((path) => {
+    const h = new ProxyHost(path);
+    h.properties.set("source\0address", new TextEncoder().encode("127.0.0.1:40000"));
+    h.start(config);
+    return h;
+  });
+  console.log(`glue-bench --compare: A ${modulePath}, B ${otherPath}; ${rounds} round pairs of ${requests} requests ` +
+    `a size after a warm-up pair, the same requests to both, order swapped every round; config ${config}`);
+  console.log("size B    A µs/req median  p10   B µs/req median  p10   B/A median of round pairs  B/A of p10s");
+  let n = 2;
+  let bad = false;
+  for (const size of sizes) {
+    const pool = Array.from({ length: size > 262144 ? 8 : size > 16384 ? 32 : 256 }, () =>
+      new TextEncoder().encode(body(size)));
+    const perRound = size > 262144 ? Math.max(50, requests / 20) : size > 16384 ? Math.max(100, requests / 4) : requests;
+    const us = [[], []];
+    const ratios = [];
+    for (let r = 0; r <= rounds; r++) {
+      if (r === 1) hosts.forEach((h) => h.byCallback.clear());
+      const items = Array.from({ length: perRound }, () => [randInt(0, KEYS - 1), pick(pool)]);
+      const first = n;
+      const round = [0, 0];
+      for (const which of r % 2 === 0 ? [0, 1] : [1, 0]) {
+        const h = hosts[which];
+        const m0 = h.moduleUs();
+        let i = first;
+        for (const [k, b] of items) {
+          const id = i++;
+          if (h.request(id, headersFor(k, b.length, id), b, answer, chunk) !== 200 && shadow) bad = true;
+        }
+        round[which] = (h.moduleUs() - m0) / perRound;
+      }
+      n += perRound;
+      if (r > 0) {
+        us[0].push(round[0]);
+        us[1].push(round[1]);
+        ratios.push(round[1] / round[0]);
+      }
+    }
+    // The 10th percentile too: a round the machine's other work
+    // preempted only ever gets slower, so the low rounds are the module's
+    // own cost most nearly.
+    const q = (v, f) => v.slice().sort((a, b) => a - b)[Math.floor(v.length * f)];
+    console.log(`${String(size).padEnd(9)} ${q(us[0], 0.5).toFixed(1).padStart(15)} ${q(us[0], 0.1).toFixed(1).padStart(5)} ` +
+      `${q(us[1], 0.5).toFixed(1).padStart(16)} ${q(us[1], 0.1).toFixed(1).padStart(5)} ` +
+      `${q(ratios, 0.5).toFixed(3).padStart(27)} ${(q(us[1], 0.1) / q(us[0], 0.1)).toFixed(3).padStart(12)}`);
+    // Means over the timed rounds (not medians: a callback is not timed
+    // round by round), so preempted rounds weigh in here.
+    const timed = perRound * rounds;
+    console.log("          module µs/req by callback, A/B: " + [...hosts[0].byCallback.keys()].map((k) =>
+      `${k.replace(/^proxy_on_/, "")} ${(hosts[0].byCallback.get(k) * 1000 / timed).toFixed(2)}/` +
+      `${((hosts[1].byCallback.get(k) || 0) * 1000 / timed).toFixed(2)}`).join(", "));
+    hosts.forEach((h) => h.byCallback.clear());
+  }
+  if (bad) console.error("glue-bench: shadow mode answered a request locally");
+  return bad ? 1 : 0;
+}
+
 const host = new ProxyHost(modulePath);
 host.properties.set("source\0address", new TextEncoder().encode("127.0.0.1:40000"));
 host.start(config);
@@ -186,9 +260,15 @@ for (const size of sizes) {
   const moduleUs = [];
   const statuses = new Map();
   let callsBefore = null;
+  let allocsBefore = null;
+  let givenBefore = 0;
   const perRound = size > 262144 ? Math.max(50, requests / 20) : size > 16384 ? Math.max(100, requests / 4) : requests;
   for (let r = 0; r <= rounds; r++) {
-    if (r === 1) callsBefore = new Map(host.calls);
+    if (r === 1) {
+      callsBefore = new Map(host.calls);
+      allocsBefore = new Map([...host.allocs].map(([k, v]) => [k, v.slice()]));
+      givenBefore = host.given;
+    }
     const items = Array.from({ length: perRound }, () => {
       const k = randInt(0, KEYS - 1);
       const b = pick(pool);
@@ -219,6 +299,19 @@ for (const size of sizes) {
     `${m[0].toFixed(1).padStart(7)} ${m[m.length - 1].toFixed(1).padStart(7)} ${us[us.length >> 1].toFixed(1).padStart(12)} ` +
     `${total.toFixed(2).padStart(16)}   ${st}`);
   console.log("          per request: " + calls.sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k.replace(/^proxy_/, "")} ${v.toFixed(2)}`).join(", "));
+  if (host.countsAllocs()) {
+    // Allocations per request by callback (a module built with the
+    // `alloc-count` feature: scripts/glue-v8.sh --allocs).
+    const rows = [...host.allocs].map(([k, [a, re]]) => {
+      const [a0, re0] = allocsBefore.get(k) || [0, 0];
+      return [k.replace(/^proxy_on_/, ""), (a - a0) / timed, (re - re0) / timed];
+    }).filter(([, a, re]) => a > 0 || re > 0);
+    const all = rows.reduce((t, [, a]) => t + a, 0);
+    const reall = rows.reduce((t, [, , re]) => t + re, 0);
+    console.log(`          allocations per request: ${all.toFixed(2)} (${((host.given - givenBefore) / timed).toFixed(2)} of them ` +
+      `memory the host asked for to hand data over), reallocations ${reall.toFixed(2)}; by callback: ` +
+      rows.sort((a, b) => b[1] - a[1]).map(([k, a, re]) => `${k} ${a.toFixed(2)}/${re.toFixed(2)}`).join(", "));
+  }
   if (shadow && [...statuses.keys()].some((s) => s !== 200)) failed = true;
 }
 if (failed) {

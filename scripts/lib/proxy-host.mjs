@@ -83,6 +83,12 @@ export class ProxyHost {
     // them: their difference is the module's own time.
     this.callbackMs = 0;
     this.hostMs = 0;
+    this.byCallback = new Map(); // export name -> ms of the module's own time
+    // A module built with the `alloc-count` feature (scripts/glue-v8.sh
+    // --allocs) counts its heap allocations: per callback here, and how
+    // many of them were memory the host asked for to hand data over.
+    this.allocs = new Map(); // export name -> [allocations, reallocations]
+    this.given = 0;
     // Envoy's clock is the wall clock; cadence detection reads it.
     this.now = () => BigInt(Date.now()) * 1000000n;
     this.instance = new WebAssembly.Instance(this.module, this.imports());
@@ -105,6 +111,7 @@ export class ProxyHost {
   /// Copies `bytes` into memory the module allocated (it frees it) and
   /// writes the pointer and length where the call asked for them.
   give(bytes, ptrOut, lenOut) {
+    if (bytes.length) this.given++;
     const p = bytes.length ? this.ex.proxy_on_memory_allocate(bytes.length) : 0;
     if (bytes.length) this.mem().set(bytes, p);
     const dv = this.dv();
@@ -254,15 +261,39 @@ export class ProxyHost {
       for (const [name, f] of Object.entries(this.ex)) {
         this.timedExports[name] = typeof f !== "function" ? f : (...a) => {
           const t0 = performance.now();
+          const host0 = this.hostMs;
           try {
             return f(...a);
           } finally {
-            this.callbackMs += performance.now() - t0;
+            const ms = performance.now() - t0;
+            this.callbackMs += ms;
+            // The module's own time by callback, for glue-bench --compare.
+            this.byCallback.set(name, (this.byCallback.get(name) || 0) + ms - (this.hostMs - host0));
           }
         };
+        if (this.countsAllocs() && typeof f === "function") {
+          const timed = this.timedExports[name];
+          this.timedExports[name] = (...a) => {
+            const n0 = this.ex.distill_guard_alloc_count();
+            const r0 = this.ex.distill_guard_realloc_count();
+            try {
+              return timed(...a);
+            } finally {
+              const c = this.allocs.get(name) || [0, 0];
+              c[0] += Number(this.ex.distill_guard_alloc_count() - n0);
+              c[1] += Number(this.ex.distill_guard_realloc_count() - r0);
+              this.allocs.set(name, c);
+            }
+          };
+        }
       }
     }
     return this.timedExports;
+  }
+
+  /// Whether the module counts its allocations (feature `alloc-count`).
+  countsAllocs() {
+    return typeof this.ex.distill_guard_alloc_count === "function";
   }
 
   /// Microseconds of the module's own work so far (callbacks less host

@@ -31,17 +31,42 @@ pub fn is_cjk(c: char) -> bool {
 /// chars by the Unicode rules (the tests keep the char-by-char definition
 /// this equals). A word's bytes go straight into its SipHash
 /// ([`FingerprintStream`]), no string per word, and words of up to seven
-/// bytes (most) are looked up in a small cache first: a prompt repeats its
-/// common words, and a hit costs a comparison instead of six SipHash
-/// rounds. The values are [`fingerprint`]'s of the normalised words.
+/// bytes (most) are looked up in a cache first: prompts repeat their common
+/// words, within one and across requests, and a hit costs a comparison
+/// instead of six SipHash rounds. The cache is the thread's (one per Wasm
+/// VM), kept from request to request: a word's entry is its whole text and
+/// its fingerprint, so a hit gives what hashing gives. The values are
+/// [`fingerprint`]'s of the normalised words.
 #[inline(never)]
 pub fn token_hashes(text: &str) -> Vec<u64> {
+    SHORT_WORDS.with(|kept| {
+        // Taken out for the pass (nothing else reads it meanwhile) and
+        // put back; made on the thread's first text.
+        let mut cache = kept.take();
+        if cache.len() != CACHE {
+            cache = vec![(0, 0); CACHE];
+        }
+        let (out, cache) = token_hashes_with(text, cache);
+        kept.set(cache);
+        out
+    })
+}
+
+thread_local! {
+    /// [`token_hashes`]' cache of short words: `CACHE` entries (32 KiB),
+    /// never more, whatever the traffic.
+    static SHORT_WORDS: std::cell::Cell<Vec<(u64, u64)>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// [`token_hashes`] with `cache` (a power of two of entries, any contents
+/// it left), handed back with the pass's words in it.
+fn token_hashes_with(text: &str, cache: Vec<(u64, u64)>) -> (Vec<u64>, Vec<(u64, u64)>) {
     let mut t = Tokens {
         // A chunk of eight bytes may add a few tokens past the cap.
         out: Vec::with_capacity((text.len() / 4 + 4).min(MAX_TOKENS + 8)),
         word: FingerprintStream::default(),
         ends_hash: false,
-        cache: vec![(0, 0); cache_entries(text.len())],
+        cache,
     };
     let mut prev_cjk: Option<char> = None;
     let mut run = 0usize;
@@ -111,18 +136,13 @@ pub fn token_hashes(text: &str) -> Vec<u64> {
     t.flush();
     end_cjk_run(&mut prev_cjk, &mut run, &mut t.out);
     t.out.truncate(MAX_TOKENS);
-    t.out
+    (t.out, t.cache)
 }
 
-/// Most entries of [`token_hashes`]' cache of short words.
-const CACHE: usize = 1024;
-
-/// Entries of the cache for a text of `len` bytes: a power of two, about
-/// one per sixteen bytes (a word and a half), so a short prompt does not
-/// clear 16 KiB it will not use.
-fn cache_entries(len: usize) -> usize {
-    (len / 16).next_power_of_two().clamp(16, CACHE)
-}
+/// Entries of [`token_hashes`]' cache of short words (a power of two). It
+/// was made and cleared for every text (up to 1,024 entries, one per
+/// sixteen bytes of text), so each request hashed its words again.
+const CACHE: usize = 2048;
 
 /// [`ASCII_CLASS`] values that are not a lower-case letter.
 const SEPARATOR: u8 = 0;
@@ -687,6 +707,27 @@ mod tests {
             }
         }
         s
+    }
+
+    /// The thread's cache, kept across texts, full of other texts' words
+    /// and evicting them: the hashes are those of a fresh cache sized as
+    /// before (one entry per sixteen bytes of text) and of the char
+    /// definition, and the cache stays at its size.
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_cache_kept_across_texts_changes_no_hash() {
+        let old_size = |len: usize| (len / 16).next_power_of_two().clamp(16, 1024);
+        let mut rng = crate::hash::TestDraws(21);
+        for round in 0..200 {
+            let t = random_text(&mut rng, 1 + round % 400);
+            let fresh = token_hashes_with(&t, vec![(0, 0); old_size(t.len())]).0;
+            assert_eq!(token_hashes(&t), fresh, "{t:?}");
+            assert_eq!(fresh, tokens(&t, false), "{t:?}");
+            SHORT_WORDS.with(|kept| {
+                let cache = kept.take();
+                assert_eq!(cache.len(), CACHE);
+                kept.set(cache);
+            });
+        }
     }
 
     #[wasm_bindgen_test(unsupported = test)]

@@ -27,7 +27,15 @@ pub const STATE_MODE: &str = "wasm.distill_guard.mode";
 
 /// True for a header name the filter owns (lower-case input).
 pub fn is_reserved(name: &str) -> bool {
-    name.len() >= PREFIX.len() && name.get(..PREFIX.len()).is_some_and(|p| p.eq_ignore_ascii_case(PREFIX))
+    is_reserved_bytes(name.as_bytes())
+}
+
+/// [`is_reserved`] of a name as the host's bytes, undecoded (the glue asks
+/// it of every request header): the prefix is ASCII, so a name's bytes
+/// start with it exactly when its text (lossily decoded or not) does.
+pub fn is_reserved_bytes(name: &[u8]) -> bool {
+    name.get(..PREFIX.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(PREFIX.as_bytes()))
 }
 
 pub fn tag_headers(v: &Verdict, mode: Mode) -> Vec<(&'static str, String)> {
@@ -50,5 +58,31 @@ mod tests {
         assert!(is_reserved("X-Distill-Guard-Anything"));
         assert!(!is_reserved("x-distill"));
         assert!(!is_reserved("x-api-key"));
+    }
+
+    /// Against the text definition it replaced, on names cut mid-char at
+    /// the prefix's end and names that are no UTF-8 (as text: lossily).
+    #[wasm_bindgen_test(unsupported = test)]
+    fn reserved_bytes_as_the_text_test() {
+        let old = |name: &str| {
+            name.len() >= PREFIX.len() && name.get(..PREFIX.len()).is_some_and(|p| p.eq_ignore_ascii_case(PREFIX))
+        };
+        let names: [&[u8]; 10] = [
+            b"x-distill-guard-",
+            b"X-DISTILL-GUARD-score",
+            b"x-distill-guard",
+            b"x-distill-guar\xc3\xa9-x",
+            "x-distill-guard\u{e9}x".as_bytes(),
+            b"x-distill-guard-\xff",
+            b"\xffx-distill-guard-a",
+            b"x-distill-gua\xffd-a",
+            b"",
+            b"content-type",
+        ];
+        for name in names {
+            let text = String::from_utf8_lossy(name);
+            assert_eq!(is_reserved_bytes(name), old(&text), "{text:?}");
+            assert_eq!(is_reserved(&text), old(&text), "{text:?}");
+        }
     }
 }

@@ -15,6 +15,7 @@
 use std::ptr::null_mut;
 
 use super::calls::{self, Call};
+use crate::header_map::{self, HeaderMap};
 
 /// `proxy_wasm::types::Status` values this module distinguishes.
 pub const OK: u32 = 0;
@@ -289,10 +290,11 @@ pub fn get_buffer(buffer_type: u32, start: usize, max: usize) -> Result<Option<V
     }
 }
 
-/// The request headers (pseudo-headers included), in order. Names and
-/// values that are not UTF-8 are converted lossily rather than trusted.
-pub fn request_headers() -> Result<Vec<(String, String)>, u32> {
-    header_pairs(REQUEST_HEADERS)
+/// The request headers (pseudo-headers included), in order, read in place
+/// (`header_map`: names and values that are not UTF-8 are decoded lossily
+/// rather than trusted).
+pub fn request_headers() -> Result<HeaderMap, u32> {
+    header_map(REQUEST_HEADERS)
 }
 
 /// `proxy_wasm::types::MapType::HttpCallResponseHeaders`.
@@ -300,14 +302,15 @@ pub const HTTP_CALL_RESPONSE_HEADERS: u32 = 6;
 /// `proxy_wasm::types::BufferType::HttpCallResponseBody`.
 pub const HTTP_CALL_RESPONSE_BODY: u32 = 4;
 
-/// The pairs of a header map, lossily decoded.
-pub fn header_pairs(map_type: u32) -> Result<Vec<(String, String)>, u32> {
+/// A header map as the host encodes it; nothing is copied out of it until
+/// a caller keeps a name or value.
+pub fn header_map(map_type: u32) -> Result<HeaderMap, u32> {
     let mut data: *mut u8 = null_mut();
     let mut size: usize = 0;
     calls::count(Call::HeaderPairs);
     // SAFETY: `data` and `size` outlive the call.
     match unsafe { proxy_get_header_map_pairs(map_type, &mut data, &mut size) } {
-        OK => Ok(reclaim(data, size).map(|b| decode_pairs(&b)).unwrap_or_default()),
+        OK => Ok(reclaim(data, size).map(HeaderMap::new).unwrap_or_default()),
         status => Err(status),
     }
 }
@@ -315,18 +318,15 @@ pub fn header_pairs(map_type: u32) -> Result<Vec<(String, String)>, u32> {
 /// `proxy_wasm::types::MapType::HttpResponseHeaders`.
 const RESPONSE_HEADERS: u32 = 2;
 
-/// The response headers (pseudo-headers included), lossily decoded.
-pub fn response_headers() -> Result<Vec<(String, String)>, u32> {
-    header_pairs(RESPONSE_HEADERS)
+/// The response headers (pseudo-headers included), read in place.
+pub fn response_headers() -> Result<HeaderMap, u32> {
+    header_map(RESPONSE_HEADERS)
 }
 
 /// The response's `:status` among its headers, when there is one and it is
 /// a number.
-pub fn status_of(headers: &[(String, String)]) -> Option<u16> {
-    headers
-        .iter()
-        .find(|(name, _)| name == ":status")
-        .and_then(|(_, value)| value.trim().parse().ok())
+pub fn status_of(headers: &HeaderMap) -> Option<u16> {
+    headers.get_exact(":status").and_then(|value| value.trim().parse().ok())
 }
 
 pub fn set_request_header(name: &str, value: &str) -> Result<(), u32> {
@@ -357,7 +357,7 @@ fn remove_header(map_type: u32, name: &str) -> Result<(), u32> {
 
 /// Answers the request locally instead of forwarding it.
 pub fn send_response(status: u16, headers: &[(String, String)], body: &[u8]) -> Result<(), u32> {
-    let h = encode_pairs(headers);
+    let h = header_map::encode(headers);
     let details = "distill_guard";
     calls::count(Call::LocalReply);
     // SAFETY: every buffer outlives the call. -1: not a gRPC status.
@@ -376,56 +376,6 @@ pub fn send_response(status: u16, headers: &[(String, String)], body: &[u8]) -> 
         OK => Ok(()),
         status => Err(status),
     }
-}
-
-fn u32_at(b: &[u8], at: usize) -> Option<usize> {
-    let w: [u8; 4] = b.get(at..at.checked_add(4)?)?.try_into().ok()?;
-    usize::try_from(u32::from_le_bytes(w)).ok()
-}
-
-/// The ABI's pair encoding: count, then (name length, value length) per
-/// pair, then each name and value followed by a NUL. A malformed buffer
-/// yields the pairs read so far.
-fn decode_pairs(b: &[u8]) -> Vec<(String, String)> {
-    let Some(n) = u32_at(b, 0) else { return Vec::new() };
-    // Sized once (each pair takes at least 10 of the host's bytes), not
-    // grown pair by pair.
-    let mut out = Vec::with_capacity(n.min(b.len() / 10));
-    let mut p = n.saturating_mul(8).saturating_add(4);
-    for i in 0..n {
-        let s = i.saturating_mul(8).saturating_add(4);
-        let (Some(kl), Some(vl)) = (u32_at(b, s), u32_at(b, s.saturating_add(4))) else {
-            break;
-        };
-        let key = b.get(p..p.saturating_add(kl));
-        p = p.saturating_add(kl).saturating_add(1);
-        let value = b.get(p..p.saturating_add(vl));
-        p = p.saturating_add(vl).saturating_add(1);
-        let (Some(k), Some(v)) = (key, value) else {
-            break;
-        };
-        out.push((
-            String::from_utf8_lossy(k).into_owned(),
-            String::from_utf8_lossy(v).into_owned(),
-        ));
-    }
-    out
-}
-
-fn encode_pairs(pairs: &[(String, String)]) -> Vec<u8> {
-    let mut out = Vec::new();
-    out.extend_from_slice(&(pairs.len() as u32).to_le_bytes());
-    for (k, v) in pairs {
-        out.extend_from_slice(&(k.len() as u32).to_le_bytes());
-        out.extend_from_slice(&(v.len() as u32).to_le_bytes());
-    }
-    for (k, v) in pairs {
-        out.extend_from_slice(k.as_bytes());
-        out.push(0);
-        out.extend_from_slice(v.as_bytes());
-        out.push(0);
-    }
-    out
 }
 
 /// Calls the root context's `on_tick` every `millis` milliseconds.

@@ -134,9 +134,9 @@ impl FleetTick {
             return;
         };
         let store = HostStore { metrics };
-        let status = abi::header_pairs(abi::HTTP_CALL_RESPONSE_HEADERS)
+        let status = abi::header_map(abi::HTTP_CALL_RESPONSE_HEADERS)
             .ok()
-            .and_then(|h| h.into_iter().find(|(k, _)| k == ":status").map(|(_, v)| v));
+            .and_then(|h| h.get_exact(":status").map(|v| v.into_owned()));
         if status.as_deref() != Some("200") {
             self.requeue(call.slots);
             let status = status.unwrap_or_else(|| "none (timeout or reset)".to_owned());

@@ -24,6 +24,7 @@
 //! Six host calls per decision: `access_log.filter_state: false` skips
 //! them where no access log or other filter reads them.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::net::IpAddr;
 use std::rc::Rc;
@@ -44,10 +45,11 @@ use crate::clock::Clock;
 use crate::config::Mode;
 use crate::content_length::{ContentLength, OVERRUN_BODY, OVERRUN_STATUS};
 use crate::engine::headers::{
-    is_reserved, STATE_ACTION, STATE_IDENTITY, STATE_INTENDED, STATE_MODE, STATE_REASONS, STATE_SCORE,
+    is_reserved_bytes, STATE_ACTION, STATE_IDENTITY, STATE_INTENDED, STATE_MODE, STATE_REASONS, STATE_SCORE,
 };
 use crate::engine::{Decision, Engine, Exchange};
 use crate::fleet::touched::Touched;
+use crate::header_map::{self, HeaderMap};
 use crate::identity::client_addr;
 use crate::metrics::{Counter, Histogram, Metrics};
 use crate::netaddr::{parse_ip, parse_socket_ip};
@@ -286,7 +288,9 @@ impl Request {
         let Some(engine) = self.engine.clone() else {
             return Action::Continue;
         };
-        let mut meta = request_meta(headers, None);
+        // Borrowed from the host's buffer: only the kept headers are copied.
+        let mut meta = RequestMeta::from_header_pairs(headers.pairs(), headers.len_hint(), None);
+        drop(headers);
         // The peer address only when `x-forwarded-for` does not name the
         // client (a host call fewer behind a trusted proxy).
         if client_addr::forwarded_ip(&meta, engine.settings().trusted_xff_hops).is_none() {
@@ -392,44 +396,20 @@ fn read_body(offset: usize, max: usize) -> Vec<u8> {
 
 /// Removes every client-sent `x-distill-guard-*` header: upstreams trust
 /// them, so only this filter may set them.
-fn strip_reserved(headers: &[(String, String)], metrics: &dyn Metrics) {
-    let mut removed: Vec<&str> = Vec::new();
-    for (name, _) in headers {
-        if is_reserved(name) && !removed.contains(&name.as_str()) {
-            let _ = abi::remove_request_header(name);
-            removed.push(name);
+fn strip_reserved(headers: &HeaderMap, metrics: &dyn Metrics) {
+    let mut removed: Vec<Cow<'_, str>> = Vec::new();
+    // Names tested as the host's bytes; only a reserved one is decoded.
+    for (raw, _) in headers.raw_pairs() {
+        if !is_reserved_bytes(raw) {
+            continue;
+        }
+        let name = header_map::text(raw);
+        if !removed.contains(&name) {
+            let _ = abi::remove_request_header(&name);
             metrics.incr(Counter::SpoofedHeaderStripped);
+            removed.push(name);
         }
     }
-}
-
-/// The engine's view of the request line and headers: names lower-cased,
-/// repeated headers joined by `", "`, pseudo-headers and reserved headers
-/// left out of `headers`.
-fn request_meta(pairs: Vec<(String, String)>, source_ip: Option<IpAddr>) -> RequestMeta {
-    let mut meta = RequestMeta {
-        source_ip,
-        ..RequestMeta::default()
-    };
-    for (mut name, value) in pairs {
-        // In place: no copy of each header's name (Envoy's names are
-        // usually lower-case already).
-        name.make_ascii_lowercase();
-        match name.as_str() {
-            ":method" => meta.method = value,
-            ":path" => meta.path = value,
-            ":authority" => meta.authority = Some(value),
-            n if n.starts_with(':') || is_reserved(n) => {}
-            _ => match meta.headers.iter_mut().find(|(n, _)| *n == name) {
-                Some((_, v)) => {
-                    v.push_str(", ");
-                    v.push_str(&value);
-                }
-                None => meta.headers.push((name, value)),
-            },
-        }
-    }
-    meta
 }
 
 /// The downstream peer (`source.address`, e.g. `10.0.0.1:5555` or

@@ -16,8 +16,13 @@
 //!   stripper (`response.reasoning: strip`).
 //! - `abi`: the raw host calls, so no host status can panic the VM.
 //! - `calls`: those calls counted by kind (logged at debug level).
+//! - `alloc_count`: bench builds only (feature `alloc-count`): heap
+//!   allocations counted and exported for the glue bench.
 
 mod abi;
+#[cfg(feature = "alloc-count")]
+#[allow(unsafe_code)]
+mod alloc_count;
 mod calls;
 mod fleet_tick;
 mod host_clock;

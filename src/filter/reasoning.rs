@@ -71,17 +71,11 @@ impl Withholding {
             return Action::Continue;
         }
         let headers = abi::response_headers().unwrap_or_default();
-        let header = |name: &str| {
-            headers
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.as_str())
-        };
-        self.success = header(":status").is_some_and(|s| s.starts_with('2'));
+        self.success = headers.get(":status").is_some_and(|s| s.starts_with('2'));
         match reasoning::plan(
             self.format,
-            header("content-type"),
-            header("content-encoding"),
+            headers.get("content-type").as_deref(),
+            headers.get("content-encoding").as_deref(),
             self.max,
         ) {
             Err(_) => {

@@ -13,6 +13,7 @@ use super::host_metrics::HostMetrics;
 use super::host_store::with_host;
 use crate::engine::{Engine, Exchange};
 use crate::fleet::touched::Touched;
+use crate::header_map::HeaderMap;
 use crate::response::{accept, ResponseMeter};
 use crate::verdict::Action;
 
@@ -43,18 +44,15 @@ impl Answer {
     /// request forwarded with `action`.
     pub fn start(
         engine: &Engine,
-        headers: &[(String, String)],
+        headers: &HeaderMap,
         ex: Exchange,
         action: Action,
         touched: Option<Rc<RefCell<Touched>>>,
     ) -> Answer {
-        let find = |name: &str| {
-            headers
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.as_str())
-        };
-        let meter = engine.response_meter(find("content-type"), find("content-encoding"));
+        let meter = engine.response_meter(
+            headers.get("content-type").as_deref(),
+            headers.get("content-encoding").as_deref(),
+        );
         Answer {
             ex,
             action,
