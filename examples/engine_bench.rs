@@ -417,10 +417,12 @@ fn passes(only: Option<&[String]>, quick: bool, min: bool) {
         });
         let p = prefix();
         let truncated = !p.complete(true);
+        // The path's model as the engine's headers phase has it.
+        let path_model = api::model_from_path(path(label));
         let parse = time(&mut || {
-            std::hint::black_box(api::parse_prefix(api, path(label), None, &p, truncated).ok());
+            std::hint::black_box(api::parse_prefix(api, path_model.as_deref(), None, &p, truncated).ok());
         });
-        let view = api::parse_prefix(api, path(label), None, &p, truncated).unwrap();
+        let view = api::parse_prefix(api, path_model.as_deref(), None, &p, truncated).unwrap();
         let user = view.last_user_text();
         let lower = time(&mut || {
             std::hint::black_box(normalize::lower_collapsed_bytes(user, elicitation::MAX_SEARCH_BYTES));

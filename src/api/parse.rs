@@ -31,22 +31,32 @@ pub fn parse(
     body: &[u8],
     truncated: bool,
 ) -> Result<RequestView, ParseFailure> {
-    let view = parse_view(api, path, content_encoding, body, &PlainStrings::default(), truncated);
+    let path_model = model_from_path(path);
+    let view = parse_view(
+        api,
+        path_model.as_deref(),
+        content_encoding,
+        body,
+        &PlainStrings::default(),
+        truncated,
+    );
     prompt_in_prefix(view, truncated)
 }
 
 /// [`parse`] of an inspected prefix: the same view, its long plain strings
-/// taken whole where the compactor recorded them.
+/// taken whole where the compactor recorded them. `path_model` is the
+/// path's model as [`super::route`] gave it in the headers phase (the
+/// path is not read again).
 pub fn parse_prefix(
     api: Api,
-    path: &str,
+    path_model: Option<&str>,
     content_encoding: Option<&str>,
     prefix: &BodyPrefix,
     truncated: bool,
 ) -> Result<RequestView, ParseFailure> {
     let (body, plain) = (prefix.bytes(), prefix.plain_strings());
     prompt_in_prefix(
-        parse_view(api, path, content_encoding, body, plain, truncated),
+        parse_view(api, path_model, content_encoding, body, plain, truncated),
         truncated,
     )
 }
@@ -69,7 +79,7 @@ fn prompt_in_prefix(view: Result<RequestView, ParseFailure>, truncated: bool) ->
 
 fn parse_view(
     api: Api,
-    path: &str,
+    path_model: Option<&str>,
     content_encoding: Option<&str>,
     body: &[u8],
     plain: &PlainStrings,
@@ -107,8 +117,8 @@ fn parse_view(
     }?;
     // The path names what actually serves the request (an Azure deployment
     // ignores the body's `model`).
-    if let Some(m) = model_from_path(path) {
-        view.model = Some(m);
+    if let Some(m) = path_model {
+        view.model = Some(m.to_owned());
     }
     view.truncated = truncated || budget.exhausted;
     Ok(view)

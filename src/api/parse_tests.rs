@@ -1,7 +1,7 @@
 //! Tests of [`super::parse`] on realistic fixtures and hostile bodies.
 
 use crate::api::extract::MAX_VIEW_TEXT;
-use crate::api::{classify, parse, ParseFailure, RequestView, Role};
+use crate::api::{classify, parse, parse_prefix, ParseFailure, RequestView, Role};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 /// (path, body) of each fixture in `tests/fixtures/requests/`.
@@ -229,4 +229,49 @@ fn path_models_win_and_bom_is_skipped() {
     let v = parse_at(p, body.as_bytes(), false).unwrap();
     assert_eq!(v.model.as_deref(), Some("prod-4o"));
     assert_eq!(v.api.label(), "azure_chat");
+}
+
+/// The engine takes the path's model from the headers phase's route
+/// (`Exchange`), not from the path again: every view, whole or cut, is
+/// the one reading the path gave, models from Azure and Gemini paths,
+/// escaped, over-long or empty included.
+#[wasm_bindgen_test(unsupported = test)]
+fn the_routes_model_gives_the_view_the_path_gave() {
+    use crate::api::inflate::Coding;
+    use crate::api::{route, BodyPrefix, MAX_PATH_MODEL};
+    let (chat, legacy, gemini) = (FIXTURES[0].1, FIXTURES[2].1, FIXTURES[4].1);
+    let long_deployment = format!(
+        "/openai/deployments/{}/chat/completions",
+        "d".repeat(MAX_PATH_MODEL + 5)
+    );
+    let mut cases: Vec<(String, &str)> = FIXTURES.iter().map(|(p, b)| ((*p).to_owned(), *b)).collect();
+    for (path, body) in [
+        (
+            "/openai/deployments/gpt4o-prod/chat/completions?api-version=2024-06-01",
+            chat,
+        ),
+        ("/openai/deployments/davinci/completions", legacy),
+        ("/openai/deployments//chat/completions", chat),
+        ("/v1beta/tunedModels/my%2Dmodel:streamGenerateContent?alt=sse", gemini),
+        ("/v1beta/models/:generateContent", gemini),
+        ("/v1beta/models/gemini-pro:generateContent", chat),
+        (long_deployment.as_str(), chat),
+    ] {
+        cases.push((path.to_owned(), body));
+    }
+    let mut models = 0;
+    for (path, body) in &cases {
+        let r = route("POST", path).expect("LLM paths");
+        models += usize::from(r.model.is_some());
+        for cap in [body.len(), body.len() / 2, 40] {
+            let prefix = BodyPrefix::of(body.as_bytes(), cap, 1 << 20, Coding::Identity);
+            let truncated = !prefix.complete(true);
+            assert_eq!(
+                parse_prefix(r.api, r.model.as_deref(), None, &prefix, truncated),
+                parse(r.api, path, None, prefix.bytes(), truncated),
+                "{path} {cap}"
+            );
+        }
+    }
+    assert!(models >= 6, "{models}");
 }

@@ -8,7 +8,7 @@ use super::inflate::Coding;
 use super::parse::{body_text, root};
 use super::plain_strings::{PlainStrings, Records, Span};
 use super::truncated::repair;
-use super::{classify, parse, parse_prefix, BodyPrefix};
+use super::{classify, model_from_path, parse, parse_prefix, BodyPrefix};
 use crate::json::tests::Rng;
 use crate::json::Value;
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -135,7 +135,7 @@ fn plain_strings_give_the_tree_and_view_a_scan_gives() {
                 }
             }
             assert_eq!(
-                parse_prefix(api, PATH, None, &whole, truncated),
+                parse_prefix(api, model_from_path(PATH).as_deref(), None, &whole, truncated),
                 parse(api, PATH, None, whole.bytes(), truncated),
                 "doc {doc} cap {cap}"
             );

@@ -5,17 +5,21 @@
 //! [`Engine::evaluate_answered`].
 
 mod answer;
+#[cfg(test)]
+mod begin_tests;
 pub mod decide;
 pub mod headers;
 pub mod limit;
 pub mod reply;
 pub mod rules;
 
+use std::net::IpAddr;
+
 use crate::api::inflate::Coding;
 use crate::api::{self, Api, BodyPrefix, ParseFailure, RequestView};
 use crate::config::{ConfigError, Settings};
 use crate::detect::{Detector, Observation};
-use crate::identity::{self, Identity, IdentityKind};
+use crate::identity::{self, client_addr, Identity, IdentityKind};
 use crate::metrics::{Counter, Metrics};
 use crate::request::RequestMeta;
 use crate::verdict::{Action, Verdict};
@@ -34,6 +38,9 @@ fn coding(ex: &Exchange) -> Coding {
 #[derive(Clone, Debug)]
 pub struct Exchange {
     pub api: Api,
+    /// The model the path names (Azure deployment, Gemini model), from the
+    /// same [`api::route`] as `api`: the path is read once a request.
+    path_model: Option<String>,
     pub identity: Identity,
     pub meta: RequestMeta,
     /// A first request's cluster counts, held by [`Engine::decide`] until
@@ -98,13 +105,22 @@ impl Engine {
     /// Headers phase. `None`: not an LLM API call, pass it through untouched
     /// (spoofed tag headers are still removed by the glue).
     pub fn begin(&self, meta: RequestMeta, metrics: &dyn Metrics) -> Option<Exchange> {
-        let Some(api) = api::classify(&meta.method, &meta.path) else {
+        let client_ip = client_addr::client_ip(&meta, self.settings.trusted_xff_hops);
+        self.begin_from(meta, client_ip, metrics)
+    }
+
+    /// [`Engine::begin`] with the client's address the glue found
+    /// ([`client_addr::client_ip_asking_peer`]), so `x-forwarded-for` is
+    /// read once a request.
+    pub fn begin_from(&self, meta: RequestMeta, client_ip: Option<IpAddr>, metrics: &dyn Metrics) -> Option<Exchange> {
+        let Some(route) = api::route(&meta.method, &meta.path) else {
             metrics.incr(Counter::Passthrough);
             return None;
         };
-        let identity = identity::resolve(&self.settings, &meta);
+        let identity = identity::resolve_from(&self.settings, &meta, client_ip);
         Some(Exchange {
-            api,
+            api: route.api,
+            path_model: route.model,
             identity,
             meta,
             deferred: std::cell::Cell::new(None),
@@ -132,7 +148,7 @@ impl Engine {
             .meta
             .header("content-encoding")
             .filter(|_| body.undecodable(end_of_stream));
-        let parsed = api::parse_prefix(ex.api, &ex.meta.path, encoding, body, truncated);
+        let parsed = api::parse_prefix(ex.api, ex.path_model.as_deref(), encoding, body, truncated);
         let mut no_prompt_in_prefix = false;
         let view: Option<RequestView> = match parsed {
             Ok(view) => Some(view),

@@ -293,11 +293,9 @@ impl Request {
         drop(headers);
         // The peer address only when `x-forwarded-for` does not name the
         // client (a host call fewer behind a trusted proxy).
-        if client_addr::forwarded_ip(&meta, engine.settings().trusted_xff_hops).is_none() {
-            meta.source_ip = source_ip();
-        }
+        let client_ip = client_addr::client_ip_asking_peer(&mut meta, engine.settings().trusted_xff_hops, source_ip);
         let content_length = ContentLength::from_header(meta.header("content-length"));
-        let Some(ex) = engine.begin(meta, &*self.metrics) else {
+        let Some(ex) = engine.begin_from(meta, client_ip, &*self.metrics) else {
             return Action::Continue;
         };
         self.content_length = content_length;

@@ -14,10 +14,28 @@ pub fn client_ip(meta: &RequestMeta, trusted_hops: u32) -> Option<IpAddr> {
     forwarded_ip(meta, trusted_hops).or(meta.source_ip)
 }
 
+/// [`client_ip`] for the glue, which has not yet asked Envoy for the peer
+/// address: `peer` is asked (into `meta.source_ip`) only when
+/// `x-forwarded-for` does not name the client, a host call fewer behind a
+/// trusted proxy. The header is read once; the engine takes the address
+/// from here ([`crate::engine::Engine::begin_from`]) instead of reading it
+/// again.
+pub fn client_ip_asking_peer(
+    meta: &mut RequestMeta,
+    trusted_hops: u32,
+    peer: impl FnOnce() -> Option<IpAddr>,
+) -> Option<IpAddr> {
+    let forwarded = forwarded_ip(meta, trusted_hops);
+    if forwarded.is_none() {
+        meta.source_ip = peer();
+    }
+    forwarded.or(meta.source_ip)
+}
+
 /// The address `x-forwarded-for` gives with `trusted_hops` (none at 0, or
 /// when the header cannot say): when there is one, the peer address is not
-/// needed (the glue then does not ask Envoy for it).
-pub fn forwarded_ip(meta: &RequestMeta, trusted_hops: u32) -> Option<IpAddr> {
+/// needed.
+fn forwarded_ip(meta: &RequestMeta, trusted_hops: u32) -> Option<IpAddr> {
     if trusted_hops == 0 {
         return None;
     }
@@ -76,5 +94,49 @@ mod tests {
         assert_eq!(forwarded_ip(&meta(None), 1), None);
         assert_eq!(forwarded_ip(&m, 1), Some("192.0.2.1".parse().unwrap()));
         assert_eq!(forwarded_ip(&m, 4), None);
+    }
+
+    /// The glue's reading before `client_ip_asking_peer`: the header read
+    /// for whether to ask the peer, the peer asked into the meta, then the
+    /// header read again by `client_ip` (in `identity::resolve`).
+    fn glue_then_resolve(mut meta: RequestMeta, hops: u32, peer: Option<IpAddr>) -> (RequestMeta, Option<IpAddr>) {
+        if forwarded_ip(&meta, hops).is_none() {
+            meta.source_ip = peer;
+        }
+        let ip = client_ip(&meta, hops);
+        (meta, ip)
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn one_read_gives_what_two_gave_and_asks_the_peer_as_rarely() {
+        let headers = [
+            None,
+            Some(""),
+            Some("1.2.3.4"),
+            Some("6.6.6.6, 198.51.100.7, 192.0.2.1"),
+            Some("6.6.6.6,198.51.100.7 ,  192.0.2.1 "),
+            Some("[2001:db8::1]:443"),
+            Some("2001:db8::2"),
+            Some("192.0.2.9:8080, garbage"),
+            Some("garbage"),
+            Some(", ,"),
+        ];
+        for xff in headers {
+            for hops in 0..5 {
+                for peer in [None, Some(IpAddr::from([10, 9, 8, 7]))] {
+                    let mut m = meta(xff);
+                    m.source_ip = None;
+                    let (old_meta, old_ip) = glue_then_resolve(m.clone(), hops, peer);
+                    let mut asked = 0;
+                    let ip = client_ip_asking_peer(&mut m, hops, || {
+                        asked += 1;
+                        peer
+                    });
+                    assert_eq!((ip, &m), (old_ip, &old_meta), "{xff:?} {hops}");
+                    let needed = usize::from(forwarded_ip(&m, hops).is_none());
+                    assert_eq!(asked, needed, "{xff:?} {hops}");
+                }
+            }
+        }
     }
 }

@@ -45,7 +45,14 @@ pub struct Identity {
 
 /// Resolves a request's identity under the settings.
 pub fn resolve(settings: &Settings, meta: &RequestMeta) -> Identity {
-    let client_ip = client_addr::client_ip(meta, settings.trusted_xff_hops);
+    resolve_from(settings, meta, client_addr::client_ip(meta, settings.trusted_xff_hops))
+}
+
+/// [`resolve`] with the client's address already found
+/// ([`client_addr::client_ip_asking_peer`]: the glue reads
+/// `x-forwarded-for` before the engine, to know whether to ask Envoy for
+/// the peer address).
+pub fn resolve_from(settings: &Settings, meta: &RequestMeta, client_ip: Option<IpAddr>) -> Identity {
     let credential = settings
         .identity_sources
         .iter()
@@ -175,6 +182,28 @@ mod tests {
         assert_eq!(a.kind, IdentityKind::Anonymous);
         assert!(a.key.starts_with("anon:"));
         assert_eq!(a.client_ip, Some("203.0.113.9".parse().unwrap()));
+    }
+
+    /// The glue's one read of `x-forwarded-for` gives the identity that
+    /// reading it again in `resolve` gave, anonymous or not.
+    #[wasm_bindgen_test(unsupported = test)]
+    fn the_address_found_by_the_glue_resolves_as_before() {
+        for hops in [0, 1, 2] {
+            let s = config::load(format!(r#"{{"identity": {{"trusted_xff_hops": {hops}}}}}"#).as_bytes()).unwrap();
+            let cases: [&[(&str, &str)]; 4] = [
+                &[],
+                &[("x-forwarded-for", "198.51.100.7, 192.0.2.1")],
+                &[("x-forwarded-for", "garbage"), ("authorization", "Bearer sk-1")],
+                &[("authorization", "Bearer sk-1"), ("x-forwarded-for", "192.0.2.1")],
+            ];
+            for headers in cases {
+                let mut m = meta(headers);
+                let before = resolve(&s, &m);
+                let peer = m.source_ip.take();
+                let ip = client_addr::client_ip_asking_peer(&mut m, s.trusted_xff_hops, || peer);
+                assert_eq!(resolve_from(&s, &m, ip), before, "{hops} {headers:?}");
+            }
+        }
     }
 
     #[wasm_bindgen_test(unsupported = test)]
