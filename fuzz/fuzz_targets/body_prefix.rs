@@ -40,12 +40,13 @@ fuzz_target!(|data: &[u8]| {
         assert!(!text.iter().any(|&b| b == b'"' || b == b'\\' || b < 0x20), "{start}..{end}");
     }
     let path = "/v1/chat/completions";
-    let Some(chat) = api::classify("POST", path) else {
+    let Some(route) = api::route("POST", path) else {
         panic!("{path} is an LLM API path")
     };
+    let chat = route.api;
     let truncated = !prefix.complete(rest.is_empty());
     assert_eq!(
-        api::parse_prefix(chat, path, None, &prefix, truncated),
+        api::parse_prefix(chat, route.model.as_deref(), None, &prefix, truncated),
         api::parse(chat, path, None, bytes, truncated),
         "plain strings changed the view"
     );
