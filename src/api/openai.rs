@@ -18,13 +18,18 @@ use super::{Api, ParseFailure, RequestView, Role, Turn};
 pub fn chat(api: Api, root: &Map, budget: &mut Budget) -> Result<RequestView, ParseFailure> {
     let messages = required_array(root, "messages")?;
     let mut v = view(api, root.get("model"));
+    // Every system and developer message is read into one turn, so each
+    // part is charged to the budget once and joined with "\n" as parts are.
+    // (Reading each message into a turn of its own and pushing that into
+    // the system text charged it twice, leaving the user turns half the
+    // budget when a large `max_inspect_bytes` lets system text reach it.)
+    let mut system = Turn::default();
     for m in messages {
         if role(m.get("role")) == Some(Role::System) {
-            let mut t = Turn::default();
-            content_into(&mut t, m.get("content"), budget);
-            budget.push(&mut v.system, &t.text);
+            content_into(&mut system, m.get("content"), budget);
         }
     }
+    v.system = system.text;
     v.turns = turns_latest_first(messages, budget, |m, budget| {
         let r = role(m.get("role"));
         if r == Some(Role::System) {
@@ -168,6 +173,22 @@ mod tests {
         assert!(p.logprobs && p.stream);
         assert_eq!((p.temperature, p.tools), (Some(1.0), 3));
         assert_eq!(p.reasoning_effort.as_deref(), Some("high"));
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn system_text_is_charged_to_the_budget_once() {
+        // 60 bytes of system text and a 20-byte question fit a 100-byte
+        // budget only if the system text is counted once.
+        let body = json!({"messages": [
+            {"role": "system", "content": "s".repeat(30)},
+            {"role": "developer", "content": [{"type": "text", "text": "d".repeat(29)}]},
+            {"role": "user", "content": "q".repeat(20)}
+        ]});
+        let mut budget = Budget::new(100);
+        let v = chat(CHAT, body.as_object().unwrap(), &mut budget).unwrap();
+        assert_eq!(v.system, format!("{}\n{}", "s".repeat(30), "d".repeat(29)));
+        assert_eq!(v.last_user_text(), "q".repeat(20));
+        assert!(!budget.exhausted);
     }
 
     #[wasm_bindgen_test(unsupported = test)]
