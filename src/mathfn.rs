@@ -22,6 +22,38 @@ pub fn exp(x: f64) -> f64 {
     libm::exp(x)
 }
 
+/// 2^x, for a cool-down's growth (`x` ≥ 0 there): exact at whole numbers,
+/// as every libm's `exp2` is, and between them 2^⌊x⌋ (exact) times
+/// `exp(f ln 2)` for the fraction f, within 2 ulp of `f64::exp2`. It is
+/// not `f64::exp2` because that is wasi-libc's in the module, which brings
+/// a 2 KB table (`__exp_data`) for this one caller, and the platform's
+/// bits, not the same ones everywhere. A cool-down is the ceiling of
+/// `cooldown_secs` × this in seconds, which a last-bit difference moves
+/// only if the exact value lay within an ulp of a whole second: at a
+/// fraction f ≠ 0, 2^f is irrational, and the test below finds no second
+/// moved over a million draws.
+pub fn exp2(x: f64) -> f64 {
+    let k = x.floor();
+    if !(-1022.0..1024.0).contains(&k) {
+        // Beyond the normal exponents (NaN falls through as itself): not
+        // reached by cool-downs, whose x is a count of recent denials.
+        return if x > 0.0 {
+            f64::INFINITY
+        } else if x < 0.0 {
+            exp(x * std::f64::consts::LN_2)
+        } else {
+            x
+        };
+    }
+    let scale = f64::from_bits(((k as i64 + 1023) as u64) << 52);
+    let f = x - k;
+    if f == 0.0 {
+        scale
+    } else {
+        scale * exp(f * std::f64::consts::LN_2)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,5 +94,43 @@ mod tests {
             let (a, b) = (exp(-x), (-x).exp());
             assert!((a - b).abs() <= b * 4.0 * f64::EPSILON, "exp(-{x})");
         }
+    }
+
+    /// Whole powers exactly as `f64::exp2` (a first strike's 2^0, strikes
+    /// that have not begun to fade), the edges and NaN as it.
+    #[wasm_bindgen_test(unsupported = test)]
+    fn exp2_is_exact_at_whole_numbers() {
+        for k in -1022..=1100 {
+            let x = f64::from(k);
+            assert_eq!(exp2(x).to_bits(), x.exp2().to_bits(), "2^{k}");
+        }
+        for x in [f64::INFINITY, f64::NEG_INFINITY, 1e300, 1_023.999_999_999_999_9] {
+            assert_eq!(exp2(x).to_bits(), x.exp2().to_bits(), "2^{x}");
+        }
+        assert!(exp2(f64::NAN).is_nan());
+    }
+
+    /// Between whole numbers within 2 ulp of `f64::exp2` (the platform's:
+    /// glibc natively, wasi-libc under wasm), and the cool-down it gives,
+    /// `ceil(min(base × 2^x, max))` seconds, the same for every base tried.
+    #[wasm_bindgen_test(unsupported = test)]
+    fn exp2_gives_the_same_cooldown_seconds_as_std() {
+        let mut draws = crate::hash::TestDraws(11);
+        let (mut same_bits, n) = (0, 1_000_000);
+        for i in 0..n {
+            // Strikes as decay leaves them: a few, fading, some tiny.
+            let x = (draws.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * if i % 4 == 0 { 1.0 } else { 24.0 };
+            let (a, b) = (exp2(x), x.exp2());
+            assert!((a - b).abs() <= b * 2.0 * f64::EPSILON, "2^{x}: {a} against {b}");
+            same_bits += usize::from(a.to_bits() == b.to_bits());
+            for base in [1u64, 7, 30, 60, 300, 3_600] {
+                let max = (base * 64) as f64;
+                let secs = |p: f64| ((base as f64 * p).min(max).ceil()) as u64;
+                assert_eq!(secs(a), secs(b), "base {base}, 2^{x}");
+            }
+        }
+        // Most draws agree in every bit too (not required; a drop says the
+        // formula got worse).
+        assert!(same_bits * 2 > n, "{same_bits} of {n}");
     }
 }

@@ -55,7 +55,7 @@ impl State {
             return *self;
         }
         let strikes = self.strikes_at(now, p.forget_secs) + 1.0;
-        let len = (p.base_secs as f64 * (strikes - 1.0).exp2()).min(p.max_secs.max(p.base_secs) as f64);
+        let len = (p.base_secs as f64 * crate::mathfn::exp2(strikes - 1.0)).min(p.max_secs.max(p.base_secs) as f64);
         State {
             until: now.saturating_add(len.ceil() as u64),
             strikes,

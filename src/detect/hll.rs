@@ -128,7 +128,9 @@ fn linear_count(zeros: usize) -> f64 {
 
 /// 2^-r, exactly what `2f64.powi(-r)` returns, built from the exponent bits
 /// instead of a call per register (every r in 0..=255 is a normal double).
-fn pow2_neg(r: u8) -> f64 {
+/// Also the recurrence sketch's (`recurrence::Texts::distinct`), where
+/// `f64::exp2` pulled in wasi-libc's and its 2 KB table.
+pub(super) fn pow2_neg(r: u8) -> f64 {
     f64::from_bits((1023 - u64::from(r)) << 52)
 }
 

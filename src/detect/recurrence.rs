@@ -66,7 +66,7 @@ impl Texts {
     pub fn distinct(&self) -> f64 {
         let regs = (0..16).map(|j| (self.registers >> (j * 4)) & 15);
         let (sum, zeros) = regs.fold((0.0, 0u32), |(s, z), r| {
-            (s + (-(r as f64)).exp2(), z + u32::from(r == 0))
+            (s + super::hll::pow2_neg(r as u8), z + u32::from(r == 0))
         });
         let raw = 0.673 * 256.0 / sum;
         if raw <= 40.0 && zeros > 0 {
