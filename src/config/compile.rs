@@ -27,6 +27,13 @@ pub const REASONING_MAX_BYTES: usize = 64 * 1024 * 1024;
 /// most a dashboard should have to wait for.
 pub const MAX_FLUSH_INTERVAL_MS: u64 = 60_000;
 
+/// The range messages of the constants above, written out: a `format!` of
+/// constants formats them at run time, ~100 bytes of the module a site
+/// (issue 8). A test checks each against its `format!`.
+const INSPECT_RANGE: &str = "must be between 1024 and 8388608";
+const FLUSH_RANGE: &str = "must be at most 60000";
+const REASONING_RANGE: &str = "must be between 65536 and 67108864";
+
 /// A credential the identity is taken from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum IdentitySource {
@@ -172,7 +179,7 @@ impl TryFrom<RawConfig> for Settings {
             ));
         }
         if let Some(h) = &raw.identity.tls_fingerprint_header {
-            header_name(h, "identity.tls_fingerprint_header")?;
+            header_name(h).map_err(|m| ConfigError::new("identity.tls_fingerprint_header", m))?;
         }
         if raw.identity.trusted_xff_hops > 16 {
             return Err(ConfigError::new("identity.trusted_xff_hops", "must be at most 16"));
@@ -196,16 +203,10 @@ impl TryFrom<RawConfig> for Settings {
         };
 
         if !(1024..=MAX_INSPECT_BYTES).contains(&raw.body.max_inspect_bytes) {
-            return Err(ConfigError::new(
-                "body.max_inspect_bytes",
-                format!("must be between 1024 and {MAX_INSPECT_BYTES}"),
-            ));
+            return Err(ConfigError::new("body.max_inspect_bytes", INSPECT_RANGE));
         }
         if !(1024..=MAX_INSPECT_BYTES).contains(&raw.body.max_buffer_bytes) {
-            return Err(ConfigError::new(
-                "body.max_buffer_bytes",
-                format!("must be between 1024 and {MAX_INSPECT_BYTES}"),
-            ));
+            return Err(ConfigError::new("body.max_buffer_bytes", INSPECT_RANGE));
         }
         if raw.body.max_inspect_bytes > raw.body.max_buffer_bytes {
             return Err(ConfigError::new(
@@ -237,21 +238,13 @@ impl TryFrom<RawConfig> for Settings {
         }
 
         if raw.metrics.flush_interval_ms > MAX_FLUSH_INTERVAL_MS {
-            return Err(ConfigError::new(
-                "metrics.flush_interval_ms",
-                format!("must be at most {MAX_FLUSH_INTERVAL_MS}"),
-            ));
+            return Err(ConfigError::new("metrics.flush_interval_ms", FLUSH_RANGE));
         }
 
         let reasoning_max_bytes = usize::try_from(raw.response.reasoning_max_bytes)
             .ok()
             .filter(|n| (REASONING_MIN_BYTES..=REASONING_MAX_BYTES).contains(n))
-            .ok_or_else(|| {
-                ConfigError::new(
-                    "response.reasoning_max_bytes",
-                    format!("must be between {REASONING_MIN_BYTES} and {REASONING_MAX_BYTES}"),
-                )
-            })?;
+            .ok_or_else(|| ConfigError::new("response.reasoning_max_bytes", REASONING_RANGE))?;
 
         let t = &raw.thresholds;
         for (path, v) in [
@@ -284,7 +277,9 @@ impl TryFrom<RawConfig> for Settings {
 
         let mut rules = Vec::with_capacity(raw.rules.len());
         for (i, r) in raw.rules.iter().enumerate() {
-            rules.push(rule(r, &format!("rules[{i}]"))?);
+            // The path is written only for a refused rule, from its field.
+            let r = rule(r).map_err(|(field, message)| ConfigError::new(format!("rules[{i}].{field}"), message))?;
+            rules.push(r);
         }
 
         let ns = &raw.shared_data.namespace;
@@ -338,53 +333,62 @@ impl TryFrom<RawConfig> for Settings {
 /// Each source of a list (`identity.sources`, `identity.organization`),
 /// the first refused one the error. A loop, not a `collect` into a
 /// `Result`: one copy for both lists, without the iterator adapters'
-/// (issue 8: module size).
+/// (issue 8: module size). The error's path is written here, once, from
+/// the suffix [`source`] names (a `format!` per path was ~100 bytes each).
 #[inline(never)]
 fn sources(list: &[RawSource], field: &str) -> Result<Vec<IdentitySource>, ConfigError> {
     let mut out = Vec::with_capacity(list.len());
     for (i, s) in list.iter().enumerate() {
-        out.push(source(s, &format!("{field}[{i}]"))?);
+        match source(s) {
+            Ok(source) => out.push(source),
+            Err((suffix, message)) => return Err(ConfigError::new(format!("{field}[{i}]{suffix}"), message)),
+        }
     }
     Ok(out)
 }
 
-fn header_name(h: &str, path: &str) -> Result<String, ConfigError> {
+/// A header name, lower-cased; the message when it is not one.
+fn header_name(h: &str) -> Result<String, String> {
     if h.is_empty() || !h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-        return Err(ConfigError::new(path, format!("`{h}` is not a valid header name")));
+        return Err(format!("`{h}` is not a valid header name"));
     }
     Ok(h.to_ascii_lowercase())
 }
 
-fn source(s: &RawSource, path: &str) -> Result<IdentitySource, ConfigError> {
+/// A source, or the suffix of the refused field's path (`.header`, or
+/// empty for the source itself) and the message.
+fn source(s: &RawSource) -> Result<IdentitySource, (&'static str, String)> {
     match s {
         RawSource::Named(name) => match name.as_str() {
             "authorization" => Ok(IdentitySource::Bearer),
             "x-api-key" | "x-goog-api-key" | "api-key" => Ok(IdentitySource::Header(name.clone())),
             "query_key" => Ok(IdentitySource::QueryKey),
-            other => Err(ConfigError::new(
-                path,
+            other => Err((
+                "",
                 format!(
                     "unknown credential `{other}`: expected authorization, x-api-key, x-goog-api-key, api-key, query_key, {{\"header\": …}} or {{\"jwt_claim\": …}}"
                 ),
             )),
         },
-        RawSource::Header { header } => Ok(IdentitySource::Header(header_name(header, &format!("{path}.header"))?)),
+        RawSource::Header { header } => header_name(header)
+            .map(IdentitySource::Header)
+            .map_err(|m| (".header", m)),
         RawSource::JwtClaim {
             jwt_claim,
             header,
             verified_by_envoy,
         } => {
             if jwt_claim.is_empty() {
-                return Err(ConfigError::new(format!("{path}.jwt_claim"), "must name a claim"));
+                return Err((".jwt_claim", "must name a claim".to_owned()));
             }
             if !verified_by_envoy {
-                return Err(ConfigError::new(
-                    format!("{path}.verified_by_envoy"),
-                    "must be true: the JWT's signature is not checked by this filter, so without Envoy's jwt_authn filter in front (rejecting requests whose token fails) anyone can forge a claim and put their traffic on another caller's identity; see docs/configuration.md",
+                return Err((
+                    ".verified_by_envoy",
+                    "must be true: the JWT's signature is not checked by this filter, so without Envoy's jwt_authn filter in front (rejecting requests whose token fails) anyone can forge a claim and put their traffic on another caller's identity; see docs/configuration.md".to_owned(),
                 ));
             }
             let header = match header {
-                Some(h) => header_name(h, &format!("{path}.header"))?,
+                Some(h) => header_name(h).map_err(|m| (".header", m))?,
                 None => "authorization".to_owned(),
             };
             Ok(IdentitySource::JwtClaim { header, claim: jwt_claim.clone() })
@@ -392,12 +396,10 @@ fn source(s: &RawSource, path: &str) -> Result<IdentitySource, ConfigError> {
     }
 }
 
-fn rule(r: &RawRule, path: &str) -> Result<Rule, ConfigError> {
+/// A rule, or the refused field and the message.
+fn rule(r: &RawRule) -> Result<Rule, (&'static str, &'static str)> {
     if r.phrases.is_empty() || r.phrases.iter().any(|p| p.trim().is_empty()) {
-        return Err(ConfigError::new(
-            format!("{path}.phrases"),
-            "must list non-empty phrases",
-        ));
+        return Err(("phrases", "must list non-empty phrases"));
     }
     let reason: &'static str = match &r.reason {
         None => "operator_rule",
@@ -408,10 +410,7 @@ fn rule(r: &RawRule, path: &str) -> Result<Rule, ConfigError> {
                     .bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
             {
-                return Err(ConfigError::new(
-                    format!("{path}.reason"),
-                    "must be 1-48 characters of [a-z0-9_]",
-                ));
+                return Err(("reason", "must be 1-48 characters of [a-z0-9_]"));
             }
             intern_reason(code)
         }
@@ -466,4 +465,20 @@ pub fn parse_cidr(s: &str) -> Result<Cidr, String> {
         None => max,
     };
     Ok(Cidr { addr, prefix })
+}
+
+#[cfg(test)]
+mod messages {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn written_out_messages_are_their_formats() {
+        assert_eq!(INSPECT_RANGE, format!("must be between 1024 and {MAX_INSPECT_BYTES}"));
+        assert_eq!(FLUSH_RANGE, format!("must be at most {MAX_FLUSH_INTERVAL_MS}"));
+        assert_eq!(
+            REASONING_RANGE,
+            format!("must be between {REASONING_MIN_BYTES} and {REASONING_MAX_BYTES}")
+        );
+    }
 }

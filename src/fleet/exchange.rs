@@ -7,7 +7,7 @@ use super::view;
 use super::wire::Record;
 use crate::detect::cadence::WORDS as IW;
 use crate::detect::correlate::WORDS as CW;
-use crate::store::counters::{cas_update, slot_key, UpdateError};
+use crate::store::counters::{cas_update_dyn, slot_key, UpdateError};
 use crate::store::SharedStore;
 
 /// The local records of `slots` (empty or unreadable ones are skipped), in
@@ -57,7 +57,7 @@ fn apply_n<const N: usize>(store: &dyn SharedStore, namespace: &str, r: &Record)
         len: r.words.len() * 8,
         expected: N * 8,
     })?;
-    cas_update(store, &key, |cur| {
+    cas_update_dyn(store, &key, &mut |cur| {
         let local = match cur {
             Some(bytes) => view::split::<N>(&key, bytes)?.0,
             None => None,

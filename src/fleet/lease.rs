@@ -6,7 +6,7 @@
 //! both start a sync for the same interval. A holder that stops ticking
 //! (its VM gone) loses the lease after three periods.
 
-use crate::store::counters::{cas_update, decode_words, encode_words, UpdateError};
+use crate::store::counters::{cas_update_dyn, decode_words, encode_words, UpdateError};
 use crate::store::SharedStore;
 
 /// The lease key under `namespace`.
@@ -19,7 +19,7 @@ pub fn key(namespace: &str) -> String {
 pub fn due(store: &dyn SharedStore, namespace: &str, me: u64, now_ms: u64, period_ms: u64) -> bool {
     let key = key(namespace);
     let mut start = false;
-    let result = cas_update(store, &key, |cur| {
+    let result = cas_update_dyn(store, &key, &mut |cur| {
         start = false;
         let [holder, expires, last] = match cur {
             Some(b) => decode_words::<3>(&key, b).unwrap_or([0; 3]),

@@ -6,9 +6,11 @@
 
 use super::tables::Table;
 use super::touched::Touched;
-use crate::store::counters::{cas_update, decode_words, encode_words};
+use crate::store::counters::{cas_update_dyn, decode_words, encode_words};
 use crate::store::SharedStore;
 
+/// Not inlined: six callers, each with its own `format!` (issue 8).
+#[inline(never)]
 fn key(namespace: &str, what: &str) -> String {
     format!("{namespace}:v1:fleet:{what}")
 }
@@ -23,7 +25,7 @@ pub fn flush(store: &dyn SharedStore, namespace: &str, local: &mut Touched, cap:
     let entries = local.take();
     let k = key(namespace, "pending");
     let mut dropped = 0;
-    let result = cas_update(store, &k, |cur| {
+    let result = cas_update_dyn(store, &k, &mut |cur| {
         let mut all = Touched::new(cap);
         all.extend_encoded(cur.unwrap_or(&[]));
         for (t, s) in &entries {
@@ -45,7 +47,7 @@ pub fn flush(store: &dyn SharedStore, namespace: &str, local: &mut Touched, cap:
 pub fn take_pending(store: &dyn SharedStore, namespace: &str) -> Vec<(Table, u32)> {
     let k = key(namespace, "pending");
     let mut taken = Vec::new();
-    let result = cas_update(store, &k, |cur| {
+    let result = cas_update_dyn(store, &k, &mut |cur| {
         let mut all = Touched::new(usize::MAX);
         all.extend_encoded(cur.unwrap_or(&[]));
         taken = all.take();
@@ -61,7 +63,7 @@ pub fn take_pending(store: &dyn SharedStore, namespace: &str) -> Vec<(Table, u32
 /// reads the same one.
 pub fn host_id(store: &dyn SharedStore, namespace: &str, candidate: u64) -> u64 {
     let k = key(namespace, "host");
-    let written = cas_update(store, &k, |cur| match cur {
+    let written = cas_update_dyn(store, &k, &mut |cur| match cur {
         Some(b) if b.len() == 8 => Ok(b.to_vec()),
         _ => Ok(encode_words(&[candidate.max(1)])),
     });
@@ -81,7 +83,7 @@ pub fn cursor(store: &dyn SharedStore, namespace: &str) -> u64 {
 }
 
 pub fn set_cursor(store: &dyn SharedStore, namespace: &str, cursor: u64) {
-    let _ = cas_update(store, &key(namespace, "cursor"), |_| Ok(encode_words(&[cursor])));
+    let _ = cas_update_dyn(store, &key(namespace, "cursor"), &mut |_| Ok(encode_words(&[cursor])));
 }
 
 /// Records whether the fleet is reachable; true when that changed (the
@@ -92,7 +94,7 @@ pub fn set_down(store: &dyn SharedStore, namespace: &str, down: bool) -> bool {
     if was == down {
         return false;
     }
-    cas_update(store, &k, |_| Ok(if down { b"1".to_vec() } else { b"0".to_vec() })).is_ok()
+    cas_update_dyn(store, &k, &mut |_| Ok(if down { b"1".to_vec() } else { b"0".to_vec() })).is_ok()
 }
 
 #[cfg(test)]

@@ -76,6 +76,19 @@ where
     Err(UpdateError::GaveUp)
 }
 
+/// A read-modify-write callback of [`cas_update_dyn`].
+pub type Update<'a> = dyn FnMut(Option<&[u8]>) -> Result<Vec<u8>, UpdateError> + 'a;
+
+/// [`cas_update`] with the callback behind a `dyn`: one copy of the retry
+/// loop for the fleet sync's keys (run per tick, not per request), where
+/// each closure's instantiation was inlined into the timer's callbacks with
+/// a loop of its own (issue 8: module size). Detection's writes keep the
+/// generic: no indirect call on the request path.
+#[inline(never)]
+pub fn cas_update_dyn(store: &dyn SharedStore, key: &str, f: &mut Update<'_>) -> Result<Vec<u8>, UpdateError> {
+    cas_update(store, key, f)
+}
+
 /// Decodes `N` little-endian u64 words; any other length is an error.
 pub fn decode_words<const N: usize>(key: &str, bytes: &[u8]) -> Result<[u64; N], UpdateError> {
     if bytes.len() != N * 8 {
