@@ -7,17 +7,30 @@
 //! Bounded: the caller stops feeding at its raw bound, and the inflater
 //! stops producing at [`Inflater::new`]'s `max_out` (a zip bomb expands a
 //! megabyte into a gigabyte; here it ends as a cut-off body). Memory: one
-//! boxed `InflateState` (about 43 KB, only for compressed bodies) and an
-//! 8 KiB output buffer.
+//! boxed decoder of about 34 KB (its 32 KiB window is also the output
+//! buffer), only for compressed bodies.
 //!
 //! gzip: RFC 1952 members, one after another (a reader decodes them all, so
 //! the filter does too); the header's optional fields are skipped, the CRC
 //! is not checked (a body the upstream refuses gains an attacker nothing).
 //! `deflate`: a zlib stream (RFC 1950), or raw deflate, which some clients
-//! send under that name.
+//! send under that name; the zlib Adler-32 is not checked either, for the
+//! same reason.
+//!
+//! The deflate decoder is this module's own (issue 8: module size; it
+//! replaced miniz_oxide, which stays the oracle of its tests): `bits` (the
+//! bit stream, read in steps that complete or are retried), `huffman`
+//! (canonical codes), `window` (output and history), `decoder` (the block
+//! structure).
 
-use miniz_oxide::inflate::stream::{inflate, InflateState};
-use miniz_oxide::{DataFormat, MZError, MZFlush, MZStatus};
+mod bits;
+mod decoder;
+mod huffman;
+#[cfg(test)]
+mod oracle_tests;
+mod window;
+
+use decoder::{Decoder, Status};
 
 /// What `content-encoding` says about the body.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,7 +62,8 @@ impl Coding {
 const MAX_GZIP_HEADER: usize = 1024;
 /// gzip member trailer: CRC-32 and size.
 const GZIP_TRAILER: usize = 8;
-const OUT_CHUNK: usize = 8 * 1024;
+/// zlib stream trailer: Adler-32.
+const ZLIB_TRAILER: usize = 4;
 
 #[derive(Debug)]
 enum Stage {
@@ -58,7 +72,7 @@ enum Stage {
     /// `deflate`: the first bytes decide between zlib and raw.
     Sniff(Vec<u8>),
     Body,
-    /// gzip: skipping a member's trailer (bytes left).
+    /// Skipping a gzip member's or zlib stream's trailer (bytes left).
     Trailer(usize),
     /// `deflate` stream ended: anything after it is ignored.
     Ended,
@@ -67,9 +81,10 @@ enum Stage {
 
 pub struct Inflater {
     gzip: bool,
+    /// `deflate` sniffed as zlib (it has a trailer).
+    zlib: bool,
     stage: Stage,
-    state: Box<InflateState>,
-    out: Vec<u8>,
+    decoder: Box<Decoder>,
     produced: usize,
     max_out: usize,
 }
@@ -106,13 +121,13 @@ impl Inflater {
     pub fn new(gzip: bool, max_out: usize) -> Inflater {
         Inflater {
             gzip,
+            zlib: false,
             stage: if gzip {
                 Stage::Header(Vec::new())
             } else {
                 Stage::Sniff(Vec::new())
             },
-            state: InflateState::new_boxed(DataFormat::Raw),
-            out: vec![0; OUT_CHUNK],
+            decoder: Box::new(Decoder::new()),
             produced: 0,
             max_out,
         }
@@ -156,7 +171,11 @@ impl Inflater {
                     let n = (*left).min(rest.len());
                     *left -= n;
                     if *left == 0 {
-                        self.stage = Stage::Header(Vec::new());
+                        self.stage = if self.gzip {
+                            Stage::Header(Vec::new())
+                        } else {
+                            Stage::Ended
+                        };
                     }
                     n
                 }
@@ -166,7 +185,7 @@ impl Inflater {
                     buf.extend_from_slice(rest.get(..take).unwrap_or_default());
                     match gzip_header_len(buf) {
                         Header::Complete(len) => {
-                            self.state.reset(DataFormat::Raw);
+                            self.decoder.reset();
                             self.stage = Stage::Body;
                             len.saturating_sub(before)
                         }
@@ -186,12 +205,26 @@ impl Inflater {
                     if buf.len() == 2 {
                         let zlib = matches!(buf.as_slice(), [a, b] if a & 0x0f == 8 && (u16::from(*a) << 8 | u16::from(*b)) % 31 == 0);
                         let sniffed = std::mem::take(buf);
-                        self.state.reset(if zlib { DataFormat::Zlib } else { DataFormat::Raw });
                         self.stage = Stage::Body;
-                        // Replay the two sniffed bytes into the inflater.
-                        let fed = self.inflate_some(&sniffed, sink);
-                        if fed.stopped || fed.consumed < sniffed.len() {
+                        self.zlib = zlib;
+                        let stop = if zlib {
+                            // RFC 1950: windows are at most 32 KiB (CINFO <=
+                            // 7), and a stream that needs a preset
+                            // dictionary (FDICT) cannot be read: no body
+                            // comes with one (miniz refused both too).
+                            let bad = matches!(sniffed.as_slice(), [cmf, flg] if cmf >> 4 > 7 || flg & 0x20 != 0);
+                            if bad {
+                                self.stage = Stage::Failed;
+                            }
+                            bad
+                        } else {
+                            // Raw deflate: replay the two sniffed bytes into
+                            // the decoder.
+                            let fed = self.inflate_some(&sniffed, sink);
                             // Two bytes always fit; a stop here ends the feed.
+                            fed.stopped || fed.consumed < sniffed.len()
+                        };
+                        if stop {
                             return Fed {
                                 consumed: used + take,
                                 stopped: true,
@@ -223,39 +256,41 @@ impl Inflater {
         }
     }
 
-    /// Runs the inflater over `input` until it is used up, the stream ends,
+    /// Runs the decoder over `input` until it is used up, the stream ends,
     /// the sink refuses, or `max_out` is reached.
     fn inflate_some(&mut self, input: &[u8], sink: &mut dyn FnMut(&[u8]) -> bool) -> Fed {
         let mut used = 0;
         loop {
-            let room = self.max_out.saturating_sub(self.produced).min(self.out.len());
+            let room = self.max_out.saturating_sub(self.produced);
             if room == 0 {
                 return Fed {
                     consumed: used,
                     stopped: true,
                 };
             }
-            let rest = input.get(used..).unwrap_or_default();
-            let Some(out) = self.out.get_mut(..room) else {
-                return Fed {
-                    consumed: used,
-                    stopped: true,
-                };
-            };
-            let r = inflate(&mut self.state, rest, out, MZFlush::None);
-            used += r.bytes_consumed;
-            self.produced += r.bytes_written;
-            let piece = self.out.get(..r.bytes_written).unwrap_or_default();
+            let (n, status) = self.decoder.run(input.get(used..).unwrap_or_default(), room);
+            used += n;
+            let piece = self.decoder.written();
+            self.produced += piece.len();
             if !piece.is_empty() && !sink(piece) {
                 return Fed {
                     consumed: used,
                     stopped: true,
                 };
             }
-            match r.status {
-                Ok(MZStatus::StreamEnd) => {
+            match status {
+                Status::Full => continue,
+                Status::More => {
+                    return Fed {
+                        consumed: used,
+                        stopped: false,
+                    }
+                }
+                Status::End => {
                     self.stage = if self.gzip {
                         Stage::Trailer(GZIP_TRAILER)
+                    } else if self.zlib {
+                        Stage::Trailer(ZLIB_TRAILER)
                     } else {
                         Stage::Ended
                     };
@@ -264,16 +299,7 @@ impl Inflater {
                         stopped: false,
                     };
                 }
-                Ok(_) if r.bytes_written == room => continue,
-                Ok(_) | Err(MZError::Buf) => {
-                    if used >= input.len() || (r.bytes_consumed == 0 && r.bytes_written == 0) {
-                        return Fed {
-                            consumed: used,
-                            stopped: false,
-                        };
-                    }
-                }
-                Err(_) => {
+                Status::Bad => {
                     self.stage = Stage::Failed;
                     return Fed {
                         consumed: used,
