@@ -16,6 +16,10 @@
 //!   stripper (`response.reasoning: strip`).
 //! - `abi`: the raw host calls, so no host status can panic the VM.
 //! - `calls`: those calls counted by kind (logged at debug level).
+//! - `allocator`: the module's heap (talc rather than wasi-libc's dlmalloc:
+//!   fewer bytes).
+//! - `no_environ`: `getenv` and `getcwd` that keep libc's own heap out of
+//!   the module (only std's panic paths call them).
 //! - `alloc_count`: bench builds only (feature `alloc-count`): heap
 //!   allocations counted and exported for the glue bench.
 
@@ -23,12 +27,15 @@ mod abi;
 #[cfg(feature = "alloc-count")]
 #[allow(unsafe_code)]
 mod alloc_count;
+mod allocator;
 mod calls;
 mod fleet_tick;
 mod host_clock;
 mod host_metrics;
 mod host_store;
 mod http;
+#[allow(unsafe_code)]
+mod no_environ;
 mod reasoning;
 mod response_body;
 mod root;
