@@ -7,6 +7,7 @@
 //!     cargo run --release --example engine_bench -- --quick --only openai_chat,openai_chat_256k
 //!
 //!     cargo run --release --example engine_bench -- --passes [--min]  # each pass over a long body alone
+//!     cargo run --release --example engine_bench -- --inflate [--quick]  # a 64 KiB gzip body's decompression
 //!
 //! Under V8 (what Envoy runs), without Envoy: `scripts/engine-v8.sh`
 //! builds this for wasm32-wasip1 and runs it in Node's WASI (and can
@@ -357,6 +358,31 @@ const ROUND: std::time::Duration = std::time::Duration::from_millis(2);
 /// have compiled the pass's functions optimised on a busy machine too.
 const WARM_UP: std::time::Duration = std::time::Duration::from_millis(100);
 
+/// µs per call of `reps` rounds of about [`ROUND`], sorted, after at least
+/// `warm_calls` untimed calls and at least [`WARM_UP`]: V8 compiles a hot
+/// function again, optimised, on a background thread (late on a busy
+/// machine). The warm-up also tells how many calls a round takes.
+fn rounds(f: &mut dyn FnMut(), warm_calls: usize, reps: usize) -> Vec<f64> {
+    let start = Instant::now();
+    let mut n = 0u32;
+    while (n as usize) < warm_calls || start.elapsed() < WARM_UP {
+        f();
+        n += 1;
+    }
+    let calls = (ROUND.as_nanos() / (start.elapsed() / n).as_nanos().max(1)).max(1) as usize;
+    let mut us: Vec<f64> = (0..reps)
+        .map(|_| {
+            let start = Instant::now();
+            for _ in 0..calls {
+                f();
+            }
+            start.elapsed().as_nanos() as f64 / 1e3 / calls as f64
+        })
+        .collect();
+    us.sort_by(f64::total_cmp);
+    us
+}
+
 /// The passes a long body goes through, each timed alone (`--passes`): the
 /// prefix built by the compactor, the parse of that prefix into a view
 /// (UTF-8 check, the repair of a body cut at the cap, the JSON reader, the
@@ -388,26 +414,7 @@ fn passes(only: Option<&[String]>, quick: bool, min: bool) {
         // The warm-up's calls: about 16 MiB of body, whatever its size.
         let warm_calls = (16 << 20) / body.len().max(1024);
         let time = |f: &mut dyn FnMut()| {
-            // Untimed, at least WARM_UP: V8 compiles a hot function again,
-            // optimised, on a background thread (late on a busy machine).
-            // It also tells how many calls a round of about ROUND takes.
-            let start = Instant::now();
-            let mut n = 0u32;
-            while (n as usize) < warm_calls || start.elapsed() < WARM_UP {
-                f();
-                n += 1;
-            }
-            let calls = (ROUND.as_nanos() / (start.elapsed() / n).as_nanos().max(1)).max(1) as usize;
-            let mut us: Vec<f64> = (0..reps)
-                .map(|_| {
-                    let start = Instant::now();
-                    for _ in 0..calls {
-                        f();
-                    }
-                    start.elapsed().as_nanos() as f64 / 1e3 / calls as f64
-                })
-                .collect();
-            us.sort_by(f64::total_cmp);
+            let us = rounds(f, warm_calls, reps);
             // The fastest round is the one least disturbed by a busy machine.
             us[if min { 0 } else { us.len() / 2 }]
         };
@@ -442,6 +449,70 @@ fn passes(only: Option<&[String]>, quick: bool, min: bool) {
     println!("(phrases includes its lower-casing; lowercase is that part alone)");
 }
 
+/// Decompression of the 64 KiB JSON body (`openai_chat_64k`) gzipped at
+/// level 6, fed to the inflater in 16 KiB chunks as Envoy hands a body
+/// over: what an attacker who picks `content-encoding` makes each request
+/// cost, per 64 KiB of output (the inspection cap allows 4 of those by
+/// default). miniz_oxide's streaming inflate (8 KiB output buffer, as the
+/// module used it before session 11) for comparison, natively only in
+/// practice: it is a dev-dependency, so under V8 too when built for it.
+/// Median µs per body of rounds of about [`ROUND`].
+fn inflate_bench(quick: bool) {
+    use distill_guard::api::inflate::Inflater;
+    use miniz_oxide::inflate::stream::{inflate, InflateState};
+    use miniz_oxide::{DataFormat, MZFlush};
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ 15);
+    let body = pool("openai_chat_64k", &mut rng).swap_remove(0);
+    let raw = miniz_oxide::deflate::compress_to_vec(&body, 6);
+    // gzip: header, the raw stream, a trailer (the CRC is not checked).
+    let mut gz = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    gz.extend_from_slice(&raw);
+    gz.extend_from_slice(&[0, 0, 0, 0]);
+    gz.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    let ours = || {
+        let mut inf = Inflater::new(true, 1 << 20);
+        let mut out = 0;
+        for chunk in gz.chunks(16 * 1024) {
+            inf.feed(chunk, &mut |p| {
+                out += p.len();
+                true
+            });
+        }
+        assert_eq!(out, body.len());
+    };
+    let mut buf = vec![0u8; 8 * 1024];
+    let mut theirs = || {
+        let mut state = InflateState::new_boxed(DataFormat::Raw);
+        let mut out = 0;
+        for chunk in raw.chunks(16 * 1024) {
+            let mut at = 0;
+            loop {
+                let r = inflate(&mut state, &chunk[at..], &mut buf, MZFlush::None);
+                at += r.bytes_consumed;
+                out += r.bytes_written;
+                if r.bytes_written < buf.len() || r.status.is_err() {
+                    break;
+                }
+            }
+        }
+        assert_eq!(out, body.len());
+    };
+    let reps = if quick { 25 } else { 61 };
+    let time = |f: &mut dyn FnMut()| {
+        let us = rounds(f, 0, reps);
+        (us[us.len() / 2], us[0])
+    };
+    let (med, min) = time(&mut { ours });
+    let (mmed, mmin) = time(&mut theirs);
+    println!(
+        "inflate: {} bytes of JSON, gzip level 6 {} bytes, 16 KiB chunks; µs per body, median (fastest) of {reps} rounds",
+        body.len(),
+        gz.len()
+    );
+    println!("  Inflater (src/api/inflate/)      {med:>8.1} ({min:.1})");
+    println!("  miniz_oxide stream, 8 KiB buffer {mmed:>8.1} ({mmin:.1})");
+}
+
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let (iters, reps) = if quick { (5_000, 3) } else { (20_000, 5) };
@@ -452,6 +523,10 @@ fn main() {
         .position(|a| a == "--only")
         .and_then(|i| args.get(i + 1))
         .map(|list| list.split(',').map(str::to_owned).collect());
+    if args.iter().any(|a| a == "--inflate") {
+        inflate_bench(quick);
+        return;
+    }
     if args.iter().any(|a| a == "--passes") {
         passes(only.as_deref(), quick, args.iter().any(|a| a == "--min"));
         return;

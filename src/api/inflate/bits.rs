@@ -74,6 +74,23 @@ impl<'a> Bits<'a> {
         Ok(v as u32)
     }
 
+    /// The next `k` bits (at most 16) without reading them, and how many of
+    /// them there are: the unread buffered bits, then input bytes not yet
+    /// taken (looked at, not taken, so a step that ends on a short code
+    /// takes no byte it does not use). Bits past the input's end are 0.
+    pub fn peek(&self, k: u32) -> (u32, u32) {
+        let mut v = self.buf >> self.used;
+        let mut have = self.n - self.used;
+        let mut at = self.taken;
+        while have < k {
+            let Some(&byte) = self.input.get(at) else { break };
+            v |= u64::from(byte) << have;
+            have += 8;
+            at += 1;
+        }
+        ((v & ((1 << k) - 1)) as u32, have)
+    }
+
     /// Skips to the next byte boundary (stored blocks, §3.2.4). Only at the
     /// start of a step, where the buffered bits are the rest of a byte and
     /// any whole bytes a retried step took.
