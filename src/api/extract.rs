@@ -56,6 +56,24 @@ impl Budget {
         self.left -= take;
     }
 
+    /// [`Self::push`] of `text`, taking it (left empty) rather than
+    /// copying it when it is all `out` will hold: `out` is empty and the
+    /// budget takes `text` whole.
+    pub fn take(&mut self, out: &mut String, text: &mut String) {
+        if out.is_empty() && !text.is_empty() && text.len() <= self.left {
+            self.left -= text.len();
+            *out = std::mem::take(text);
+        } else {
+            self.push(out, text);
+        }
+    }
+
+    /// The text bytes still to take.
+    #[cfg(test)]
+    pub fn left(&self) -> usize {
+        self.left
+    }
+
     /// Appends `v` if it is a string.
     pub fn push_value(&mut self, out: &mut String, v: Option<&Value>) {
         if let Some(s) = v.and_then(Value::as_str) {

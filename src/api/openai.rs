@@ -10,43 +10,65 @@
 use crate::json::{Map, Value};
 
 use super::extract::{
-    boolean, bump, content_with, count, float, int, lower, required_array, role, turns_latest_first, uint, view, Budget,
+    boolean, bump, content_with, count, float, int, lower, role, turns_latest_first, uint, view, Budget, MAX_TURNS,
 };
-use super::{Api, ParseFailure, RequestView, Role, Turn};
+use super::{Api, GenParams, ParseFailure, RequestView, Role, Turn};
 
-/// `POST …/chat/completions`.
-pub fn chat(api: Api, root: &Map, budget: &mut Budget) -> Result<RequestView, ParseFailure> {
-    let messages = required_array(root, "messages")?;
+/// `POST …/chat/completions`. The tree is the view's to take from: a
+/// user or assistant turn whose `content` is one string that fits the
+/// budget whole takes that string, not a copy of it (a long prompt's text
+/// was copied from the body into the tree, then again into the view).
+pub fn chat(api: Api, root: &mut Map, budget: &mut Budget) -> Result<RequestView, ParseFailure> {
     let mut v = view(api, root.get("model"));
+    chat_params(root, &mut v.params);
+    let messages = root
+        .get_mut("messages")
+        .and_then(Value::as_array_mut)
+        .ok_or(ParseFailure::WrongShape)?;
     // Every system and developer message is read into one turn, so each
     // part is charged to the budget once and joined with "\n" as parts are.
     // (Reading each message into a turn of its own and pushing that into
     // the system text charged it twice, leaving the user turns half the
     // budget when a large `max_inspect_bytes` lets system text reach it.)
     let mut system = Turn::default();
-    for m in messages {
+    for m in messages.iter() {
         if role(m.get("role")) == Some(Role::System) {
             content_into(&mut system, m.get("content"), budget);
         }
     }
     v.system = system.text;
-    v.turns = turns_latest_first(messages, budget, |m, budget| {
+    // Latest first, as `turns_latest_first` reads them.
+    let mut turns = Vec::new();
+    for m in messages.iter_mut().rev() {
+        if turns.len() >= MAX_TURNS {
+            budget.exhausted = true;
+            break;
+        }
         let r = role(m.get("role"));
         if r == Some(Role::System) {
-            return None;
+            continue;
         }
         let mut t = Turn {
             role: r,
             ..Turn::default()
         };
-        content_into(&mut t, m.get("content"), budget);
         bump(&mut t.tool_parts, count(m.get("tool_calls")));
         if m.get("function_call").is_some_and(Value::is_object) || r == Some(Role::Tool) {
             bump(&mut t.tool_parts, 1);
         }
-        Some(t)
-    });
-    let p = &mut v.params;
+        match m.get_mut("content") {
+            Some(Value::String(s)) => budget.take(&mut t.text, s),
+            content => content_into(&mut t, content.map(|c| &*c), budget),
+        }
+        turns.push(t);
+    }
+    turns.reverse();
+    v.turns = turns;
+    Ok(v)
+}
+
+/// A chat body's generation parameters.
+fn chat_params(root: &Map, p: &mut GenParams) {
     p.max_output_tokens = uint(root.get("max_completion_tokens")).or(uint(root.get("max_tokens")));
     p.temperature = float(root.get("temperature"));
     p.samples = uint(root.get("n"));
@@ -56,7 +78,6 @@ pub fn chat(api: Api, root: &Map, budget: &mut Budget) -> Result<RequestView, Pa
     p.stream = boolean(root.get("stream"));
     p.tools = count(root.get("tools")).saturating_add(count(root.get("functions")));
     p.reasoning_effort = lower(root.get("reasoning_effort"));
-    Ok(v)
 }
 
 /// `POST …/completions` (legacy).
@@ -125,10 +146,88 @@ mod tests {
         endpoint: Endpoint::Completions,
     };
 
-    type Parser = fn(Api, &Map, &mut Budget) -> Result<RequestView, ParseFailure>;
+    type Parser = fn(Api, &mut Map, &mut Budget) -> Result<RequestView, ParseFailure>;
 
-    fn run(f: Parser, api: Api, v: Value) -> Result<RequestView, ParseFailure> {
-        f(api, v.as_object().unwrap(), &mut Budget::new(MAX_VIEW_TEXT))
+    fn run(f: Parser, api: Api, mut v: Value) -> Result<RequestView, ParseFailure> {
+        f(api, v.as_object_mut().unwrap(), &mut Budget::new(MAX_VIEW_TEXT))
+    }
+
+    /// [`completions`] as a [`Parser`].
+    fn legacy(api: Api, root: &mut Map, budget: &mut Budget) -> Result<RequestView, ParseFailure> {
+        completions(api, root, budget)
+    }
+
+    /// What [`chat`] replaced: the tree only read, every text copied.
+    fn chat_copying(api: Api, root: &Map, budget: &mut Budget) -> Result<RequestView, ParseFailure> {
+        let messages = super::super::extract::required_array(root, "messages")?;
+        let mut v = view(api, root.get("model"));
+        let mut system = Turn::default();
+        for m in messages {
+            if role(m.get("role")) == Some(Role::System) {
+                content_into(&mut system, m.get("content"), budget);
+            }
+        }
+        v.system = system.text;
+        v.turns = turns_latest_first(messages, budget, |m, budget| {
+            let r = role(m.get("role"));
+            if r == Some(Role::System) {
+                return None;
+            }
+            let mut t = Turn {
+                role: r,
+                ..Turn::default()
+            };
+            content_into(&mut t, m.get("content"), budget);
+            bump(&mut t.tool_parts, count(m.get("tool_calls")));
+            if m.get("function_call").is_some_and(Value::is_object) || r == Some(Role::Tool) {
+                bump(&mut t.tool_parts, 1);
+            }
+            Some(t)
+        });
+        chat_params(root, &mut v.params);
+        Ok(v)
+    }
+
+    /// Random chat bodies (roles, string and part contents, empty texts,
+    /// tool calls, more turns than [`MAX_TURNS`]) under random budgets,
+    /// some cutting a text, some spent before the last turns: the taking
+    /// reader gives the view and the budget's state the copying one gave.
+    #[wasm_bindgen_test(unsupported = test)]
+    fn taking_the_texts_gives_what_copying_gave() {
+        let mut rng = crate::hash::TestDraws(31);
+        let roles = ["system", "developer", "user", "assistant", "tool", "other"];
+        for round in 0..400 {
+            let n = if round % 50 == 0 {
+                MAX_TURNS + 3
+            } else {
+                (rng.next_u64() % 9) as usize
+            };
+            let messages: Vec<Value> = (0..n)
+                .map(|i| {
+                    let r = rng.next_u64();
+                    let text = "é".repeat((r >> 8) as usize % 3) + &"t".repeat((r >> 16) as usize % 40);
+                    let content = match r % 5 {
+                        0 => json!([{"type": "text", "text": text}, {"type": "image_url"}, text.clone()]),
+                        1 => Value::Null,
+                        _ => json!(text),
+                    };
+                    let mut m = json!({"role": roles[(r >> 32) as usize % roles.len()], "content": content});
+                    if r >> 40 & 3 == 0 {
+                        m = json!({"role": "assistant", "content": i.to_string(), "tool_calls": [{"id": "c"}]});
+                    }
+                    m
+                })
+                .collect();
+            let body = json!({"model": "m", "messages": messages, "max_tokens": 9, "temperature": 0.5});
+            let max = (rng.next_u64() % 300) as usize;
+            let mut a = Budget::new(max);
+            let want = chat_copying(CHAT, body.as_object().unwrap(), &mut a);
+            let mut taken = body.clone();
+            let mut b = Budget::new(max);
+            let got = chat(CHAT, taken.as_object_mut().unwrap(), &mut b);
+            assert_eq!(got, want, "{round} {max}");
+            assert_eq!((a.exhausted, a.left()), (b.exhausted, b.left()), "{round} {max}");
+        }
     }
 
     #[wasm_bindgen_test(unsupported = test)]
@@ -179,13 +278,13 @@ mod tests {
     fn system_text_is_charged_to_the_budget_once() {
         // 60 bytes of system text and a 20-byte question fit a 100-byte
         // budget only if the system text is counted once.
-        let body = json!({"messages": [
+        let mut body = json!({"messages": [
             {"role": "system", "content": "s".repeat(30)},
             {"role": "developer", "content": [{"type": "text", "text": "d".repeat(29)}]},
             {"role": "user", "content": "q".repeat(20)}
         ]});
         let mut budget = Budget::new(100);
-        let v = chat(CHAT, body.as_object().unwrap(), &mut budget).unwrap();
+        let v = chat(CHAT, body.as_object_mut().unwrap(), &mut budget).unwrap();
         assert_eq!(v.system, format!("{}\n{}", "s".repeat(30), "d".repeat(29)));
         assert_eq!(v.last_user_text(), "q".repeat(20));
         assert!(!budget.exhausted);
@@ -218,7 +317,7 @@ mod tests {
     #[wasm_bindgen_test(unsupported = test)]
     fn legacy_prompt_in_every_form() {
         let v = run(
-            completions,
+            legacy,
             LEGACY,
             json!({"model": "gpt-3.5-turbo-instruct", "prompt": "Say this is a test",
             "max_tokens": 7, "logprobs": 3, "n": 2, "best_of": 4}),
@@ -230,18 +329,18 @@ mod tests {
             (Some(7), Some(3), Some(2))
         );
         assert!(v.params.logprobs);
-        let v = run(completions, LEGACY, json!({"prompt": ["one", "two"]})).unwrap();
+        let v = run(legacy, LEGACY, json!({"prompt": ["one", "two"]})).unwrap();
         assert_eq!(
             v.turns.iter().map(|t| t.text.as_str()).collect::<Vec<_>>(),
             ["one", "two"]
         );
         assert!(!v.params.logprobs);
-        let v = run(completions, LEGACY, json!({"prompt": [1, 2, 3]})).unwrap();
+        let v = run(legacy, LEGACY, json!({"prompt": [1, 2, 3]})).unwrap();
         assert_eq!((v.turns.len(), v.last_user_text()), (1, ""));
-        let v = run(completions, LEGACY, json!({"prompt": [[1, 2], [3]]})).unwrap();
+        let v = run(legacy, LEGACY, json!({"prompt": [[1, 2], [3]]})).unwrap();
         assert_eq!(v.turns.len(), 2);
         assert_eq!(
-            run(completions, LEGACY, json!({"model": "m"})),
+            run(legacy, LEGACY, json!({"model": "m"})),
             Err(ParseFailure::WrongShape)
         );
     }

@@ -100,8 +100,8 @@ fn parse_view(
         return Err(ParseFailure::Compressed);
     }
     let text = body_text(body, truncated).ok_or(ParseFailure::NotUtf8)?;
-    let root = root(text, plain, truncated)?;
-    let root = root.as_object().ok_or(ParseFailure::WrongShape)?;
+    let mut root = root(text, plain, truncated)?;
+    let root = root.as_object_mut().ok_or(ParseFailure::WrongShape)?;
     let mut budget = Budget::new(MAX_VIEW_TEXT);
     let mut view = match (api.provider, api.endpoint) {
         (Provider::OpenAi | Provider::AzureOpenAi, Endpoint::ChatCompletions) => openai::chat(api, root, &mut budget),
