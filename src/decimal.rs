@@ -187,14 +187,9 @@ impl Digits {
 
     /// Reads back as a float (`d₁d₂…e(point - len)`).
     fn value(&self) -> Option<f64> {
-        let mut text: String = self.digits.iter().map(|&d| char::from(b'0' + d)).collect();
-        if text.is_empty() {
-            return Some(0.0);
-        }
+        let ascii: Vec<u8> = self.digits.iter().map(|&d| b'0' + d).collect();
         let exp = i64::from(self.point) - i64::try_from(self.digits.len()).unwrap_or(0);
-        text.push('e');
-        text.push_str(&exp.to_string());
-        crate::float_parse::parse(&text)
+        Some(crate::float_parse::digits_value(&ascii, exp))
     }
 }
 
@@ -272,29 +267,32 @@ pub fn debug(x: f64) -> String {
     }
     let a = x.abs();
     let d = shortest(a);
-    let digit = |i: usize| char::from(b'0' + d.digits.get(i).copied().unwrap_or(0));
+    // Bytes, not `String::push` of chars (each inlines UTF-8 encoding;
+    // issue 8: module size).
+    let mut text = out.into_bytes();
     if a != 0.0 && !(1e-4..1e16).contains(&a) {
-        out.push(digit(0));
-        if d.digits.len() > 1 {
-            out.push('.');
-            (1..d.digits.len()).for_each(|i| out.push(digit(i)));
+        for (i, digit) in d.digits.iter().enumerate() {
+            if i == 1 {
+                text.push(b'.');
+            }
+            text.push(b'0' + digit);
         }
-        out.push('e');
-        out.push_str(&(d.point - 1).to_string());
-        return out;
+        text.push(b'e');
+        text.extend_from_slice((d.point - 1).to_string().as_bytes());
+    } else {
+        if d.point <= 0 {
+            text.push(b'0');
+        }
+        for i in 0..d.point {
+            text.push(b'0' + d.at(i));
+        }
+        text.push(b'.');
+        let frac = (i32::try_from(d.digits.len()).unwrap_or(0) - d.point).max(1);
+        for i in 0..frac {
+            text.push(b'0' + d.at(d.point + i));
+        }
     }
-    if d.point <= 0 {
-        out.push('0');
-    }
-    for i in 0..d.point {
-        out.push(char::from(b'0' + d.at(i)));
-    }
-    out.push('.');
-    let frac = (i32::try_from(d.digits.len()).unwrap_or(0) - d.point).max(1);
-    for i in 0..frac {
-        out.push(char::from(b'0' + d.at(d.point + i)));
-    }
-    out
+    String::from_utf8(text).unwrap_or_default()
 }
 
 #[cfg(test)]

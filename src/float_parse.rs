@@ -150,6 +150,12 @@ const POW10: [f64; 23] = [
     1e21, 1e22,
 ];
 
+/// ASCII digits times `10^exp`, correctly rounded (`decimal`'s
+/// shortest digits read back, without writing them out as text).
+pub(crate) fn digits_value(digits: &[u8], exp: i64) -> f64 {
+    value(digits, &[], exp)
+}
+
 /// The digits `int` then `frac` (ASCII) times `10^exp`, correctly rounded.
 fn value(int: &[u8], frac: &[u8], exp: i64) -> f64 {
     let all = || int.iter().chain(frac.iter());
