@@ -28,22 +28,24 @@ pub fn push_u64(out: &mut String, n: u64) {
             break;
         }
     }
-    digits
-        .get(start..)
-        .unwrap_or_default()
-        .iter()
-        .for_each(|d| out.push(char::from(*d)));
+    push_ascii(out, digits.get(start..).unwrap_or_default());
+}
+
+/// Appends ASCII bytes: one copy, where a `String::push` per char inlines
+/// its UTF-8 encoding at every call (issue 8: module size).
+fn push_ascii(out: &mut String, ascii: &[u8]) {
+    out.push_str(std::str::from_utf8(ascii).unwrap_or_default());
 }
 
 /// Appends `n` as sixteen lower-case hex digits, as `{n:016x}` formats it
 /// (identity keys, on every request).
 pub fn push_hex16(out: &mut String, n: u64) {
-    for shift in (0..16).rev() {
-        let nibble = (n >> (shift * 4)) & 0xf;
-        out.push(char::from(
-            b"0123456789abcdef".get(nibble as usize).copied().unwrap_or(b'0'),
-        ));
+    let mut hex = [0u8; 16];
+    for (i, h) in hex.iter_mut().enumerate() {
+        let nibble = (n >> ((15 - i) * 4)) & 0xf;
+        *h = b"0123456789abcdef".get(nibble as usize).copied().unwrap_or(b'0');
     }
+    push_ascii(out, &hex);
 }
 
 /// Decimal digits (no leading zeros) and where the point goes: the value
@@ -219,19 +221,20 @@ pub fn fixed(x: f64, decimals: usize) -> String {
     let r = d.round(d.point.saturating_add(places), &|half, odd| {
         half == Ordering::Greater || (half == Ordering::Equal && odd)
     });
+    let mut text = out.into_bytes();
     if r.point <= 0 {
-        out.push('0');
+        text.push(b'0');
     }
     for i in 0..r.point {
-        out.push(char::from(b'0' + r.at(i)));
+        text.push(b'0' + r.at(i));
     }
     if decimals > 0 {
-        out.push('.');
+        text.push(b'.');
         for i in 0..places {
-            out.push(char::from(b'0' + r.at(r.point + i)));
+            text.push(b'0' + r.at(r.point + i));
         }
     }
-    out
+    String::from_utf8(text).unwrap_or_default()
 }
 
 /// The shortest digits that read back as `x` (finite, non-negative); of
