@@ -49,8 +49,17 @@ impl std::hash::Hasher for IdHasher {
 use log::trace;
 use std::cell::{Cell, RefCell};
 
+#[cfg(feature = "full")]
 thread_local! {
 static DISPATCHER: Dispatcher = Dispatcher::new();
+}
+
+// distill-guard's patch (PATCHED.md): without `full` every map has a
+// `const` constructor, so the dispatcher is built at compile time: no lazy
+// initialisation linked, and no "initialised yet?" test in each callback.
+#[cfg(not(feature = "full"))]
+thread_local! {
+static DISPATCHER: Dispatcher = const { Dispatcher::new() };
 }
 
 pub(crate) fn set_root_context(callback: NewRootContext) {
@@ -232,6 +241,23 @@ struct Dispatcher {
 }
 
 impl Dispatcher {
+    #[cfg(not(feature = "full"))]
+    const fn new() -> Dispatcher {
+        Dispatcher {
+            new_root: Cell::new(None),
+            roots: RefCell::new(IdMap(Vec::new())),
+            new_stream: Cell::new(None),
+            streams: RefCell::new(StreamMap),
+            new_http_stream: Cell::new(None),
+            http_streams: RefCell::new(SortedIdMap(Vec::new())),
+            active_id: Cell::new(0),
+            callouts: RefCell::new(IdMap(Vec::new())),
+            grpc_callouts: RefCell::new(HashMap::with_hasher(std::hash::BuildHasherDefault::new())),
+            grpc_streams: RefCell::new(HashMap::with_hasher(std::hash::BuildHasherDefault::new())),
+        }
+    }
+
+    #[cfg(feature = "full")]
     fn new() -> Dispatcher {
         Dispatcher {
             new_root: Cell::new(None),
