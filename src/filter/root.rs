@@ -123,7 +123,7 @@ impl RootContext for Root {
                     FleetTick::new(s.fleet.clone(), &s.namespace, nanos, self.context_id)
                 });
                 self.engine = Some(Rc::new(engine));
-                self.metrics.predefine(&crate::metrics::labelled::predefined());
+                self.metrics.predefine(crate::metrics::labelled::predefined());
                 let ticking = abi::set_tick_period(TICK_MILLIS).is_ok();
                 if !ticking {
                     abi::log(

@@ -102,25 +102,27 @@ impl Counter {
 /// Counters defined when the filter is configured, so that they are
 /// exported (as 0) before anything happens: a Prometheus rate or alert on a
 /// failure counter then has a series to read from the start.
-pub fn predefined() -> Vec<Counter> {
-    let causes = [
-        ParseFailure::Empty,
-        ParseFailure::NotUtf8,
-        ParseFailure::Compressed,
-        ParseFailure::Malformed,
-        ParseFailure::TooDeep,
-        ParseFailure::WrongShape,
-    ];
-    let mut out = vec![
+/// A constant table (built on the stack at each call before: issue 8,
+/// module size).
+pub fn predefined() -> &'static [Counter] {
+    const fn cause(c: ParseFailure) -> Counter {
+        Counter::ParseFailure(c.code())
+    }
+    const PREDEFINED: [Counter; 12] = [
         Counter::Requests,
         Counter::Passthrough,
         Counter::CasGaveUp,
         Counter::StoreError,
         Counter::SharedDataKeysCreated,
         Counter::SharedDataBytesCreated,
+        cause(ParseFailure::Empty),
+        cause(ParseFailure::NotUtf8),
+        cause(ParseFailure::Compressed),
+        cause(ParseFailure::Malformed),
+        cause(ParseFailure::TooDeep),
+        cause(ParseFailure::WrongShape),
     ];
-    out.extend(causes.into_iter().map(|c| Counter::ParseFailure(c.code())));
-    out
+    &PREDEFINED
 }
 
 /// The Prometheus name and labels Envoy's tag extraction makes of a
@@ -350,5 +352,29 @@ mod tests {
             assert_eq!(c.name(), flat, "{c:?}");
             assert_eq!(c.labelled_name().as_deref(), labelled, "{c:?}");
         }
+    }
+
+    /// The counters defined at configuration: the six fixed ones and a
+    /// parse failure per cause but `no_prompt_in_prefix`.
+    #[test]
+    fn predefined_counters_are_the_failure_series() {
+        let names: Vec<String> = predefined().iter().map(Counter::name).collect();
+        assert_eq!(
+            names,
+            [
+                "distill_guard.requests",
+                "distill_guard.passthrough",
+                "distill_guard.shared_data.cas_gave_up",
+                "distill_guard.shared_data.error",
+                "distill_guard.shared_data.keys_created",
+                "distill_guard.shared_data.bytes_created",
+                "distill_guard.parse_failure.empty",
+                "distill_guard.parse_failure.not_utf8",
+                "distill_guard.parse_failure.compressed",
+                "distill_guard.parse_failure.malformed",
+                "distill_guard.parse_failure.too_deep",
+                "distill_guard.parse_failure.wrong_shape",
+            ]
+        );
     }
 }
