@@ -264,6 +264,12 @@ fn shortest(x: f64) -> Digits {
 /// exponent form below 1e-4 and from 1e16 up (`1e16`, `1.5e-5`), otherwise
 /// with at least one decimal (`100000.0`).
 pub fn debug(x: f64) -> String {
+    debug_with(x, "")
+}
+
+/// [`debug`] with `plus` written before a non-negative exponent (serde's
+/// messages write `1e+16` where `{x:?}` writes `1e16`).
+pub fn debug_with(x: f64, plus: &str) -> String {
     let mut out = String::new();
     if sign_and_special(x, &mut out) {
         return out;
@@ -281,7 +287,11 @@ pub fn debug(x: f64) -> String {
             text.push(b'0' + digit);
         }
         text.push(b'e');
-        text.extend_from_slice((d.point - 1).to_string().as_bytes());
+        let exp = d.point - 1;
+        text.extend_from_slice(if exp < 0 { b"-" } else { plus.as_bytes() });
+        let mut digits = String::new();
+        push_u64(&mut digits, u64::from(exp.unsigned_abs()));
+        text.extend_from_slice(digits.as_bytes());
     } else {
         if d.point <= 0 {
             text.push(b'0');
@@ -398,6 +408,15 @@ mod tests {
     fn debug_is_cores_formatting() {
         for x in values() {
             assert_eq!(debug(x), format!("{x:?}"), "{:#x}", x.to_bits());
+            // serde_json's form in messages: `e+` before a non-negative
+            // exponent (what the reader's float_text wrote with split_once).
+            let plus = debug_with(x, "+");
+            let core = format!("{x:?}");
+            let serde = match core.split_once('e') {
+                Some((m, e)) if !e.starts_with('-') => format!("{m}e+{e}"),
+                _ => core,
+            };
+            assert_eq!(plus, serde, "{:#x}", x.to_bits());
         }
     }
 }

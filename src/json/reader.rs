@@ -74,11 +74,7 @@ impl Number {
 /// A float the way serde_json prints one in a message: shortest digits,
 /// always a decimal point or an exponent (`100000.0`, `1.8446744073709552e+19`).
 fn float_text(x: f64) -> String {
-    let text = crate::decimal::debug(x);
-    match text.split_once('e') {
-        Some((mantissa, exp)) if !exp.starts_with('-') => format!("{mantissa}e+{exp}"),
-        _ => text,
-    }
+    crate::decimal::debug_with(x, "+")
 }
 
 /// A value read without a schema (for the untagged identity sources).
