@@ -5,6 +5,7 @@
 use serde::Deserialize;
 
 use super::wire::MacKey;
+use crate::config::raw::owned;
 use crate::config::ConfigError;
 
 /// Hard cap on records in one sync message (either way).
@@ -36,9 +37,9 @@ impl Default for RawFleet {
     fn default() -> Self {
         RawFleet {
             enabled: false,
-            cluster: "distill_guard_fleet".to_owned(),
-            authority: "distill-guard-fleet".to_owned(),
-            path: "/v1/sync".to_owned(),
+            cluster: owned("distill_guard_fleet"),
+            authority: owned("distill-guard-fleet"),
+            path: owned("/v1/sync"),
             secret: String::new(),
             sync_secs: 5,
             timeout_ms: 2_000,
