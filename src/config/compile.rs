@@ -3,7 +3,7 @@
 use crate::fleet::settings::FleetSettings;
 use std::net::IpAddr;
 
-use super::raw::{Mode, ParseErrorPolicy, RawConfig, RawRule, RawSource, ReasoningPolicy, RuleAction};
+use super::raw::{owned, Mode, ParseErrorPolicy, RawConfig, RawRule, RawSource, ReasoningPolicy, RuleAction};
 use super::ConfigError;
 use crate::detect::config::DetectionSettings;
 use crate::hash::SipKey;
@@ -420,17 +420,17 @@ fn source(s: &RawSource) -> Result<IdentitySource, (&'static str, String)> {
             verified_by_envoy,
         } => {
             if jwt_claim.is_empty() {
-                return Err((".jwt_claim", "must name a claim".to_owned()));
+                return Err((".jwt_claim", owned("must name a claim")));
             }
             if !verified_by_envoy {
                 return Err((
                     ".verified_by_envoy",
-                    "must be true: the JWT's signature is not checked by this filter, so without Envoy's jwt_authn filter in front (rejecting requests whose token fails) anyone can forge a claim and put their traffic on another caller's identity; see docs/configuration.md".to_owned(),
+                    owned("must be true: the JWT's signature is not checked by this filter, so without Envoy's jwt_authn filter in front (rejecting requests whose token fails) anyone can forge a claim and put their traffic on another caller's identity; see docs/configuration.md"),
                 ));
             }
             let header = match header {
                 Some(h) => header_name(h).map_err(|m| (".header", m))?,
-                None => "authorization".to_owned(),
+                None => owned("authorization"),
             };
             Ok(IdentitySource::JwtClaim { header, claim: jwt_claim.clone() })
         }
@@ -477,12 +477,12 @@ fn intern_reason(code: &str) -> &'static str {
     let Ok(mut codes) = CODES.lock() else {
         // A poisoned lock cannot happen without a panic elsewhere; leaking
         // one string is the safe answer.
-        return Box::leak(code.to_owned().into_boxed_str());
+        return Box::leak(owned(code).into_boxed_str());
     };
     if let Some(known) = codes.iter().find(|c| **c == code) {
         return known;
     }
-    let leaked: &'static str = Box::leak(code.to_owned().into_boxed_str());
+    let leaked: &'static str = Box::leak(owned(code).into_boxed_str());
     codes.push(leaked);
     leaked
 }

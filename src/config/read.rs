@@ -60,7 +60,7 @@ fn fields(
 fn unknown(what: &str, name: &str, expected: &[&str]) -> String {
     let list = expected.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>();
     let alternatives = match list.as_slice() {
-        [] => "nothing".to_owned(),
+        [] => super::raw::owned("nothing"),
         [one] => one.clone(),
         [a, b] => format!("{a} or {b}"),
         all => format!("one of {}", all.join(", ")),
