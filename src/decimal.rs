@@ -28,22 +28,24 @@ pub fn push_u64(out: &mut String, n: u64) {
             break;
         }
     }
-    digits
-        .get(start..)
-        .unwrap_or_default()
-        .iter()
-        .for_each(|d| out.push(char::from(*d)));
+    push_ascii(out, digits.get(start..).unwrap_or_default());
+}
+
+/// Appends ASCII bytes: one copy, where a `String::push` per char inlines
+/// its UTF-8 encoding at every call (issue 8: module size).
+fn push_ascii(out: &mut String, ascii: &[u8]) {
+    out.push_str(std::str::from_utf8(ascii).unwrap_or_default());
 }
 
 /// Appends `n` as sixteen lower-case hex digits, as `{n:016x}` formats it
 /// (identity keys, on every request).
 pub fn push_hex16(out: &mut String, n: u64) {
-    for shift in (0..16).rev() {
-        let nibble = (n >> (shift * 4)) & 0xf;
-        out.push(char::from(
-            b"0123456789abcdef".get(nibble as usize).copied().unwrap_or(b'0'),
-        ));
+    let mut hex = [0u8; 16];
+    for (i, h) in hex.iter_mut().enumerate() {
+        let nibble = (n >> ((15 - i) * 4)) & 0xf;
+        *h = b"0123456789abcdef".get(nibble as usize).copied().unwrap_or(b'0');
     }
+    push_ascii(out, &hex);
 }
 
 /// Decimal digits (no leading zeros) and where the point goes: the value
@@ -187,14 +189,9 @@ impl Digits {
 
     /// Reads back as a float (`d₁d₂…e(point - len)`).
     fn value(&self) -> Option<f64> {
-        let mut text: String = self.digits.iter().map(|&d| char::from(b'0' + d)).collect();
-        if text.is_empty() {
-            return Some(0.0);
-        }
+        let ascii: Vec<u8> = self.digits.iter().map(|&d| b'0' + d).collect();
         let exp = i64::from(self.point) - i64::try_from(self.digits.len()).unwrap_or(0);
-        text.push('e');
-        text.push_str(&exp.to_string());
-        crate::float_parse::parse(&text)
+        Some(crate::float_parse::digits_value(&ascii, exp))
     }
 }
 
@@ -224,19 +221,20 @@ pub fn fixed(x: f64, decimals: usize) -> String {
     let r = d.round(d.point.saturating_add(places), &|half, odd| {
         half == Ordering::Greater || (half == Ordering::Equal && odd)
     });
+    let mut text = out.into_bytes();
     if r.point <= 0 {
-        out.push('0');
+        text.push(b'0');
     }
     for i in 0..r.point {
-        out.push(char::from(b'0' + r.at(i)));
+        text.push(b'0' + r.at(i));
     }
     if decimals > 0 {
-        out.push('.');
+        text.push(b'.');
         for i in 0..places {
-            out.push(char::from(b'0' + r.at(r.point + i)));
+            text.push(b'0' + r.at(r.point + i));
         }
     }
-    out
+    String::from_utf8(text).unwrap_or_default()
 }
 
 /// The shortest digits that read back as `x` (finite, non-negative); of
@@ -266,35 +264,48 @@ fn shortest(x: f64) -> Digits {
 /// exponent form below 1e-4 and from 1e16 up (`1e16`, `1.5e-5`), otherwise
 /// with at least one decimal (`100000.0`).
 pub fn debug(x: f64) -> String {
+    debug_with(x, "")
+}
+
+/// [`debug`] with `plus` written before a non-negative exponent (serde's
+/// messages write `1e+16` where `{x:?}` writes `1e16`).
+pub fn debug_with(x: f64, plus: &str) -> String {
     let mut out = String::new();
     if sign_and_special(x, &mut out) {
         return out;
     }
     let a = x.abs();
     let d = shortest(a);
-    let digit = |i: usize| char::from(b'0' + d.digits.get(i).copied().unwrap_or(0));
+    // Bytes, not `String::push` of chars (each inlines UTF-8 encoding;
+    // issue 8: module size).
+    let mut text = out.into_bytes();
     if a != 0.0 && !(1e-4..1e16).contains(&a) {
-        out.push(digit(0));
-        if d.digits.len() > 1 {
-            out.push('.');
-            (1..d.digits.len()).for_each(|i| out.push(digit(i)));
+        for (i, digit) in d.digits.iter().enumerate() {
+            if i == 1 {
+                text.push(b'.');
+            }
+            text.push(b'0' + digit);
         }
-        out.push('e');
-        out.push_str(&(d.point - 1).to_string());
-        return out;
+        text.push(b'e');
+        let exp = d.point - 1;
+        text.extend_from_slice(if exp < 0 { b"-" } else { plus.as_bytes() });
+        let mut digits = String::new();
+        push_u64(&mut digits, u64::from(exp.unsigned_abs()));
+        text.extend_from_slice(digits.as_bytes());
+    } else {
+        if d.point <= 0 {
+            text.push(b'0');
+        }
+        for i in 0..d.point {
+            text.push(b'0' + d.at(i));
+        }
+        text.push(b'.');
+        let frac = (i32::try_from(d.digits.len()).unwrap_or(0) - d.point).max(1);
+        for i in 0..frac {
+            text.push(b'0' + d.at(d.point + i));
+        }
     }
-    if d.point <= 0 {
-        out.push('0');
-    }
-    for i in 0..d.point {
-        out.push(char::from(b'0' + d.at(i)));
-    }
-    out.push('.');
-    let frac = (i32::try_from(d.digits.len()).unwrap_or(0) - d.point).max(1);
-    for i in 0..frac {
-        out.push(char::from(b'0' + d.at(d.point + i)));
-    }
-    out
+    String::from_utf8(text).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -397,6 +408,15 @@ mod tests {
     fn debug_is_cores_formatting() {
         for x in values() {
             assert_eq!(debug(x), format!("{x:?}"), "{:#x}", x.to_bits());
+            // serde_json's form in messages: `e+` before a non-negative
+            // exponent (what the reader's float_text wrote with split_once).
+            let plus = debug_with(x, "+");
+            let core = format!("{x:?}");
+            let serde = match core.split_once('e') {
+                Some((m, e)) if !e.starts_with('-') => format!("{m}e+{e}"),
+                _ => core,
+            };
+            assert_eq!(plus, serde, "{:#x}", x.to_bits());
         }
     }
 }

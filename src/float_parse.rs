@@ -133,21 +133,28 @@ pub fn fits_f64(text: &[u8]) -> bool {
     match point.cmp(&309) {
         Ordering::Less => true,     // below 10^308, under f64::MAX
         Ordering::Greater => false, // at least 10^309
-        // Between 10^308 and 10^309: below the first value that rounds to
-        // infinity, 2^1024 - 2^970 (halfway past f64::MAX, which rounds
-        // to even, up), compared digit by digit.
-        Ordering::Equal => digits().skip(leading).copied().lt(OVERFLOW_DIGITS.bytes()),
+        // Between 10^308 and 10^309: read, as rare as it is (the first
+        // value that rounds to infinity is 2^1024 - 2^970, halfway past
+        // f64::MAX; its 309 digits as a constant were ~400 bytes of the
+        // module, issue 8).
+        Ordering::Equal => std::str::from_utf8(text)
+            .ok()
+            .and_then(parse)
+            .is_some_and(f64::is_finite),
     }
 }
-
-/// 2^1024 - 2^970, the least value that rounds to infinity, in decimal.
-const OVERFLOW_DIGITS: &str = "179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792";
 
 /// Exact powers of ten as floats (10²² is the last one).
 const POW10: [f64; 23] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20,
     1e21, 1e22,
 ];
+
+/// ASCII digits times `10^exp`, correctly rounded (`decimal`'s
+/// shortest digits read back, without writing them out as text).
+pub(crate) fn digits_value(digits: &[u8], exp: i64) -> f64 {
+    value(digits, &[], exp)
+}
 
 /// The digits `int` then `frac` (ASCII) times `10^exp`, correctly rounded.
 fn value(int: &[u8], frac: &[u8], exp: i64) -> f64 {

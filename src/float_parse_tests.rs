@@ -22,11 +22,14 @@ fn check(text: &str) {
     }
 }
 
+/// 2^1024 - 2^970, the least value that rounds to infinity, in decimal.
+const OVERFLOW_DIGITS: &str = "179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792";
+
 /// Around 2^1024 - 2^970, the least value that rounds to infinity: the
-/// digit comparison of `fits_f64` at the one decimal order it decides.
+/// one decimal order at which `fits_f64` reads the value.
 #[test]
 fn the_overflow_edge_is_where_core_puts_it() {
-    let t = super::OVERFLOW_DIGITS;
+    let t = OVERFLOW_DIGITS;
     let below = {
         let mut d = t.as_bytes().to_vec();
         let last = d.len() - 1;

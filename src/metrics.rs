@@ -85,28 +85,32 @@ pub enum Counter {
 
 impl Counter {
     pub fn name(&self) -> String {
-        match self {
-            Counter::Requests => "distill_guard.requests".into(),
-            Counter::Passthrough => "distill_guard.passthrough".into(),
-            Counter::Decision(a) => format!("distill_guard.decision.{}", a.as_str()),
-            Counter::ShadowWouldDeny(a) => format!("distill_guard.shadow_would.{}", a.as_str()),
-            Counter::Api(label) => format!("distill_guard.api.{label}"),
-            Counter::ParseFailure(code) => format!("distill_guard.parse_failure.{code}"),
-            Counter::BodyTruncated => "distill_guard.body_truncated".into(),
-            Counter::Anonymous => "distill_guard.anonymous".into(),
-            Counter::SpoofedHeaderStripped => "distill_guard.spoofed_header_stripped".into(),
-            Counter::CasGaveUp => "distill_guard.shared_data.cas_gave_up".into(),
-            Counter::StoreError => "distill_guard.shared_data.error".into(),
-            Counter::Fleet(what) => format!("distill_guard.fleet.{what}"),
-            Counter::SharedDataKeysCreated => "distill_guard.shared_data.keys_created".into(),
-            Counter::SharedDataBytesCreated => "distill_guard.shared_data.bytes_created".into(),
-            Counter::Reasoning { api, kind } => format!("distill_guard.reasoning.{kind}.{api}"),
+        // A name is a head and a tail, appended in one place: a constant
+        // name's own `String` per arm (an allocation and a copy inlined
+        // each) and a `format!` per arm were larger (issue 8: module size).
+        let (head, tail) = match self {
+            Counter::Requests => ("distill_guard.requests", ""),
+            Counter::Passthrough => ("distill_guard.passthrough", ""),
+            Counter::Decision(a) => ("distill_guard.decision.", a.as_str()),
+            Counter::ShadowWouldDeny(a) => ("distill_guard.shadow_would.", a.as_str()),
+            Counter::Api(label) => ("distill_guard.api.", *label),
+            Counter::ParseFailure(code) => ("distill_guard.parse_failure.", *code),
+            Counter::BodyTruncated => ("distill_guard.body_truncated", ""),
+            Counter::Anonymous => ("distill_guard.anonymous", ""),
+            Counter::SpoofedHeaderStripped => ("distill_guard.spoofed_header_stripped", ""),
+            Counter::CasGaveUp => ("distill_guard.shared_data.cas_gave_up", ""),
+            Counter::StoreError => ("distill_guard.shared_data.error", ""),
+            Counter::Fleet(what) => ("distill_guard.fleet.", *what),
+            Counter::SharedDataKeysCreated => ("distill_guard.shared_data.keys_created", ""),
+            Counter::SharedDataBytesCreated => ("distill_guard.shared_data.bytes_created", ""),
+            Counter::Reasoning { api, kind } => return format!("distill_guard.reasoning.{kind}.{api}"),
             Counter::Decided { .. }
             | Counter::Reason(_)
             | Counter::OutputTokens { .. }
             | Counter::ReasoningTokens { .. }
-            | Counter::Response(_) => self.labelled_name().unwrap_or_default(),
-        }
+            | Counter::Response(_) => return self.labelled_name().unwrap_or_default(),
+        };
+        [head, tail].concat()
     }
 }
 

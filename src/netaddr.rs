@@ -106,7 +106,8 @@ fn write_groups(out: &mut String, groups: &[u16]) {
         for shift in [12u32, 8, 4, 0] {
             let digit = (group >> shift) & 0xf;
             if started || digit != 0 || shift == 0 {
-                out.push(char::from_digit(u32::from(digit), 16).unwrap_or('0'));
+                let digit = usize::from(digit);
+                out.push_str("0123456789abcdef".get(digit..=digit).unwrap_or("0"));
                 started = true;
             }
         }

@@ -165,7 +165,7 @@ pub enum ParseFailure {
 }
 
 impl ParseFailure {
-    pub fn code(self) -> &'static str {
+    pub const fn code(self) -> &'static str {
         match self {
             ParseFailure::Empty => "empty",
             ParseFailure::NotUtf8 => "not_utf8",

@@ -3,7 +3,7 @@
 use crate::fleet::settings::FleetSettings;
 use std::net::IpAddr;
 
-use super::raw::{Mode, ParseErrorPolicy, RawConfig, RawRule, RawSource, ReasoningPolicy, RuleAction};
+use super::raw::{owned, Mode, ParseErrorPolicy, RawConfig, RawRule, RawSource, ReasoningPolicy, RuleAction};
 use super::ConfigError;
 use crate::detect::config::DetectionSettings;
 use crate::hash::SipKey;
@@ -178,9 +178,11 @@ impl TryFrom<RawConfig> for Settings {
                 "must name at least one credential",
             ));
         }
-        if let Some(h) = &raw.identity.tls_fingerprint_header {
-            header_name(h).map_err(|m| ConfigError::new("identity.tls_fingerprint_header", m))?;
-        }
+        // Checked and lower-cased at once.
+        let tls_fingerprint_header = match &raw.identity.tls_fingerprint_header {
+            Some(h) => Some(header_name(h).map_err(|m| ConfigError::new("identity.tls_fingerprint_header", m))?),
+            None => None,
+        };
         if raw.identity.trusted_xff_hops > 16 {
             return Err(ConfigError::new("identity.trusted_xff_hops", "must be at most 16"));
         }
@@ -202,12 +204,22 @@ impl TryFrom<RawConfig> for Settings {
             raw.identity.secret.as_bytes()
         };
 
-        if !(1024..=MAX_INSPECT_BYTES).contains(&raw.body.max_inspect_bytes) {
-            return Err(ConfigError::new("body.max_inspect_bytes", INSPECT_RANGE));
-        }
-        if !(1024..=MAX_INSPECT_BYTES).contains(&raw.body.max_buffer_bytes) {
-            return Err(ConfigError::new("body.max_buffer_bytes", INSPECT_RANGE));
-        }
+        within(&[
+            (
+                "body.max_inspect_bytes",
+                raw.body.max_inspect_bytes,
+                1024,
+                MAX_INSPECT_BYTES,
+                INSPECT_RANGE,
+            ),
+            (
+                "body.max_buffer_bytes",
+                raw.body.max_buffer_bytes,
+                1024,
+                MAX_INSPECT_BYTES,
+                INSPECT_RANGE,
+            ),
+        ])?;
         if raw.body.max_inspect_bytes > raw.body.max_buffer_bytes {
             return Err(ConfigError::new(
                 "body.max_inspect_bytes",
@@ -217,34 +229,50 @@ impl TryFrom<RawConfig> for Settings {
                 ),
             ));
         }
-        let max_inspect_bytes = usize::try_from(raw.body.max_inspect_bytes)
-            .map_err(|_| ConfigError::new("body.max_inspect_bytes", "too large for this platform"))?;
-        let max_buffer_bytes = usize::try_from(raw.body.max_buffer_bytes)
-            .map_err(|_| ConfigError::new("body.max_buffer_bytes", "too large for this platform"))?;
+        // At most 8 MiB (checked above): a usize on every target.
+        let max_inspect_bytes = raw.body.max_inspect_bytes as usize;
+        let max_buffer_bytes = raw.body.max_buffer_bytes as usize;
 
-        for (path, status) in [
-            ("response.throttle_status", raw.response.throttle_status),
-            ("response.block_status", raw.response.block_status),
-        ] {
-            if !(400..=599).contains(&status) {
-                return Err(ConfigError::new(path, "must be an HTTP error status (400-599)"));
-            }
-        }
-        if !(1..=86_400).contains(&raw.response.retry_after_secs) {
-            return Err(ConfigError::new(
+        const STATUS: &str = "must be an HTTP error status (400-599)";
+        within(&[
+            (
+                "response.throttle_status",
+                u64::from(raw.response.throttle_status),
+                400,
+                599,
+                STATUS,
+            ),
+            (
+                "response.block_status",
+                u64::from(raw.response.block_status),
+                400,
+                599,
+                STATUS,
+            ),
+            (
                 "response.retry_after_secs",
+                raw.response.retry_after_secs,
+                1,
+                86_400,
                 "must be between 1 and 86400",
-            ));
-        }
-
-        if raw.metrics.flush_interval_ms > MAX_FLUSH_INTERVAL_MS {
-            return Err(ConfigError::new("metrics.flush_interval_ms", FLUSH_RANGE));
-        }
-
-        let reasoning_max_bytes = usize::try_from(raw.response.reasoning_max_bytes)
-            .ok()
-            .filter(|n| (REASONING_MIN_BYTES..=REASONING_MAX_BYTES).contains(n))
-            .ok_or_else(|| ConfigError::new("response.reasoning_max_bytes", REASONING_RANGE))?;
+            ),
+            (
+                "metrics.flush_interval_ms",
+                raw.metrics.flush_interval_ms,
+                0,
+                MAX_FLUSH_INTERVAL_MS,
+                FLUSH_RANGE,
+            ),
+            (
+                "response.reasoning_max_bytes",
+                raw.response.reasoning_max_bytes,
+                REASONING_MIN_BYTES as u64,
+                REASONING_MAX_BYTES as u64,
+                REASONING_RANGE,
+            ),
+        ])?;
+        // At most 64 MiB (checked above).
+        let reasoning_max_bytes = raw.response.reasoning_max_bytes as usize;
 
         let t = &raw.thresholds;
         for (path, v) in [
@@ -260,7 +288,7 @@ impl TryFrom<RawConfig> for Settings {
             return Err(ConfigError::new("thresholds", "must satisfy tag <= throttle <= block"));
         }
 
-        let allow_identities = raw.allowlist.identities.clone();
+        let allow_identities = raw.allowlist.identities;
         for (i, id) in allow_identities.iter().enumerate() {
             if id.is_empty() || id.len() > 64 || !id.contains(':') {
                 return Err(ConfigError::new(
@@ -291,7 +319,7 @@ impl TryFrom<RawConfig> for Settings {
         }
 
         let mut detection = DetectionSettings::try_from(&raw.detection)?;
-        detection.namespace = ns.clone();
+        detection.namespace.clone_from(ns);
         detection.deny_score = t.throttle;
         detection.slot_key = crate::detect::config::slot_key(secret);
         let fleet = FleetSettings::try_from(&raw.fleet)?;
@@ -303,7 +331,7 @@ impl TryFrom<RawConfig> for Settings {
             identity_key: SipKey::derive(secret),
             default_secret,
             trusted_xff_hops: raw.identity.trusted_xff_hops,
-            tls_fingerprint_header: raw.identity.tls_fingerprint_header.map(|h| h.to_ascii_lowercase()),
+            tls_fingerprint_header,
             max_inspect_bytes,
             max_buffer_bytes,
             on_parse_error: raw.body.on_parse_error,
@@ -323,11 +351,24 @@ impl TryFrom<RawConfig> for Settings {
             allow_cidrs,
             rules,
             identity_requests_per_minute: raw.limits.identity_requests_per_minute,
-            namespace: ns.clone(),
+            namespace: raw.shared_data.namespace,
             detection,
             fleet,
         })
     }
+}
+
+/// Each `(path, value, lo, hi, message)` in order; the first value out of
+/// its range is the error. One loop over a table, not a test and an error
+/// per field (issue 8: module size).
+#[inline(never)]
+fn within(checks: &[(&'static str, u64, u64, u64, &'static str)]) -> Result<(), ConfigError> {
+    for &(path, v, lo, hi, message) in checks {
+        if !(lo..=hi).contains(&v) {
+            return Err(ConfigError::new(path, message));
+        }
+    }
+    Ok(())
 }
 
 /// Each source of a list (`identity.sources`, `identity.organization`),
@@ -379,17 +420,17 @@ fn source(s: &RawSource) -> Result<IdentitySource, (&'static str, String)> {
             verified_by_envoy,
         } => {
             if jwt_claim.is_empty() {
-                return Err((".jwt_claim", "must name a claim".to_owned()));
+                return Err((".jwt_claim", owned("must name a claim")));
             }
             if !verified_by_envoy {
                 return Err((
                     ".verified_by_envoy",
-                    "must be true: the JWT's signature is not checked by this filter, so without Envoy's jwt_authn filter in front (rejecting requests whose token fails) anyone can forge a claim and put their traffic on another caller's identity; see docs/configuration.md".to_owned(),
+                    owned("must be true: the JWT's signature is not checked by this filter, so without Envoy's jwt_authn filter in front (rejecting requests whose token fails) anyone can forge a claim and put their traffic on another caller's identity; see docs/configuration.md"),
                 ));
             }
             let header = match header {
                 Some(h) => header_name(h).map_err(|m| (".header", m))?,
-                None => "authorization".to_owned(),
+                None => owned("authorization"),
             };
             Ok(IdentitySource::JwtClaim { header, claim: jwt_claim.clone() })
         }
@@ -436,12 +477,12 @@ fn intern_reason(code: &str) -> &'static str {
     let Ok(mut codes) = CODES.lock() else {
         // A poisoned lock cannot happen without a panic elsewhere; leaking
         // one string is the safe answer.
-        return Box::leak(code.to_owned().into_boxed_str());
+        return Box::leak(owned(code).into_boxed_str());
     };
     if let Some(known) = codes.iter().find(|c| **c == code) {
         return known;
     }
-    let leaked: &'static str = Box::leak(code.to_owned().into_boxed_str());
+    let leaked: &'static str = Box::leak(owned(code).into_boxed_str());
     codes.push(leaked);
     leaked
 }

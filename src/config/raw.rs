@@ -88,12 +88,20 @@ pub struct RawIdentity {
     pub organization: Vec<RawSource>,
 }
 
+/// A default's text as a `String`: one copy of the allocation and the
+/// copy for the defaults' nine texts, each inlined before (issue 8: module
+/// size).
+#[inline(never)]
+pub(crate) fn owned(text: &str) -> String {
+    text.to_owned()
+}
+
 impl Default for RawIdentity {
     fn default() -> Self {
         RawIdentity {
             sources: ["authorization", "x-api-key", "x-goog-api-key", "api-key", "query_key"]
                 .iter()
-                .map(|s| RawSource::Named((*s).to_owned()))
+                .map(|s| RawSource::Named(owned(s)))
                 .collect(),
             secret: String::new(),
             trusted_xff_hops: 0,
@@ -316,8 +324,6 @@ impl Default for RawAccessLog {
 
 impl Default for RawSharedData {
     fn default() -> Self {
-        RawSharedData {
-            namespace: "dg".to_owned(),
-        }
+        RawSharedData { namespace: owned("dg") }
     }
 }

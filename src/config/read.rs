@@ -60,7 +60,7 @@ fn fields(
 fn unknown(what: &str, name: &str, expected: &[&str]) -> String {
     let list = expected.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>();
     let alternatives = match list.as_slice() {
-        [] => "nothing".to_owned(),
+        [] => super::raw::owned("nothing"),
         [one] => one.clone(),
         [a, b] => format!("{a} or {b}"),
         all => format!("one of {}", all.join(", ")),
@@ -187,7 +187,7 @@ fn root(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawConfig> {
         access_log: al,
         metrics: me,
     } = &mut out;
-    let names = [
+    const NAMES: &[&str] = &[
         "mode",
         "identity",
         "body",
@@ -202,7 +202,7 @@ fn root(r: &mut Reader<'_>, path: &Path<'_>) -> Result<RawConfig> {
         "access_log",
         "metrics",
     ];
-    fields(r, path, "struct RawConfig", &names, &mut |r, i, p| {
+    fields(r, path, "struct RawConfig", NAMES, &mut |r, i, p| {
         match i {
             0 => *m = mode(r, p)?,
             1 => identity(r, p, id)?,
@@ -231,14 +231,14 @@ fn identity(r: &mut Reader<'_>, path: &Path<'_>, out: &mut RawIdentity) -> Resul
         tls_fingerprint_header,
         organization,
     } = out;
-    let names = [
+    const NAMES: &[&str] = &[
         "sources",
         "secret",
         "trusted_xff_hops",
         "tls_fingerprint_header",
         "organization",
     ];
-    fields(r, path, "struct RawIdentity", &names, &mut |r, i, p| {
+    fields(r, path, "struct RawIdentity", NAMES, &mut |r, i, p| {
         match i {
             1 => *secret = string(r, p)?,
             2 => *trusted_xff_hops = u32(r, p)?,
@@ -304,13 +304,13 @@ fn body(r: &mut Reader<'_>, path: &Path<'_>, out: &mut RawBody) -> Result<()> {
         on_parse_error,
         on_no_prompt_in_prefix,
     } = out;
-    let names = [
+    const NAMES: &[&str] = &[
         "max_inspect_bytes",
         "max_buffer_bytes",
         "on_parse_error",
         "on_no_prompt_in_prefix",
     ];
-    fields(r, path, "struct RawBody", &names, &mut |r, i, p| {
+    fields(r, path, "struct RawBody", NAMES, &mut |r, i, p| {
         // One read per value type, the field chosen first (as `detection`).
         if i < 2 {
             let field: &mut u64 = if i == 0 { max_inspect_bytes } else { max_buffer_bytes };
@@ -333,7 +333,7 @@ fn response(r: &mut Reader<'_>, path: &Path<'_>, out: &mut RawResponse) -> Resul
         reasoning,
         reasoning_max_bytes,
     } = out;
-    let names = [
+    const NAMES: &[&str] = &[
         "throttle_status",
         "block_status",
         "retry_after_secs",
@@ -341,7 +341,7 @@ fn response(r: &mut Reader<'_>, path: &Path<'_>, out: &mut RawResponse) -> Resul
         "reasoning",
         "reasoning_max_bytes",
     ];
-    fields(r, path, "struct RawResponse", &names, &mut |r, i, p| {
+    fields(r, path, "struct RawResponse", NAMES, &mut |r, i, p| {
         // One read per value type, the field chosen first (as `detection`).
         match i {
             0 | 1 => {
@@ -497,7 +497,7 @@ fn detection(r: &mut Reader<'_>, path: &Path<'_>, out: &mut RawDetection) -> Res
         cooldown_max_secs,
         cooldown_forget_secs,
     } = out;
-    let names = [
+    const NAMES: &[&str] = &[
         "enabled",
         "identity_slots",
         "template_slots",
@@ -521,7 +521,7 @@ fn detection(r: &mut Reader<'_>, path: &Path<'_>, out: &mut RawDetection) -> Res
         "cooldown_max_secs",
         "cooldown_forget_secs",
     ];
-    fields(r, path, "struct RawDetection", &names, &mut |r, i, p| {
+    fields(r, path, "struct RawDetection", NAMES, &mut |r, i, p| {
         // The field a u64 goes to, then one read for all of them (an arm
         // each was a call and an error check each; issue 8: module size).
         let field: &mut u64 = match i {
@@ -583,7 +583,7 @@ fn fleet(r: &mut Reader<'_>, path: &Path<'_>, out: &mut RawFleet) -> Result<()> 
         timeout_ms,
         max_records,
     } = out;
-    let names = [
+    const NAMES: &[&str] = &[
         "enabled",
         "cluster",
         "authority",
@@ -593,7 +593,7 @@ fn fleet(r: &mut Reader<'_>, path: &Path<'_>, out: &mut RawFleet) -> Result<()> 
         "timeout_ms",
         "max_records",
     ];
-    fields(r, path, "struct RawFleet", &names, &mut |r, i, p| {
+    fields(r, path, "struct RawFleet", NAMES, &mut |r, i, p| {
         // One read per value type, the field chosen first (as `detection`).
         match i {
             0 => *enabled = r.boolean(p)?,

@@ -290,3 +290,43 @@ fn reasoning_settings_are_checked() {
         assert_eq!(e.message, "must be between 65536 and 67108864");
     }
 }
+
+/// The range table's bounds: each field's lowest and highest value
+/// accepted, one below and one above refused at its own path, and a
+/// refusal reported in the fields' order.
+#[wasm_bindgen_test(unsupported = test)]
+fn ranges_are_inclusive_and_checked_in_order() {
+    for (section, field, lo, hi) in [
+        ("body", "max_inspect_bytes", 1024, 1024 * 1024),
+        ("body", "max_buffer_bytes", 1024, 8 * 1024 * 1024),
+        ("response", "throttle_status", 400, 599),
+        ("response", "block_status", 400, 599),
+        ("response", "retry_after_secs", 1, 86_400),
+        ("metrics", "flush_interval_ms", 0, 60_000),
+        ("response", "reasoning_max_bytes", 65_536, 64 * 1024 * 1024),
+    ] {
+        // The smallest buffer holds the smallest cap.
+        let cap = if field == "max_buffer_bytes" {
+            r#""max_inspect_bytes": 1024, "#
+        } else {
+            ""
+        };
+        let doc = |v: u64| format!(r#"{{"{section}": {{{cap}"{field}": {v}}}}}"#);
+        for ok in [lo, hi] {
+            assert!(load(doc(ok).as_bytes()).is_ok(), "{section}.{field} = {ok}");
+        }
+        for bad in [lo.wrapping_sub(1), hi + 1] {
+            if bad == u64::MAX {
+                continue;
+            }
+            let e = err(&doc(bad));
+            assert_eq!(e.path, format!("{section}.{field}"), "{bad}");
+        }
+    }
+    let e = err(r#"{"metrics": {"flush_interval_ms": 60001}, "response": {"block_status": 1, "retry_after_secs": 0}}"#);
+    assert_eq!(e.path, "response.block_status");
+    let e = err(r#"{"response": {"reasoning_max_bytes": 1, "retry_after_secs": 0}}"#);
+    assert_eq!(e.path, "response.retry_after_secs");
+    let s = load(br#"{"identity": {"tls_fingerprint_header": "X-JA4"}}"#).unwrap();
+    assert_eq!(s.tls_fingerprint_header.as_deref(), Some("x-ja4"));
+}

@@ -324,7 +324,7 @@ impl TryFrom<&RawDetection> for DetectionSettings {
                 forget_secs: raw.cooldown_forget_secs,
             },
             deny_score: 0.7,
-            namespace: "dg".to_owned(),
+            namespace: crate::config::raw::owned("dg"),
             slot_key: slot_key(crate::config::compile::DEFAULT_SECRET),
         })
     }

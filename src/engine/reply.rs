@@ -38,20 +38,79 @@ pub fn local_reply(settings: &Settings, verdict: &Verdict, provider: Provider) -
         )
     };
     let (content_type, body) = error_body(provider, status, message);
-    let mut headers = vec![("content-type".to_owned(), content_type)];
+    // Names and fixed values through one non-inlined copy (issue 8:
+    // module size).
+    use crate::config::raw::owned;
+    let mut headers = vec![(owned("content-type"), content_type)];
     let retry_after = verdict.retry_after_secs.max(1);
     if verdict.action == Action::Throttle {
-        headers.push(("retry-after".to_owned(), retry_after.to_string()));
+        let mut secs = String::new();
+        crate::decimal::push_u64(&mut secs, retry_after);
+        headers.push((owned("retry-after"), secs));
     }
     // The OpenAI and Anthropic SDKs obey `x-should-retry` over their own
     // rules: let them wait out a short throttle, fail at once otherwise
     // (docs/clients.md).
     let sdk_retry = verdict.action == Action::Throttle && retry_after <= SDK_RETRY_MAX_SECS;
-    headers.push(("x-should-retry".to_owned(), sdk_retry.to_string()));
+    headers.push((owned("x-should-retry"), owned(if sdk_retry { "true" } else { "false" })));
     if settings.expose_reasons {
-        headers.push((ACTION.to_owned(), verdict.action.as_str().to_owned()));
-        headers.push((SCORE.to_owned(), verdict.score_header()));
-        headers.push((REASONS.to_owned(), verdict.reasons_header()));
+        headers.push((owned(ACTION), owned(verdict.action.as_str())));
+        headers.push((owned(SCORE), verdict.score_header()));
+        headers.push((owned(REASONS), verdict.reasons_header()));
     }
     LocalReply { status, headers, body }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    /// The headers' names and values, written out: `retry-after` in whole
+    /// seconds (at least 1), `x-should-retry` true only for a throttle the
+    /// SDKs may wait out.
+    #[wasm_bindgen_test(unsupported = test)]
+    fn denial_headers_are_written_out() {
+        let settings = Settings::default();
+        for (action, secs, expected) in [
+            (
+                Action::Throttle,
+                0,
+                vec![("retry-after", "1"), ("x-should-retry", "true")],
+            ),
+            (
+                Action::Throttle,
+                10,
+                vec![("retry-after", "10"), ("x-should-retry", "true")],
+            ),
+            (
+                Action::Throttle,
+                11,
+                vec![("retry-after", "11"), ("x-should-retry", "false")],
+            ),
+            (
+                Action::Throttle,
+                86_400,
+                vec![("retry-after", "86400"), ("x-should-retry", "false")],
+            ),
+            (Action::Block, 30, vec![("x-should-retry", "false")]),
+        ] {
+            let verdict = Verdict {
+                action,
+                intended: action,
+                score: 0.95,
+                reasons: Vec::new(),
+                retry_after_secs: secs,
+            };
+            let reply = local_reply(&settings, &verdict, Provider::OpenAi);
+            let headers: Vec<(&str, &str)> = reply
+                .headers
+                .iter()
+                .skip(1)
+                .map(|(n, v)| (n.as_str(), v.as_str()))
+                .collect();
+            assert_eq!(headers, expected, "{action:?} {secs}");
+            assert_eq!(reply.headers.first().map(|(n, _)| n.as_str()), Some("content-type"));
+        }
+    }
 }

@@ -45,7 +45,7 @@ impl FleetTick {
         let cap = settings.max_records;
         FleetTick {
             settings,
-            namespace: namespace.to_owned(),
+            namespace: crate::config::raw::owned(namespace),
             me: fingerprint(&seed).max(1),
             touched: Rc::new(RefCell::new(Touched::new(cap))),
             in_flight: None,
@@ -139,7 +139,7 @@ impl FleetTick {
             .and_then(|h| h.get_exact(":status").map(|v| v.into_owned()));
         if status.as_deref() != Some("200") {
             self.requeue(call.slots);
-            let status = status.unwrap_or_else(|| "none (timeout or reset)".to_owned());
+            let status = status.unwrap_or_else(|| crate::config::raw::owned("none (timeout or reset)"));
             self.failed(metrics, &format!("sync service answered status {status}"));
             return;
         }

@@ -465,7 +465,7 @@ fn log_decision(ex: &Exchange, d: &Decision) {
             v.intended.as_str(),
             v.score_header(),
             if v.reasons.is_empty() {
-                "-".to_owned()
+                crate::config::raw::owned("-")
             } else {
                 v.reasons_header()
             },

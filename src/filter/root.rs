@@ -77,8 +77,9 @@ impl RootContext for Root {
     fn on_vm_start(&mut self, _vm_configuration_size: usize) -> bool {
         // Envoy starts one VM per worker thread (and more on the main
         // thread); say it once per process, through shared data.
-        if first_in_process(&self.metrics, Event::Started, &version()) {
-            abi::log(Level::Info, &format!("{} starting", version()));
+        let version = version();
+        if first_in_process(&self.metrics, Event::Started, &version) {
+            abi::log(Level::Info, &format!("{version} starting"));
         }
         true
     }
@@ -101,7 +102,9 @@ impl RootContext for Root {
                 let s = engine.settings();
                 let flush_ms = s.metrics_flush_interval_ms;
                 // Once per process and configuration: an xDS update logs again.
-                let config_id = format!("{:016x}", fingerprint(&bytes));
+                // `{:016x}`, written as identity keys are (no format! site).
+                let mut config_id = String::new();
+                crate::decimal::push_hex16(&mut config_id, fingerprint(&bytes));
                 if s.default_secret && first_in_process(&self.metrics, Event::DefaultSecret, &config_id) {
                     abi::log(
                         Level::Warn,
@@ -123,7 +126,7 @@ impl RootContext for Root {
                     FleetTick::new(s.fleet.clone(), &s.namespace, nanos, self.context_id)
                 });
                 self.engine = Some(Rc::new(engine));
-                self.metrics.predefine(&crate::metrics::labelled::predefined());
+                self.metrics.predefine(crate::metrics::labelled::predefined());
                 let ticking = abi::set_tick_period(TICK_MILLIS).is_ok();
                 if !ticking {
                     abi::log(

@@ -5,6 +5,7 @@
 use serde::Deserialize;
 
 use super::wire::MacKey;
+use crate::config::raw::owned;
 use crate::config::ConfigError;
 
 /// Hard cap on records in one sync message (either way).
@@ -36,9 +37,9 @@ impl Default for RawFleet {
     fn default() -> Self {
         RawFleet {
             enabled: false,
-            cluster: "distill_guard_fleet".to_owned(),
-            authority: "distill-guard-fleet".to_owned(),
-            path: "/v1/sync".to_owned(),
+            cluster: owned("distill_guard_fleet"),
+            authority: owned("distill-guard-fleet"),
+            path: owned("/v1/sync"),
             secret: String::new(),
             sync_secs: 5,
             timeout_ms: 2_000,
@@ -87,6 +88,13 @@ fn within(path: &str, v: u64, lo: u64, hi: u64) -> Result<u64, ConfigError> {
     }
 }
 
+/// Whether `s` holds whitespace or a control character. One copy for the
+/// three names checked (issue 8: module size).
+#[inline(never)]
+fn blank_or_control(s: &str) -> bool {
+    s.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
 impl TryFrom<&RawFleet> for FleetSettings {
     type Error = ConfigError;
 
@@ -101,12 +109,12 @@ impl TryFrom<&RawFleet> for FleetSettings {
                     "must be at least 16 bytes when fleet is enabled (the sync service has the same)",
                 ));
             }
-            for (path, v) in [("cluster", &raw.cluster), ("authority", &raw.authority)] {
-                if v.is_empty() || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                    return Err(ConfigError::new(format!("fleet.{path}"), "must be a non-empty name"));
+            for (path, v) in [("fleet.cluster", &raw.cluster), ("fleet.authority", &raw.authority)] {
+                if v.is_empty() || blank_or_control(v) {
+                    return Err(ConfigError::new(path, "must be a non-empty name"));
                 }
             }
-            if !raw.path.starts_with('/') || raw.path.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            if !raw.path.starts_with('/') || blank_or_control(&raw.path) {
                 return Err(ConfigError::new("fleet.path", "must be a path starting with `/`"));
             }
         }
@@ -154,9 +162,24 @@ mod tests {
                 "fleet.cluster",
             ),
             (r#"{"fleet": {"bogus": 1}}"#, "fleet"),
+            (
+                r#"{"fleet": {"enabled": true, "secret": "0123456789abcdef", "authority": "sync service"}}"#,
+                "fleet.authority",
+            ),
+            (
+                r#"{"fleet": {"enabled": true, "secret": "0123456789abcdef", "cluster": "fleet\u0007"}}"#,
+                "fleet.cluster",
+            ),
+            (
+                r#"{"fleet": {"enabled": true, "secret": "0123456789abcdef", "path": "/v1/\u2003sync"}}"#,
+                "fleet.path",
+            ),
         ] {
             let e = compile(json).unwrap_err();
             assert!(e.path.starts_with(path), "{json}: {e}");
+            if path != "fleet" {
+                assert_eq!(e.path, path, "{json}: {e}");
+            }
         }
     }
 }

@@ -14,37 +14,55 @@
 //! shows such a char, differs from serde's.
 
 /// `s` in double quotes, escaped as `format!("{s:?}")` escapes it (but see
-/// the module's note).
+/// the module's note). Written as bytes: a `String::push` of a char
+/// inlines its UTF-8 encoding at every call (issue 8: module size).
 pub fn quoted(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\0' => out.push_str("\\0"),
-            '\u{1}'..='\u{1f}' | '\u{7f}'..='\u{9f}' => {
-                out.push_str("\\u{");
-                let n = u32::from(c);
-                // One or two hex digits, without leading zeros.
-                if n >= 0x10 {
-                    out.push(hex_digit(n >> 4));
-                }
-                out.push(hex_digit(n & 0xf));
-                out.push('}');
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len() + 2);
+    out.push(b'"');
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        i += 1;
+        // The C1 controls U+0080-U+009F are C2 80-9F in UTF-8.
+        let control = match (b, bytes.get(i)) {
+            (0xc2, Some(&next @ 0x80..=0x9f)) => {
+                i += 1;
+                next
             }
-            c => out.push(c),
-        }
+            (0x01..=0x1f | 0x7f, _) => b,
+            _ => 0,
+        };
+        let escaped: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0 => b"\\0",
+            _ if control != 0 => {
+                out.extend_from_slice(b"\\u{");
+                // One or two hex digits, without leading zeros.
+                if control >= 0x10 {
+                    out.push(hex_digit(control >> 4));
+                }
+                out.push(hex_digit(control & 0xf));
+                out.push(b'}');
+                continue;
+            }
+            _ => {
+                out.push(b);
+                continue;
+            }
+        };
+        out.extend_from_slice(escaped);
     }
-    out.push('"');
-    out
+    out.push(b'"');
+    // Whole chars copied or replaced by ASCII: still UTF-8.
+    String::from_utf8(out).unwrap_or_default()
 }
 
-fn hex_digit(d: u32) -> char {
-    char::from_digit(d, 16).unwrap_or('0')
+fn hex_digit(d: u8) -> u8 {
+    b"0123456789abcdef".get(usize::from(d)).copied().unwrap_or(b'0')
 }
 
 #[cfg(test)]

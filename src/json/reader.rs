@@ -74,11 +74,7 @@ impl Number {
 /// A float the way serde_json prints one in a message: shortest digits,
 /// always a decimal point or an exponent (`100000.0`, `1.8446744073709552e+19`).
 fn float_text(x: f64) -> String {
-    let text = crate::decimal::debug(x);
-    match text.split_once('e') {
-        Some((mantissa, exp)) if !exp.starts_with('-') => format!("{mantissa}e+{exp}"),
-        _ => text,
-    }
+    crate::decimal::debug_with(x, "+")
 }
 
 /// A value read without a schema (for the untagged identity sources).
@@ -481,19 +477,34 @@ impl<'a> Reader<'a> {
     /// serde_json's `invalid type` for the value at the next byte: the
     /// value is read to name it (`string "ten"`, `integer `5``).
     pub fn peek_invalid_type(&mut self, path: &Path<'_>, expected: &str) -> ConfigError {
+        // The value named as a static head and a written tail, one message
+        // for all (a `String` per kind was larger; issue 8: module size).
+        let mut tail = String::new();
         let found = match self.peek_byte().unwrap_or(0) {
-            b'n' => self.null(path).map(|()| "null".to_owned()),
-            b't' | b'f' => self.boolean(path).map(|b| format!("boolean `{b}`")),
-            b'-' | b'0'..=b'9' => self.number_literal(path).map(Number::unexpected),
-            b'"' => self
-                .string_literal(path)
-                .map(|s| format!("string {}", super::quoted::quoted(&s))),
-            b'[' => Ok("sequence".to_owned()),
-            b'{' => Ok("map".to_owned()),
+            b'n' => self.null(path).map(|()| "null"),
+            b't' | b'f' => self
+                .boolean(path)
+                .map(|b| if b { "boolean `true`" } else { "boolean `false`" }),
+            b'-' | b'0'..=b'9' => match self.number_literal(path) {
+                Ok(n) => {
+                    tail = n.unexpected();
+                    Ok("")
+                }
+                Err(e) => Err(e),
+            },
+            b'"' => match self.string_literal(path) {
+                Ok(s) => {
+                    tail = super::quoted::quoted(&s);
+                    Ok("string ")
+                }
+                Err(e) => Err(e),
+            },
+            b'[' => Ok("sequence"),
+            b'{' => Ok("map"),
             _ => return self.peek_error(path, "expected value"),
         };
         match found {
-            Ok(found) => self.invalid_type(path, &found, expected),
+            Ok(head) => self.error(path, &format!("invalid type: {head}{tail}, expected {expected}")),
             Err(e) => e,
         }
     }

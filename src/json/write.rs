@@ -90,10 +90,11 @@ pub fn write_string(out: &mut String, s: &str) {
         out.push_str(s.get(plain..i).unwrap_or_default());
         plain = i + 1;
         if escape.is_empty() {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.push_str("\\u00");
-            out.push(char::from(HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0')));
-            out.push(char::from(HEX.get(usize::from(b & 0xf)).copied().unwrap_or(b'0')));
+            // A control byte: `\u000X` or `\u001X` (a str's bytes, not a
+            // char pushed: issue 8, module size).
+            out.push_str(if b < 0x10 { "\\u000" } else { "\\u001" });
+            let low = usize::from(b & 0xf);
+            out.push_str("0123456789abcdef".get(low..=low).unwrap_or("0"));
         } else {
             out.push_str(escape);
         }

@@ -50,68 +50,79 @@ impl Counter {
     /// The counter's Prometheus-shaped name, or `None` for a flat counter
     /// that [`Counter::Decided`] already covers with labels.
     pub fn labelled_name(&self) -> Option<String> {
-        let name = match self {
-            Counter::Requests => "distill_guard.requests.total".to_owned(),
-            Counter::Passthrough => "distill_guard.passthrough.total".to_owned(),
+        // Head, middle and `.total` appended in one place (as
+        // [`Counter::name`]; issue 8: module size).
+        let (head, middle) = match self {
+            Counter::Requests => ("distill_guard.requests", ""),
+            Counter::Passthrough => ("distill_guard.passthrough", ""),
             Counter::Decision(_) | Counter::ShadowWouldDeny(_) | Counter::Api(_) => return None,
-            Counter::ParseFailure(cause) => format!("distill_guard.parse_failures.cause.{cause}.total"),
-            Counter::BodyTruncated => "distill_guard.body_truncated.total".to_owned(),
-            Counter::Anonymous => "distill_guard.anonymous.total".to_owned(),
-            Counter::SpoofedHeaderStripped => "distill_guard.spoofed_headers_stripped.total".to_owned(),
-            Counter::CasGaveUp => "distill_guard.shared_data_errors.kind.cas_gave_up.total".to_owned(),
-            Counter::StoreError => "distill_guard.shared_data_errors.kind.error.total".to_owned(),
-            Counter::SharedDataKeysCreated => "distill_guard.shared_data_keys_created.total".to_owned(),
-            Counter::SharedDataBytesCreated => "distill_guard.shared_data_bytes_created.total".to_owned(),
+            Counter::ParseFailure(cause) => ("distill_guard.parse_failures.cause.", *cause),
+            Counter::BodyTruncated => ("distill_guard.body_truncated", ""),
+            Counter::Anonymous => ("distill_guard.anonymous", ""),
+            Counter::SpoofedHeaderStripped => ("distill_guard.spoofed_headers_stripped", ""),
+            Counter::CasGaveUp => ("distill_guard.shared_data_errors.kind.cas_gave_up", ""),
+            Counter::StoreError => ("distill_guard.shared_data_errors.kind.error", ""),
+            Counter::SharedDataKeysCreated => ("distill_guard.shared_data_keys_created", ""),
+            Counter::SharedDataBytesCreated => ("distill_guard.shared_data_bytes_created", ""),
             Counter::Decided {
                 api,
                 mode,
                 action,
                 intended,
-            } => format!(
-                "distill_guard.decisions.api.{api}.mode.{mode}.action.{}.intended.{}.total",
-                action.as_str(),
-                intended.as_str()
-            ),
-            Counter::Reason(code) => format!("distill_guard.reasons.reason.{code}.total"),
+            } => {
+                return Some(format!(
+                    "distill_guard.decisions.api.{api}.mode.{mode}.action.{}.intended.{}.total",
+                    action.as_str(),
+                    intended.as_str()
+                ))
+            }
+            Counter::Reason(code) => ("distill_guard.reasons.reason.", *code),
             Counter::OutputTokens { api, action } => {
-                format!("distill_guard.output_tokens.api.{api}.action.{}.total", action.as_str())
+                return Some(format!(
+                    "distill_guard.output_tokens.api.{api}.action.{}.total",
+                    action.as_str()
+                ))
             }
             Counter::ReasoningTokens { api, action } => {
-                format!(
+                return Some(format!(
                     "distill_guard.reasoning_tokens.api.{api}.action.{}.total",
                     action.as_str()
-                )
+                ))
             }
-            Counter::Response(kind) => format!("distill_guard.responses.kind.{kind}.total"),
-            Counter::Fleet(what) => format!("distill_guard.fleet.kind.{what}.total"),
-            Counter::Reasoning { api, kind } => format!("distill_guard.reasoning.api.{api}.kind.{kind}.total"),
+            Counter::Response(kind) => ("distill_guard.responses.kind.", *kind),
+            Counter::Fleet(what) => ("distill_guard.fleet.kind.", *what),
+            Counter::Reasoning { api, kind } => {
+                return Some(format!("distill_guard.reasoning.api.{api}.kind.{kind}.total"))
+            }
         };
-        Some(name)
+        Some([head, middle, ".total"].concat())
     }
 }
 
 /// Counters defined when the filter is configured, so that they are
 /// exported (as 0) before anything happens: a Prometheus rate or alert on a
 /// failure counter then has a series to read from the start.
-pub fn predefined() -> Vec<Counter> {
-    let causes = [
-        ParseFailure::Empty,
-        ParseFailure::NotUtf8,
-        ParseFailure::Compressed,
-        ParseFailure::Malformed,
-        ParseFailure::TooDeep,
-        ParseFailure::WrongShape,
-    ];
-    let mut out = vec![
+/// A constant table (built on the stack at each call before: issue 8,
+/// module size).
+pub fn predefined() -> &'static [Counter] {
+    const fn cause(c: ParseFailure) -> Counter {
+        Counter::ParseFailure(c.code())
+    }
+    const PREDEFINED: [Counter; 12] = [
         Counter::Requests,
         Counter::Passthrough,
         Counter::CasGaveUp,
         Counter::StoreError,
         Counter::SharedDataKeysCreated,
         Counter::SharedDataBytesCreated,
+        cause(ParseFailure::Empty),
+        cause(ParseFailure::NotUtf8),
+        cause(ParseFailure::Compressed),
+        cause(ParseFailure::Malformed),
+        cause(ParseFailure::TooDeep),
+        cause(ParseFailure::WrongShape),
     ];
-    out.extend(causes.into_iter().map(|c| Counter::ParseFailure(c.code())));
-    out
+    &PREDEFINED
 }
 
 /// The Prometheus name and labels Envoy's tag extraction makes of a
@@ -218,5 +229,152 @@ mod tests {
         assert_eq!(Counter::Decision(Action::Block).labelled_name(), None);
         assert_eq!(Counter::ShadowWouldDeny(Action::Block).labelled_name(), None);
         assert_eq!(Counter::Api("gemini").labelled_name(), None);
+    }
+
+    /// Every kind of counter's two names, written out: the names Envoy's
+    /// stats, the dashboards and the alerts know (they were `format!`s
+    /// each; now a head and a tail appended in one place).
+    #[test]
+    fn every_counters_names_are_written_out() {
+        let cases = [
+            (
+                Counter::Requests,
+                "distill_guard.requests",
+                Some("distill_guard.requests.total"),
+            ),
+            (
+                Counter::Passthrough,
+                "distill_guard.passthrough",
+                Some("distill_guard.passthrough.total"),
+            ),
+            (
+                Counter::Decision(Action::Throttle),
+                "distill_guard.decision.throttle",
+                None,
+            ),
+            (
+                Counter::ShadowWouldDeny(Action::Block),
+                "distill_guard.shadow_would.block",
+                None,
+            ),
+            (Counter::Api("gemini"), "distill_guard.api.gemini", None),
+            (
+                Counter::ParseFailure("malformed_json"),
+                "distill_guard.parse_failure.malformed_json",
+                Some("distill_guard.parse_failures.cause.malformed_json.total"),
+            ),
+            (
+                Counter::BodyTruncated,
+                "distill_guard.body_truncated",
+                Some("distill_guard.body_truncated.total"),
+            ),
+            (
+                Counter::Anonymous,
+                "distill_guard.anonymous",
+                Some("distill_guard.anonymous.total"),
+            ),
+            (
+                Counter::SpoofedHeaderStripped,
+                "distill_guard.spoofed_header_stripped",
+                Some("distill_guard.spoofed_headers_stripped.total"),
+            ),
+            (
+                Counter::CasGaveUp,
+                "distill_guard.shared_data.cas_gave_up",
+                Some("distill_guard.shared_data_errors.kind.cas_gave_up.total"),
+            ),
+            (
+                Counter::StoreError,
+                "distill_guard.shared_data.error",
+                Some("distill_guard.shared_data_errors.kind.error.total"),
+            ),
+            (
+                Counter::Fleet("sync_ok"),
+                "distill_guard.fleet.sync_ok",
+                Some("distill_guard.fleet.kind.sync_ok.total"),
+            ),
+            (
+                Counter::SharedDataKeysCreated,
+                "distill_guard.shared_data.keys_created",
+                Some("distill_guard.shared_data_keys_created.total"),
+            ),
+            (
+                Counter::SharedDataBytesCreated,
+                "distill_guard.shared_data.bytes_created",
+                Some("distill_guard.shared_data_bytes_created.total"),
+            ),
+            (
+                Counter::Reasoning {
+                    api: "openai_chat",
+                    kind: "oversize",
+                },
+                "distill_guard.reasoning.oversize.openai_chat",
+                Some("distill_guard.reasoning.api.openai_chat.kind.oversize.total"),
+            ),
+            (
+                Counter::Decided {
+                    api: "gemini",
+                    mode: "enforce",
+                    action: Action::Allow,
+                    intended: Action::Throttle,
+                },
+                "distill_guard.decisions.api.gemini.mode.enforce.action.allow.intended.throttle.total",
+                Some("distill_guard.decisions.api.gemini.mode.enforce.action.allow.intended.throttle.total"),
+            ),
+            (
+                Counter::Reason("template_shared"),
+                "distill_guard.reasons.reason.template_shared.total",
+                Some("distill_guard.reasons.reason.template_shared.total"),
+            ),
+            (
+                Counter::OutputTokens {
+                    api: "anthropic_messages",
+                    action: Action::Tag,
+                },
+                "distill_guard.output_tokens.api.anthropic_messages.action.tag.total",
+                Some("distill_guard.output_tokens.api.anthropic_messages.action.tag.total"),
+            ),
+            (
+                Counter::ReasoningTokens {
+                    api: "openai_responses",
+                    action: Action::Allow,
+                },
+                "distill_guard.reasoning_tokens.api.openai_responses.action.allow.total",
+                Some("distill_guard.reasoning_tokens.api.openai_responses.action.allow.total"),
+            ),
+            (
+                Counter::Response("usage"),
+                "distill_guard.responses.kind.usage.total",
+                Some("distill_guard.responses.kind.usage.total"),
+            ),
+        ];
+        for (c, flat, labelled) in cases {
+            assert_eq!(c.name(), flat, "{c:?}");
+            assert_eq!(c.labelled_name().as_deref(), labelled, "{c:?}");
+        }
+    }
+
+    /// The counters defined at configuration: the six fixed ones and a
+    /// parse failure per cause but `no_prompt_in_prefix`.
+    #[test]
+    fn predefined_counters_are_the_failure_series() {
+        let names: Vec<String> = predefined().iter().map(Counter::name).collect();
+        assert_eq!(
+            names,
+            [
+                "distill_guard.requests",
+                "distill_guard.passthrough",
+                "distill_guard.shared_data.cas_gave_up",
+                "distill_guard.shared_data.error",
+                "distill_guard.shared_data.keys_created",
+                "distill_guard.shared_data.bytes_created",
+                "distill_guard.parse_failure.empty",
+                "distill_guard.parse_failure.not_utf8",
+                "distill_guard.parse_failure.compressed",
+                "distill_guard.parse_failure.malformed",
+                "distill_guard.parse_failure.too_deep",
+                "distill_guard.parse_failure.wrong_shape",
+            ]
+        );
     }
 }

@@ -31,7 +31,7 @@ const MAX_VALUE: usize = 1024;
 /// as `identity`, which every HTTP client reads.
 pub fn narrow(value: &str) -> Option<String> {
     if value.len() > MAX_VALUE {
-        return Some("identity".to_string());
+        return Some(crate::config::raw::owned("identity"));
     }
     let entries: Vec<&str> = value.split(',').map(str::trim).filter(|e| !e.is_empty()).collect();
     let coding = |entry: &str| entry.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
@@ -60,7 +60,7 @@ pub fn narrow(value: &str) -> Option<String> {
         }
     }
     if kept.is_empty() {
-        return Some("identity".to_string());
+        return Some(crate::config::raw::owned("identity"));
     }
     Some(kept.join(", "))
 }

@@ -49,8 +49,17 @@ impl std::hash::Hasher for IdHasher {
 use log::trace;
 use std::cell::{Cell, RefCell};
 
+#[cfg(feature = "full")]
 thread_local! {
 static DISPATCHER: Dispatcher = Dispatcher::new();
+}
+
+// distill-guard's patch (PATCHED.md): without `full` every map has a
+// `const` constructor, so the dispatcher is built at compile time: no lazy
+// initialisation linked, and no "initialised yet?" test in each callback.
+#[cfg(not(feature = "full"))]
+thread_local! {
+static DISPATCHER: Dispatcher = const { Dispatcher::new() };
 }
 
 pub(crate) fn set_root_context(callback: NewRootContext) {
@@ -158,13 +167,73 @@ impl<V> IdMap<V> {
     }
 }
 
+/// The HTTP contexts: `HashMap` with `full`; without it (distill-guard's
+/// patch, PATCHED.md), a vector sorted by id, searched by halving.
+#[cfg(feature = "full")]
+type HttpMap = HashMap<u32, Box<dyn HttpContext>>;
+#[cfg(not(feature = "full"))]
+type HttpMap = SortedIdMap<Box<dyn HttpContext>>;
+
+/// distill-guard patch (PATCHED.md): without `full`, the HTTP contexts
+/// (hundreds at a time) are a vector sorted by id with the map's
+/// `insert`, `remove` and `get_mut`, not a hash map: the host numbers
+/// contexts upwards, so a new one is pushed at the end, and a lookup is a
+/// binary search (issue 8: module size; the table's growth and probing
+/// were ~3 KB of the module).
+#[cfg(any(test, not(feature = "full")))]
+struct SortedIdMap<V>(Vec<(u32, V)>);
+
+#[cfg(any(test, not(feature = "full")))]
+impl<V> Default for SortedIdMap<V> {
+    fn default() -> Self {
+        SortedIdMap(Vec::new())
+    }
+}
+
+#[cfg(any(test, not(feature = "full")))]
+impl<V> SortedIdMap<V> {
+    fn find(&self, id: u32) -> Result<usize, usize> {
+        self.0.binary_search_by(|(t, _)| t.cmp(&id))
+    }
+
+    /// As `HashMap::insert`: the value the id had, if any.
+    fn insert(&mut self, id: u32, value: V) -> Option<V> {
+        match self.0.last() {
+            Some((last, _)) if *last >= id => {}
+            _ => {
+                self.0.push((id, value));
+                return None;
+            }
+        }
+        match self.find(id) {
+            Ok(i) => self.0.get_mut(i).map(|(_, v)| std::mem::replace(v, value)),
+            Err(i) => {
+                self.0.insert(i, (id, value));
+                None
+            }
+        }
+    }
+
+    /// As `HashMap::remove`.
+    fn remove(&mut self, id: &u32) -> Option<V> {
+        let i = self.find(*id).ok()?;
+        Some(self.0.remove(i).1)
+    }
+
+    /// As `HashMap::get_mut`.
+    fn get_mut(&mut self, id: &u32) -> Option<&mut V> {
+        let i = self.find(*id).ok()?;
+        self.0.get_mut(i).map(|(_, v)| v)
+    }
+}
+
 struct Dispatcher {
     new_root: Cell<Option<NewRootContext>>,
     roots: RefCell<RootMap>,
     new_stream: Cell<Option<NewStreamContext>>,
     streams: RefCell<StreamMap>,
     new_http_stream: Cell<Option<NewHttpContext>>,
-    http_streams: RefCell<HashMap<u32, Box<dyn HttpContext>>>,
+    http_streams: RefCell<HttpMap>,
     active_id: Cell<u32>,
     callouts: RefCell<CalloutMap>,
     grpc_callouts: RefCell<HashMap<u32, u32>>,
@@ -172,6 +241,23 @@ struct Dispatcher {
 }
 
 impl Dispatcher {
+    #[cfg(not(feature = "full"))]
+    const fn new() -> Dispatcher {
+        Dispatcher {
+            new_root: Cell::new(None),
+            roots: RefCell::new(IdMap(Vec::new())),
+            new_stream: Cell::new(None),
+            streams: RefCell::new(StreamMap),
+            new_http_stream: Cell::new(None),
+            http_streams: RefCell::new(SortedIdMap(Vec::new())),
+            active_id: Cell::new(0),
+            callouts: RefCell::new(IdMap(Vec::new())),
+            grpc_callouts: RefCell::new(HashMap::with_hasher(std::hash::BuildHasherDefault::new())),
+            grpc_streams: RefCell::new(HashMap::with_hasher(std::hash::BuildHasherDefault::new())),
+        }
+    }
+
+    #[cfg(feature = "full")]
     fn new() -> Dispatcher {
         Dispatcher {
             new_root: Cell::new(None),
@@ -179,7 +265,7 @@ impl Dispatcher {
             new_stream: Cell::new(None),
             streams: RefCell::new(StreamMap::default()),
             new_http_stream: Cell::new(None),
-            http_streams: RefCell::new(HashMap::default()),
+            http_streams: RefCell::new(HttpMap::default()),
             active_id: Cell::new(0),
             callouts: RefCell::new(CalloutMap::default()),
             grpc_callouts: RefCell::new(HashMap::default()),
@@ -887,7 +973,7 @@ pub extern "C" fn proxy_on_foreign_function(
 
 #[cfg(test)]
 mod id_map_tests {
-    use super::IdMap;
+    use super::{IdMap, SortedIdMap};
     use std::collections::HashMap;
 
     /// `IdMap` answers every insert, remove, get and get_mut as the
@@ -914,6 +1000,40 @@ mod id_map_tests {
                 _ => assert_eq!(ours.insert(id, step), map.insert(id, step), "step {step}"),
             }
             assert_eq!(ours.0.len(), map.len());
+        }
+    }
+
+    /// `SortedIdMap` answers every insert, remove and get_mut as the
+    /// `HashMap` it replaced: ids mostly new and rising (as the host
+    /// numbers contexts), some repeated, older, missing or removed out of
+    /// order; its vector stays sorted.
+    #[test]
+    fn sorted_id_maps_behave_as_the_maps_they_replaced() {
+        let mut ours = SortedIdMap::default();
+        let mut map: HashMap<u32, u32> = HashMap::new();
+        let mut x: u32 = 54321;
+        let mut next: u32 = 2;
+        for step in 0..60_000u32 {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            let back = (x >> 16) % 64;
+            let id = next.saturating_sub(back);
+            match x % 8 {
+                0 | 1 => assert_eq!(ours.remove(&id), map.remove(&id), "step {step}"),
+                2 | 3 => {
+                    if let (Some(a), Some(b)) = (ours.get_mut(&id), map.get_mut(&id)) {
+                        *a += 1;
+                        *b += 1;
+                    }
+                    assert_eq!(ours.get_mut(&id).copied(), map.get(&id).copied(), "step {step}");
+                }
+                4 | 5 | 6 => {
+                    next += 1 + (x >> 29);
+                    assert_eq!(ours.insert(next, step), map.insert(next, step), "step {step}");
+                }
+                _ => assert_eq!(ours.insert(id, step), map.insert(id, step), "step {step}"),
+            }
+            assert_eq!(ours.0.len(), map.len());
+            assert!(ours.0.windows(2).all(|w| w[0].0 < w[1].0), "step {step}");
         }
     }
 }
