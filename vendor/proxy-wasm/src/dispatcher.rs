@@ -227,6 +227,17 @@ impl<V> SortedIdMap<V> {
     }
 }
 
+/// distill-guard patch (PATCHED.md): the dispatcher's panics (an id the
+/// host should never send, a constructor missing) go through one
+/// function, so the module holds one panic site for all of them instead
+/// of a message and location per callback (issue 8: module size). The
+/// messages are the SDK's.
+#[cold]
+#[inline(never)]
+fn sdk_panic(message: &'static str) -> ! {
+    panic!("{}", message)
+}
+
 struct Dispatcher {
     new_root: Cell<Option<NewRootContext>>,
     roots: RefCell<RootMap>,
@@ -292,7 +303,7 @@ impl Dispatcher {
             .insert(token_id, self.active_id.get())
             .is_some()
         {
-            panic!("duplicate token_id")
+            sdk_panic("duplicate token_id")
         }
     }
 
@@ -303,7 +314,7 @@ impl Dispatcher {
             .insert(token_id, self.active_id.get())
             .is_some()
         {
-            panic!("duplicate token_id")
+            sdk_panic("duplicate token_id")
         }
     }
 
@@ -314,7 +325,7 @@ impl Dispatcher {
             .insert(token_id, self.active_id.get())
             .is_some()
         {
-            panic!("duplicate token_id")
+            sdk_panic("duplicate token_id")
         }
     }
 
@@ -329,13 +340,13 @@ impl Dispatcher {
             .insert(context_id, new_context)
             .is_some()
         {
-            panic!("duplicate context_id")
+            sdk_panic("duplicate context_id")
         }
     }
 
     #[cfg(not(feature = "full"))]
     fn create_stream_context(&self, _context_id: u32, _root_context_id: u32) {
-        panic!("stream contexts need the SDK's `full` feature")
+        sdk_panic("stream contexts need the SDK's `full` feature")
     }
 
     #[cfg(feature = "full")]
@@ -345,10 +356,10 @@ impl Dispatcher {
                 Some(f) => f(context_id, root_context_id),
                 None => match root_context.create_stream_context(context_id) {
                     Some(stream_context) => stream_context,
-                    None => panic!("create_stream_context returned None"),
+                    None => sdk_panic("create_stream_context returned None"),
                 },
             },
-            None => panic!("invalid root_context_id"),
+            None => sdk_panic("invalid root_context_id"),
         };
         if self
             .streams
@@ -356,7 +367,7 @@ impl Dispatcher {
             .insert(context_id, new_context)
             .is_some()
         {
-            panic!("duplicate context_id")
+            sdk_panic("duplicate context_id")
         }
     }
 
@@ -366,10 +377,10 @@ impl Dispatcher {
                 Some(f) => f(context_id, root_context_id),
                 None => match root_context.create_http_context(context_id) {
                     Some(stream_context) => stream_context,
-                    None => panic!("create_http_context returned None"),
+                    None => sdk_panic("create_http_context returned None"),
                 },
             },
-            None => panic!("invalid root_context_id"),
+            None => sdk_panic("invalid root_context_id"),
         };
         if self
             .http_streams
@@ -377,7 +388,7 @@ impl Dispatcher {
             .insert(context_id, new_context)
             .is_some()
         {
-            panic!("duplicate context_id")
+            sdk_panic("duplicate context_id")
         }
     }
 
@@ -396,10 +407,10 @@ impl Dispatcher {
                 Some(ContextType::StreamContext) => {
                     self.create_stream_context(context_id, root_context_id)
                 }
-                None => panic!("missing ContextType on root_context"),
+                None => sdk_panic("missing ContextType on root_context"),
             }
         } else {
-            panic!("invalid root_context_id and missing constructors");
+            sdk_panic("invalid root_context_id and missing constructors");
         }
     }
 
@@ -414,7 +425,7 @@ impl Dispatcher {
             self.active_id.set(context_id);
             root.on_done()
         } else {
-            panic!("invalid context_id")
+            sdk_panic("invalid context_id")
         }
     }
 
@@ -430,7 +441,7 @@ impl Dispatcher {
             self.active_id.set(context_id);
             root.on_log()
         } else {
-            panic!("invalid context_id")
+            sdk_panic("invalid context_id")
         }
     }
 
@@ -439,7 +450,7 @@ impl Dispatcher {
             || self.streams.borrow_mut().remove(&context_id).is_some()
             || self.roots.borrow_mut().remove(&context_id).is_some())
         {
-            panic!("invalid context_id")
+            sdk_panic("invalid context_id")
         }
     }
 
@@ -448,7 +459,7 @@ impl Dispatcher {
             self.active_id.set(context_id);
             root.on_vm_start(vm_configuration_size)
         } else {
-            panic!("invalid context_id")
+            sdk_panic("invalid context_id")
         }
     }
 
@@ -457,7 +468,7 @@ impl Dispatcher {
             self.active_id.set(context_id);
             root.on_configure(plugin_configuration_size)
         } else {
-            panic!("invalid context_id")
+            sdk_panic("invalid context_id")
         }
     }
 
@@ -466,7 +477,7 @@ impl Dispatcher {
             self.active_id.set(context_id);
             root.on_tick()
         } else {
-            panic!("invalid context_id")
+            sdk_panic("invalid context_id")
         }
     }
 
@@ -476,7 +487,7 @@ impl Dispatcher {
             self.active_id.set(context_id);
             root.on_queue_ready(queue_id)
         } else {
-            panic!("invalid context_id")
+            sdk_panic("invalid context_id")
         }
     }
 
@@ -486,7 +497,7 @@ impl Dispatcher {
             self.active_id.set(context_id);
             stream.on_new_connection()
         } else {
-            panic!("invalid context_id")
+            sdk_panic("invalid context_id")
         }
     }
 
@@ -496,7 +507,7 @@ impl Dispatcher {
             self.active_id.set(context_id);
             stream.on_downstream_data(data_size, end_of_stream)
         } else {
-            panic!("invalid context_id")
+            sdk_panic("invalid context_id")
         }
     }
 
@@ -506,7 +517,7 @@ impl Dispatcher {
             self.active_id.set(context_id);
             stream.on_downstream_close(peer_type)
         } else {
-            panic!("invalid context_id")
+            sdk_panic("invalid context_id")
         }
     }
 
@@ -516,7 +527,7 @@ impl Dispatcher {
             self.active_id.set(context_id);
             stream.on_upstream_data(data_size, end_of_stream)
         } else {
-            panic!("invalid context_id")
+            sdk_panic("invalid context_id")
         }
     }
 
@@ -526,7 +537,7 @@ impl Dispatcher {
             self.active_id.set(context_id);
             stream.on_upstream_close(peer_type)
         } else {
-            panic!("invalid context_id")
+            sdk_panic("invalid context_id")
         }
     }
 
@@ -540,7 +551,7 @@ impl Dispatcher {
             self.active_id.set(context_id);
             http_stream.on_http_request_headers(num_headers, end_of_stream)
         } else {
-            panic!("invalid context_id")
+            sdk_panic("invalid context_id")
         }
     }
 
@@ -554,7 +565,7 @@ impl Dispatcher {
             self.active_id.set(context_id);
             http_stream.on_http_request_body(body_size, end_of_stream)
         } else {
-            panic!("invalid context_id")
+            sdk_panic("invalid context_id")
         }
     }
 
@@ -563,7 +574,7 @@ impl Dispatcher {
             self.active_id.set(context_id);
             http_stream.on_http_request_trailers(num_trailers)
         } else {
-            panic!("invalid context_id")
+            sdk_panic("invalid context_id")
         }
     }
 
@@ -577,7 +588,7 @@ impl Dispatcher {
             self.active_id.set(context_id);
             http_stream.on_http_response_headers(num_headers, end_of_stream)
         } else {
-            panic!("invalid context_id")
+            sdk_panic("invalid context_id")
         }
     }
 
@@ -591,7 +602,7 @@ impl Dispatcher {
             self.active_id.set(context_id);
             http_stream.on_http_response_body(body_size, end_of_stream)
         } else {
-            panic!("invalid context_id")
+            sdk_panic("invalid context_id")
         }
     }
 
@@ -600,7 +611,7 @@ impl Dispatcher {
             self.active_id.set(context_id);
             http_stream.on_http_response_trailers(num_trailers)
         } else {
-            panic!("invalid context_id")
+            sdk_panic("invalid context_id")
         }
     }
 
@@ -1035,5 +1046,24 @@ mod id_map_tests {
             assert_eq!(ours.0.len(), map.len());
             assert!(ours.0.windows(2).all(|w| w[0].0 < w[1].0), "step {step}");
         }
+    }
+}
+
+#[cfg(test)]
+mod sdk_panic_tests {
+    use super::Dispatcher;
+
+    /// The callbacks still refuse an id the host never created, with the
+    /// SDK's own message, through the one panic function.
+    #[test]
+    #[should_panic(expected = "invalid context_id")]
+    fn an_unknown_context_is_refused_with_the_sdks_message() {
+        Dispatcher::new().on_delete(7);
+    }
+
+    #[test]
+    #[should_panic(expected = "invalid context_id")]
+    fn an_unknown_root_is_refused_with_the_sdks_message() {
+        Dispatcher::new().on_tick(7);
     }
 }
