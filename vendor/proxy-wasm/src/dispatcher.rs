@@ -175,40 +175,58 @@ type HttpMap = HashMap<u32, Box<dyn HttpContext>>;
 type HttpMap = SortedIdMap<Box<dyn HttpContext>>;
 
 /// distill-guard patch (PATCHED.md): without `full`, the HTTP contexts
-/// (hundreds at a time) are a vector sorted by id with the map's
-/// `insert`, `remove` and `get_mut`, not a hash map: the host numbers
-/// contexts upwards, so a new one is pushed at the end, and a lookup is a
-/// binary search (issue 8: module size; the table's growth and probing
-/// were ~3 KB of the module).
+/// (hundreds to thousands at a time) are a vector sorted by id with the
+/// map's `insert`, `remove` and `get_mut`, not a hash map: the host
+/// numbers contexts upwards, so a new one is pushed at the end, and a
+/// lookup is a binary search (issue 8: module size; the table's growth
+/// and probing were ~3 KB of the module). A removed context leaves its
+/// slot empty instead of moving the ones after it: requests end roughly
+/// in the order they began, so a removal would move nearly every other
+/// entry, a copy the size of the map per request with thousands of
+/// streams in flight. The empty slots go in one pass once they are half
+/// the vector, so a removal costs O(1) amortised and the vector holds at
+/// most twice the live contexts.
 #[cfg(any(test, not(feature = "full")))]
-struct SortedIdMap<V>(Vec<(u32, V)>);
+struct SortedIdMap<V> {
+    slots: Vec<(u32, Option<V>)>,
+    empty: usize,
+}
 
 #[cfg(any(test, not(feature = "full")))]
 impl<V> Default for SortedIdMap<V> {
     fn default() -> Self {
-        SortedIdMap(Vec::new())
+        SortedIdMap {
+            slots: Vec::new(),
+            empty: 0,
+        }
     }
 }
 
 #[cfg(any(test, not(feature = "full")))]
 impl<V> SortedIdMap<V> {
     fn find(&self, id: u32) -> Result<usize, usize> {
-        self.0.binary_search_by(|(t, _)| t.cmp(&id))
+        self.slots.binary_search_by(|(t, _)| t.cmp(&id))
     }
 
     /// As `HashMap::insert`: the value the id had, if any.
     fn insert(&mut self, id: u32, value: V) -> Option<V> {
-        match self.0.last() {
+        match self.slots.last() {
             Some((last, _)) if *last >= id => {}
             _ => {
-                self.0.push((id, value));
+                self.slots.push((id, Some(value)));
                 return None;
             }
         }
         match self.find(id) {
-            Ok(i) => self.0.get_mut(i).map(|(_, v)| std::mem::replace(v, value)),
+            Ok(i) => {
+                let old = self.slots.get_mut(i)?.1.replace(value);
+                if old.is_none() {
+                    self.empty -= 1;
+                }
+                old
+            }
             Err(i) => {
-                self.0.insert(i, (id, value));
+                self.slots.insert(i, (id, Some(value)));
                 None
             }
         }
@@ -217,13 +235,19 @@ impl<V> SortedIdMap<V> {
     /// As `HashMap::remove`.
     fn remove(&mut self, id: &u32) -> Option<V> {
         let i = self.find(*id).ok()?;
-        Some(self.0.remove(i).1)
+        let old = self.slots.get_mut(i)?.1.take()?;
+        self.empty += 1;
+        if self.empty * 2 > self.slots.len() {
+            self.slots.retain(|(_, v)| v.is_some());
+            self.empty = 0;
+        }
+        Some(old)
     }
 
     /// As `HashMap::get_mut`.
     fn get_mut(&mut self, id: &u32) -> Option<&mut V> {
         let i = self.find(*id).ok()?;
-        self.0.get_mut(i).map(|(_, v)| v)
+        self.slots.get_mut(i)?.1.as_mut()
     }
 }
 
@@ -260,7 +284,10 @@ impl Dispatcher {
             new_stream: Cell::new(None),
             streams: RefCell::new(StreamMap),
             new_http_stream: Cell::new(None),
-            http_streams: RefCell::new(SortedIdMap(Vec::new())),
+            http_streams: RefCell::new(SortedIdMap {
+                slots: Vec::new(),
+                empty: 0,
+            }),
             active_id: Cell::new(0),
             callouts: RefCell::new(IdMap(Vec::new())),
             grpc_callouts: RefCell::new(HashMap::with_hasher(std::hash::BuildHasherDefault::new())),
@@ -1014,6 +1041,25 @@ mod id_map_tests {
         }
     }
 
+    /// Requests that end in the order they began, thousands in flight: the
+    /// map answers as `HashMap` does, and its vector never holds more than
+    /// twice the live contexts (the empty slots are dropped as it goes, not
+    /// left to grow with the requests served).
+    #[test]
+    fn sorted_id_maps_stay_bounded_when_the_oldest_ends_first() {
+        let mut ours = SortedIdMap::default();
+        let mut map: HashMap<u32, u32> = HashMap::new();
+        for id in 1..=50_000u32 {
+            assert_eq!(ours.insert(id, id), map.insert(id, id));
+            if id > 3_000 {
+                let old = id - 3_000 + (id % 7);
+                assert_eq!(ours.remove(&old), map.remove(&old), "id {id}");
+                assert_eq!(ours.get_mut(&(old + 1)).copied(), map.get(&(old + 1)).copied());
+            }
+            assert!(ours.slots.len() <= 2 * map.len(), "id {id}");
+        }
+    }
+
     /// `SortedIdMap` answers every insert, remove and get_mut as the
     /// `HashMap` it replaced: ids mostly new and rising (as the host
     /// numbers contexts), some repeated, older, missing or removed out of
@@ -1043,8 +1089,10 @@ mod id_map_tests {
                 }
                 _ => assert_eq!(ours.insert(id, step), map.insert(id, step), "step {step}"),
             }
-            assert_eq!(ours.0.len(), map.len());
-            assert!(ours.0.windows(2).all(|w| w[0].0 < w[1].0), "step {step}");
+            let live = ours.slots.iter().filter(|(_, v)| v.is_some()).count();
+            assert_eq!((live, ours.empty), (map.len(), ours.slots.len() - live), "step {step}");
+            assert!(ours.slots.len() <= 2 * live, "step {step}: the empty slots are dropped");
+            assert!(ours.slots.windows(2).all(|w| w[0].0 < w[1].0), "step {step}");
         }
     }
 }
