@@ -126,10 +126,18 @@ impl Withholding {
             Plan::Json(answer) => {
                 answer.push(&chunk);
                 if !end_of_stream {
-                    // Out of Envoy's buffer: what it holds stays empty, so
-                    // its buffer limit is never reached; the bound is ours.
+                    // Out of Envoy's buffer: what it holds stays empty
+                    // between callbacks; the bound is ours. Held under flow
+                    // control, not StopIterationAndBuffer: with plain
+                    // buffering one read that brings more than Envoy's
+                    // buffer limit at once (an answer that reached the
+                    // socket whole while Envoy was busy) overflows the
+                    // buffer before this callback can empty it, and Envoy
+                    // answers 500; under watermark buffering it only stops
+                    // reading the upstream until the buffer drains (as the
+                    // request side does).
                     let _ = abi::set_buffer(abi::RESPONSE_BODY, 0, body_size, &[]);
-                    return Action::Pause;
+                    return Action::StopIterationAndWatermark;
                 }
                 let outcome = answer.finish();
                 self.plan = None;
